@@ -1,0 +1,1 @@
+"""hwgen: a quantized LSTM from training to bit-exact FPGA/ASIC hardware."""

@@ -1,0 +1,192 @@
+"""The named steps of `make hw`: train -> export -> reference; each step reads the previous artifact.
+
+Artifacts live in build/MODEL/: checkpoint.pt (trained weights, keyed by the spec's training hash),
+model.onnx (QONNX), report.json and report.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hwgen.spec import Spec
+from hwgen.types import HwgenError
+
+BUILD_DIR = Path("build")
+
+
+def out_dir(spec: Spec) -> Path:
+    """Return (and create) the build folder of a spec."""
+    path = BUILD_DIR / spec.name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _say(message: str) -> None:
+    """Print a progress line."""
+    print(f"[hwgen] {message}", flush=True)
+
+
+def _atomic_save(obj, path: Path) -> None:
+    """torch.save obj to path without ever leaving a partial file behind."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    """Return a checkpoint dict, loaded with weights_only=True (no arbitrary unpickling)."""
+    if not path.is_file():
+        raise HwgenError(f"{path}: no checkpoint; run `hwgen train` first")
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as exc:
+        raise HwgenError(f"{path}: not a loadable checkpoint ({type(exc).__name__})") from None
+
+
+def step_train(spec: Spec, force: bool = False) -> dict:
+    """Train the float baseline and the QAT model (reusing a checkpoint of the same spec)."""
+    from hwgen.qat.data import load_dataset
+    from hwgen.qat.model import build_float, build_quant, load_float_into_quant
+    from hwgen.qat.train import accuracy, fit, predict, seed_everything
+
+    path = out_dir(spec) / "checkpoint.pt"
+    if path.is_file() and not force:
+        ckpt = load_checkpoint(path)
+        if ckpt.get("spec_hash") == spec.training_hash():
+            _say(f"reusing {path} (spec unchanged)")
+            _print_accuracy(ckpt)
+            return ckpt
+        _say(f"{path} was trained from another spec: retraining")
+    data = load_dataset(spec.dataset)
+    t = spec.train
+    rng = seed_everything(t.seed)
+    start = time.time()
+    float_model = build_float(spec)
+    fit(float_model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training")
+    float_acc = accuracy(predict(float_model, data.test), data.test.y)
+    quant = build_quant(spec)
+    load_float_into_quant(quant, float_model)
+    fit(quant, data.train, t.qat_epochs, t.qat_lr, t.batch_size, rng, "QAT fine-tuning")
+    quant_acc = accuracy(predict(quant, data.test), data.test.y)
+    ckpt = {"spec_hash": spec.training_hash(), "model": spec.name,
+            "quant": quant.state_dict(), "float": float_model.state_dict(),
+            "float_accuracy": float_acc, "quant_accuracy": quant_acc,
+            "train_seconds": time.time() - start}
+    _atomic_save(ckpt, path)
+    _say(f"wrote {path} ({ckpt['train_seconds']:.0f} s)")
+    _print_accuracy(ckpt)
+    return ckpt
+
+
+def _print_accuracy(ckpt: dict) -> None:
+    """Print the float and quantized test accuracy stored in a checkpoint."""
+    print(f"float accuracy:     {100 * ckpt['float_accuracy']:.2f} %")
+    print(f"quantized accuracy: {100 * ckpt['quant_accuracy']:.2f} %")
+
+
+def quant_model(spec: Spec, ckpt: dict):
+    """Return the trained QuantClassifier of a checkpoint, in eval mode."""
+    from hwgen.qat.model import build_quant
+
+    model = build_quant(spec)
+    try:
+        model.load_state_dict(ckpt["quant"], strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[-1].strip()
+        raise HwgenError(f"checkpoint does not fit spec {spec.path}: {first}") from None
+    return model.eval()
+
+
+def step_export(spec: Spec, ckpt: dict | None = None) -> Path:
+    """Export the trained model to build/MODEL/model.onnx and return its path."""
+    from hwgen.qat.export import export_model
+
+    ckpt = ckpt or load_checkpoint(out_dir(spec) / "checkpoint.pt")
+    model = quant_model(spec, ckpt)
+    path = out_dir(spec) / "model.onnx"
+    example = torch.zeros(1, 16, spec.net.input_size)
+    export_model(model, example, path)
+    _say(f"wrote {path}")
+    return path
+
+
+def reference_scores(model, sequences: list) -> list:
+    """Return the graph's output for every sequence, run one length-group at a time."""
+    from hwgen.onnx.execute import run_reference
+
+    scores = [None] * len(sequences)
+    lengths = np.array([len(s) for s in sequences])
+    for length in np.unique(lengths):
+        index = np.flatnonzero(lengths == length)
+        out = run_reference(model, np.stack([sequences[i] for i in index]))
+        for row, i in enumerate(index):
+            scores[i] = out[row]
+    return scores
+
+
+@torch.no_grad()
+def torch_scores(model, sequences: list) -> list:
+    """Return the PyTorch model's scores for every sequence (eval mode, true lengths)."""
+    from hwgen.qat.data import pad_batch
+
+    x, lengths = pad_batch(sequences)
+    out = model(torch.from_numpy(x), torch.from_numpy(lengths)).numpy()
+    return list(out)
+
+
+def step_reference(spec: Spec, ckpt: dict, onnx_path: Path) -> dict:
+    """Run the test set through the exported graph on the integer reference; compare with torch."""
+    from hwgen.onnx.graph import load_model
+    from hwgen.qat.data import load_dataset
+
+    data = load_dataset(spec.dataset)
+    model = load_model(onnx_path)
+    _say(f"running {len(data.test.x)} test sequences on the integer reference")
+    ref = reference_scores(model, data.test.x)
+    quant = torch_scores(quant_model(spec, ckpt), data.test.x)
+    mismatches = sum(int(not np.array_equal(a, b)) for a, b in zip(ref, quant))
+    ref_pred = np.array([int(np.argmax(s)) for s in ref])
+    ref_acc = float(np.mean(ref_pred == data.test.y))
+    print(f"reference accuracy: {100 * ref_acc:.2f} %  "
+          f"({mismatches} of {len(ref)} sequences differ from the quantized model)")
+    return {"reference_accuracy": ref_acc, "sequences": len(ref), "mismatches": mismatches}
+
+
+def write_report(spec: Spec, ckpt: dict, ref: dict) -> Path:
+    """Write build/MODEL/report.json and report.md; return the JSON path."""
+    report = {
+        "model": spec.name,
+        "accuracy": {"float": ckpt["float_accuracy"], "quantized": ckpt["quant_accuracy"],
+                     "reference": ref["reference_accuracy"]},
+        "sequences": ref["sequences"],
+        "mismatches": {"reference": ref["mismatches"]},
+        "spec": spec.to_dict(),
+    }
+    path = out_dir(spec) / "report.json"
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    acc = report["accuracy"]
+    md = [f"# hwgen report: {spec.name}", "",
+          "| | accuracy |", "|---|---|",
+          *(f"| {k} | {100 * v:.2f} % |" for k, v in acc.items()), "",
+          f"Test sequences: {ref['sequences']}; reference vs quantized model mismatches: "
+          f"{ref['mismatches']}.", ""]
+    (out_dir(spec) / "report.md").write_text("\n".join(md))
+    return path
+
+
+def hw(spec: Spec) -> dict:
+    """Run every step for a spec and return the report."""
+    ckpt = step_train(spec)
+    onnx_path = step_export(spec, ckpt)
+    ref = step_reference(spec, ckpt, onnx_path)
+    path = write_report(spec, ckpt, ref)
+    _say(f"wrote {path}")
+    if ref["mismatches"] or ref["reference_accuracy"] != ckpt["quant_accuracy"]:
+        raise HwgenError(f"the integer reference differs from the quantized model on "
+                         f"{ref['mismatches']} sequences (see {path})")
+    return json.loads(path.read_text())

@@ -1,0 +1,193 @@
+"""Loading, checking and tidying QONNX graphs, and reading quantizer parameters out of them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import onnx
+
+from hwgen.types import HwgenError, IntType, Rounding, exact_log2, quant_type
+
+QONNX_DOMAINS = ("qonnx.custom_op.general", "onnx.brevitas")
+# Standard ops the head and the glue around LSTM layers may use; anything else is refused.
+SUPPORTED_OPS = {
+    "Quant", "QuantLSTMCell", "Gather", "Gemm", "MatMul", "Add", "Unsqueeze", "Squeeze",
+    "Identity", "Constant", "Reshape", "Transpose", "Flatten", "Slice",
+}
+
+
+@dataclass(frozen=True)
+class QuantInfo:
+    """A fixed-point Quant node: the type of its codes, its rounding, and the tensor it quantizes."""
+
+    type: IntType
+    rounding: Rounding
+    source: str
+    node: str
+
+
+def load_model(path) -> "ModelWrapper":
+    """Return a QONNX ModelWrapper for the file at path, or raise HwgenError saying what is wrong."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    import hwgen.onnx.lstm_cell  # noqa: F401  registers QuantLSTMCell with qonnx
+
+    path = Path(path)
+    if not path.is_file():
+        raise HwgenError(f"{path}: no such file")
+    try:
+        proto = onnx.load(str(path))
+    except Exception as exc:  # onnx raises DecodeError, ValueError, ... for damaged files
+        raise HwgenError(f"{path}: not a readable ONNX file ({type(exc).__name__})") from None
+    if len(proto.graph.node) == 0:
+        raise HwgenError(f"{path}: the graph has no nodes (an empty or truncated export?)")
+    model = ModelWrapper(proto)
+    check_ops(model, str(path))
+    try:
+        return tidy(model)
+    except HwgenError as exc:
+        raise HwgenError(f"{path}: {exc}") from None
+    except Exception as exc:  # shape inference or folding failed on a malformed graph
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise HwgenError(f"{path}: malformed graph ({type(exc).__name__}: {first})") from None
+
+
+def check_ops(model, where: str) -> None:
+    """Raise HwgenError naming the first node whose op hwgen does not support."""
+    for node in model.graph.node:
+        if node.op_type not in SUPPORTED_OPS:
+            raise HwgenError(f"{where}: node {node.name or node.output[0]!r}: unsupported op "
+                             f"{node.op_type!r}")
+        if node.op_type in ("Quant", "QuantLSTMCell") and node.domain not in QONNX_DOMAINS:
+            raise HwgenError(f"{where}: node {node.name!r}: op {node.op_type} in unknown domain "
+                             f"{node.domain!r}")
+
+
+def producer(model, tensor: str):
+    """Return the node that writes tensor, or None for a graph input or initializer."""
+    for node in model.graph.node:
+        if tensor in node.output:
+            return node
+    return None
+
+
+def attr(node, name: str, default=None):
+    """Return the value of a node attribute (decoded strings), or default when absent."""
+    for a in node.attribute:
+        if a.name == name:
+            value = onnx.helper.get_attribute_value(a)
+            return value.decode() if isinstance(value, bytes) else value
+    return default
+
+
+def constant(model, tensor: str, where: str) -> np.ndarray:
+    """Return the constant value of tensor (initializer or Constant node), or raise HwgenError."""
+    value = model.get_initializer(tensor)
+    if value is not None:
+        return np.asarray(value)
+    node = producer(model, tensor)
+    if node is not None and node.op_type == "Constant":
+        return onnx.numpy_helper.to_array(attr(node, "value"))
+    raise HwgenError(f"{where}: tensor {tensor!r} must be a constant")
+
+
+def scalar_scale_exp(model, tensor: str, where: str) -> int:
+    """Return the exponent of a per-tensor power-of-two scale held in a constant tensor."""
+    scale = constant(model, tensor, where)
+    if scale.size != 1:
+        raise HwgenError(f"{where}: scale {tensor!r} has shape {list(scale.shape)}; only per-tensor "
+                         "scales are supported")
+    return exact_log2(float(scale.reshape(())), f"{where}: scale {tensor!r}")
+
+
+def quantizer_type(model, scale: str, zero_point: str, bit_width: str, signed, narrow,
+                   where: str) -> IntType:
+    """Return the IntType of a quantizer given by its scale, zero-point and bit-width tensors."""
+    exp = scalar_scale_exp(model, scale, where)
+    zp = constant(model, zero_point, where)
+    if np.any(zp != 0):
+        raise HwgenError(f"{where}: zero point {zero_point!r} is not 0; only symmetric fixed-point "
+                         "quantizers are supported")
+    bits = float(constant(model, bit_width, where).reshape(-1)[0])
+    if bits != int(bits) or not 1 <= bits <= 32:
+        raise HwgenError(f"{where}: bit width {bits} in {bit_width!r} is not an integer in 1..32")
+    return quant_type(int(bits), bool(signed), bool(narrow), exp)
+
+
+def quant_info(model, tensor: str) -> Optional[QuantInfo]:
+    """Return the QuantInfo of the Quant node that writes tensor, or None if no Quant node does."""
+    node = producer(model, tensor)
+    while node is not None and node.op_type in ("Identity",):
+        node = producer(model, node.input[0])
+    if node is None or node.op_type != "Quant":
+        return None
+    where = f"node {node.name!r}"
+    t = quantizer_type(model, node.input[1], node.input[2], node.input[3], attr(node, "signed", 1),
+                       attr(node, "narrow", 0), where)
+    rounding = Rounding.parse(attr(node, "rounding_mode", "ROUND"), where)
+    return QuantInfo(t, rounding, node.input[0], node.name)
+
+
+def codes_of(values: np.ndarray, t: IntType, where: str) -> np.ndarray:
+    """Return the integer codes of dequantized values at type t; raise HwgenError if off the grid."""
+    scaled = np.asarray(values, dtype=np.float64) * (2.0 ** -t.exp)
+    if not np.all(np.isfinite(scaled)):
+        raise HwgenError(f"{where}: holds NaN or infinity")
+    codes = np.rint(scaled)
+    if np.any(codes != scaled):
+        raise HwgenError(f"{where}: values are not multiples of the scale 2^{t.exp}")
+    codes = codes.astype(np.int64)
+    if not t.contains(codes):
+        raise HwgenError(f"{where}: codes outside {t.describe()}")
+    return codes
+
+
+def quantized_constant(model, tensor: str, where: str, values: Callable = None):
+    """Return (codes, type) of a tensor written by a Quant node on a constant (weights, bias)."""
+    info = quant_info(model, tensor)
+    if info is None:
+        raise HwgenError(f"{where}: tensor {tensor!r} is not written by a Quant node")
+    if values is not None and values(tensor) is not None:
+        dequant = values(tensor)
+    else:
+        from qonnx.custom_op.general.quant import quant
+
+        node = producer(model, tensor)
+        raw = constant(model, info.source, where)
+        args = [constant(model, node.input[i], where) for i in (1, 2, 3)]
+        dequant = quant(raw, *args, info.type.signed, info.type.narrow, info.rounding.value)
+    return codes_of(dequant, info.type, f"{where}: tensor {tensor!r}"), info.type
+
+
+SHAPE_ONLY_DOMAIN = "hwgen.shape_only"
+ORT_IR_VERSION = 10
+
+
+def set_unknown_shapes(model) -> None:
+    """Give the outputs of every QuantLSTMCell node their shapes (Brevitas exports none)."""
+    # ONNX shape inference skips the stand-in nodes of this domain but wants it declared.
+    if all(o.domain != SHAPE_ONLY_DOMAIN for o in model.model.opset_import):
+        model.model.opset_import.append(onnx.helper.make_opsetid(SHAPE_ONLY_DOMAIN, 1))
+    for node in model.graph.node:
+        if node.op_type != "QuantLSTMCell":
+            continue
+        x_shape = model.get_tensor_shape(node.input[0])
+        hidden = model.get_tensor_shape(node.input[7])  # hidden-to-hidden weight [H, H]
+        if x_shape is None or hidden is None:
+            continue
+        batch = x_shape[0] if attr(node, "batch_first", 0) else x_shape[1]
+        model.set_tensor_shape(node.output[0], list(x_shape[:2]) + [hidden[0]])
+        model.set_tensor_shape(node.output[1], [batch, hidden[0]])
+        model.set_tensor_shape(node.output[2], [batch, hidden[0]])
+
+
+def tidy(model):
+    """Return the model with shapes inferred, constants folded (Quant nodes kept) and names tidied."""
+    from qonnx.util.cleanup import cleanup_model
+
+    # onnxruntime, which qonnx uses for standard ops, reads IR versions up to 10 reliably.
+    model.model.ir_version = min(model.model.ir_version, ORT_IR_VERSION)
+    set_unknown_shapes(model)
+    return cleanup_model(model)

@@ -1,0 +1,67 @@
+"""Seeded training: a float baseline first, then quantization-aware fine-tuning started from it."""
+from __future__ import annotations
+
+import random
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from hwgen.qat.data import SequenceSet, pad_batch
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed torch, numpy and random; return a numpy generator for batch order."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def _tensors(seqs: SequenceSet, index: np.ndarray):
+    """Return (x, lengths, y) tensors of the sequences at index, zero-padded at the end."""
+    x, lengths = pad_batch([seqs.x[i] for i in index])
+    return torch.from_numpy(x), torch.from_numpy(lengths), torch.from_numpy(seqs.y[index])
+
+
+def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size: int,
+        rng: np.random.Generator, desc: str) -> None:
+    """Train model with Adam and cross-entropy, showing one progress bar over the epochs."""
+    if epochs == 0:
+        return
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    loss_fn = nn.CrossEntropyLoss()
+    bar = tqdm(range(epochs), desc=desc, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+    for _ in bar:
+        model.train()
+        order = rng.permutation(len(seqs.x))
+        total, count = 0.0, 0
+        for start in range(0, len(order), batch_size):
+            x, lengths, y = _tensors(seqs, order[start:start + batch_size])
+            loss = loss_fn(model(x, lengths), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        sched.step()
+        bar.set_postfix(loss=f"{total / count:.4f}")
+
+
+@torch.no_grad()
+def predict(model: nn.Module, seqs: SequenceSet, batch_size: int = 128) -> np.ndarray:
+    """Return the predicted class of every sequence (eval mode)."""
+    model.eval()
+    preds = []
+    for start in range(0, len(seqs.x), batch_size):
+        index = np.arange(start, min(start + batch_size, len(seqs.x)))
+        x, lengths, _ = _tensors(seqs, index)
+        preds.append(torch.argmax(model(x, lengths), dim=-1).numpy())
+    return np.concatenate(preds).astype(np.int64)
+
+
+def accuracy(preds: np.ndarray, labels: np.ndarray) -> float:
+    """Return the fraction of correct predictions."""
+    return float(np.mean(np.asarray(preds) == np.asarray(labels)))

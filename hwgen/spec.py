@@ -1,0 +1,168 @@
+"""Model spec files (models/NAME.yaml): parse, validate and fill in defaults.
+
+A spec names the dataset, the network's sizes, the bit width of every quantizer, the training
+settings and the hardware folding. Every key is checked: an unknown key or a bad value is a one-line
+HwgenError naming the file and the key.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import yaml
+
+from hwgen.types import HwgenError
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DATASETS = ("japanese_vowels",)
+
+
+@dataclass(frozen=True)
+class Bits:
+    """Bit width of every quantizer of the QuantLSTM and its head."""
+
+    weight: int = 8
+    bias: int = 16
+    io: int = 8
+    input_acc: int = 8
+    forget_acc: int = 8
+    cell_acc: int = 8
+    output_acc: int = 8
+    sigmoid: int = 8
+    tanh: int = 8
+    cell_state: int = 8
+    head: int = 8  # head weights; the head's bias uses `bias`, its scores are exact accumulators
+
+
+@dataclass(frozen=True)
+class Net:
+    """Network sizes."""
+
+    input_size: int = 12
+    hidden_size: int = 32
+    num_layers: int = 1
+    classes: int = 9
+
+
+@dataclass(frozen=True)
+class Train:
+    """Training settings (float baseline, then quantization-aware fine-tuning from it)."""
+
+    seed: int = 0
+    batch_size: int = 32
+    float_epochs: int = 40
+    qat_epochs: int = 30
+    lr: float = 0.01
+    qat_lr: float = 0.003
+
+
+@dataclass(frozen=True)
+class Folding:
+    """Hardware folding per layer: PE gate rows and SIMD columns processed in parallel."""
+
+    pe: int = 0  # 0: fully parallel (PE = hidden size)
+    simd: int = 0  # 0: fully parallel (SIMD = row length)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole model spec."""
+
+    name: str
+    path: str
+    dataset: str
+    net: Net
+    bits: Bits
+    train: Train
+    folding: Folding
+
+    def training_hash(self) -> str:
+        """Return a digest of everything that determines the trained checkpoint."""
+        keyed = {"dataset": self.dataset, "net": asdict(self.net), "bits": asdict(self.bits),
+                 "train": asdict(self.train)}
+        return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        """Return the spec as plain data (for reports)."""
+        return {"name": self.name, "dataset": self.dataset, "net": asdict(self.net),
+                "bits": asdict(self.bits), "train": asdict(self.train),
+                "folding": asdict(self.folding)}
+
+
+_SECTIONS = {"net": Net, "bits": Bits, "train": Train, "folding": Folding}
+_LIMITS = {
+    "bits": (2, 24), "input_size": (1, 4096), "hidden_size": (1, 4096), "num_layers": (1, 1),
+    "classes": (2, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
+    "float_epochs": (0, 100000), "qat_epochs": (0, 100000), "pe": (0, 65536), "simd": (0, 65536),
+}
+
+
+def _check_value(where: str, section: str, key: str, value, default):
+    """Return value converted to the type of default, or raise HwgenError naming the key."""
+    full = f"{where}: {section}.{key}"
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise HwgenError(f"{full} must be a positive number, got {value!r}")
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise HwgenError(f"{full} must be an integer, got {value!r}")
+    lo, hi = _LIMITS["bits"] if section == "bits" else _LIMITS.get(key, (0, 2**31 - 1))
+    if key == "num_layers" and value > 1:
+        raise HwgenError(f"{full}: {value} layers are not supported yet (only 1)")
+    if not lo <= value <= hi:
+        raise HwgenError(f"{full} must be in {lo}..{hi}, got {value}")
+    return value
+
+
+def _section(where: str, name: str, raw, cls):
+    """Return the dataclass cls filled from the mapping raw, checking every key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise HwgenError(f"{where}: {name} must be a mapping")
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise HwgenError(f"{where}: unknown key '{name}.{key}' (known: {', '.join(known)})")
+        values[key] = _check_value(where, name, key, value, known[key].default)
+    return cls(**values)
+
+
+def resolve_path(model: str) -> Path:
+    """Return the spec file for a model name in models/ or a path to a spec file."""
+    candidate = Path(model)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if not candidate.is_file():
+            raise HwgenError(f"{model}: no such spec file")
+        return candidate
+    named = MODELS_DIR / f"{model}.yaml"
+    if not named.is_file():
+        known = sorted(p.stem for p in MODELS_DIR.glob("*.yaml"))
+        raise HwgenError(f"unknown model {model!r} (models/ has: {', '.join(known)})")
+    return named
+
+
+def load_spec(model: str) -> Spec:
+    """Return the validated Spec for a model name or spec path."""
+    path = resolve_path(model)
+    where = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise HwgenError(f"{where}:{line} not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise HwgenError(f"{where}: a spec must be a mapping of keys")
+    allowed = {"dataset", *(_SECTIONS)}
+    for key in raw:
+        if key not in allowed:
+            raise HwgenError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(allowed))})")
+    dataset = raw.get("dataset", DATASETS[0])
+    if dataset not in DATASETS:
+        raise HwgenError(f"{where}: dataset {dataset!r} is not one of {', '.join(DATASETS)}")
+    parts = {name: _section(where, name, raw.get(name), cls) for name, cls in _SECTIONS.items()}
+    return Spec(name=path.stem, path=where, dataset=dataset, **parts)

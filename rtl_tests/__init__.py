@@ -1,0 +1,1 @@
+"""Simulator tests (cocotb + Verilator), collected by pytest."""
