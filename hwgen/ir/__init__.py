@@ -1,0 +1,1 @@
+"""The dataflow IR: typed stages, layers, an executor and a text dump."""

@@ -1,0 +1,1 @@
+"""Passes over the lowered model: one pass per file."""

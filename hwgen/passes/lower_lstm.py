@@ -1,0 +1,76 @@
+"""Lower one QuantLSTMCell's integer parameters to dataflow stages with exact accumulator types."""
+from __future__ import annotations
+
+import numpy as np
+
+from hwgen.gates import GATES, Gate
+from hwgen.ir.graph import LayerIR
+from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, HiddenOut, MatVec, StateReg
+from hwgen.reference.kernels import align
+from hwgen.reference.lstm import LSTMParams, gate_sum_exp
+from hwgen.types import HwgenError, IntType, type_for_range
+
+
+def matvec_range(weights: np.ndarray, in_type: IntType) -> tuple:
+    """Return per-row (lo, hi) bounds of weights @ x over every x in in_type's range."""
+    w = np.asarray(weights, dtype=np.int64)
+    at_max, at_min = w * in_type.max, w * in_type.min
+    return np.minimum(at_max, at_min).sum(axis=1), np.maximum(at_max, at_min).sum(axis=1)
+
+
+def check_folding(rows: int, cols: int, pe: int, simd: int, where: str) -> tuple:
+    """Return (pe, simd) with 0 meaning fully parallel, or raise HwgenError if they do not divide."""
+    pe, simd = pe or rows, simd or cols
+    if rows % pe:
+        raise HwgenError(f"{where}: PE={pe} does not divide the {rows} gate rows")
+    if cols % simd:
+        raise HwgenError(f"{where}: SIMD={simd} does not divide the {cols} columns")
+    return pe, simd
+
+
+def _matvec(name, p: LSTMParams, part: str, in_type: IntType, pe: int, simd: int) -> MatVec:
+    """Return the stacked matrix-vector stage of the x ('wx') or h ('wh') part of every gate."""
+    gates = tuple(g for g in GATES if g in p.gates)
+    weights = np.concatenate([getattr(p.gate(g), part) for g in gates], axis=0)
+    types = {getattr(p.gate(g), f"{part}_type") for g in gates}
+    w_type = IntType(max(t.width for t in types), any(t.signed for t in types), 0,
+                     all(t.narrow for t in types))
+    lo, hi = matvec_range(weights, in_type)
+    acc = type_for_range(min(int(lo.min()), 0), max(int(hi.max()), 0))
+    pe, simd = check_folding(weights.shape[0], weights.shape[1], pe, simd, name)
+    return MatVec(name, gates, weights, w_type, in_type, acc, pe, simd)
+
+
+def _gate_sum(name: str, p: LSTMParams, gate: Gate, x_mv: MatVec, h_mv: MatVec) -> GateSum:
+    """Return the gate-sum stage: aligned shifts, aligned bias and the exact sum type."""
+    g = p.gate(gate)
+    exp = gate_sum_exp(p, g)
+    x_shift = g.wx_type.exp + p.x_type.exp - exp
+    h_shift = g.wh_type.exp + p.out.type.exp - exp
+    xl, xh = matvec_range(g.wx, p.x_type)
+    hl, hh = matvec_range(g.wh, p.out.type)
+    lo, hi = (xl << x_shift) + (hl << h_shift), (xh << x_shift) + (hh << h_shift)
+    bias = None
+    if g.bias is not None:
+        bias = align(g.bias, g.bias_type.exp, exp)
+        lo, hi = lo + bias, hi + bias
+    sum_type = type_for_range(min(int(lo.min()), 0), max(int(hi.max()), 0), exp)
+    return GateSum(name, gate, x_shift, h_shift, bias, sum_type, g.acc)
+
+
+def lower_lstm(p: LSTMParams, name: str, pe: int = 0, simd: int = 0) -> LayerIR:
+    """Return the LayerIR of an LSTM layer; pe/simd fold both matrix-vector units (0 = parallel)."""
+    x_mv = _matvec(f"{name}.x_mv", p, "wx", p.x_type, pe, simd)
+    h_mv = _matvec(f"{name}.h_mv", p, "wh", p.out.type, pe, simd)
+    sums = {g: _gate_sum(f"{name}.sum_{g.short}", p, g, x_mv, h_mv) for g in GATES if g in p.gates}
+    luts = {g: ActLUT(f"{name}.act_{g.short}", g.activation, p.gate(g).table, p.gate(g).acc.type,
+                      p.gate(g).act.type) for g in sums}
+    i_act = p.gate(Gate.INPUT).act.type
+    f_act = i_act if p.cifg else p.gate(Gate.FORGET).act.type
+    cell = CellUpdate(f"{name}.cell", f_act, i_act, p.gate(Gate.CELL).act.type, p.cell, p.cifg,
+                      p.one_code)
+    cell_tanh = ActLUT(f"{name}.tanh_c", "tanh", p.hidden_table, p.cell.type, p.hidden_tanh.type)
+    hidden = HiddenOut(f"{name}.hidden", p.gate(Gate.OUTPUT).act.type, p.hidden_tanh.type, p.out)
+    state = StateReg(f"{name}.state", p.out.type, p.cell.type)
+    return LayerIR(name, p.input_size, p.hidden_size, p.reverse, x_mv, h_mv, sums, luts, cell,
+                   cell_tanh, hidden, state)
