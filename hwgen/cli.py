@@ -62,10 +62,18 @@ def _cmd_run(args) -> None:
         raise HwgenError(f"{args.file}: cannot execute graph ({type(exc).__name__}: {first})") \
             from None
     out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.name:
+        raise HwgenError(f"{args.output!r}: not a file name for the output")
     tmp = out.with_name(out.name + ".tmp.npy")
-    np.save(tmp, y)
-    tmp.replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(tmp, y)
+        tmp.replace(out)
+    except OSError as exc:  # a directory, a read-only place, a full disk
+        if tmp.is_file():
+            tmp.unlink()
+        raise HwgenError(f"{out}: cannot write the output ({exc.strerror or type(exc).__name__})") \
+            from None
     print(f"wrote {out} {list(y.shape)} float32")
 
 

@@ -103,7 +103,8 @@ def _check_value(where: str, section: str, key: str, value, default):
     """Return value converted to the type of default, or raise HwgenError naming the key."""
     full = f"{where}: {section}.{key}"
     if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                0 < value < float("inf")):
             raise HwgenError(f"{full} must be a positive number, got {value!r}")
         return float(value)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -131,6 +132,19 @@ def _section(where: str, name: str, raw, cls):
     return cls(**values)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise HwgenError(f"line {key_node.start_mark.line + 1}: key '{key}' appears twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def resolve_path(model: str) -> Path:
     """Return the spec file for a model name in models/ or a path to a spec file."""
     candidate = Path(model)
@@ -150,7 +164,9 @@ def load_spec(model: str) -> Spec:
     path = resolve_path(model)
     where = str(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+    except HwgenError as exc:
+        raise HwgenError(f"{where}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""

@@ -26,6 +26,8 @@ def check_input(model, x: np.ndarray, name: str = "input") -> np.ndarray:
     if shape is not None and (x.ndim != len(shape) or x.shape[-1] != shape[-1]):
         raise HwgenError(f"{name}: shape {list(x.shape)} does not fit graph input {tensor!r} of "
                          f"shape {list(shape)} (batch and sequence length may differ)")
+    if x.size == 0:  # an empty sequence has no last step; onnxruntime would fail and log
+        raise HwgenError(f"{name}: shape {list(x.shape)} is empty")
     if not np.all(np.isfinite(x)):
         bad = np.argwhere(~np.isfinite(x))[0].tolist()
         raise HwgenError(f"{name}: NaN or infinity at index {bad}")
@@ -57,9 +59,12 @@ def _reshaped(model, x_shape):
 
 def run_reference_all(model, x: np.ndarray) -> list:
     """Return every graph output (float32) for input x, with the LSTM layers run in int64."""
+    import onnxruntime
     from qonnx.core.onnx_exec import execute_onnx
 
     import hwgen.onnx.lstm_cell  # noqa: F401  registers QuantLSTMCell
+
+    onnxruntime.set_default_logger_severity(4)  # failures reach the user as one hwgen error line
 
     x = check_input(model, x)
     runnable = _reshaped(model, x.shape)

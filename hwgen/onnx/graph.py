@@ -46,7 +46,9 @@ def load_model(path) -> "ModelWrapper":
     model = ModelWrapper(proto)
     check_ops(model, str(path))
     try:
-        return tidy(model)
+        tidied = tidy(model)
+        check_quantizers(tidied)
+        return tidied
     except HwgenError as exc:
         raise HwgenError(f"{path}: {exc}") from None
     except Exception as exc:  # shape inference or folding failed on a malformed graph
@@ -63,6 +65,15 @@ def check_ops(model, where: str) -> None:
         if node.op_type in ("Quant", "QuantLSTMCell") and node.domain not in QONNX_DOMAINS:
             raise HwgenError(f"{where}: node {node.name!r}: op {node.op_type} in unknown domain "
                              f"{node.domain!r}")
+
+
+def check_quantizers(model) -> None:
+    """Raise HwgenError naming the first Quant node that is not a fixed-point quantizer."""
+    # QuantLSTMCell checks its own quantizers when it runs; without this, the others (input, head)
+    # would run in float with any scale.
+    for node in model.graph.node:
+        if node.op_type == "Quant":
+            quant_info(model, node.output[0])
 
 
 def producer(model, tensor: str):
