@@ -20,12 +20,12 @@ DATASETS = ("japanese_vowels",)
 
 
 @dataclass(frozen=True)
-class Bits:
-    """Bit width of every quantizer of the QuantLSTM and its head."""
+class LSTMWidths:
+    """Bit width of every quantizer of one QuantLSTM."""
 
-    weight: int = 8
+    weight: int = 8  # gate weights (input-to-hidden and hidden-to-hidden)
     bias: int = 16
-    io: int = 8
+    io: int = 8  # input and hidden state: Brevitas shares one quantizer
     input_acc: int = 8
     forget_acc: int = 8
     cell_acc: int = 8
@@ -33,7 +33,17 @@ class Bits:
     sigmoid: int = 8
     tanh: int = 8
     cell_state: int = 8
-    head: int = 8  # head weights; the head's bias uses `bias`, its scores are exact accumulators
+
+
+@dataclass(frozen=True)
+class Bits(LSTMWidths):
+    """The LSTM's widths plus the head's weights (its bias uses `bias`; scores are exact)."""
+
+    head: int = 8
+
+    def lstm(self) -> LSTMWidths:
+        """Return the widths of the LSTM alone."""
+        return LSTMWidths(**{f.name: getattr(self, f.name) for f in fields(LSTMWidths)})
 
 
 @dataclass(frozen=True)

@@ -5,30 +5,14 @@ Every quantizer is one of Brevitas's *FixedPoint quantizers, so every scale is a
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from hwgen.spec import LSTMWidths  # noqa: F401  (re-exported for model builders)
 from hwgen.types import HwgenError
 
 warnings.filterwarnings("ignore", message=".*(named tensors|TracerWarning|__floordiv__).*")
-
-
-@dataclass(frozen=True)
-class LSTMWidths:
-    """Bit widths of one QuantLSTM's quantizers."""
-
-    weight: int = 8
-    bias: int = 16
-    io: int = 8
-    input_acc: int = 8
-    forget_acc: int = 8
-    cell_acc: int = 8
-    output_acc: int = 8
-    sigmoid: int = 8
-    tanh: int = 8
-    cell_state: int = 8
 
 
 def _act_proxy(quant, bits: int):
@@ -112,9 +96,7 @@ class FloatClassifier(nn.Module):
 
 def widths_from_spec(spec) -> LSTMWidths:
     """Return the LSTM widths a spec's bits section gives."""
-    b = spec.bits
-    return LSTMWidths(b.weight, b.bias, b.io, b.input_acc, b.forget_acc, b.cell_acc, b.output_acc,
-                      b.sigmoid, b.tanh, b.cell_state)
+    return spec.bits.lstm()
 
 
 def build_quant(spec) -> QuantClassifier:
