@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from hwgen.types import HwgenError
@@ -110,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run the hwgen command line; return the exit status."""
     args = build_parser().parse_args(argv)
+    # Keep the terminal for hwgen's own output: torch's C++ exporter warns about every custom op,
+    # and Brevitas about optional packages it does not need here.
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
         args.func(args)
     except HwgenError as exc:
