@@ -1,0 +1,1 @@
+"""Simulation: finding the tools (Verilator, cocotb) and running simulations with them."""

