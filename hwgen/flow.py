@@ -190,3 +190,76 @@ def hw(spec: Spec) -> dict:
         raise HwgenError(f"the integer reference differs from the quantized model on "
                          f"{ref['mismatches']} sequences (see {path})")
     return json.loads(path.read_text())
+
+
+def lowered(onnx_path, pe: int = 0, simd: int = 0):
+    """Return (tidied graph, LoweredModel, batch_first) of a QONNX file."""
+    from hwgen.onnx.graph import attr, load_model
+    from hwgen.passes.lower import lower
+
+    graph = load_model(onnx_path)
+    node = next(n for n in graph.graph.node if n.op_type == "QuantLSTMCell")
+    return graph, lower(graph, pe, simd), bool(attr(node, "batch_first", 0))
+
+
+def step_build(onnx_path, out: Path, pe: int = 0, simd: int = 0, source: str = "") -> Path:
+    """Lower a QONNX file and write its RTL into out/rtl; return that folder."""
+    from hwgen.codegen.rtl import emit_rtl
+
+    _, ir, batch_first = lowered(onnx_path, pe, simd)
+    rtl = emit_rtl(ir, out, source or Path(onnx_path).name, batch_first)
+    _say(f"wrote {rtl} ({len(ir.stages())} stages)")
+    return rtl
+
+
+def stage_summary(ir) -> list:
+    """Return a JSON-ready description of every stage: name, kind and bit widths."""
+    rows = []
+    for s in ir.stages():
+        bits = {}
+        for key in ("weight_type", "in_type", "acc_type", "sum_type", "out_type", "f_type",
+                    "i_type", "g_type", "o_type", "tanh_type", "h_type", "c_type", "score_type"):
+            t = getattr(s, key, None)
+            if t is not None:
+                bits[key.replace("_type", "")] = t.describe()
+        for key in ("out", "cell"):
+            q = getattr(s, key, None)
+            if q is not None and hasattr(q, "type"):
+                bits[key] = q.type.describe()
+        row = {"name": s.name, "kind": s.kind, "bits": bits}
+        if s.kind == "matvec":
+            row.update(rows=s.rows, cols=s.cols, pe=s.pe, simd=s.simd)
+        rows.append(row)
+    return rows
+
+
+def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list) -> dict:
+    """Emit the RTL, stream the whole test set through Verilator, and compare with the reference."""
+    from hwgen.passes.cycles import head_cycles, lstm_step_cycles
+    from hwgen.qat.data import load_dataset
+    from hwgen.sim.rtl_run import quantize_inputs, run_rtl
+
+    data = load_dataset(spec.dataset)
+    f = spec.folding
+    rtl = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=f"{spec.name} ({onnx_path})")
+    _, ir, _ = lowered(onnx_path, f.pe, f.simd)
+    design = json.loads((rtl / "design.json").read_text())
+    codes = [quantize_inputs(x, design) for x in data.test.x]
+    _say(f"simulating {len(codes)} test sequences in Verilator")
+    result = run_rtl(rtl, codes)
+    scale = np.float32(2.0 ** design["output"]["exp"])
+    mismatches, preds = 0, []
+    for got, want in zip(result.outputs, ref_scores):
+        mismatches += int(not np.array_equal(np.asarray(got).astype(np.float32) * scale, want))
+    preds = np.asarray(result.classes)
+    layer = ir.layers[0]
+    model_step = lstm_step_cycles(layer, emit=False)
+    return {
+        "accuracy": float(np.mean(preds == data.test.y)),
+        "mismatches": mismatches,
+        "cycles_per_step": {"simulated": result.cycle_summary()["per_step"], "model": model_step},
+        "latency": {"simulated": result.latencies,
+                    "model": [len(x) * model_step - 1 + head_cycles() for x in data.test.x]},
+        "stages": stage_summary(ir),
+        "folding": {"pe": layer.x_mv.pe, "simd_x": layer.x_mv.simd, "simd_h": layer.h_mv.simd},
+    }

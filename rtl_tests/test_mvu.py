@@ -60,10 +60,10 @@ def test_mvu(name, request):
     assert set(measured["latencies"]) == {mvu_latency(*shape)}
 
 
-def test_mvu_rejects_narrow_accumulator(request):
-    """The core's own parameter check stops a simulation whose ACC_W cannot hold the sums."""
+def test_mvu_rejects_inexact_folding(request):
+    """The core's own parameter check stops a simulation whose PE does not divide the rows."""
     case = make_case("pe1_simd1", 7)
-    case["acc_w"] -= 2
-    with pytest.raises(AssertionError, match=r"ACC_W=\d+ cannot hold the row sums"):
+    case["pe"] = 2  # rows is 3: elaborates, then the check refuses it
+    with pytest.raises(AssertionError, match=r"folding ROWS=\d+/PE=\d+"):
         run_cocotb("hwgen_mvu", [RTL_LIB / "hwgen_mvu.sv"], parameters(case),
                    "rtl_tests.cocotb_mvu", sim_build_dir(f"rtl_tests/{request.node.name}"), case)

@@ -24,16 +24,16 @@ module hwgen_lut #(
 );
     localparam int IW = IN_W + 2;                          // x - IN_MIN never overflows IW bits
     localparam int AW = DEPTH > 1 ? $clog2(DEPTH) : 1;     // table address width
-    localparam longint CODE_MIN = IN_SIGNED ? -(64'sd1 <<< (IN_W - 1)) : 64'sd0;
-    localparam longint CODE_MAX = IN_SIGNED ? (64'sd1 <<< (IN_W - 1)) - 1 : (64'sd1 <<< IN_W) - 1;
+    localparam logic signed [63:0] CODE_MIN = IN_SIGNED ? -(64'sd1 <<< (IN_W - 1)) : 64'sd0;
+    localparam logic signed [63:0] CODE_MAX = IN_SIGNED ? (64'sd1 <<< (IN_W - 1)) - 1 : (64'sd1 <<< IN_W) - 1;
 
     initial begin
         if (IN_W < 1 || IN_W > 24 || (IN_SIGNED && IN_W < 2))
             $fatal(1, "hwgen_lut: IN_W=%0d outside 1..24 (2..24 when signed)", IN_W);
         if (OUT_W < 1)
             $fatal(1, "hwgen_lut: OUT_W=%0d must be positive", OUT_W);
-        if (DEPTH < 1 || longint'(IN_MIN) < CODE_MIN
-                || longint'(IN_MIN) + longint'(DEPTH) - 1 > CODE_MAX)
+        if (DEPTH < 1 || 64'(IN_MIN) < CODE_MIN
+                || 64'(IN_MIN) + 64'(DEPTH) - 1 > CODE_MAX)
             $fatal(1, "hwgen_lut: codes [%0d, %0d] (IN_MIN, DEPTH=%0d) not all %0d-bit %s codes",
                    IN_MIN, IN_MIN + DEPTH - 1, DEPTH, IN_W, IN_SIGNED ? "signed" : "unsigned");
     end
@@ -48,7 +48,7 @@ module hwgen_lut #(
     assign in_ready = !out_valid || out_ready;
 
     always_ff @(posedge clk) begin
-        if (in_valid && in_ready) out_data <= TABLE[int'(addr) * OUT_W +: OUT_W];
+        if (in_valid && in_ready) out_data <= TABLE[32'(addr) * OUT_W +: OUT_W];
         if (rst)                  out_valid <= 1'b0;
         else if (in_ready)        out_valid <= in_valid;
     end

@@ -15,8 +15,8 @@
 // checks simulation against it.
 //
 // Sums wrap modulo 2**ACC_W, so every output equal to a value that fits ACC_W signed bits is
-// exact whatever the order of accumulation. The initial block checks ACC_W against every row's
-// bound over the symmetric (narrow) input range; the Python side computes the exact width.
+// exact whatever the order of accumulation. The Python side derives ACC_W from the actual weights
+// and the input range (hwgen.passes.lower_lstm.matvec_range), so every row sum fits.
 module hwgen_mvu #(
     parameter int ROWS      = 4,
     parameter int COLS      = 4,
@@ -50,45 +50,14 @@ module hwgen_mvu #(
     localparam int PW = W_W + XW;                     // one exact product
     localparam int BLK = PE * ACC_W;                  // the sums of one row fold
 
-    function automatic logic signed [W_W-1:0] weight(int r, int c);
-        return WEIGHTS[(r * COLS + c) * W_W +: W_W];
-    endfunction
-
-    // Bits a signed number needs to hold every value in [lo, hi].
-    function automatic int signed_bits(longint lo, longint hi);
-        int n = 1;
-        while (lo < -(64'sd1 <<< (n - 1)) || hi > (64'sd1 <<< (n - 1)) - 1) n++;
-        return n;
-    endfunction
-
-    // The narrowest accumulator holding every row's sum over the narrow input range (the full
-    // range without its most negative, or for unsigned inputs largest, code): a lower bound on
-    // the exact width whatever input type the Python side uses.
-    function automatic int min_acc_w();
-        longint x_hi = IN_SIGNED ? (64'sd1 <<< (IN_W - 1)) - 1 : (64'sd1 <<< IN_W) - 2;
-        longint x_lo = IN_SIGNED ? -x_hi : 64'sd0;
-        int need = 2;
-        for (int r = 0; r < ROWS; r++) begin
-            longint lo = 0, hi = 0;
-            for (int c = 0; c < COLS; c++) begin
-                longint w = longint'(weight(r, c));
-                lo += w < 0 ? w * x_hi : w * x_lo;
-                hi += w < 0 ? w * x_lo : w * x_hi;
-            end
-            if (signed_bits(lo, hi) > need) need = signed_bits(lo, hi);
-        end
-        return need;
-    endfunction
-
     initial begin
         if (ROWS < 1 || COLS < 1 || PE < 1 || SIMD < 1 || ROWS % PE != 0 || COLS % SIMD != 0)
             $fatal(1, "hwgen_mvu: folding ROWS=%0d/PE=%0d, COLS=%0d/SIMD=%0d is not exact",
                    ROWS, PE, COLS, SIMD);
         if (W_W < 2 || IN_W < 1 || (IN_SIGNED && IN_W < 2) || W_W + IN_W + $clog2(COLS) > 60)
             $fatal(1, "hwgen_mvu: unsupported widths W_W=%0d IN_W=%0d", W_W, IN_W);
-        if (ACC_W < min_acc_w())
-            $fatal(1, "hwgen_mvu: ACC_W=%0d cannot hold the row sums (need %0d bits)",
-                   ACC_W, min_acc_w());
+        if (ACC_W < 2 || ACC_W > 62)
+            $fatal(1, "hwgen_mvu: ACC_W=%0d outside 2..62", ACC_W);
     end
 
     logic [COLS*IN_W-1:0]  x_q;     // the vector being multiplied
@@ -100,21 +69,28 @@ module hwgen_mvu #(
     logic [ROWS*ACC_W-1:0] work_q;  // finished row folds of the current vector
     logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold nf written in
 
-    // Element c of vector x as a signed number.
-    function automatic logic signed [XW-1:0] x_elem(logic [COLS*IN_W-1:0] x, int c);
-        return IN_SIGNED ? XW'($signed(x[c*IN_W +: IN_W])) : XW'($unsigned(x[c*IN_W +: IN_W]));
-    endfunction
+    // Written for Yosys's Verilog front end too: no functions with return, no int'() casts.
+    logic [31:0]             nf_i, sf_i;  // the current folds as integers, for part-selects
+    logic signed [ACC_W-1:0] s_v;         // one row's running sum
+    logic signed [W_W-1:0]   w_v;         // one weight
+    logic signed [XW-1:0]    x_v;         // one input element as a signed number
+    assign nf_i = 32'(nf);
+    assign sf_i = 32'(sf);
 
     always_comb begin
+        sums = '0;
         for (int p = 0; p < PE; p++) begin
-            sums[p*ACC_W +: ACC_W] = sf == '0 ? '0 : acc_q[p*ACC_W +: ACC_W];
+            s_v = sf == '0 ? '0 : acc_q[p*ACC_W +: ACC_W];
             for (int i = 0; i < SIMD; i++) begin
-                sums[p*ACC_W +: ACC_W] += ACC_W'(PW'(weight(int'(nf) * PE + p, int'(sf) * SIMD + i))
-                                                 * PW'(x_elem(x_q, int'(sf) * SIMD + i)));
+                w_v = WEIGHTS[((nf_i * PE + p) * COLS + sf_i * SIMD + i) * W_W +: W_W];
+                x_v = IN_SIGNED ? XW'($signed(x_q[(sf_i * SIMD + i) * IN_W +: IN_W]))
+                                : XW'($unsigned(x_q[(sf_i * SIMD + i) * IN_W +: IN_W]));
+                s_v = s_v + ACC_W'(PW'(w_v) * PW'(x_v));
             end
+            sums[p*ACC_W +: ACC_W] = s_v;
         end
         work_d = work_q;
-        work_d[int'(nf) * BLK +: BLK] = sums;
+        work_d[nf_i * BLK +: BLK] = sums;
     end
 
     logic last_sf, last_nf, done, out_free, advance;

@@ -30,8 +30,8 @@ module hwgen_requant #(
     localparam int CW = WI > 32 ? WI : 32;       // comparison width (bounds are 32-bit int)
 
     // The output type's full range; 64-bit so that OUT_W = 31 unsigned does not overflow.
-    localparam longint TYPE_MIN = OUT_SIGNED ? -(64'sd1 <<< (OUT_W - 1)) : 64'sd0;
-    localparam longint TYPE_MAX = OUT_SIGNED ? (64'sd1 <<< (OUT_W - 1)) - 1
+    localparam logic signed [63:0] TYPE_MIN = OUT_SIGNED ? -(64'sd1 <<< (OUT_W - 1)) : 64'sd0;
+    localparam logic signed [63:0] TYPE_MAX = OUT_SIGNED ? (64'sd1 <<< (OUT_W - 1)) - 1
                                              : (64'sd1 <<< OUT_W) - 1;
 
     initial begin
@@ -41,7 +41,7 @@ module hwgen_requant #(
             $fatal(1, "hwgen_requant: OUT_W=%0d outside 1..31 (2..31 when signed)", OUT_W);
         if (ROUNDING < 0 || ROUNDING > 3)
             $fatal(1, "hwgen_requant: ROUNDING=%0d is not 0..3", ROUNDING);
-        if (OUT_MIN > OUT_MAX || longint'(OUT_MIN) < TYPE_MIN || longint'(OUT_MAX) > TYPE_MAX)
+        if (OUT_MIN > OUT_MAX || 64'(OUT_MIN) < TYPE_MIN || 64'(OUT_MAX) > TYPE_MAX)
             $fatal(1, "hwgen_requant: [OUT_MIN, OUT_MAX]=[%0d, %0d] outside the %0d-bit %s range",
                    OUT_MIN, OUT_MAX, OUT_W, OUT_SIGNED ? "signed" : "unsigned");
     end

@@ -1,0 +1,1 @@
+"""Code generation: one Jinja environment, context builders for RTL (and later HLS)."""

@@ -1,0 +1,136 @@
+// hwgen_lstm_ctrl: sequencing and state of one LSTM layer, plus the design's stream ports.
+//
+// One timestep: accept x_t (s_*) and hand x_t and h to the two matrix-vector units at once; when
+// both results are there, start the gate stage (sum, requantize, table: 1 cycle); then register
+// the new cell state and start tanh(c) (1 cycle); then register the new hidden state.
+// With F = the slower unit's fold cycles, a step takes F + 4 cycles (F + 5 when every h_t is
+// emitted), measured between input transfers with no stalls; hwgen/sim/cycles.py models this.
+// After the sequence's last step (s_tlast) the state returns to zero. HEAD designs then run the
+// head once and emit its scores and class; others emit h_t on m_* every step.
+module hwgen_lstm_ctrl #(
+    parameter int I     = 1,
+    parameter int X_W   = 8,
+    parameter int H     = 1,
+    parameter int H_W   = 8,
+    parameter int C_W   = 8,
+    parameter bit HEAD  = 1'b0,
+    parameter int OUT_N = 1,
+    parameter int OUT_W = 8,
+    parameter int CLASS_W = 1
+) (
+    input  logic                   clk,
+    input  logic                   rst,
+    // design input stream: x_t codes, tlast on a sequence's last step
+    input  logic [I*X_W-1:0]       s_tdata,
+    input  logic                   s_tvalid,
+    input  logic                   s_tlast,
+    output logic                   s_tready,
+    // design output stream: scores and class (HEAD) or h_t
+    output logic [OUT_N*OUT_W-1:0] m_tdata,
+    output logic [CLASS_W-1:0]     m_tclass,
+    output logic                   m_tvalid,
+    output logic                   m_tlast,
+    input  logic                   m_tready,
+    // matrix-vector units: x part and h part of every gate
+    output logic [I*X_W-1:0]       mx_in,
+    output logic [H*H_W-1:0]       mh_in,
+    output logic                   mv_in_valid,
+    input  logic                   mx_in_ready,
+    input  logic                   mh_in_ready,
+    input  logic                   mx_out_valid,
+    input  logic                   mh_out_valid,
+    output logic                   mv_out_ready,
+    // elementwise stages
+    output logic                   gate_start,
+    input  logic                   gate_done,
+    input  logic [H*C_W-1:0]       c_new,
+    output logic [H*C_W-1:0]       c_state,
+    output logic                   tanh_start,
+    input  logic                   tanh_done,
+    input  logic [H*H_W-1:0]       h_new,
+    // head (HEAD designs)
+    output logic                   head_in_valid,
+    input  logic                   head_in_ready,
+    /* verilator lint_off UNUSEDSIGNAL */  // only HEAD designs read the head's outputs
+    input  logic [OUT_N*OUT_W-1:0] head_scores,
+    input  logic [CLASS_W-1:0]     head_class,
+    input  logic                   head_out_valid,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output logic                   head_out_ready
+);
+    initial begin
+        if (!HEAD && (OUT_N != H || OUT_W != H_W))
+            $fatal(1, "hwgen_lstm_ctrl: a design without head emits h (OUT_N=%0d OUT_W=%0d)",
+                   OUT_N, OUT_W);
+    end
+
+    typedef enum logic [2:0] {IDLE, MVU, GATE, TANH, EMIT, HEAD_IN, HEAD_OUT} state_t;
+    state_t state;
+    logic [H*H_W-1:0] h_q;
+    logic [H*C_W-1:0] c_q;
+    logic             last_q;
+
+    assign mx_in        = s_tdata;
+    assign mh_in        = h_q;
+    assign s_tready     = state == IDLE && mx_in_ready && mh_in_ready;
+    assign mv_in_valid  = state == IDLE && s_tvalid && mx_in_ready && mh_in_ready;
+    assign mv_out_ready = state == MVU && mx_out_valid && mh_out_valid;
+    assign gate_start   = mv_out_ready;
+    assign tanh_start   = state == GATE && gate_done;
+    assign c_state      = c_q;
+    assign head_in_valid  = state == HEAD_IN;
+    assign head_out_ready = state == HEAD_OUT && m_tready;
+
+    generate
+        if (HEAD) begin : g_head_out
+            assign m_tdata  = head_scores;
+            assign m_tclass = head_class;
+            assign m_tvalid = state == HEAD_OUT && head_out_valid;
+        end else begin : g_h_out
+            assign m_tdata  = h_q;
+            assign m_tclass = '0;
+            assign m_tvalid = state == EMIT;
+        end
+    endgenerate
+    assign m_tlast = last_q;
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            state  <= IDLE;
+            h_q    <= '0;
+            c_q    <= '0;
+            last_q <= 1'b0;
+        end else begin
+            case (state)
+                IDLE: if (s_tvalid && s_tready) begin
+                    last_q <= s_tlast;
+                    state  <= MVU;
+                end
+                MVU: if (mv_out_ready) state <= GATE;
+                GATE: if (gate_done) begin
+                    c_q   <= c_new;
+                    state <= TANH;
+                end
+                TANH: if (tanh_done) begin
+                    h_q <= h_new;
+                    if (!HEAD) state <= EMIT;
+                    else state <= last_q ? HEAD_IN : IDLE;
+                end
+                EMIT: if (m_tready) begin
+                    if (last_q) begin
+                        h_q <= '0;
+                        c_q <= '0;
+                    end
+                    state <= IDLE;
+                end
+                HEAD_IN: if (head_in_ready) begin  // the head has taken h_T: clear the state
+                    h_q   <= '0;
+                    c_q   <= '0;
+                    state <= HEAD_OUT;
+                end
+                HEAD_OUT: if (head_out_valid && m_tready) state <= IDLE;
+                default: state <= IDLE;
+            endcase
+        end
+    end
+endmodule
