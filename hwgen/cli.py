@@ -45,6 +45,34 @@ def _load_input(path: str):
         raise HwgenError(f"{path}: not a readable .npy array ({type(exc).__name__})") from None
 
 
+def _rtl_for(file: str, pe: int, simd: int) -> Path:
+    """Return the RTL folder of a QONNX file, generated once per file content and folding."""
+    import hashlib
+
+    from hwgen.flow import BUILD_DIR, step_build
+
+    digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16]
+    out = BUILD_DIR / "run" / f"{digest}-pe{pe}-simd{simd}"
+    if not (out / "rtl" / "design.json").is_file():
+        step_build(file, out, pe, simd)
+    return out / "rtl"
+
+
+def _cmd_build(args) -> None:
+    from hwgen.flow import step_build, step_export, step_train
+    from hwgen.spec import load_spec
+
+    if args.model.endswith(".onnx"):
+        onnx_path, source = args.model, args.model
+    else:
+        spec = load_spec(args.model)
+        ckpt = step_train(spec)
+        onnx_path, source = step_export(spec, ckpt), spec.name
+        args.pe = spec.folding.pe if args.pe is None else args.pe
+        args.simd = spec.folding.simd if args.simd is None else args.simd
+    step_build(onnx_path, Path(args.out), args.pe or 0, args.simd or 0, source=str(source))
+
+
 def _cmd_run(args) -> None:
     import numpy as np
 
@@ -53,10 +81,13 @@ def _cmd_run(args) -> None:
 
     model = load_model(args.file)
     x = check_input(model, _load_input(args.input), args.input)
-    if args.backend != "reference":
-        raise HwgenError(f"backend {args.backend!r} is not available yet")
     try:
-        y = run_reference(model, x)
+        if args.backend == "rtl":
+            from hwgen.sim.rtl_run import run_backend_rtl
+
+            y = run_backend_rtl(model, x, _rtl_for(args.file, args.pe, args.simd))
+        else:
+            y = run_reference(model, x)
     except HwgenError as exc:
         raise HwgenError(f"{args.file}: {exc}") from None
     except Exception as exc:  # a graph qonnx/onnxruntime cannot execute
@@ -99,9 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a QONNX file exported from a Brevitas fixed-point QuantLSTM")
     p.add_argument("--input", required=True, help="float32 .npy in the graph's input layout")
     p.add_argument("--output", required=True, help="where to write the output .npy (float32)")
-    p.add_argument("--backend", default="reference", choices=["reference"],
-                   help="reference: the int64 golden model (default)")
+    p.add_argument("--backend", default="reference", choices=["reference", "rtl"],
+                   help="reference: the int64 golden model (default); rtl: the generated Verilog "
+                        "on Verilator (built once per file and folding, under build/run/)")
+    p.add_argument("--pe", type=int, default=0, help="rtl: gate rows per cycle (0: all)")
+    p.add_argument("--simd", type=int, default=0, help="rtl: columns per cycle (0: all)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/")
+    p.add_argument("model", help=model_help + ", or a QONNX file (.onnx)")
+    p.add_argument("--out", required=True, help="output folder (DIR/rtl/ is written)")
+    p.add_argument("--pe", type=int, default=None, help="gate rows per cycle (default: the "
+                   "spec's folding, else all)")
+    p.add_argument("--simd", type=int, default=None, help="columns per cycle (default: the "
+                   "spec's folding, else all)")
+    p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("hw", help="train (cached), export, verify; write build/MODEL/report.*")
     p.add_argument("model", help=model_help)

@@ -154,41 +154,72 @@ def step_reference(spec: Spec, ckpt: dict, onnx_path: Path) -> dict:
     ref_acc = float(np.mean(ref_pred == data.test.y))
     print(f"reference accuracy: {100 * ref_acc:.2f} %  "
           f"({mismatches} of {len(ref)} sequences differ from the quantized model)")
-    return {"reference_accuracy": ref_acc, "sequences": len(ref), "mismatches": mismatches}
+    return {"reference_accuracy": ref_acc, "sequences": len(ref), "mismatches": mismatches,
+            "scores": ref}
 
 
-def write_report(spec: Spec, ckpt: dict, ref: dict) -> Path:
+def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict) -> Path:
     """Write build/MODEL/report.json and report.md; return the JSON path."""
+    sim, model = rtl["cycles_per_step"]["simulated"], rtl["cycles_per_step"]["model"]
+    lat_sim, lat_model = rtl["latency"]["simulated"], rtl["latency"]["model"]
     report = {
         "model": spec.name,
         "accuracy": {"float": ckpt["float_accuracy"], "quantized": ckpt["quant_accuracy"],
-                     "reference": ref["reference_accuracy"]},
+                     "reference": ref["reference_accuracy"], "rtl": rtl["accuracy"]},
         "sequences": ref["sequences"],
-        "mismatches": {"reference": ref["mismatches"]},
+        "mismatches": {"reference": ref["mismatches"], "rtl": rtl["mismatches"]},
+        "cycles_per_step": {"simulated": sim["max"], "simulated_min": sim["min"], "model": model},
+        "latency_cycles_per_sequence": {
+            "simulated_mean": float(np.mean(lat_sim)), "model_mean": float(np.mean(lat_model)),
+            "max_difference": int(np.max(np.abs(np.array(lat_sim) - np.array(lat_model))))},
+        "stages": rtl["stages"],
+        "folding": rtl["folding"],
         "spec": spec.to_dict(),
     }
     path = out_dir(spec) / "report.json"
     path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    acc = report["accuracy"]
-    md = [f"# hwgen report: {spec.name}", "",
-          "| | accuracy |", "|---|---|",
-          *(f"| {k} | {100 * v:.2f} % |" for k, v in acc.items()), "",
-          f"Test sequences: {ref['sequences']}; reference vs quantized model mismatches: "
-          f"{ref['mismatches']}.", ""]
-    (out_dir(spec) / "report.md").write_text("\n".join(md))
+    (out_dir(spec) / "report.md").write_text(_report_md(report))
     return path
 
 
+def _report_md(r: dict) -> str:
+    """Return the report for a person."""
+    acc, cyc, lat = r["accuracy"], r["cycles_per_step"], r["latency_cycles_per_sequence"]
+    lines = [f"# hwgen report: {r['model']}", "",
+             "| | accuracy |", "|---|---|",
+             *(f"| {k} | {100 * v:.2f} % |" for k, v in acc.items()), "",
+             f"Test sequences: {r['sequences']}. Mismatches against the quantized PyTorch model: "
+             f"reference {r['mismatches']['reference']}; RTL against the reference: "
+             f"{r['mismatches']['rtl']} (scores compared with ==).", "",
+             f"Folding: {r['folding']}. Cycles per timestep: simulated {cyc['simulated']} "
+             f"(min {cyc['simulated_min']}), model {cyc['model']}. Latency per sequence: "
+             f"simulated mean {lat['simulated_mean']:.1f}, model mean {lat['model_mean']:.1f} "
+             f"(largest difference {lat['max_difference']}).", "",
+             "| stage | kind | bits |", "|---|---|---|",
+             *(f"| {s['name']} | {s['kind']} | "
+               + ", ".join(f"{k}={v}" for k, v in s["bits"].items()) + " |" for s in r["stages"]),
+             ""]
+    return "\n".join(lines)
+
+
 def hw(spec: Spec) -> dict:
-    """Run every step for a spec and return the report."""
+    """Run every step for a spec and return the report; raise if any backend differs."""
     ckpt = step_train(spec)
     onnx_path = step_export(spec, ckpt)
     ref = step_reference(spec, ckpt, onnx_path)
-    path = write_report(spec, ckpt, ref)
-    _say(f"wrote {path}")
+    rtl = step_rtl(spec, onnx_path, ref["scores"])
+    print(f"rtl accuracy:       {100 * rtl['accuracy']:.2f} %  ({rtl['mismatches']} of "
+          f"{ref['sequences']} sequences differ from the reference)")
+    cyc = rtl["cycles_per_step"]
+    print(f"cycles per step:    simulated {cyc['simulated']['max']}, model {cyc['model']}")
+    path = write_report(spec, ckpt, ref, rtl)
+    _say(f"wrote {path} and report.md")
     if ref["mismatches"] or ref["reference_accuracy"] != ckpt["quant_accuracy"]:
         raise HwgenError(f"the integer reference differs from the quantized model on "
                          f"{ref['mismatches']} sequences (see {path})")
+    if rtl["mismatches"] or rtl["accuracy"] != ckpt["quant_accuracy"]:
+        raise HwgenError(f"the RTL differs from the reference on {rtl['mismatches']} sequences "
+                         f"(see {path})")
     return json.loads(path.read_text())
 
 
@@ -237,17 +268,17 @@ def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list) -> dict:
     """Emit the RTL, stream the whole test set through Verilator, and compare with the reference."""
     from hwgen.passes.cycles import head_cycles, lstm_step_cycles
     from hwgen.qat.data import load_dataset
-    from hwgen.sim.rtl_run import quantize_inputs, run_rtl
+    from hwgen.sim.rtl_run import load_design, quantize_inputs, run_rtl
 
     data = load_dataset(spec.dataset)
     f = spec.folding
     rtl = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=f"{spec.name} ({onnx_path})")
     _, ir, _ = lowered(onnx_path, f.pe, f.simd)
-    design = json.loads((rtl / "design.json").read_text())
+    design = load_design(rtl)
     codes = [quantize_inputs(x, design) for x in data.test.x]
     _say(f"simulating {len(codes)} test sequences in Verilator")
     result = run_rtl(rtl, codes)
-    scale = np.float32(2.0 ** design["output"]["exp"])
+    scale = np.float32(design.y_type.scale)
     mismatches, preds = 0, []
     for got, want in zip(result.outputs, ref_scores):
         mismatches += int(not np.array_equal(np.asarray(got).astype(np.float32) * scale, want))

