@@ -1,4 +1,5 @@
-"""End to end on a tiny spec: `hwgen hw` trains, exports, runs the reference and reports 0 mismatches."""
+"""End to end on a tiny spec: `hwgen hw` trains, exports, checks the reference, builds and simulates
+the RTL, and reports 0 mismatches."""
 from __future__ import annotations
 
 import json
@@ -29,8 +30,12 @@ def test_hw_flow_on_tiny_spec(tmp_path):
     assert "float accuracy:" in first.stdout and "quantized accuracy:" in first.stdout
     report = json.loads((tmp_path / "build" / "tiny" / "report.json").read_text())
     assert report["sequences"] == 370
-    assert report["mismatches"] == {"reference": 0}
-    assert report["accuracy"]["reference"] == report["accuracy"]["quantized"]
+    assert report["mismatches"] == {"reference": 0, "rtl": 0}
+    acc = report["accuracy"]
+    assert acc["reference"] == acc["quantized"] == acc["rtl"]
+    assert report["cycles_per_step"]["simulated"] == report["cycles_per_step"]["model"]
+    assert report["latency_cycles_per_sequence"]["max_difference"] == 0
+    assert {s["kind"] for s in report["stages"]} >= {"matvec", "gate_sum", "lut", "head"}
     assert (tmp_path / "build" / "tiny" / "report.md").is_file()
     # the checkpoint loads without unpickling arbitrary objects
     ckpt = torch.load(tmp_path / "build" / "tiny" / "checkpoint.pt", weights_only=True)
