@@ -53,7 +53,7 @@ def _rtl_for(file: str, pe: int, simd: int) -> Path:
 
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16]
     out = BUILD_DIR / "run" / f"{digest}-pe{pe}-simd{simd}"
-    if not (out / "rtl" / "design.json").is_file():
+    if not (out / "rtl" / "design.json").is_file() or not (out / "hls" / "design.json").is_file():
         step_build(file, out, pe, simd)
     return out / "rtl"
 
@@ -86,6 +86,10 @@ def _cmd_run(args) -> None:
             from hwgen.sim.rtl_run import run_backend_rtl
 
             y = run_backend_rtl(model, x, _rtl_for(args.file, args.pe, args.simd))
+        elif args.backend == "hls":
+            from hwgen.sim.hls_run import run_backend_hls
+
+            y = run_backend_hls(model, x, _rtl_for(args.file, args.pe, args.simd).parent / "hls")
         else:
             y = run_reference(model, x)
     except HwgenError as exc:
@@ -130,14 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a QONNX file exported from a Brevitas fixed-point QuantLSTM")
     p.add_argument("--input", required=True, help="float32 .npy in the graph's input layout")
     p.add_argument("--output", required=True, help="where to write the output .npy (float32)")
-    p.add_argument("--backend", default="reference", choices=["reference", "rtl"],
+    p.add_argument("--backend", default="reference", choices=["reference", "rtl", "hls"],
                    help="reference: the int64 golden model (default); rtl: the generated Verilog "
-                        "on Verilator (built once per file and folding, under build/run/)")
+                        "on Verilator; hls: the generated HLS C++ in g++ C simulation (both "
+                        "built once per file and folding, under build/run/)")
     p.add_argument("--pe", type=int, default=0, help="rtl: gate rows per cycle (0: all)")
     p.add_argument("--simd", type=int, default=0, help="rtl: columns per cycle (0: all)")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/")
+    p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/ and DIR/hls/")
     p.add_argument("model", help=model_help + ", or a QONNX file (.onnx)")
     p.add_argument("--out", required=True, help="output folder (DIR/rtl/ is written)")
     p.add_argument("--pe", type=int, default=None, help="gate rows per cycle (default: the "

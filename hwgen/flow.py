@@ -158,16 +158,18 @@ def step_reference(spec: Spec, ckpt: dict, onnx_path: Path) -> dict:
             "scores": ref}
 
 
-def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict) -> Path:
+def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict, hls: dict) -> Path:
     """Write build/MODEL/report.json and report.md; return the JSON path."""
     sim, model = rtl["cycles_per_step"]["simulated"], rtl["cycles_per_step"]["model"]
     lat_sim, lat_model = rtl["latency"]["simulated"], rtl["latency"]["model"]
     report = {
         "model": spec.name,
         "accuracy": {"float": ckpt["float_accuracy"], "quantized": ckpt["quant_accuracy"],
-                     "reference": ref["reference_accuracy"], "rtl": rtl["accuracy"]},
+                     "reference": ref["reference_accuracy"], "rtl": rtl["accuracy"],
+                     "hls": hls["accuracy"]},
         "sequences": ref["sequences"],
-        "mismatches": {"reference": ref["mismatches"], "rtl": rtl["mismatches"]},
+        "mismatches": {"reference": ref["mismatches"], "rtl": rtl["mismatches"],
+                       "hls": hls["mismatches"]},
         "cycles_per_step": {"simulated": sim["max"], "simulated_min": sim["min"], "model": model},
         "latency_cycles_per_sequence": {
             "simulated_mean": float(np.mean(lat_sim)), "model_mean": float(np.mean(lat_model)),
@@ -189,8 +191,9 @@ def _report_md(r: dict) -> str:
              "| | accuracy |", "|---|---|",
              *(f"| {k} | {100 * v:.2f} % |" for k, v in acc.items()), "",
              f"Test sequences: {r['sequences']}. Mismatches against the quantized PyTorch model: "
-             f"reference {r['mismatches']['reference']}; RTL against the reference: "
-             f"{r['mismatches']['rtl']} (scores compared with ==).", "",
+             f"reference {r['mismatches']['reference']}; against the reference: RTL "
+             f"{r['mismatches']['rtl']}, HLS C simulation {r['mismatches']['hls']} (scores "
+             "compared with ==).", "",
              f"Folding: {r['folding']}. Cycles per timestep: simulated {cyc['simulated']} "
              f"(min {cyc['simulated_min']}), model {cyc['model']}. Latency per sequence: "
              f"simulated mean {lat['simulated_mean']:.1f}, model mean {lat['model_mean']:.1f} "
@@ -212,14 +215,18 @@ def hw(spec: Spec) -> dict:
           f"{ref['sequences']} sequences differ from the reference)")
     cyc = rtl["cycles_per_step"]
     print(f"cycles per step:    simulated {cyc['simulated']['max']}, model {cyc['model']}")
-    path = write_report(spec, ckpt, ref, rtl)
+    hls = step_hls(spec, ref["scores"])
+    print(f"hls accuracy:       {100 * hls['accuracy']:.2f} %  ({hls['mismatches']} of "
+          f"{ref['sequences']} sequences differ from the reference)")
+    path = write_report(spec, ckpt, ref, rtl, hls)
     _say(f"wrote {path} and report.md")
     if ref["mismatches"] or ref["reference_accuracy"] != ckpt["quant_accuracy"]:
         raise HwgenError(f"the integer reference differs from the quantized model on "
                          f"{ref['mismatches']} sequences (see {path})")
-    if rtl["mismatches"] or rtl["accuracy"] != ckpt["quant_accuracy"]:
-        raise HwgenError(f"the RTL differs from the reference on {rtl['mismatches']} sequences "
-                         f"(see {path})")
+    for name, res in (("RTL", rtl), ("HLS C simulation", hls)):
+        if res["mismatches"] or res["accuracy"] != ckpt["quant_accuracy"]:
+            raise HwgenError(f"the {name} differs from the reference on {res['mismatches']} "
+                             f"sequences (see {path})")
     return json.loads(path.read_text())
 
 
@@ -237,9 +244,12 @@ def step_build(onnx_path, out: Path, pe: int = 0, simd: int = 0, source: str = "
     """Lower a QONNX file and write its RTL into out/rtl; return that folder."""
     from hwgen.codegen.rtl import emit_rtl
 
+    from hwgen.codegen.hls import emit_hls
+
     _, ir, batch_first = lowered(onnx_path, pe, simd)
     rtl = emit_rtl(ir, out, source or Path(onnx_path).name, batch_first)
-    _say(f"wrote {rtl} ({len(ir.stages())} stages)")
+    hls = emit_hls(ir, out, source or Path(onnx_path).name, batch_first)
+    _say(f"wrote {rtl} and {hls} ({len(ir.stages())} stages)")
     return rtl
 
 
@@ -264,6 +274,31 @@ def stage_summary(ir) -> list:
     return rows
 
 
+def _compare(outputs, classes, ref_scores, labels, exp: int) -> tuple:
+    """Return (mismatching sequences, accuracy) of backend scores against the reference."""
+    scale = np.float32(2.0 ** exp)
+    mismatches = sum(int(not np.array_equal(np.asarray(got).astype(np.float32) * scale, want))
+                     for got, want in zip(outputs, ref_scores))
+    return mismatches, float(np.mean(np.asarray(classes) == labels))
+
+
+def step_hls(spec: Spec, ref_scores: list) -> dict:
+    """Compile the emitted HLS C++ with g++, run the test set in C simulation, compare."""
+    from hwgen.qat.data import load_dataset
+    from hwgen.sim.hls_run import run_hls
+    from hwgen.sim.rtl_run import load_design, quantize_inputs
+
+    data = load_dataset(spec.dataset)
+    hls = out_dir(spec) / "hls"
+    design = load_design(hls)
+    codes = [quantize_inputs(x, design) for x in data.test.x]
+    _say(f"running {len(codes)} test sequences in HLS C simulation (g++)")
+    result = run_hls(hls, codes)
+    mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
+                               design.y_type.exp)
+    return {"accuracy": acc, "mismatches": mismatches}
+
+
 def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list) -> dict:
     """Emit the RTL, stream the whole test set through Verilator, and compare with the reference."""
     from hwgen.passes.cycles import head_cycles, lstm_step_cycles
@@ -278,15 +313,12 @@ def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list) -> dict:
     codes = [quantize_inputs(x, design) for x in data.test.x]
     _say(f"simulating {len(codes)} test sequences in Verilator")
     result = run_rtl(rtl, codes)
-    scale = np.float32(design.y_type.scale)
-    mismatches, preds = 0, []
-    for got, want in zip(result.outputs, ref_scores):
-        mismatches += int(not np.array_equal(np.asarray(got).astype(np.float32) * scale, want))
-    preds = np.asarray(result.classes)
+    mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
+                               design.y_type.exp)
     layer = ir.layers[0]
     model_step = lstm_step_cycles(layer, emit=False)
     return {
-        "accuracy": float(np.mean(preds == data.test.y)),
+        "accuracy": acc,
         "mismatches": mismatches,
         "cycles_per_step": {"simulated": result.cycle_summary()["per_step"], "model": model_step},
         "latency": {"simulated": result.latencies,

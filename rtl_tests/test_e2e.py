@@ -77,15 +77,16 @@ def test_cli_rtl_backend_equals_reference_backend(tmp_path):
     export_model(m, x, tmp_path / "c.onnx")
     np.save(tmp_path / "x.npy", x.numpy())
     outs = {}
-    for backend in ("reference", "rtl"):
+    for backend in ("reference", "rtl", "hls"):
         proc = subprocess.run(
             [sys.executable, "-m", "hwgen.cli", "run", str(tmp_path / "c.onnx"), "--input",
              str(tmp_path / "x.npy"), "--output", str(tmp_path / f"{backend}.npy"), "--backend",
              backend], capture_output=True, text=True, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr[-2000:]
         outs[backend] = np.load(tmp_path / f"{backend}.npy")
-    assert outs["rtl"].dtype == np.float32
+    assert outs["rtl"].dtype == outs["hls"].dtype == np.float32
     assert np.array_equal(outs["rtl"], outs["reference"])
+    assert np.array_equal(outs["hls"], outs["reference"])
     with torch.no_grad():
         assert np.array_equal(outs["rtl"], m(x).numpy())
 

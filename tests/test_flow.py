@@ -30,9 +30,10 @@ def test_hw_flow_on_tiny_spec(tmp_path):
     assert "float accuracy:" in first.stdout and "quantized accuracy:" in first.stdout
     report = json.loads((tmp_path / "build" / "tiny" / "report.json").read_text())
     assert report["sequences"] == 370
-    assert report["mismatches"] == {"reference": 0, "rtl": 0}
+    assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}
     acc = report["accuracy"]
-    assert acc["reference"] == acc["quantized"] == acc["rtl"]
+    assert acc["reference"] == acc["quantized"] == acc["rtl"] == acc["hls"]
+    assert (tmp_path / "build" / "tiny" / "hls" / "build.tcl").is_file()
     assert report["cycles_per_step"]["simulated"] == report["cycles_per_step"]["model"]
     assert report["latency_cycles_per_sequence"]["max_difference"] == 0
     assert {s["kind"] for s in report["stages"]} >= {"matvec", "gate_sum", "lut", "head"}

@@ -1,0 +1,156 @@
+"""HLS C++ generation: bind a LoweredModel to the header-only cores in templates/hls/lib.
+
+Writes DIR/hls/: hwgen_config.h (config structs + data), hwgen_top.h / hwgen_top.cpp (stream
+formats and the top function), the copied library headers, tb.cpp (the C-simulation testbench),
+build.tcl (Vitis HLS synthesis and export), design.json (as for the RTL) and ir.txt.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from hwgen.codegen.env import TEMPLATES, render
+from hwgen.codegen.rtl import ROUNDING_CODE, design_description
+from hwgen.codegen.rtl import context as rtl_context
+from hwgen.gates import Gate
+from hwgen.ir.graph import LoweredModel
+from hwgen.types import HwgenError, IntType, type_for_range
+
+LIB = ("hls_stream_sim.h", "hwgen_kernels.h", "hwgen_lstm.h")
+GENERATED = {"hwgen_config.h": "hls/hwgen_config.h.j2", "hwgen_top.h": "hls/hwgen_top.h.j2",
+             "hwgen_top.cpp": "hls/hwgen_top.cpp.j2", "build.tcl": "hls/build.tcl.j2"}
+TOP = "hwgen_top"
+PART = "xc7z020clg400-1"  # a common Zynq-7020 board part; edit build.tcl for another device
+CLOCK_NS = 10
+MAX_DATA_WIDTH = 64  # data arrays are written as C++ integer literals
+PER_LINE = 16
+
+
+def _literal(value: int) -> str:
+    value = int(value)
+    return str(value) if -(1 << 31) < value < (1 << 31) else f"{value}LL"
+
+
+def _array(values, t: IntType, where: str) -> str:
+    """Return a C++ brace initialiser of integer codes of type t (nested for a 2-D array)."""
+    arr = np.asarray(values, dtype=np.int64)
+    if t.width > MAX_DATA_WIDTH:
+        raise HwgenError(f"{where}: {t.describe()} data is wider than {MAX_DATA_WIDTH} bits")
+    if arr.ndim == 2:
+        rows = ",\n    ".join(_array(row, t, where) for row in arr)
+        return "{\n    " + rows + "}"
+    flat = [_literal(v) for v in arr.reshape(-1)]
+    lines = [", ".join(flat[k:k + PER_LINE]) for k in range(0, len(flat), PER_LINE)]
+    return "{" + ",\n    ".join(lines) + "}"
+
+
+def _mv(name: str, mv, comment: str) -> dict:
+    return {"name": name, "comment": comment, "rows": mv.rows, "cols": mv.cols, "pe": mv.pe,
+            "simd": mv.simd, "in_t": mv.in_type.hls(), "w_t": mv.weight_type.hls(),
+            "acc_t": mv.acc_type.hls(), "weights": _array(mv.weights, mv.weight_type, mv.name)}
+
+
+def _gate(layer, gate: Gate, block: int) -> dict:
+    s, lut = layer.sums[gate], layer.luts[gate]
+    acc = s.out.type
+    bias = s.bias if s.bias is not None else np.zeros(layer.hidden_size, dtype=np.int64)
+    return {"name": f"{layer.name}_gate_{gate.short}", "role": f"gate_{gate.short}",
+            "comment": s.dump(), "block": block, "x_shift": s.x_shift, "h_shift": s.h_shift,
+            "sum_t": s.sum_type.hls(), "bias": _array(bias, s.sum_type, s.name),
+            "acc_t": acc.hls(), "acc_shift": acc.exp - s.sum_type.exp,
+            "rounding": ROUNDING_CODE[s.out.rounding], "acc_min": acc.min, "acc_max": acc.max,
+            "act_t": lut.out_type.hls(), "depth": len(lut.table),
+            "table": _array(lut.table, lut.out_type, lut.name)}
+
+
+def _forget_type(cu) -> IntType:
+    """Return the type of the forget activation: its gate's, or under CIFG that of ONE - i."""
+    if not cu.cifg:
+        return cu.f_type
+    return type_for_range(cu.one_code - cu.i_type.max, cu.one_code - cu.i_type.min)
+
+
+def context(model: LoweredModel, source: str) -> dict:
+    """Return the template context of a lowered single-layer model."""
+    if len(model.layers) != 1:
+        raise HwgenError(f"the HLS backend supports one LSTM layer, not {len(model.layers)}")
+    layer = model.layers[0]
+    if layer.reverse:
+        raise HwgenError(f"layer {layer.name}: reverse (reverse_input) layers are not supported")
+    name = layer.name
+    cu, hid, tanh = layer.cell, layer.hidden, layer.cell_tanh
+    c = cu.cell.type
+    gates = [_gate(layer, g, b) for b, g in enumerate(layer.x_mv.gates)]
+    matvecs = [_mv(f"{name}_x_mv", layer.x_mv, layer.x_mv.dump()),
+               _mv(f"{name}_h_mv", layer.h_mv, layer.h_mv.dump())]
+    rtl = rtl_context(model, source)
+    ctx = {
+        "source": source, "top": TOP, "hidden": layer.hidden_size, "matvecs": matvecs,
+        "gates": gates,
+        "cell": {"name": f"{name}_cell", "comment": cu.dump(), "f_t": _forget_type(cu).hls(),
+                 "i_t": cu.i_type.hls(), "g_t": cu.g_type.hls(), "c_t": c.hls(),
+                 "fc_shift": c.exp - (cu.f_type.exp + c.exp),
+                 "ig_shift": c.exp - (cu.i_type.exp + cu.g_type.exp),
+                 "rounding": ROUNDING_CODE[cu.cell.rounding], "c_min": c.min, "c_max": c.max,
+                 "one": cu.one_code},
+        "tanh": {"name": f"{name}_tanh_c", "comment": tanh.dump(), "in_t": tanh.in_type.hls(),
+                 "out_t": tanh.out_type.hls(), "in_min": tanh.in_type.min,
+                 "depth": len(tanh.table), "table": _array(tanh.table, tanh.out_type, tanh.name)},
+        "hid": {"name": f"{name}_hidden", "comment": hid.dump(), "o_t": hid.o_type.hls(),
+                "t_t": hid.tanh_type.hls(), "h_t": hid.out.type.hls(),
+                "shift": hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp),
+                "rounding": ROUNDING_CODE[hid.out.rounding], "h_min": hid.out.type.min,
+                "h_max": hid.out.type.max},
+        "layer": {"name": f"{name}_config", "comment": f"layer {name}: I={layer.input_size} "
+                  f"H={layer.hidden_size}", "n_in": layer.input_size,
+                  "cifg": "true" if cu.cifg else "false", "x_t": model.input.type.hls(),
+                  "h_t": hid.out.type.hls(), "c_t": c.hls(), "x_mv": matvecs[0]["name"],
+                  "h_mv": matvecs[1]["name"], "gates": [(g["role"], g["name"]) for g in gates]},
+        "x": {**rtl["x"], "ctype": model.input.type.hls()},
+        "out": {**rtl["out"]},
+        "class_width": rtl["class_width"],
+        "head": None,
+        "part": PART, "clock_ns": CLOCK_NS, "project": "hwgen_prj", "tcl_name": "build.tcl",
+    }
+    if model.head is None:
+        ctx["out"]["ctype"] = hid.out.type.hls()
+        return ctx
+    hd = model.head
+    bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
+    head_mv = _mv("head_mv", hd.matvec, hd.matvec.dump())
+    ctx["matvecs"].append(head_mv)
+    ctx["head"] = {"name": "head_config", "comment": hd.dump(), "mv": head_mv["name"],
+                   "mv_shift": hd.mv_shift, "score_t": hd.score_type.hls(),
+                   "class_t": IntType(rtl["class_width"], False).hls(),
+                   "classes": hd.matvec.rows, "bias": _array(bias, hd.score_type, hd.name)}
+    ctx["out"]["ctype"] = hd.score_type.hls()
+    return ctx
+
+
+def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
+    """Write the HLS C++ of a lowered model into out_dir/hls; return that folder."""
+    ctx = context(model, source)
+    hls = Path(out_dir) / "hls"
+    tmp = Path(str(hls) + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    for header in LIB:
+        shutil.copyfile(TEMPLATES / "hls" / "lib" / header, tmp / header)
+    shutil.copyfile(TEMPLATES / "hls" / "tb.cpp", tmp / "tb.cpp")
+    for target, template in GENERATED.items():
+        (tmp / target).write_text(render(template, ctx))
+    desc = design_description(model, rtl_context(model, source), batch_first)
+    (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
+    (tmp / "ir.txt").write_text(model.dump())
+    if hls.exists():
+        shutil.rmtree(hls)
+    os.replace(tmp, hls)  # the folder appears whole or not at all
+    return hls
+
+
+__all__ = ["emit_hls", "context"]

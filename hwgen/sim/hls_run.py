@@ -1,0 +1,186 @@
+"""Run a generated HLS design in C simulation: compile its testbench with g++, stream sequences in.
+
+The design side is an hls folder (DIR/hls) holding the generated sources, tb.cpp and design.json
+(the same format as the RTL's, read with hwgen.sim.rtl_run.load_design). The binary is cached in
+the build folder under a hash of everything it is compiled from, so a design compiles once.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwgen.sim.rtl_run import RtlDesign, _check_sequences, load_design, quantize_inputs
+from hwgen.sim.tools import ToolMissing
+from hwgen.types import HwgenError
+
+CXX = "g++"
+CXX_FLAGS = ("-O1", "-std=c++14", "-w")  # -w: the vendor ap_types headers are not warning-clean
+SOURCES = ("tb.cpp", "hwgen_top.cpp")
+
+
+class HlsSimError(HwgenError):
+    """The design failed to compile, or its C simulation failed; the message says which."""
+
+
+@dataclass(frozen=True)
+class HlsResult:
+    """Every output of a run_hls C simulation, per sequence."""
+
+    design: RtlDesign
+    outputs: list  # per sequence, int64 codes: scores [N], hidden [T_i, N]
+    classes: list  # per sequence (scores designs); empty for hidden designs
+    build_seconds: float  # 0.0 when the cached binary was reused
+    sim_seconds: float
+
+
+def ap_types_dir() -> Path:
+    """Return the folder of the open ap_int headers shipped with hls4ml, or raise HwgenError."""
+    try:
+        import hls4ml
+    except ImportError:
+        raise ToolMissing("the HLS C simulation needs the ap_int headers of the hls4ml package, "
+                          "which is not installed in this environment") from None
+    folder = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
+    if not (folder / "ap_int.h").is_file():
+        raise ToolMissing(f"{folder}/ap_int.h: no such file (hls4ml installed without its "
+                          "ap_types headers?)")
+    return folder
+
+
+def require_cxx() -> str:
+    """Return the path of g++, or raise ToolMissing."""
+    path = shutil.which(CXX)
+    if path is None:
+        raise ToolMissing(f"`{CXX}` not found on PATH: the HLS C simulation compiles with it")
+    return path
+
+
+def _build_key(hls_dir: Path, cxx: str, ap_types: Path) -> str:
+    """Return a hash of the compiler, flags, design sources and ap_types headers."""
+    version = subprocess.run([cxx, "--version"], capture_output=True, text=True,
+                             check=False).stdout
+    h = hashlib.sha256()
+    for part in (version, " ".join(CXX_FLAGS), str(ap_types)):
+        h.update(part.encode() + b"\0")
+    for src in sorted(hls_dir.glob("*.h")) + [hls_dir / s for s in SOURCES]:
+        h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(build_dir: Path):
+    """Hold an exclusive lock on build_dir while compiling into it."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def build_hls(hls_dir, build_dir) -> tuple[Path, float]:
+    """Return (C-simulation binary, compile seconds or 0.0 when cached) of the design in hls_dir."""
+    hls_dir = Path(hls_dir).resolve()
+    missing = [s for s in SOURCES if not (hls_dir / s).is_file()]
+    if missing:
+        raise HwgenError(f"{hls_dir}: missing {', '.join(missing)} (not a generated hls folder?)")
+    cxx, ap_types = require_cxx(), ap_types_dir()
+    build_dir = Path(build_dir).resolve()
+    binary = build_dir / f"csim-{_build_key(hls_dir, cxx, ap_types)[:20]}"
+    with _locked(build_dir):
+        if binary.is_file():
+            return binary, 0.0
+        partial = binary.with_name(binary.name + ".tmp")
+        cmd = [cxx, *CXX_FLAGS, f"-I{hls_dir}", f"-I{ap_types}",
+               *[str(hls_dir / s) for s in SOURCES], "-o", str(partial)]
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise HlsSimError(f"g++ failed on {hls_dir}:\n{done.stderr[-4000:]}")
+        os.replace(partial, binary)  # an interrupted build never looks cached
+        return binary, time.perf_counter() - start
+
+
+def _write_inputs(path: Path, sequences: list) -> None:
+    lines = [str(len(sequences))]
+    for seq in sequences:
+        lines.append(str(len(seq)))
+        lines += [" ".join(str(int(v)) for v in row) for row in seq]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _read_outputs(path: Path, design: RtlDesign, lengths: list) -> tuple[list, list]:
+    """Return (outputs, classes) per sequence from the testbench's output lines."""
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    width = design.y_count + (1 if design.kind == "scores" else 0)
+    want = len(lengths) if design.kind == "scores" else sum(lengths)
+    if len(rows) != want or any(len(r) != width for r in rows):
+        raise HlsSimError(f"the C simulation wrote {len(rows)} output lines, want {want} of "
+                          f"{width} codes")
+    codes = np.array(rows, dtype=np.int64).reshape(len(rows), width)
+    if design.kind == "scores":
+        return list(codes[:, 1:]), [int(c) for c in codes[:, 0]]
+    ends = np.cumsum(lengths)
+    return [codes[e - n:e] for e, n in zip(ends, lengths)], []
+
+
+def run_hls(hls_dir, sequences, build_dir=None) -> HlsResult:
+    """Return the outputs of streaming sequences (int64 codes [T_i, I]) through the C simulation.
+
+    The binary goes to build_dir (default: hls_dir/../hls_build) and is reused while the sources
+    are unchanged.
+    """
+    hls_dir = Path(hls_dir).resolve()
+    design = load_design(hls_dir)
+    sequences = _check_sequences(sequences, design)
+    build_dir = Path(build_dir or hls_dir.parent / "hls_build").resolve()
+    binary, build_seconds = build_hls(hls_dir, build_dir)
+    with tempfile.TemporaryDirectory(dir=build_dir, prefix="run-") as run:
+        inputs, outputs = Path(run) / "inputs.txt", Path(run) / "outputs.txt"
+        _write_inputs(inputs, sequences)
+        start = time.perf_counter()
+        done = subprocess.run([str(binary), str(inputs), str(outputs)], capture_output=True,
+                              text=True, check=False)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise HlsSimError(f"C simulation of {hls_dir} failed (status {done.returncode}):\n"
+                              f"{done.stderr[-2000:]}")
+        outs, classes = _read_outputs(outputs, design, [len(s) for s in sequences])
+    return HlsResult(design=design, outputs=outs, classes=classes, build_seconds=build_seconds,
+                     sim_seconds=seconds)
+
+
+def run_backend_hls(model, x_float, hls_dir, build_dir=None) -> np.ndarray:
+    """Return what run_reference returns for the graph (same layout, float32), computed in C sim.
+
+    model is a QONNX path or ModelWrapper (it checks x_float's shape); hls_dir holds the design
+    generated from it. Each batch element of x_float is one sequence.
+    """
+    from hwgen.onnx.execute import check_input
+    from hwgen.onnx.graph import load_model
+
+    if isinstance(model, (str, Path)):
+        model = load_model(model)
+    x = check_input(model, x_float)
+    design = load_design(hls_dir)
+    if x.ndim != 3 or x.shape[-1] != design.x_count:
+        raise HwgenError(f"input shape {list(x.shape)} does not fit the design's "
+                         f"{design.x_count} inputs per step")
+    codes = quantize_inputs(x if design.batch_first else np.swapaxes(x, 0, 1), design)
+    result = run_hls(hls_dir, list(codes), build_dir)
+    scale = np.float32(design.y_type.scale)
+    outputs = np.stack(result.outputs).astype(np.float32) * scale
+    if design.kind == "scores":
+        return outputs
+    return outputs if design.batch_first else np.ascontiguousarray(np.swapaxes(outputs, 0, 1))

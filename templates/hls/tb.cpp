@@ -1,0 +1,70 @@
+// hwgen C-simulation testbench (fixed; not generated). Streams input codes through hwgen_top
+// one timestep per call and writes every output transfer as a line of integer codes.
+//
+//   tb INPUTS OUTPUTS
+//   INPUTS:  the number of sequences, then per sequence its length T and T x hwgen_n_in codes,
+//            all whitespace-separated decimal integers.
+//   OUTPUTS: one line per output transfer: h_t codes (bare layer), or the class followed by the
+//            score codes (classifier).
+#include <fstream>
+#include <iostream>
+
+#include "hwgen_top.h"
+
+template <int W, bool S>
+static long long code(const ap_int_base<W, S> &v) {
+    return v.to_int64();
+}
+
+template <class T, unsigned N>
+static void write_output(std::ostream &os, const hwgen::packet<T, N> &y) {
+    for (unsigned k = 0; k < N; k++) os << (k ? " " : "") << code(y.data[k]);
+    os << '\n';
+}
+
+template <class S, class K, unsigned N>
+static void write_output(std::ostream &os, const hwgen::scores_packet<S, K, N> &y) {
+    os << code(y.cls);
+    for (unsigned k = 0; k < N; k++) os << ' ' << code(y.scores[k]);
+    os << '\n';
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        std::cerr << "usage: " << argv[0] << " INPUTS OUTPUTS\n";
+        return 2;
+    }
+    std::ifstream fin(argv[1]);
+    std::ofstream fout(argv[2]);
+    long long sequences = -1;
+    if (!(fin >> sequences) || sequences < 0 || !fout) {
+        std::cerr << "tb: cannot read " << argv[1] << " or write " << argv[2] << "\n";
+        return 2;
+    }
+    hls::stream<hwgen_in_t> in("in");
+    hls::stream<hwgen_out_t> out("out");
+    for (long long s = 0; s < sequences; s++) {
+        long long steps = 0;
+        if (!(fin >> steps) || steps < 1) {
+            std::cerr << "tb: sequence " << s << ": bad length\n";
+            return 2;
+        }
+        for (long long t = 0; t < steps; t++) {
+            hwgen_in_t x;
+            for (unsigned i = 0; i < hwgen_n_in; i++) {
+                long long v;
+                if (!(fin >> v)) {
+                    std::cerr << "tb: sequence " << s << ": input ends early\n";
+                    return 2;
+                }
+                x.data[i] = v;
+            }
+            x.last = t == steps - 1;
+            in.write(x);
+            hwgen_top(in, out);
+            while (!out.empty()) write_output(fout, out.read());
+        }
+    }
+    fout.close();
+    return fout ? 0 : 1;
+}
