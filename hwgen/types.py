@@ -123,6 +123,12 @@ def type_for_range(lo: int, hi: int, exp: int = 0) -> IntType:
     return IntType(max(2, width), True, exp)
 
 
+def signed_type_for_range(lo: int, hi: int, exp: int = 0) -> IntType:
+    """Return the narrowest signed IntType holding [lo, hi] and 0: the type of an accumulator,
+    which the hardware cores always treat as two's complement."""
+    return type_for_range(min(int(lo), -1), max(int(hi), 0), exp)
+
+
 def exact_log2(scale: float, where: str) -> int:
     """Return e such that scale == 2**e exactly, or raise HwgenError naming where the scale is."""
     value = float(scale)

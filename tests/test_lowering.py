@@ -14,7 +14,7 @@ from hwgen.passes.lower_lstm import matvec_range
 from hwgen.reference.kernels import matvec
 from hwgen.reference.lstm import lstm_layer
 from hwgen.reference.luts import quantize_input
-from hwgen.types import HwgenError, type_for_range
+from hwgen.types import HwgenError, signed_type_for_range
 
 SEEDS = list(range(2000, 2012))
 
@@ -46,14 +46,16 @@ def test_ir_equals_reference_and_brevitas(seed, tmp_path):
     out = out.numpy() if not case.batch_first else np.swapaxes(out.numpy(), 0, 1)
     scale = ir.layers[0].hidden.out.type.scale
     assert np.array_equal(got["outputs"].astype(np.float32) * np.float32(scale), out)
-    # every accumulator type holds the exact range and nothing wider
+    # every accumulator type holds the exact range and nothing wider, and is two's complement
     layer = ir.layers[0]
+    assert all(s.sum_type.signed for s in layer.sums.values())
     for mv in (layer.x_mv, layer.h_mv):
         lo, hi = matvec_range(mv.weights, mv.in_type)
         assert mv.acc_type.contains([lo.min(), hi.max()])
         extreme = np.where(mv.weights > 0, mv.in_type.max, mv.in_type.min)
         assert np.array_equal(np.diag(matvec(mv.weights, extreme)), hi)  # the bound is reached
-        assert mv.acc_type == type_for_range(min(lo.min(), 0), max(hi.max(), 0))  # narrowest
+        assert mv.acc_type == signed_type_for_range(lo.min(), hi.max())  # narrowest signed
+        assert mv.acc_type.signed
 
 
 def test_head_scores_equal_torch(tmp_path):
@@ -73,6 +75,7 @@ def test_head_scores_equal_torch(tmp_path):
     assert np.array_equal(got["scores"].astype(np.float32) * scale, want)
     assert np.array_equal(got["class"], np.argmax(want, axis=-1))
     assert ir.head.score_type.contains(got["scores"])
+    assert ir.head.score_type.signed and ir.head.matvec.acc_type.signed
 
 
 def test_dump_is_deterministic_and_lists_every_stage(tmp_path):

@@ -116,3 +116,11 @@ def test_rounding_parse_errors_name_the_place(text):
 ], ids=["int8", "uint4", "int2_narrow", "uint1"])
 def test_rendering(t, sv, hls, text):
     assert (t.sv(), t.hls(), t.describe()) == (sv, hls, text)
+
+
+def test_signed_type_for_range_is_signed_even_for_non_negative_ranges():
+    from hwgen.types import signed_type_for_range
+
+    t = signed_type_for_range(11, 18)
+    assert t.signed and t.min <= 0 and t.max >= 18 and t.width == 6
+    assert signed_type_for_range(-5, 3) == type_for_range(-5, 3)

@@ -10,7 +10,7 @@ from hwgen.onnx.lstm_cell import lstm_params
 from hwgen.passes.lower_lstm import check_folding, lower_lstm, matvec_range
 from hwgen.reference.kernels import align
 from hwgen.reference.lstm import Quantizer
-from hwgen.types import HwgenError, type_for_range
+from hwgen.types import HwgenError, signed_type_for_range
 
 
 def _consumers(model, tensor: str) -> list:
@@ -37,7 +37,7 @@ def _lower_head(model, gather, in_type, time_axis: int) -> Head:
         exps.append(b_type.exp)
     exp = min(exps)
     lo, hi = matvec_range(weight, in_type)
-    acc = type_for_range(min(int(lo.min()), 0), max(int(hi.max()), 0))
+    acc = signed_type_for_range(int(lo.min()), int(hi.max()))
     mv = MatVec("head.mv", (), weight, w_type, in_type, acc, *check_folding(
         weight.shape[0], weight.shape[1], 0, 0, "head"))
     shift = w_type.exp + in_type.exp - exp
@@ -45,8 +45,8 @@ def _lower_head(model, gather, in_type, time_axis: int) -> Head:
     lo, hi = lo << shift, hi << shift
     if aligned is not None:
         lo, hi = lo + aligned, hi + aligned
-    return Head("head", mv, aligned, shift, type_for_range(min(int(lo.min()), 0),
-                                                           max(int(hi.max()), 0), exp))
+    return Head("head", mv, aligned, shift, signed_type_for_range(int(lo.min()),
+                                                                  int(hi.max()), exp))
 
 
 def lower(model, pe: int = 0, simd: int = 0) -> LoweredModel:

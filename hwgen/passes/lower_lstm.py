@@ -8,7 +8,7 @@ from hwgen.ir.graph import LayerIR
 from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, HiddenOut, MatVec, StateReg
 from hwgen.reference.kernels import align
 from hwgen.reference.lstm import LSTMParams, gate_sum_exp
-from hwgen.types import HwgenError, IntType, type_for_range
+from hwgen.types import HwgenError, IntType, signed_type_for_range
 
 
 def matvec_range(weights: np.ndarray, in_type: IntType) -> tuple:
@@ -36,7 +36,7 @@ def _matvec(name, p: LSTMParams, part: str, in_type: IntType, pe: int, simd: int
     w_type = IntType(max(t.width for t in types), any(t.signed for t in types), 0,
                      all(t.narrow for t in types))
     lo, hi = matvec_range(weights, in_type)
-    acc = type_for_range(min(int(lo.min()), 0), max(int(hi.max()), 0))
+    acc = signed_type_for_range(int(lo.min()), int(hi.max()))
     pe, simd = check_folding(weights.shape[0], weights.shape[1], pe, simd, name)
     return MatVec(name, gates, weights, w_type, in_type, acc, pe, simd)
 
@@ -54,7 +54,7 @@ def _gate_sum(name: str, p: LSTMParams, gate: Gate, x_mv: MatVec, h_mv: MatVec) 
     if g.bias is not None:
         bias = align(g.bias, g.bias_type.exp, exp)
         lo, hi = lo + bias, hi + bias
-    sum_type = type_for_range(min(int(lo.min()), 0), max(int(hi.max()), 0), exp)
+    sum_type = signed_type_for_range(int(lo.min()), int(hi.max()), exp)
     return GateSum(name, gate, x_shift, h_shift, bias, sum_type, g.acc)
 
 

@@ -36,6 +36,11 @@ module hwgen_cell #(
     localparam int IE = I_W + 1;
     localparam int GE = G_W + 1;
 
+    initial begin
+        if (CIFG && (ONE < 0 || ONE >= (1 << (FE - 1))))
+            $fatal(1, "hwgen_cell: ONE=%0d does not fit the %0d-bit forget gate", ONE, FE);
+    end
+
     for (genvar j = 0; j < H; j++) begin : g_unit
         logic signed [FE-1:0]      f;
         logic signed [FE+CE-1:0]   fc_prod;

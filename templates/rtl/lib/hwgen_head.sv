@@ -34,9 +34,11 @@ module hwgen_head #(
     initial begin
         if (C < 2 || (1 << CLASS_W) < C)
             $fatal(1, "hwgen_head: CLASS_W=%0d cannot index %0d classes", CLASS_W, C);
-        if (MV_SHIFT < 0 || ACC_W + MV_SHIFT > SCORE_W)
-            $fatal(1, "hwgen_head: %0d-bit sums shifted by %0d exceed SCORE_W=%0d", ACC_W,
-                   MV_SHIFT, SCORE_W);
+        // Scores are computed modulo 2**SCORE_W: SCORE_W holds the exact score range (derived in
+        // Python), so a wider accumulator wrapping on the way cannot change the result.
+        if (MV_SHIFT < 0 || SCORE_W < 2)
+            $fatal(1, "hwgen_head: MV_SHIFT=%0d must be >= 0 and SCORE_W=%0d >= 2", MV_SHIFT,
+                   SCORE_W);
     end
 
     logic [C*ACC_W-1:0] acc;

@@ -1,0 +1,77 @@
+"""hwgen_head in simulation: scores and argmax class through stalls, ties included, and latency.
+
+Weights, biases and vectors come from a per-case seed; set HWGEN_SEED to try another one. Every
+case gives two classes the top bias (the all-zero vector ties them) and most also the same weights,
+so equal top scores (the first one wins) occur often.
+ACC_W and SCORE_W hold the exact ranges, as hwgen.passes.lower derives them, but always as signed
+types (the core takes sums and scores as two's complement) and with SCORE_W >= ACC_W + MV_SHIFT
+(the core's own parameter check).
+"""
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from hwgen.passes.cycles import HEAD_LATENCY
+from hwgen.passes.lower_lstm import matvec_range
+from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
+from hwgen.types import IntType, type_for_range
+
+SOURCES = [RTL_LIB / "hwgen_mvu.sv", RTL_LIB / "hwgen_head.sv"]
+
+CASES = {  # classes, hidden units, input and weight types, shift, bias range (None: no bias),
+    # twins: two classes given the top bias (the all-zero vector ties them; the second never wins
+    # a tie) and, with equal_rows, the same weights (they tie whenever they lead)
+    "c4_uint_in_shift1_no_bias": dict(c=4, h=3, in_w=3, in_signed=False, w_w=4, mv_shift=1,
+                                      bias_range=None, twins=(1, 3), equal_rows=True),
+    "c5_negative_scores": dict(c=5, h=2, in_w=3, in_signed=True, w_w=2, mv_shift=2,
+                               bias_range=(-40, -20), twins=(2, 4), equal_rows=True),
+    "c2_one_unit": dict(c=2, h=1, in_w=4, in_signed=True, w_w=5, mv_shift=0,
+                        bias_range=(-20, 20), twins=(0, 1), equal_rows=False),
+}
+
+
+def make_case(name: str, seed: int) -> dict:
+    """Return the case: random weights and bias with tied twins, and the exact widths."""
+    c = dict(CASES[name], seed=seed, vectors=60)
+    rng = np.random.default_rng(seed)
+    w_type, x_type = IntType(c["w_w"], True), IntType(c["in_w"], c["in_signed"])
+    weights = rng.integers(w_type.min, w_type.max + 1, size=(c["c"], c["h"]))
+    bias = np.zeros(c["c"], dtype=np.int64)
+    if c["bias_range"] is not None:
+        bias = rng.integers(c["bias_range"][0], c["bias_range"][1] + 1, size=c["c"])
+    first, second = c["twins"]
+    if c["equal_rows"]:
+        weights[second] = weights[first]
+    elif (weights[second] == weights[first]).all():
+        weights[second, 0] = -weights[second, 0] - 1  # differs, and stays in w_type's range
+    bias[first] = bias[second] = bias.max()  # the all-zero vector ties them at the top
+    lo, hi = matvec_range(weights, x_type)
+    acc = type_for_range(min(int(lo.min()), -1), max(int(hi.max()), 0))  # -1: a signed type
+    lo, hi = (lo << c["mv_shift"]) + bias, (hi << c["mv_shift"]) + bias
+    score = type_for_range(min(int(lo.min()), -1), max(int(hi.max()), 0))
+    c.update(weights=weights.tolist(), bias=bias.tolist(), acc_w=acc.width,
+             score_w=max(score.width, acc.width + c["mv_shift"]),
+             class_w=max(1, math.ceil(math.log2(c["c"]))))
+    return c
+
+
+def parameters(c: dict) -> dict:
+    """Return the hwgen_head parameters of a case."""
+    return dict(C=c["c"], H=c["h"], IN_W=c["in_w"], IN_SIGNED=c["in_signed"], W_W=c["w_w"],
+                WEIGHTS=packed_literal(np.reshape(c["weights"], -1), c["w_w"]), ACC_W=c["acc_w"],
+                MV_SHIFT=c["mv_shift"], SCORE_W=c["score_w"],
+                BIAS=packed_literal(c["bias"], c["score_w"]), CLASS_W=c["class_w"])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_head(name, request):
+    """Reference == simulation through stalls; measured latency == HEAD_LATENCY."""
+    seed = int(os.environ.get("HWGEN_SEED", 7000 + list(CASES).index(name)))
+    c = make_case(name, seed)
+    build = sim_build_dir(f"rtl_tests/{request.node.name}")
+    run_cocotb("hwgen_head", SOURCES, parameters(c), "rtl_tests.cocotb_head", build, c)
+    measured = json.loads((build / "measured.json").read_text())
+    assert set(measured["latencies"]) == {HEAD_LATENCY}
