@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.sim.rtl_run import RtlDesign, _check_sequences, load_design, quantize_inputs
+from hwgen.sim.rtl_run import (RtlDesign, _check_sequences, backend_inputs, backend_output,
+                                load_design)
 from hwgen.sim.tools import ToolMissing
 from hwgen.types import HwgenError
 
@@ -162,25 +163,6 @@ def run_hls(hls_dir, sequences, build_dir=None) -> HlsResult:
 
 
 def run_backend_hls(model, x_float, hls_dir, build_dir=None) -> np.ndarray:
-    """Return what run_reference returns for the graph (same layout, float32), computed in C sim.
-
-    model is a QONNX path or ModelWrapper (it checks x_float's shape); hls_dir holds the design
-    generated from it. Each batch element of x_float is one sequence.
-    """
-    from hwgen.onnx.execute import check_input
-    from hwgen.onnx.graph import load_model
-
-    if isinstance(model, (str, Path)):
-        model = load_model(model)
-    x = check_input(model, x_float)
-    design = load_design(hls_dir)
-    if x.ndim != 3 or x.shape[-1] != design.x_count:
-        raise HwgenError(f"input shape {list(x.shape)} does not fit the design's "
-                         f"{design.x_count} inputs per step")
-    codes = quantize_inputs(x if design.batch_first else np.swapaxes(x, 0, 1), design)
-    result = run_hls(hls_dir, list(codes), build_dir)
-    scale = np.float32(design.y_type.scale)
-    outputs = np.stack(result.outputs).astype(np.float32) * scale
-    if design.kind == "scores":
-        return outputs
-    return outputs if design.batch_first else np.ascontiguousarray(np.swapaxes(outputs, 0, 1))
+    """Return what run_reference returns for the graph (same layout, float32), computed in C sim."""
+    design, codes = backend_inputs(model, x_float, hls_dir)
+    return backend_output(design, run_hls(hls_dir, codes, build_dir).outputs)

@@ -339,12 +339,11 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
                      stress_seed=stress_seed, **fields)
 
 
-def run_backend_rtl(model, x_float, rtl_dir, build_dir=None,
-                    compile_opt: str = "-O1") -> np.ndarray:
-    """Return what run_reference returns for the graph (same layout, float32), computed in RTL.
+def backend_inputs(model, x_float, design_dir) -> tuple:
+    """Return (design, per-sequence input codes) for running a graph's input on a generated design.
 
-    model is a QONNX path or ModelWrapper (it checks x_float's shape); rtl_dir holds the design
-    generated from it. Each batch element of x_float is one sequence.
+    model is a QONNX path or ModelWrapper (it checks x_float's shape); design_dir holds a
+    design.json generated from it. Each batch element of x_float is one sequence.
     """
     from hwgen.onnx.execute import check_input
     from hwgen.onnx.graph import load_model
@@ -352,14 +351,25 @@ def run_backend_rtl(model, x_float, rtl_dir, build_dir=None,
     if isinstance(model, (str, Path)):
         model = load_model(model)
     x = check_input(model, x_float)
-    design = load_design(rtl_dir)
+    design = load_design(design_dir)
     if x.ndim != 3 or x.shape[-1] != design.x_count:
         raise HwgenError(f"input shape {list(x.shape)} does not fit the design's "
                          f"{design.x_count} inputs per step")
     codes = quantize_inputs(x if design.batch_first else np.swapaxes(x, 0, 1), design)
-    result = run_rtl(rtl_dir, list(codes), build_dir, compile_opt=compile_opt)
-    scale = np.float32(design.y_type.scale)
-    if design.kind == "scores":
-        return np.stack(result.outputs).astype(np.float32) * scale
-    hidden = np.stack(result.outputs).astype(np.float32) * scale  # [B, T, N]
-    return hidden if design.batch_first else np.ascontiguousarray(np.swapaxes(hidden, 0, 1))
+    return design, list(codes)
+
+
+def backend_output(design: RtlDesign, outputs: list) -> np.ndarray:
+    """Return per-sequence output codes as run_reference lays them out: float32, graph layout."""
+    values = np.stack(outputs).astype(np.float32) * np.float32(design.y_type.scale)
+    if design.kind == "scores" or design.batch_first:
+        return values
+    return np.ascontiguousarray(np.swapaxes(values, 0, 1))  # [B, T, N] -> [T, B, N]
+
+
+def run_backend_rtl(model, x_float, rtl_dir, build_dir=None,
+                    compile_opt: str = "-O1") -> np.ndarray:
+    """Return what run_reference returns for the graph (same layout, float32), computed in RTL."""
+    design, codes = backend_inputs(model, x_float, rtl_dir)
+    result = run_rtl(rtl_dir, codes, build_dir, compile_opt=compile_opt)
+    return backend_output(design, result.outputs)
