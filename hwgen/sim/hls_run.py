@@ -6,8 +6,6 @@ the build folder under a hash of everything it is compiled from, so a design com
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import os
 import shutil
@@ -21,7 +19,7 @@ import numpy as np
 
 from hwgen.sim.rtl_run import (RtlDesign, _check_sequences, backend_inputs, backend_output,
                                 load_design)
-from hwgen.sim.tools import ToolMissing
+from hwgen.sim.tools import ToolMissing, build_lock
 from hwgen.types import HwgenError
 
 CXX = "g++"
@@ -78,18 +76,6 @@ def _build_key(hls_dir: Path, cxx: str, ap_types: Path) -> str:
     return h.hexdigest()
 
 
-@contextlib.contextmanager
-def _locked(build_dir: Path):
-    """Hold an exclusive lock on build_dir while compiling into it."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def build_hls(hls_dir, build_dir) -> tuple[Path, float]:
     """Return (C-simulation binary, compile seconds or 0.0 when cached) of the design in hls_dir."""
     hls_dir = Path(hls_dir).resolve()
@@ -99,7 +85,7 @@ def build_hls(hls_dir, build_dir) -> tuple[Path, float]:
     cxx, ap_types = require_cxx(), ap_types_dir()
     build_dir = Path(build_dir).resolve()
     binary = build_dir / f"csim-{_build_key(hls_dir, cxx, ap_types)[:20]}"
-    with _locked(build_dir):
+    with build_lock(build_dir):
         if binary.is_file():
             return binary, 0.0
         partial = binary.with_name(binary.name + ".tmp")

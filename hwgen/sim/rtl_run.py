@@ -11,7 +11,6 @@ transfers" is a difference of edge indices.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import subprocess
@@ -26,7 +25,7 @@ import numpy as np
 
 from hwgen.reference.luts import quantize_input
 from hwgen.sim.tools import (CASE_ENV, REPO_ROOT, VERILATOR_FLAGS, _environ, _tail,
-                             require_cocotb, require_verilator, verilator_env)
+                             build_lock, require_cocotb, require_verilator, verilator_env)
 from hwgen.types import HwgenError, IntType, Rounding
 
 TEST_MODULE = "rtl_tests.cocotb_top"
@@ -186,18 +185,6 @@ def _build_key(design: RtlDesign, sources: list[Path], compile_opt: str, verilat
 
 
 @contextlib.contextmanager
-def _locked(build_dir: Path):
-    """Hold an exclusive lock on build_dir while building and simulating in it."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
 def _repo_on_sys_path():
     """Put the repository on sys.path: cocotb's runner hands sys.path to the simulator's Python.
 
@@ -331,7 +318,7 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
     design = load_design(rtl_dir)
     sequences = _check_sequences(sequences, design)
     build_dir = Path(build_dir or rtl_dir.parent / "sim_build").resolve()
-    with _locked(build_dir):
+    with build_lock(build_dir):
         build_seconds = build_rtl(rtl_dir, build_dir, compile_opt)
         res, seconds = _simulate(design, build_dir, sequences, stress_seed)
     fields = _collect(design, [len(s) for s in sequences], res)

@@ -131,6 +131,20 @@ def yosys(script: str, cwd) -> subprocess.CompletedProcess:
 
 
 @contextlib.contextmanager
+def build_lock(build_dir: Path):
+    """Hold an exclusive lock on build_dir (parallel pytest workers may share a build folder)."""
+    import fcntl
+
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def _environ(env: dict[str, str]):
     """Temporarily replace os.environ: cocotb's runner passes the process environment on."""
     saved = dict(os.environ)
