@@ -18,7 +18,7 @@ help:
 $(STAMP): pyproject.toml requirements.lock
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip==26.3
-	$(VENV)/bin/python -m pip install --quiet -c requirements.lock -e .
+	$(VENV)/bin/python -m pip install --quiet -c requirements.lock -e ".[ray]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
