@@ -1,0 +1,1 @@
+"""Accuracy and cost sweeps over bit widths."""
