@@ -74,28 +74,34 @@ module hwgen_mvu #(
     logic signed [ACC_W-1:0] s_v;         // one row's running sum
     logic signed [W_W-1:0]   w_v;         // one weight
     logic signed [XW-1:0]    x_v;         // one input element as a signed number
-    assign nf_i = 32'(nf);
-    assign sf_i = 32'(sf);
+    // Without folding in a dimension its fold index is the constant 0, not the (always zero)
+    // register. The part-selects below repeat that test where they use the index: Yosys's front
+    // end folds a select only when its index is constant in the source text; through the wire it
+    // builds a shifter over all of WEIGHTS for every product (minutes for a large unit).
+    assign nf_i = NF > 1 ? 32'(nf) : 32'd0;
+    assign sf_i = SF > 1 ? 32'(sf) : 32'd0;
 
     always_comb begin
         sums = '0;
         for (int p = 0; p < PE; p++) begin
-            s_v = sf == '0 ? '0 : acc_q[p*ACC_W +: ACC_W];
+            s_v = sf_i == 32'd0 ? '0 : acc_q[p*ACC_W +: ACC_W];
             for (int i = 0; i < SIMD; i++) begin
-                w_v = WEIGHTS[((nf_i * PE + p) * COLS + sf_i * SIMD + i) * W_W +: W_W];
-                x_v = IN_SIGNED ? XW'($signed(x_q[(sf_i * SIMD + i) * IN_W +: IN_W]))
-                                : XW'($unsigned(x_q[(sf_i * SIMD + i) * IN_W +: IN_W]));
+                w_v = WEIGHTS[(((NF > 1 ? nf_i : 32'd0) * PE + p) * COLS
+                             + (SF > 1 ? sf_i : 32'd0) * SIMD + i) * W_W +: W_W];
+                x_v = IN_SIGNED
+                    ? XW'($signed(x_q[((SF > 1 ? sf_i : 32'd0) * SIMD + i) * IN_W +: IN_W]))
+                    : XW'($unsigned(x_q[((SF > 1 ? sf_i : 32'd0) * SIMD + i) * IN_W +: IN_W]));
                 s_v = s_v + ACC_W'(PW'(w_v) * PW'(x_v));
             end
             sums[p*ACC_W +: ACC_W] = s_v;
         end
         work_d = work_q;
-        work_d[nf_i * BLK +: BLK] = sums;
+        work_d[(NF > 1 ? nf_i : 32'd0) * BLK +: BLK] = sums;
     end
 
     logic last_sf, last_nf, done, out_free, advance;
-    assign last_sf  = sf == SF_W'(SF - 1);
-    assign last_nf  = nf == NF_W'(NF - 1);
+    assign last_sf  = sf_i == 32'(SF - 1);
+    assign last_nf  = nf_i == 32'(NF - 1);
     assign done     = busy && last_sf && last_nf;  // this cycle finishes the vector
     assign out_free = !out_valid || out_ready;      // out_data may be written this cycle
     assign advance  = busy && (!done || out_free);
