@@ -30,7 +30,19 @@ def _cmd_hw(args) -> None:
     from hwgen.flow import hw
     from hwgen.spec import load_spec
 
-    hw(load_spec(args.model))
+    hw(load_spec(args.model), fmax=args.fmax)
+
+
+def _cmd_sweep(args) -> None:
+    from hwgen.sweep.points import parse_bits
+    from hwgen.sweep.run import Options, sweep
+
+    options = Options(jobs=args.jobs, executor=args.executor, address=args.address,
+                      fmax=args.fmax, simulate=args.simulate, pe=args.pe, simd=args.simd)
+    if args.address and args.executor != "ray":
+        raise HwgenError("--address is for --executor ray")
+    sweep(args.model, vary=args.vary, bits=parse_bits(args.bits) if args.bits else None,
+          seed=args.seed, out=args.out, options=options)
 
 
 def _load_input(path: str):
@@ -153,7 +165,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("hw", help="train (cached), export, verify; write build/MODEL/report.*")
     p.add_argument("model", help=model_help)
+    p.add_argument("--fmax", action="store_true",
+                   help="also place and route for ECP5 with nextpnr and report Fmax")
     p.set_defaults(func=_cmd_hw)
+
+    p = sub.add_parser("sweep", help="accuracy and hardware cost over bit widths "
+                       "(writes results.csv/.json/.md and plots)")
+    p.add_argument("model", help=model_help)
+    p.add_argument("--bits", help="widths, e.g. 2,3,4,5,6,8 or 2-8 (default: the spec's "
+                   "sweep.bits, else 2-8)")
+    p.add_argument("--vary", help="what the width applies to: all (weights and activations "
+                   "together), weights, activations, or one key of the spec's bits (e.g. weight, "
+                   "io, cell_state); the rest keep the spec's widths (default: the spec's "
+                   "sweep.vary, else all)")
+    p.add_argument("--seed", type=int, help="training seed of every point (default: the spec's)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="points run at once by the local executor (default: the core count)")
+    p.add_argument("--executor", default="local", choices=["local", "ray"],
+                   help="local: a process pool; ray: tasks on an existing Ray cluster")
+    p.add_argument("--address", help="ray: the cluster's address (default: RAY_ADDRESS, or a "
+                   "cluster running on this machine)")
+    p.add_argument("--out", help="sweep folder (default: build/sweep/MODEL-VARY); finished "
+                   "points found there are not run again")
+    p.add_argument("--fmax", action="store_true",
+                   help="also place and route every point for ECP5 with nextpnr (Fmax)")
+    p.add_argument("--simulate", action="store_true",
+                   help="also stream the test set through each point's RTL on Verilator (its "
+                        "mismatches and simulated cycles join the table; about 2 min more per "
+                        "fully parallel 32-unit point)")
+    p.add_argument("--pe", type=int, default=None, help="gate rows per cycle (default: the "
+                   "spec's folding)")
+    p.add_argument("--simd", type=int, default=None, help="columns per cycle (default: the "
+                   "spec's folding)")
+    p.set_defaults(func=_cmd_sweep)
     return parser
 
 

@@ -20,8 +20,8 @@ BUILD_DIR = Path("build")
 
 
 def out_dir(spec: Spec) -> Path:
-    """Return (and create) the build folder of a spec."""
-    path = BUILD_DIR / spec.name
+    """Return (and create) the build folder of a spec: build/NAME, or the spec's own `out`."""
+    path = Path(spec.out) if spec.out else BUILD_DIR / spec.name
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -158,8 +158,11 @@ def step_reference(spec: Spec, ckpt: dict, onnx_path: Path) -> dict:
             "scores": ref}
 
 
-def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict, hls: dict) -> Path:
-    """Write build/MODEL/report.json and report.md; return the JSON path."""
+def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict, hls: dict, cost: dict) -> Path:
+    """Write build/MODEL/report.json and report.md; return the JSON path.
+
+    cost is step_cost's result: Yosys resource counts and the ECP5 Fmax (None if not asked).
+    """
     sim, model = rtl["cycles_per_step"]["simulated"], rtl["cycles_per_step"]["model"]
     lat_sim, lat_model = rtl["latency"]["simulated"], rtl["latency"]["model"]
     report = {
@@ -176,6 +179,8 @@ def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict, hls: dict) -> Pat
             "max_difference": int(np.max(np.abs(np.array(lat_sim) - np.array(lat_model))))},
         "stages": rtl["stages"],
         "folding": rtl["folding"],
+        "resources": {k: cost["resources"][k] for k in RESOURCE_KEYS},
+        "fmax_mhz": cost["fmax_mhz"],
         "spec": spec.to_dict(),
     }
     path = out_dir(spec) / "report.json"
@@ -198,6 +203,10 @@ def _report_md(r: dict) -> str:
              f"(min {cyc['simulated_min']}), model {cyc['model']}. Latency per sequence: "
              f"simulated mean {lat['simulated_mean']:.1f}, model mean {lat['model_mean']:.1f} "
              f"(largest difference {lat['max_difference']}).", "",
+             "Resources (Yosys synth_xilinx, 7-series): "
+             + ", ".join(f"{k} {v}" for k, v in r["resources"].items())
+             + (f". Fmax (nextpnr, ECP5 LFE5U-85F): {r['fmax_mhz']:.1f} MHz."
+                if r["fmax_mhz"] is not None else ". Fmax: not asked (`hwgen hw --fmax`)."), "",
              "| stage | kind | bits |", "|---|---|---|",
              *(f"| {s['name']} | {s['kind']} | "
                + ", ".join(f"{k}={v}" for k, v in s["bits"].items()) + " |" for s in r["stages"]),
@@ -205,8 +214,28 @@ def _report_md(r: dict) -> str:
     return "\n".join(lines)
 
 
-def hw(spec: Spec) -> dict:
-    """Run every step for a spec and return the report; raise if any backend differs."""
+RESOURCE_KEYS = ("LUT", "FF", "DSP", "BRAM")
+
+
+def step_cost(rtl_dir: Path, fmax: bool = False) -> dict:
+    """Return {"resources": Yosys synth_xilinx counts, "fmax_mhz": ECP5 Fmax or None} of a design."""
+    from hwgen.sim.synth import fmax_ecp5, resources
+
+    res = resources(rtl_dir)
+    print("resources:          " + ", ".join(f"{k} {res[k]}" for k in RESOURCE_KEYS)
+          + " (Yosys synth_xilinx)")
+    mhz = None
+    if fmax:
+        mhz = fmax_ecp5(rtl_dir)["fmax_mhz"]
+        print(f"fmax:               {mhz:.1f} MHz (nextpnr-ecp5, LFE5U-85F)")
+    return {"resources": res, "fmax_mhz": mhz}
+
+
+def hw(spec: Spec, fmax: bool = False) -> dict:
+    """Run every step for a spec and return the report; raise if any backend differs.
+
+    fmax adds an ECP5 place and route (nextpnr) for the clock frequency.
+    """
     ckpt = step_train(spec)
     onnx_path = step_export(spec, ckpt)
     ref = step_reference(spec, ckpt, onnx_path)
@@ -218,7 +247,8 @@ def hw(spec: Spec) -> dict:
     hls = step_hls(spec, ref["scores"])
     print(f"hls accuracy:       {100 * hls['accuracy']:.2f} %  ({hls['mismatches']} of "
           f"{ref['sequences']} sequences differ from the reference)")
-    path = write_report(spec, ckpt, ref, rtl, hls)
+    cost = step_cost(rtl["rtl_dir"], fmax)
+    path = write_report(spec, ckpt, ref, rtl, hls, cost)
     _say(f"wrote {path} and report.md")
     if ref["mismatches"] or ref["reference_accuracy"] != ckpt["quant_accuracy"]:
         raise HwgenError(f"the integer reference differs from the quantized model on "
@@ -299,8 +329,11 @@ def step_hls(spec: Spec, ref_scores: list) -> dict:
     return {"accuracy": acc, "mismatches": mismatches}
 
 
-def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list) -> dict:
-    """Emit the RTL, stream the whole test set through Verilator, and compare with the reference."""
+def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list, compile_opt: str = "-O1") -> dict:
+    """Emit the RTL, stream the whole test set through Verilator, and compare with the reference.
+
+    compile_opt is the C++ optimisation of the Verilator build (-O0 builds faster, runs slower).
+    """
     from hwgen.passes.cycles import head_cycles, lstm_step_cycles
     from hwgen.qat.data import load_dataset
     from hwgen.sim.rtl_run import load_design, quantize_inputs, run_rtl
@@ -312,12 +345,13 @@ def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list) -> dict:
     design = load_design(rtl)
     codes = [quantize_inputs(x, design) for x in data.test.x]
     _say(f"simulating {len(codes)} test sequences in Verilator")
-    result = run_rtl(rtl, codes)
+    result = run_rtl(rtl, codes, compile_opt=compile_opt)
     mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
                                design.y_type.exp)
     layer = ir.layers[0]
     model_step = lstm_step_cycles(layer, emit=False)
     return {
+        "rtl_dir": rtl,
         "accuracy": acc,
         "mismatches": mismatches,
         "cycles_per_step": {"simulated": result.cycle_summary()["per_step"], "model": model_step},

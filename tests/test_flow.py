@@ -38,6 +38,10 @@ def test_hw_flow_on_tiny_spec(tmp_path):
     assert report["latency_cycles_per_sequence"]["max_difference"] == 0
     assert {s["kind"] for s in report["stages"]} >= {"matvec", "gate_sum", "lut", "head"}
     assert (tmp_path / "build" / "tiny" / "report.md").is_file()
+    res = report["resources"]  # Yosys synth_xilinx of the generated design
+    assert set(res) == {"LUT", "FF", "DSP", "BRAM"} and res["LUT"] > 0 and res["FF"] > 0
+    assert report["fmax_mhz"] is None  # not asked
+    assert "resources:" in first.stdout
     # the checkpoint loads without unpickling arbitrary objects
     ckpt = torch.load(tmp_path / "build" / "tiny" / "checkpoint.pt", weights_only=True)
     assert ckpt["spec_hash"]
