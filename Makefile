@@ -6,11 +6,15 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 MODEL  ?= lstm4b
 PYTEST_ARGS ?=
+SWEEP_ARGS ?=
 
-.PHONY: hw test test-slow train export venv clean help
+.PHONY: hw sweep test test-slow train export venv clean help
 
 help:
-	@echo "make hw MODEL=<name>   train (cached), export, and check the model bit for bit (see README)"
+	@echo "make hw MODEL=<name>   train (cached), export, check the model bit for bit, cost it (see README)"
+	@echo "                       FMAX=1 adds an ECP5 place and route for the clock frequency"
+	@echo "make sweep MODEL=<name> accuracy and hardware cost over bit widths (build/sweep/)"
+	@echo "                       SWEEP_ARGS='--bits 2-8 --vary io --jobs 2 --fmax' etc."
 	@echo "make test              fast tests and simulator tests (what CI runs)"
 	@echo "make test-slow         the long exactness runs kept out of make test"
 	@echo "make clean             remove build/ (keeps .venv)"
@@ -24,7 +28,10 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 hw: $(STAMP)
-	$(VENV)/bin/hwgen hw $(MODEL)
+	$(VENV)/bin/hwgen hw $(MODEL) $(if $(FMAX),--fmax)
+
+sweep: $(STAMP)
+	$(VENV)/bin/hwgen sweep $(MODEL) $(SWEEP_ARGS)
 
 train: $(STAMP)
 	$(VENV)/bin/hwgen train $(MODEL)

@@ -77,6 +77,14 @@ class Folding:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """Defaults of `hwgen sweep` for this model: which quantizers vary, over which widths."""
+
+    vary: str = "all"  # a group (all, weights, activations) or one key of bits
+    bits: tuple = (2, 3, 4, 5, 6, 7, 8)
+
+
+@dataclass(frozen=True)
 class Spec:
     """A whole model spec."""
 
@@ -87,6 +95,8 @@ class Spec:
     bits: Bits
     train: Train
     folding: Folding
+    sweep: Sweep = Sweep()
+    out: str = ""  # build folder; empty: build/NAME (sweep points live in the sweep's folder)
 
     def training_hash(self) -> str:
         """Return a digest of everything that determines the trained checkpoint."""
@@ -101,7 +111,7 @@ class Spec:
                 "folding": asdict(self.folding)}
 
 
-_SECTIONS = {"net": Net, "bits": Bits, "train": Train, "folding": Folding}
+_SECTIONS = {"net": Net, "bits": Bits, "train": Train, "folding": Folding, "sweep": Sweep}
 _LIMITS = {
     "bits": (2, 24), "input_size": (1, 4096), "hidden_size": (1, 4096), "num_layers": (1, 1),
     "classes": (2, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
@@ -112,6 +122,8 @@ _LIMITS = {
 def _check_value(where: str, section: str, key: str, value, default):
     """Return value converted to the type of default, or raise HwgenError naming the key."""
     full = f"{where}: {section}.{key}"
+    if section == "sweep":
+        return _check_sweep(full, key, value)
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 0 < value < float("inf")):
@@ -125,6 +137,21 @@ def _check_value(where: str, section: str, key: str, value, default):
     if not lo <= value <= hi:
         raise HwgenError(f"{full} must be in {lo}..{hi}, got {value}")
     return value
+
+
+def _check_sweep(full: str, key: str, value):
+    """Return a checked sweep.vary (a name; checked against the groups when the sweep starts) or
+    sweep.bits (a list of distinct widths in the bits limits)."""
+    if key == "vary":
+        if not isinstance(value, str) or not value:
+            raise HwgenError(f"{full} must be a quantizer name or group, got {value!r}")
+        return value
+    lo, hi = _LIMITS["bits"]
+    if (not isinstance(value, list) or not value or len(set(map(repr, value))) != len(value)
+            or any(isinstance(b, bool) or not isinstance(b, int) or not lo <= b <= hi
+                   for b in value)):
+        raise HwgenError(f"{full} must be a list of distinct widths in {lo}..{hi}, got {value!r}")
+    return tuple(value)
 
 
 def _section(where: str, name: str, raw, cls):

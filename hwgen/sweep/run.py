@@ -1,0 +1,288 @@
+"""Run a sweep: every point trained, checked, built and measured, in parallel, resumable.
+
+Each point runs `run_point` in a worker: a local process pool (`--executor local`, `--jobs N`) or
+tasks on an existing Ray cluster (`--executor ray --address ...`). A worker writes its artifacts in
+the point's folder (SWEEP/points/NAME/: checkpoint, model.onnx, rtl/, hls/, log.txt) and returns
+the point's row; only the driver writes results.*, after every finished point, so an interrupted
+sweep keeps what it finished. A rerun skips points whose row in results.json is done and whose
+key (training hash, folding, options) is unchanged.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from hwgen.spec import Spec, load_spec
+from hwgen.sweep.points import Point, point_key, point_spec, quantizers
+from hwgen.types import HwgenError
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """How a sweep runs (everything but the points themselves)."""
+
+    jobs: int = 2
+    executor: str = "local"  # local | ray
+    address: str | None = None  # Ray cluster address (None: RAY_ADDRESS or a running local one)
+    fmax: bool = False  # place and route for ECP5 with nextpnr
+    simulate: bool = False  # also stream the test set through each point's RTL on Verilator
+    pe: int | None = None  # override the spec's folding
+    simd: int | None = None
+
+    def keyed(self) -> dict:
+        """Return the options a point's row depends on."""
+        return {"fmax": self.fmax, "simulate": self.simulate}
+
+
+def _say(message: str) -> None:
+    print(f"[hwgen] {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _output_to(log: Path):
+    """Send this process's stdout and stderr (Python and subprocesses) to log while inside."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log, "a") as f:
+        os.dup2(f.fileno(), 1)
+        os.dup2(f.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_point(task: dict) -> dict:
+    """Measure one point in this process and return its row (never raises for a failed point).
+
+    task holds plain data only (it may cross to a Ray worker): cwd, spec_path, point (vary, bits,
+    seed), folder, key, pe, simd, fmax, simulate.
+    """
+    import torch
+
+    os.chdir(task["cwd"])
+    torch.set_num_threads(1)  # one core per point; training results do not depend on it
+    point = Point(**task["point"])
+    spec = point_spec(load_spec(task["spec_path"]), point, Path(task["folder"]), task["pe"],
+                      task["simd"])
+    row = {"point": point.name, "vary": point.vary, "bits": point.bits, "seed": point.seed,
+           "key": task["key"]}
+    start = time.time()
+    with _output_to(Path(spec.out) / "log.txt"):
+        print(f"=== {spec.name}: {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
+        try:
+            row.update(measure(spec, fmax=task["fmax"], simulate=task["simulate"]))
+            row["status"] = "done"
+        except HwgenError as exc:
+            row["status"] = f"failed: {exc}"
+        except Exception as exc:  # keep the sweep going; the log has the traceback
+            traceback.print_exc()
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            row["status"] = f"failed: {type(exc).__name__}: {first}"
+        print(f"=== {row['status']}", flush=True)
+    row["seconds"] = round(time.time() - start, 1)
+    return row
+
+
+def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
+    """Train, export, check and build one point; return its accuracy, cost and cycle figures."""
+    import numpy as np
+
+    from hwgen.flow import (RESOURCE_KEYS, lowered, out_dir, step_build, step_cost,
+                            step_export, step_reference, step_rtl, step_train)
+    from hwgen.passes.cycles import head_cycles, lstm_step_cycles
+    from hwgen.qat.data import load_dataset
+
+    ckpt = step_train(spec)
+    onnx_path = step_export(spec, ckpt)
+    ref = step_reference(spec, ckpt, onnx_path)
+    f = spec.folding
+    if simulate:
+        rtl = step_rtl(spec, onnx_path, ref["scores"], compile_opt="-O0")
+        rtl_dir = rtl["rtl_dir"]
+    else:
+        rtl_dir = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=spec.name)
+    _, ir, _ = lowered(onnx_path, f.pe, f.simd)
+    step = lstm_step_cycles(ir.layers[0], emit=False)
+    lengths = [len(x) for x in load_dataset(spec.dataset).test.x]
+    cost = step_cost(rtl_dir, fmax)
+    row = {
+        "acc_float": ckpt["float_accuracy"], "acc_quant": ckpt["quant_accuracy"],
+        "acc_int": ref["reference_accuracy"], "mismatches": ref["mismatches"],
+        "rtl_mismatches": rtl["mismatches"] if simulate else None,
+        **{k: cost["resources"][k] for k in RESOURCE_KEYS}, "fmax_mhz": cost["fmax_mhz"],
+        "cycles_per_step": step,
+        "cycles_per_step_sim": rtl["cycles_per_step"]["simulated"]["max"] if simulate else None,
+        "cycles_per_sequence": float(np.mean([n * step - 1 + head_cycles() for n in lengths])),
+        "cycles_per_sequence_sim":
+            float(np.mean(rtl["latency"]["simulated"])) if simulate else None,
+    }
+    if row["mismatches"] or (simulate and row["rtl_mismatches"]):
+        raise HwgenError(f"{spec.name}: the integer reference differs from the quantized model on "
+                         f"{row['mismatches']} sequences, the RTL from the reference on "
+                         f"{row['rtl_mismatches']}")
+    return row
+
+
+def _load_rows(folder: Path) -> dict:
+    """Return the rows of a previous run's results.json by point name (empty if none)."""
+    path = folder / "results.json"
+    if not path.is_file():
+        return {}
+    try:
+        rows = json.loads(path.read_text())["rows"]
+        return {r["point"]: r for r in rows}
+    except (ValueError, KeyError, TypeError):
+        raise HwgenError(f"{path}: not a sweep results file (move it away to start afresh)") \
+            from None
+
+
+def _local(tasks: list, jobs: int):
+    """Yield rows as the points finish, from a pool of `jobs` processes."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch threads
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        pending = {pool.submit(run_point, t) for t in tasks}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+
+def _ray(tasks: list, address: str | None):
+    """Yield rows as the points finish, each a task (1 CPU) on an existing Ray cluster."""
+    try:
+        import ray
+    except ImportError:
+        raise HwgenError("--executor ray needs the ray extra: pip install 'hwgen[ray]' "
+                         "(make installs it)") from None
+    try:
+        ray.init(address=address or "auto", log_to_driver=False, logging_level="ERROR")
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise HwgenError(f"--address {address or 'auto'}: cannot connect to a Ray cluster "
+                         f"({first})") from None
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=0)(run_point)
+        pending = [remote.remote(t) for t in tasks]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        ray.shutdown()
+
+
+def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
+          seed: int | None = None, out: str | None = None,
+          options: Options = Options()) -> dict:
+    """Run (or resume) a sweep of a model; write the sweep folder and return its results.
+
+    vary and bits default to the spec's `sweep` section; seed to the spec's training seed; out to
+    build/sweep/MODEL-VARY.
+    """
+    from tqdm import tqdm
+
+    from hwgen.flow import BUILD_DIR
+    from hwgen.sweep.report import write_results
+
+    base = load_spec(model)
+    vary = vary or base.sweep.vary
+    quantizers(vary)  # check the name before any work
+    bits = tuple(bits or base.sweep.bits)
+    seed = base.train.seed if seed is None else seed
+    if options.executor not in ("local", "ray"):
+        raise HwgenError(f"--executor {options.executor!r}: use local or ray")
+    if options.jobs < 1:
+        raise HwgenError(f"--jobs {options.jobs}: give at least 1")
+    folder = Path(out or BUILD_DIR / "sweep" / f"{base.name}-{vary}").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    previous = _load_rows(folder)
+    meta = {"model": base.name, "spec": base.to_dict(), "vary": vary,
+            "quantizers": list(quantizers(vary)), "bits": list(bits), "seed": seed,
+            "executor": options.executor, "fmax": options.fmax, "simulate": options.simulate,
+            "hwgen": _version()}
+    rows, tasks = {}, []
+    for b in bits:
+        point = Point(vary=vary, bits=b, seed=seed)
+        spec = point_spec(base, point, folder, options.pe, options.simd)
+        key = point_key(spec, options.keyed())
+        old = previous.get(point.name)
+        if old and old.get("status") == "done" and old.get("key") == key:
+            rows[point.name] = old
+            continue
+        tasks.append({"cwd": os.getcwd(), "spec_path": str(Path(base.path).resolve()),
+                      "point": dataclasses.asdict(point), "folder": str(folder), "key": key,
+                      "pe": options.pe, "simd": options.simd, "fmax": options.fmax,
+                      "simulate": options.simulate})
+    # Widest first: they take longest, so the pool's last round is short.
+    tasks.sort(key=lambda t: -t["point"]["bits"])
+    _say(f"sweep of {base.name}: {vary} ({', '.join(quantizers(vary))}) at "
+         f"{', '.join(map(str, bits))} bits; {len(rows)} point(s) already done, {len(tasks)} "
+         f"to run ({options.executor}"
+         + (f", {options.jobs} jobs" if options.executor == "local" else "") + f") in {folder}")
+    _write(folder, rows, bits, meta, write_results)
+    runner = (_local(tasks, options.jobs) if options.executor == "local"
+              else _ray(tasks, options.address))
+    bar = tqdm(total=len(tasks), desc="sweep", unit="point", file=sys.stderr, dynamic_ncols=True)
+    with bar:
+        for row in runner:
+            rows[row["point"]] = row
+            _write(folder, rows, bits, meta, write_results)
+            bar.update(1)
+            bar.write(f"[hwgen] {row['point']}: {_summary(row)} ({row['seconds']:.0f} s; log "
+                      f"{folder / 'points' / row['point'] / 'log.txt'})", file=sys.stderr)
+    paths = _write(folder, rows, bits, meta, write_results)
+    failed = [r for r in rows.values() if r.get("status") != "done"]
+    print(f"wrote {paths['md']}, {paths['csv']}, {paths['json']}, {paths['bits_plot']}, "
+          f"{paths['luts_plot']}")
+    if failed:
+        raise HwgenError(f"{len(failed)} of {len(rows)} sweep points failed: "
+                         + "; ".join(f"{r['point']} {r['status']}" for r in failed)[:400])
+    return {"folder": folder, "rows": [rows[n] for n in sorted(rows, key=lambda n: rows[n]["bits"])],
+            "paths": paths}
+
+
+def _write(folder: Path, rows: dict, bits: tuple, meta: dict, write_results) -> dict:
+    """Write the results files for the finished rows of the requested widths."""
+    kept = [r for r in rows.values() if r["bits"] in bits]
+    return write_results(folder, kept, meta)
+
+
+def _summary(row: dict) -> str:
+    """Return one line about a finished point."""
+    if row.get("status") != "done":
+        return row.get("status", "failed")
+    text = f"integer accuracy {100 * row['acc_int']:.2f} %, LUT {row['LUT']}, DSP {row['DSP']}"
+    if row.get("fmax_mhz") is not None:
+        text += f", {row['fmax_mhz']:.1f} MHz"
+    return text
+
+
+def _version() -> str:
+    """Return hwgen's installed version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hwgen")
+    except PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,162 @@
+"""`hwgen sweep` end to end on a tiny spec: two points on the local process pool and on a Ray
+instance started here, resume, and the point of the spec's own widths equal to `hwgen train`."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from hwgen.spec import load_spec
+from hwgen.sweep.points import GROUPS, Point, parse_bits, point_spec, quantizers
+from hwgen.types import HwgenError
+
+# The spec's weights are 4 bits, so the 4-bit point of `--vary weights` is this very spec.
+TINY = """\
+dataset: japanese_vowels
+net: {input_size: 12, hidden_size: 4, classes: 9}
+bits: {weight: 4, io: 6, input_acc: 6, forget_acc: 6, cell_acc: 5, output_acc: 6, sigmoid: 5,
+       tanh: 5, cell_state: 6, head: 4, bias: 12}
+train: {seed: 1, float_epochs: 2, qat_epochs: 1, batch_size: 64}
+sweep: {vary: weights, bits: [3, 4]}
+"""
+ACCURACY = ("acc_float", "acc_quant", "acc_int")
+
+
+def _hwgen(*args, cwd, timeout=1200):
+    return subprocess.run([sys.executable, "-m", "hwgen.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sweep")
+    (folder / "tiny.yaml").write_text(TINY)
+    return folder
+
+
+def _rows(folder: Path) -> list:
+    return json.loads((folder / "results.json").read_text())["rows"]
+
+
+def _check_rows(rows, bits):
+    assert [r["bits"] for r in rows] == bits
+    for r in rows:
+        assert r["status"] == "done", r["status"]
+        assert r["vary"] == "weights" and r["point"] == f"weights{r['bits']}"
+        assert r["mismatches"] == 0  # integer reference == fake-quantized model, sequence by sequence
+        assert r["acc_int"] == r["acc_quant"]
+        assert r["LUT"] > 0 and r["FF"] > 0 and r["DSP"] >= 0 and r["BRAM"] >= 0
+        assert r["cycles_per_step"] >= 5 and r["cycles_per_sequence"] > r["cycles_per_step"]
+        assert r["fmax_mhz"] is None
+
+
+def test_local_then_ray_sweep(tiny, ray_cluster):
+    out = tiny / "local"
+    run = _hwgen("sweep", "tiny.yaml", "--jobs", "2", "--simulate", "--out", str(out), cwd=tiny)
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = _rows(out)
+    _check_rows(rows, [3, 4])
+    for r in rows:  # the RTL ran the whole test set: same scores, cycles as modelled
+        assert r["rtl_mismatches"] == 0
+        assert r["cycles_per_step_sim"] == r["cycles_per_step"]
+        assert r["cycles_per_sequence_sim"] == r["cycles_per_sequence"]
+    # different weights, different hardware
+    assert rows[0]["LUT"] != rows[1]["LUT"]
+    # every output file, from the same rows
+    with open(out / "results.csv") as f:
+        table = list(csv.DictReader(f))
+    assert [int(t["bits"]) for t in table] == [3, 4]
+    assert [float(t["acc_int"]) for t in table] == [r["acc_int"] for r in rows]
+    md = (out / "results.md").read_text()
+    assert f"{100 * rows[1]['acc_int']:.2f}" in md
+    for png in ("accuracy_vs_bits.png", "accuracy_vs_luts.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the 4-bit point is the spec itself: trained on its own, it gives the same accuracy
+    train = _hwgen("train", "tiny.yaml", cwd=tiny)
+    assert train.returncode == 0, train.stderr[-2000:]
+    ckpt = torch.load(tiny / "build" / "tiny" / "checkpoint.pt", weights_only=True)
+    assert (ckpt["float_accuracy"], ckpt["quant_accuracy"]) == \
+        (rows[1]["acc_float"], rows[1]["acc_quant"])
+    assert rows[0]["acc_float"] == rows[1]["acc_float"]  # the float baseline is the same run
+    # a second run finds both points done and runs nothing
+    again = _hwgen("sweep", "tiny.yaml", "--simulate", "--out", str(out), cwd=tiny)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "2 point(s) already done, 0 to run" in again.stderr
+    assert _rows(out) == rows
+    # the same points as Ray tasks on a local Ray instance: the same figures
+    ray_out = tiny / "ray"
+    run = _hwgen("sweep", "tiny.yaml", "--executor", "ray", "--address", ray_cluster,
+                 "--out", str(ray_out), cwd=tiny)
+    assert run.returncode == 0, run.stderr[-3000:]
+    ray_rows = _rows(ray_out)
+    _check_rows(ray_rows, [3, 4])
+    assert all(r["rtl_mismatches"] is None and r["cycles_per_step_sim"] is None for r in ray_rows)
+    same = (*ACCURACY, "LUT", "FF", "DSP", "BRAM", "cycles_per_step", "cycles_per_sequence")
+    for a, b in zip(ray_rows, rows):
+        assert {k: a[k] for k in same} == {k: b[k] for k in same}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ray_cluster():
+    """A local Ray instance (head node, 2 CPUs), stopped afterwards."""
+    ray_exe = Path(sys.executable).parent / "ray"
+    assert ray_exe.is_file(), "the ray extra is installed by make"
+    temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths
+    port = _free_port()
+    start = subprocess.run([str(ray_exe), "start", "--head", f"--port={port}", "--num-cpus=2",
+                            "--include-dashboard=false", "--disable-usage-stats",
+                            f"--temp-dir={temp}"], capture_output=True, text=True, timeout=180)
+    assert start.returncode == 0, start.stderr[-2000:]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(ray_exe), "stop", "--force"], capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--vary", "gates"], "--vary 'gates'"),
+    (["--bits", "1,4"], "--bits '1,4'"),
+    (["--bits", "4,x"], "'x'"),
+    (["--jobs", "0"], "--jobs 0"),
+    (["--address", "127.0.0.1:1"], "--address is for --executor ray"),
+])
+def test_sweep_bad_arguments(tiny, args, words):
+    run = _hwgen("sweep", "tiny.yaml", "--out", str(tiny / "bad"), *args, cwd=tiny, timeout=120)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], run.stderr
+    assert not (tiny / "bad" / "results.json").exists()
+
+
+def test_points_change_only_what_varies(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    base = load_spec(str(tmp_path / "tiny.yaml"))
+    assert base.sweep.vary == "weights" and base.sweep.bits == (3, 4)
+    for vary in (*GROUPS, "cell_state", "io"):
+        spec = point_spec(base, Point(vary, 7, seed=9), tmp_path)
+        changed = {k for k, v in vars(spec.bits).items() if v != getattr(base.bits, k)}
+        assert changed == set(quantizers(vary))
+        assert all(getattr(spec.bits, k) == 7 for k in changed)
+        assert spec.train.seed == 9 and spec.net == base.net and spec.folding == base.folding
+        assert Path(spec.out) == tmp_path / "points" / f"{vary}7"
+    assert "bias" not in quantizers("all") and "weight" in quantizers("all")
+    assert point_spec(base, Point("weights", 4, 1), tmp_path).training_hash() == \
+        base.training_hash()
+    assert parse_bits("2-4,8") == (2, 3, 4, 8)
+    with pytest.raises(HwgenError, match="distinct"):
+        parse_bits("4,4")
