@@ -223,7 +223,7 @@ def _bits_figure(rows: list[dict], meta: dict) -> Figure:
                 linestyle="none", label="fake-quantized (PyTorch)")
     _float_baseline(ax, rows)
     ax.set_xticks(sorted({b for b, _ in ints + quants}))
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")  # the corner that hides the fewest points
     return fig
 
 
@@ -247,7 +247,7 @@ def _luts_figure(rows: list[dict], meta: dict) -> Figure:
             color="tab:red", linewidth=1.5, marker="D", markersize=9, markerfacecolor="none",
             markeredgewidth=1.8, label="Pareto front")
     _float_baseline(ax, rows)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")  # the corner that hides the fewest points
     return fig
 
 
