@@ -1,4 +1,10 @@
-"""A lowered model: LSTM layers of stages plus an optional head; it executes and dumps as text."""
+"""A lowered model: a stack of recurrent layers of stages plus an optional head; executes, dumps.
+
+The stack is a flat tuple of directions (LayerIR for LSTM, RNNLayerIR for a plain RNN). Each has
+the index of the stack layer it belongs to; a stack layer is one forward direction, optionally
+followed by its reverse direction. Both directions of a layer read the same input; the next layer
+reads their outputs concatenated on the feature axis (forward first), as Brevitas computes them.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,6 +34,9 @@ class LayerIR:
     cell_tanh: ActLUT
     hidden: HiddenOut
     state: StateReg
+    index: int = 0  # the stack layer this direction belongs to
+
+    kind = "lstm"
 
     def stages(self) -> list:
         """Return every stage in dataflow order."""
@@ -38,12 +47,60 @@ class LayerIR:
 
 
 @dataclass(frozen=True)
+class RNNLayerIR:
+    """One plain RNN layer (one direction): h' = act(acc(Wx x + Wh h + b)) at the io quantizer.
+
+    The single gate sum is stored under Gate.CELL (its matrix-vector units carry that one gate);
+    act is a table from the accumulator codes straight to hidden-state codes (tanh or relu).
+    """
+
+    name: str
+    input_size: int
+    hidden_size: int
+    reverse: bool
+    x_mv: MatVec
+    h_mv: MatVec
+    sum: GateSum
+    act: ActLUT
+    state: StateReg  # c_type is None: a plain RNN has no cell state
+    index: int = 0
+
+    kind = "rnn"
+
+    @property
+    def out_type(self):
+        """Return the type of the hidden state (the layer's output)."""
+        return self.act.out_type
+
+    def stages(self) -> list:
+        """Return every stage in dataflow order."""
+        return [self.x_mv, self.h_mv, self.sum, self.act, self.state]
+
+
+@dataclass(frozen=True)
 class LoweredModel:
-    """The lowered model: input quantizer, layers, optional head."""
+    """The lowered model: input quantizer, the stack's directions, optional head.
+
+    max_steps is the longest sequence the hardware buffers (reverse directions need the whole
+    sequence before they start); 0 means the design needs no sequence buffer.
+    """
 
     input: Quantizer
     layers: tuple
     head: Optional[Head]
+    max_steps: int = 0
+
+    def stack(self) -> tuple:
+        """Return the layers grouped by stack layer: ((fwd,) or (fwd, rev), ...) in order."""
+        groups = {}
+        for layer in self.layers:
+            groups.setdefault(layer.index, []).append(layer)
+        return tuple(tuple(groups[k]) for k in sorted(groups))
+
+    @property
+    def bidirectional(self) -> bool:
+        """Return True when some stack layer has a reverse direction."""
+        return any(layer.reverse for layer in self.layers)
 
     def stages(self) -> list:
         """Return every stage of every layer, then the head."""
@@ -53,8 +110,11 @@ class LoweredModel:
     def dump(self) -> str:
         """Return a deterministic text description, one line per stage."""
         lines = [f"input: quant {self.input.type.describe()}/{self.input.rounding.value}"]
+        if self.max_steps:
+            lines.append(f"max_steps: {self.max_steps}")
         for layer in self.layers:
-            lines.append(f"layer {layer.name}: I={layer.input_size} H={layer.hidden_size} "
+            lines.append(f"layer {layer.name}: {layer.kind} stack={layer.index} "
+                         f"I={layer.input_size} H={layer.hidden_size} "
                          f"reverse={int(layer.reverse)}")
             lines += [f"  {s.dump()}" for s in layer.stages()]
         if self.head is not None:
@@ -91,16 +151,30 @@ def step(layer: LayerIR, x, h, c):
     return h_new, c_new
 
 
-def execute_layer(layer: LayerIR, x):
-    """Return (outputs [T, B, H], h_T, c_T) for input codes x [T, B, I]."""
+def rnn_step(layer: RNNLayerIR, x, h):
+    """Return h' codes after one timestep of a plain RNN layer."""
+    s = layer.sum
+    total = (matvec(layer.x_mv.weights, x) << s.x_shift) + (matvec(layer.h_mv.weights, h)
+                                                            << s.h_shift)
+    if s.bias is not None:
+        total = total + s.bias
+    acc = s.out.apply(total, s.sum_type.exp)
+    return lut(layer.act.table, s.out.type, acc)
+
+
+def execute_layer(layer, x):
+    """Return (outputs [T, B, H], h_T, c_T) for input codes x [T, B, I] (c_T is None for RNN)."""
     x = as_int(x)
     batch = x.shape[1]
     h = np.zeros((batch, layer.hidden_size), dtype=np.int64)
-    c = np.zeros((batch, layer.hidden_size), dtype=np.int64)
+    c = np.zeros((batch, layer.hidden_size), dtype=np.int64) if layer.kind == "lstm" else None
     outputs = np.zeros((x.shape[0], batch, layer.hidden_size), dtype=np.int64)
     order = range(x.shape[0] - 1, -1, -1) if layer.reverse else range(x.shape[0])
     for t in order:
-        h, c = step(layer, x[t], h, c)
+        if layer.kind == "lstm":
+            h, c = step(layer, x[t], h, c)
+        else:
+            h = rnn_step(layer, x[t], h)
         outputs[t] = h
     return outputs, h, c
 
@@ -114,10 +188,15 @@ def execute_head(head: Head, h) -> tuple:
 
 
 def execute(model: LoweredModel, x_codes) -> dict:
-    """Return {"outputs", "h", "c"} of the last layer and, with a head, {"scores", "class"}."""
+    """Return {"outputs", "h", "c"} of the last stack layer and, with a head, {"scores", "class"}.
+
+    outputs concatenates the last stack layer's directions; h and c are its last direction's.
+    """
     outputs = as_int(x_codes)
-    for layer in model.layers:
-        outputs, h, c = execute_layer(layer, outputs)
+    for directions in model.stack():
+        results = [execute_layer(layer, outputs) for layer in directions]
+        outputs = np.concatenate([r[0] for r in results], axis=-1)
+        h, c = results[-1][1], results[-1][2]
     result = {"outputs": outputs, "h": h, "c": c}
     if model.head is not None:
         result["scores"], result["class"] = execute_head(model.head, outputs[-1])

@@ -134,16 +134,17 @@ class HiddenOut:
 
 @dataclass(frozen=True)
 class StateReg:
-    """The recurrent state registers (h and c), reset to 0 at the start of every sequence."""
+    """The recurrent state registers (h, and c for LSTM), reset to 0 at the start of a sequence."""
 
     name: str
     h_type: IntType
-    c_type: IntType
+    c_type: Optional[IntType]  # None for a plain RNN
 
     kind = "state"
 
     def dump(self) -> str:
-        return f"{self.name}: state h={self.h_type.describe()} c={self.c_type.describe()}"
+        c = f" c={self.c_type.describe()}" if self.c_type is not None else ""
+        return f"{self.name}: state h={self.h_type.describe()}{c}"
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ def run_reference_all(model, x: np.ndarray) -> list:
     from qonnx.core.onnx_exec import execute_onnx
 
     import hwgen.onnx.lstm_cell  # noqa: F401  registers QuantLSTMCell
+    import hwgen.onnx.rnn_cell  # noqa: F401  registers QuantRNNCell
 
     onnxruntime.set_default_logger_severity(4)  # failures reach the user as one hwgen error line
 

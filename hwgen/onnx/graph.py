@@ -14,8 +14,10 @@ QONNX_DOMAINS = ("qonnx.custom_op.general", "onnx.brevitas")
 # Standard ops the head and the glue around LSTM layers may use; anything else is refused.
 SUPPORTED_OPS = {
     "Quant", "QuantLSTMCell", "Gather", "Gemm", "MatMul", "Add", "Unsqueeze", "Squeeze",
-    "Identity", "Constant", "Reshape", "Transpose", "Flatten", "Slice",
+    "Identity", "Constant", "Reshape", "Transpose", "Flatten", "Slice", "Concat", "QuantRNNCell",
 }
+RNN_DOMAIN = "hwgen.custom_op"  # hwgen's own ops (QuantRNNCell); see hwgen.onnx.rnn_cell
+RECURRENT_OPS = ("QuantLSTMCell", "QuantRNNCell")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ def load_model(path) -> "ModelWrapper":
     from qonnx.core.modelwrapper import ModelWrapper
 
     import hwgen.onnx.lstm_cell  # noqa: F401  registers QuantLSTMCell with qonnx
+    import hwgen.onnx.rnn_cell  # noqa: F401  registers QuantRNNCell
 
     path = Path(path)
     if not path.is_file():
@@ -62,6 +65,9 @@ def check_ops(model, where: str) -> None:
         if node.op_type not in SUPPORTED_OPS:
             raise HwgenError(f"{where}: node {node.name or node.output[0]!r}: unsupported op "
                              f"{node.op_type!r}")
+        if node.op_type == "QuantRNNCell" and node.domain != RNN_DOMAIN:
+            raise HwgenError(f"{where}: node {node.name!r}: op QuantRNNCell in unknown domain "
+                             f"{node.domain!r} (expected {RNN_DOMAIN!r})")
         if node.op_type in ("Quant", "QuantLSTMCell") and node.domain not in QONNX_DOMAINS:
             raise HwgenError(f"{where}: node {node.name!r}: op {node.op_type} in unknown domain "
                              f"{node.domain!r}")
@@ -113,10 +119,23 @@ def scalar_scale_exp(model, tensor: str, where: str) -> int:
     return exact_log2(float(scale.reshape(())), f"{where}: scale {tensor!r}")
 
 
+def _per_channel_type(model, scale: str, bits: int, signed: bool, where: str) -> IntType:
+    """Return the type that holds per-channel power-of-two codes all expressed at the finest scale.
+
+    A channel quantized at 2^e holds codes q; at the finest exponent e_min they are q << (e - e_min),
+    so the storage grows by e_max - e_min bits and every product stays exact.
+    """
+    values = constant(model, scale, where).reshape(-1)
+    exps = [exact_log2(float(v), f"{where}: scale {scale!r}") for v in values]
+    return IntType(bits + max(exps) - min(exps), signed, min(exps))
+
+
 def quantizer_type(model, scale: str, zero_point: str, bit_width: str, signed, narrow,
-                   where: str) -> IntType:
-    """Return the IntType of a quantizer given by its scale, zero-point and bit-width tensors."""
-    exp = scalar_scale_exp(model, scale, where)
+                   where: str, per_channel: bool = False) -> IntType:
+    """Return the IntType of a quantizer given by its scale, zero-point and bit-width tensors.
+
+    per_channel accepts a scale per output channel (weights and biases only, see quantized_constant).
+    """
     zp = constant(model, zero_point, where)
     if np.any(zp != 0):
         raise HwgenError(f"{where}: zero point {zero_point!r} is not 0; only symmetric fixed-point "
@@ -124,11 +143,17 @@ def quantizer_type(model, scale: str, zero_point: str, bit_width: str, signed, n
     bits = float(constant(model, bit_width, where).reshape(-1)[0])
     if bits != int(bits) or not 1 <= bits <= 32:
         raise HwgenError(f"{where}: bit width {bits} in {bit_width!r} is not an integer in 1..32")
+    if per_channel and constant(model, scale, where).size > 1:
+        return _per_channel_type(model, scale, int(bits), bool(signed), where)
+    exp = scalar_scale_exp(model, scale, where)
     return quant_type(int(bits), bool(signed), bool(narrow), exp)
 
 
-def quant_info(model, tensor: str) -> Optional[QuantInfo]:
-    """Return the QuantInfo of the Quant node that writes tensor, or None if no Quant node does."""
+def quant_info(model, tensor: str, per_channel: bool = False) -> Optional[QuantInfo]:
+    """Return the QuantInfo of the Quant node that writes tensor, or None if no Quant node does.
+
+    per_channel accepts per-channel power-of-two scales (for constants: weights and biases).
+    """
     node = producer(model, tensor)
     while node is not None and node.op_type in ("Identity",):
         node = producer(model, node.input[0])
@@ -136,7 +161,7 @@ def quant_info(model, tensor: str) -> Optional[QuantInfo]:
         return None
     where = f"node {node.name!r}"
     t = quantizer_type(model, node.input[1], node.input[2], node.input[3], attr(node, "signed", 1),
-                       attr(node, "narrow", 0), where)
+                       attr(node, "narrow", 0), where, per_channel)
     rounding = Rounding.parse(attr(node, "rounding_mode", "ROUND"), where)
     return QuantInfo(t, rounding, node.input[0], node.name)
 
@@ -157,7 +182,7 @@ def codes_of(values: np.ndarray, t: IntType, where: str) -> np.ndarray:
 
 def quantized_constant(model, tensor: str, where: str, values: Callable = None):
     """Return (codes, type) of a tensor written by a Quant node on a constant (weights, bias)."""
-    info = quant_info(model, tensor)
+    info = quant_info(model, tensor, per_channel=True)
     if info is None:
         raise HwgenError(f"{where}: tensor {tensor!r} is not written by a Quant node")
     if values is not None and values(tensor) is not None:
@@ -182,16 +207,17 @@ def set_unknown_shapes(model) -> None:
     if all(o.domain != SHAPE_ONLY_DOMAIN for o in model.model.opset_import):
         model.model.opset_import.append(onnx.helper.make_opsetid(SHAPE_ONLY_DOMAIN, 1))
     for node in model.graph.node:
-        if node.op_type != "QuantLSTMCell":
+        if node.op_type not in RECURRENT_OPS:
             continue
         x_shape = model.get_tensor_shape(node.input[0])
-        hidden = model.get_tensor_shape(node.input[7])  # hidden-to-hidden weight [H, H]
+        # the hidden-to-hidden weight [H, H]
+        hidden = model.get_tensor_shape(node.input[7 if node.op_type == "QuantLSTMCell" else 3])
         if x_shape is None or hidden is None:
             continue
         batch = x_shape[0] if attr(node, "batch_first", 0) else x_shape[1]
         model.set_tensor_shape(node.output[0], list(x_shape[:2]) + [hidden[0]])
-        model.set_tensor_shape(node.output[1], [batch, hidden[0]])
-        model.set_tensor_shape(node.output[2], [batch, hidden[0]])
+        for out in node.output[1:]:
+            model.set_tensor_shape(out, [batch, hidden[0]])
 
 
 def tidy(model):

@@ -31,10 +31,15 @@ GATE_ACT = {Gate.INPUT: "input_sigmoid", Gate.FORGET: "forget_sigmoid", Gate.CEL
 NARROW_ATTR = {"output_sigmoid": "output_sigmoid_narrow_range"}
 
 
-def node_quantizer(model, node, name: str) -> Quantizer:
-    """Return the Quantizer the node's inputs and attributes describe for quantizer ``name``."""
+def node_quantizer(model, node, name: str, quantizers: tuple = QUANTIZERS,
+                   first: int = FIRST_QUANT_INPUT) -> Quantizer:
+    """Return the Quantizer the node's inputs and attributes describe for quantizer ``name``.
+
+    quantizers and first give the node's layout: the names of its quantizers in input order and
+    the input index of the first one's scale (each quantizer has scale, zero-point, bit width).
+    """
     where = f"node {node.name!r} quantizer {name}"
-    base = FIRST_QUANT_INPUT + 3 * QUANTIZERS.index(name)
+    base = first + 3 * quantizers.index(name)
     if len(node.input) < base + 3:
         raise HwgenError(f"node {node.name!r}: missing inputs of quantizer {name}")
     narrow = attr(node, NARROW_ATTR.get(name, f"{name}_narrow"))

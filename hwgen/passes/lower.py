@@ -1,13 +1,20 @@
-"""Lower a tidied QONNX graph (QuantLSTMCell, optionally Gather(last step) + Gemm head) to the IR."""
+"""Lower a tidied QONNX graph to the IR: a chain of recurrent layers, optionally a head.
+
+The chain starts at the graph input; each stack layer is one QuantLSTMCell or QuantRNNCell node,
+or a forward and a reverse node reading the same tensor whose outputs one Concat joins. The head is
+Gather(last step) + Gemm on the chain's output.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from hwgen.ir.graph import LoweredModel
 from hwgen.ir.stages import Head, MatVec
-from hwgen.onnx.graph import attr, constant, quant_info, quantized_constant
+from hwgen.onnx.graph import RECURRENT_OPS, attr, constant, quant_info, quantized_constant
 from hwgen.onnx.lstm_cell import lstm_params
-from hwgen.passes.lower_lstm import check_folding, lower_lstm, matvec_range
+from hwgen.onnx.rnn_cell import rnn_params
+from hwgen.passes.lower_lstm import check_folding, lower_lstm, lower_rnn, matvec_range
+from hwgen.reference.rnn import RNNParams
 from hwgen.reference.kernels import align
 from hwgen.reference.lstm import Quantizer
 from hwgen.types import HwgenError, signed_type_for_range
@@ -49,20 +56,104 @@ def _lower_head(model, gather, in_type, time_axis: int) -> Head:
                                                                   int(hi.max()), exp))
 
 
-def lower(model, pe: int = 0, simd: int = 0) -> LoweredModel:
-    """Return the LoweredModel of a graph holding one QuantLSTMCell and an optional head."""
-    cells = [n for n in model.graph.node if n.op_type == "QuantLSTMCell"]
-    if len(cells) != 1:
-        raise HwgenError(f"the graph has {len(cells)} QuantLSTMCell nodes; lowering supports one")
-    node = cells[0]
-    x_info = quant_info(model, node.input[0])
+def _layer_input(model, node) -> str:
+    """Return the tensor that identifies a recurrent node's input: what its input Quant reads."""
+    info = quant_info(model, node.input[0])
+    return info.source if info is not None else node.input[0]
+
+
+def _directions(nodes: list, where: str) -> list:
+    """Return [forward] or [forward, reverse] of the recurrent nodes that read one tensor."""
+    fwd = [n for n in nodes if not attr(n, "reverse_input", 0)]
+    rev = [n for n in nodes if attr(n, "reverse_input", 0)]
+    if len(fwd) != 1 or len(rev) > 1:
+        names = ", ".join(repr(n.name) for n in nodes)
+        raise HwgenError(f"{where}: recurrent nodes {names} read one tensor; expected one forward "
+                         "direction and at most one reverse direction")
+    return fwd + rev
+
+
+def _concat_of(model, outputs: list) -> str:
+    """Return the output of the Concat that joins a bidirectional layer's outputs (fwd, rev)."""
+    for node in _consumers(model, outputs[0]):
+        if node.op_type == "Concat" and list(node.input) == outputs:
+            if attr(node, "axis", 0) not in (-1, 2):
+                raise HwgenError(f"node {node.name!r}: the directions must be joined on the "
+                                 "feature axis")
+            return node.output[0]
+    raise HwgenError(f"the outputs {outputs} of a bidirectional layer are not joined by one Concat")
+
+
+def recurrent_stack(model) -> tuple:
+    """Return ([[fwd node] or [fwd node, rev node] per stack layer], the stack's output tensor)."""
+    cells = [n for n in model.graph.node if n.op_type in RECURRENT_OPS]
+    if not cells:
+        raise HwgenError("the graph has no QuantLSTMCell or QuantRNNCell node")
+    by_input = {}
+    for node in cells:
+        by_input.setdefault(_layer_input(model, node), []).append(node)
+    current = _layer_input(model, cells[0])
+    stack = []
+    while current in by_input:
+        nodes = _directions(by_input.pop(current), f"tensor {current!r}")
+        if {n.op_type for n in nodes} != {nodes[0].op_type}:
+            raise HwgenError(f"node {nodes[1].name!r}: both directions of a layer must be of one "
+                             "kind (LSTM or RNN)")
+        stack.append(nodes)
+        outputs = [n.output[0] for n in nodes]
+        current = outputs[0] if len(nodes) == 1 else _concat_of(model, outputs)
+    if by_input:
+        stray = next(iter(by_input.values()))[0]
+        raise HwgenError(f"node {stray.name!r}: not part of the single chain of recurrent layers "
+                         "that starts at the graph input")
+    return stack, current
+
+
+def _params(model, node):
+    """Return the integer parameters of a recurrent node (LSTMParams or RNNParams)."""
+    if node.op_type == "QuantRNNCell":
+        return rnn_params(model, node)
+    return lstm_params(model, node)
+
+
+def _lower_layer(params, name: str, index: int, pe: int, simd: int):
+    """Return the LayerIR or RNNLayerIR of one direction."""
+    if isinstance(params, RNNParams):
+        return lower_rnn(params, name, pe, simd, index)
+    return lower_lstm(params, name, pe, simd, index)
+
+
+def lower(model, pe: int = 0, simd: int = 0, max_steps: int = 0) -> LoweredModel:
+    """Return the LoweredModel of a graph: a chain of recurrent layers and an optional head.
+
+    max_steps is the sequence-buffer depth that reverse directions need (0: none needed).
+    """
+    stack, output = recurrent_stack(model)
+    first = stack[0][0]
+    x_info = quant_info(model, first.input[0])
     if x_info is None:
-        raise HwgenError(f"node {node.name!r}: its input is not written by a Quant node")
-    params = lstm_params(model, node)
-    layer = lower_lstm(params, "l0", pe, simd)
+        raise HwgenError(f"node {first.name!r}: its input is not written by a Quant node")
+    layers, in_type = [], x_info.type
+    for index, nodes in enumerate(stack):
+        for node in nodes:
+            params = _params(model, node)
+            if params.x_type != in_type:
+                raise HwgenError(f"node {node.name!r}: its input type {params.x_type.describe()} "
+                                 f"differs from what feeds it ({in_type.describe()})")
+            suffix = "r" if params.reverse else ""
+            layers.append(_lower_layer(params, f"l{index}{suffix}", index, pe, simd))
+        out_types = {layer.state.h_type for layer in layers[-len(nodes):]}
+        if len(out_types) != 1:
+            raise HwgenError(f"node {nodes[1].name!r}: the two directions' outputs have different "
+                             "types")
+        in_type = out_types.pop()
+    if any(layer.reverse for layer in layers) and max_steps < 1:
+        raise HwgenError("the graph has a reverse direction: give the longest sequence the "
+                         "hardware must buffer (max_steps)")
     head = None
-    gathers = [n for n in _consumers(model, node.output[0]) if n.op_type == "Gather"]
+    gathers = [n for n in _consumers(model, output) if n.op_type == "Gather"]
     if gathers:
-        time_axis = 1 if attr(node, "batch_first", 0) else 0
-        head = _lower_head(model, gathers[0], params.out.type, time_axis)
-    return LoweredModel(Quantizer(x_info.type, x_info.rounding), (layer,), head)
+        time_axis = 1 if attr(first, "batch_first", 0) else 0
+        head = _lower_head(model, gathers[0], in_type, time_axis)
+    steps = max_steps if any(layer.reverse for layer in layers) else 0
+    return LoweredModel(Quantizer(x_info.type, x_info.rounding), tuple(layers), head, steps)

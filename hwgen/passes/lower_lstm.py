@@ -1,13 +1,14 @@
-"""Lower one QuantLSTMCell's integer parameters to dataflow stages with exact accumulator types."""
+"""Lower one recurrent layer's integer parameters (LSTM or plain RNN) to dataflow stages."""
 from __future__ import annotations
 
 import numpy as np
 
 from hwgen.gates import GATES, Gate
-from hwgen.ir.graph import LayerIR
+from hwgen.ir.graph import LayerIR, RNNLayerIR
 from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, HiddenOut, MatVec, StateReg
 from hwgen.reference.kernels import align
 from hwgen.reference.lstm import LSTMParams, gate_sum_exp
+from hwgen.reference.rnn import RNNParams
 from hwgen.types import HwgenError, IntType, signed_type_for_range
 
 
@@ -58,8 +59,11 @@ def _gate_sum(name: str, p: LSTMParams, gate: Gate, x_mv: MatVec, h_mv: MatVec) 
     return GateSum(name, gate, x_shift, h_shift, bias, sum_type, g.acc)
 
 
-def lower_lstm(p: LSTMParams, name: str, pe: int = 0, simd: int = 0) -> LayerIR:
-    """Return the LayerIR of an LSTM layer; pe/simd fold both matrix-vector units (0 = parallel)."""
+def lower_lstm(p: LSTMParams, name: str, pe: int = 0, simd: int = 0, index: int = 0) -> LayerIR:
+    """Return the LayerIR of an LSTM layer; pe/simd fold both matrix-vector units (0 = parallel).
+
+    index is the stack layer the direction belongs to.
+    """
     x_mv = _matvec(f"{name}.x_mv", p, "wx", p.x_type, pe, simd)
     h_mv = _matvec(f"{name}.h_mv", p, "wh", p.out.type, pe, simd)
     sums = {g: _gate_sum(f"{name}.sum_{g.short}", p, g, x_mv, h_mv) for g in GATES if g in p.gates}
@@ -73,4 +77,15 @@ def lower_lstm(p: LSTMParams, name: str, pe: int = 0, simd: int = 0) -> LayerIR:
     hidden = HiddenOut(f"{name}.hidden", p.gate(Gate.OUTPUT).act.type, p.hidden_tanh.type, p.out)
     state = StateReg(f"{name}.state", p.out.type, p.cell.type)
     return LayerIR(name, p.input_size, p.hidden_size, p.reverse, x_mv, h_mv, sums, luts, cell,
-                   cell_tanh, hidden, state)
+                   cell_tanh, hidden, state, index)
+
+
+def lower_rnn(p: RNNParams, name: str, pe: int = 0, simd: int = 0, index: int = 0) -> RNNLayerIR:
+    """Return the RNNLayerIR of a plain RNN layer: its gate sum and one table straight to h."""
+    x_mv = _matvec(f"{name}.x_mv", p, "wx", p.x_type, pe, simd)
+    h_mv = _matvec(f"{name}.h_mv", p, "wh", p.out.type, pe, simd)
+    g = p.gate(Gate.CELL)
+    act = ActLUT(f"{name}.act", p.nonlinearity, g.table, g.acc.type, p.out.type)
+    state = StateReg(f"{name}.state", p.out.type, None)
+    return RNNLayerIR(name, p.input_size, p.hidden_size, p.reverse, x_mv, h_mv,
+                      _gate_sum(f"{name}.sum", p, Gate.CELL, x_mv, h_mv), act, state, index)

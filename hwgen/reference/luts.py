@@ -11,7 +11,7 @@ import torch
 
 from hwgen.types import HwgenError, IntType, Rounding
 
-_FUNCTIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}
+_FUNCTIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 _ROUNDERS = {
     Rounding.ROUND: torch.round,
     Rounding.FLOOR: torch.floor,

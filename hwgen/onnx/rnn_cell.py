@@ -1,0 +1,118 @@
+"""QuantRNNCell: a Brevitas QuantRNN layer (one direction) as an executable qonnx CustomOp.
+
+Brevitas has no QONNX export for QuantRNN; hwgen.qat.rnn_export writes this node, in hwgen's own
+op domain. Layout: inputs x, h0, input weight, hidden weight, bias (a zero constant when the layer
+has none), then scale / zero-point / bit width of the accumulator and of the output (io) quantizer.
+Attributes: batch_first, reverse_input, nonlinearity ("tanh" or "relu") and narrow / signed /
+rounding_mode per quantizer. One output: the hidden state at every step.
+"""
+from __future__ import annotations
+
+import numpy as np
+import onnx.helper
+from qonnx.custom_op.base import CustomOp
+from qonnx.custom_op.registry import add_op_to_domain
+
+from hwgen.gates import Gate
+from hwgen.onnx.graph import SHAPE_ONLY_DOMAIN, attr, codes_of, constant, quant_info, quantized_constant
+from hwgen.onnx.lstm_cell import node_quantizer
+from hwgen.reference.lstm import GateParams
+from hwgen.reference.luts import activation_table
+from hwgen.reference.rnn import NONLINEARITIES, RNNParams, rnn_layer
+from hwgen.types import HwgenError
+
+HWGEN_DOMAIN = "hwgen.custom_op"
+QUANTIZERS = ("gate_acc", "output")
+FIRST_QUANT_INPUT = 5
+INPUT_COUNT = FIRST_QUANT_INPUT + 3 * len(QUANTIZERS)
+
+
+def _bias(model, node, values):
+    """Return (codes, type) of the bias, or (None, None) when the layer has none (zeros)."""
+    tensor = node.input[4]
+    if quant_info(model, tensor) is None:
+        value = constant(model, tensor, f"node {node.name!r} bias")
+        if np.any(value != 0):
+            raise HwgenError(f"node {node.name!r}: bias {tensor!r} is not quantized")
+        return None, None
+    return quantized_constant(model, tensor, f"node {node.name!r} bias", values)
+
+
+def rnn_params(model, node, values=None) -> RNNParams:
+    """Return the integer RNNParams of a QuantRNNCell node (values: optional name -> array)."""
+    where = f"node {node.name!r}"
+    if len(node.input) != INPUT_COUNT:
+        raise HwgenError(f"{where}: QuantRNNCell has {len(node.input)} inputs, expected "
+                         f"{INPUT_COUNT}")
+    act = attr(node, "nonlinearity", "tanh")
+    if act not in NONLINEARITIES:
+        raise HwgenError(f"{where}: nonlinearity {act!r} is not one of {', '.join(NONLINEARITIES)}")
+    acc = node_quantizer(model, node, "gate_acc", QUANTIZERS, FIRST_QUANT_INPUT)
+    out = node_quantizer(model, node, "output", QUANTIZERS, FIRST_QUANT_INPUT)
+    x_info = quant_info(model, node.input[0])
+    x_type = x_info.type if x_info is not None else out.type
+    wx, wx_type = quantized_constant(model, node.input[2], f"{where} input weight", values)
+    wh, wh_type = quantized_constant(model, node.input[3], f"{where} hidden weight", values)
+    hidden, x_size = wx.shape
+    if wh.shape != (hidden, hidden):
+        raise HwgenError(f"{where}: hidden weight shape {list(wh.shape)} does not match hidden "
+                         f"size {hidden}")
+    bias, bias_type = _bias(model, node, values)
+    table = activation_table(act, acc.type, out.type, out.rounding)
+    gate = GateParams(wx, wx_type, wh, wh_type, bias, bias_type, acc, out, table)
+    return RNNParams(int(x_size), int(hidden), x_type, {Gate.CELL: gate}, out, act,
+                     bool(attr(node, "reverse_input", 0)))
+
+
+class QuantRNNCell(CustomOp):
+    """A whole Brevitas QuantRNN layer (one direction), executed by the int64 reference."""
+
+    def get_nodeattr_types(self):
+        """Return the node's attributes."""
+        types = {"batch_first": ("i", True, 0), "reverse_input": ("i", True, 0),
+                 "nonlinearity": ("s", True, "tanh")}
+        for name in QUANTIZERS:
+            types[f"{name}_narrow"] = ("i", True, 0)
+            types[f"{name}_signed"] = ("i", True, 1)
+            types[f"{name}_rounding_mode"] = ("s", True, "ROUND")
+        return types
+
+    def make_shape_compatible_op(self, model):
+        """Return a stand-in node in a private domain: ONNX skips it and keeps hwgen's shapes."""
+        n = self.onnx_node
+        return onnx.helper.make_node("QuantRNNCell", list(n.input), list(n.output),
+                                     domain=SHAPE_ONLY_DOMAIN)
+
+    def infer_node_datatype(self, model):
+        """Keep float32 outputs: they carry dequantized values."""
+
+    def verify_node(self):
+        """Return a list of messages about the node's well-formedness."""
+        ok = len(self.onnx_node.input) == INPUT_COUNT
+        return ["QuantRNNCell: input count " + ("ok" if ok else "wrong")]
+
+    def execute_node(self, context, graph):
+        """Run the layer on the int64 reference and write float32 outputs into context."""
+        from qonnx.core.modelwrapper import ModelWrapper
+
+        node = self.onnx_node
+        model = ModelWrapper(onnx.helper.make_model(graph))
+        p = rnn_params(model, node, values=context.get)
+        batch_first = bool(self.get_nodeattr("batch_first"))
+        raw = np.asarray(context[node.input[0]])
+        x = np.swapaxes(raw, 0, 1) if batch_first else raw
+        if x.ndim != 3 or x.shape[2] != p.input_size:
+            raise HwgenError(f"node {node.name!r}: input {node.input[0]!r} has shape "
+                             f"{list(raw.shape)}, expected 3 dimensions ending in {p.input_size}")
+        x_codes = codes_of(x, p.x_type, f"node {node.name!r} input {node.input[0]!r}")
+        h0 = np.asarray(context[node.input[1]], dtype=np.float64)
+        h0 = codes_of(h0, p.out.type, f"node {node.name!r} state {node.input[1]!r}")
+        h0 = np.broadcast_to(h0.reshape(-1, p.hidden_size) if h0.size > 1 else h0,
+                             (x.shape[1], p.hidden_size)).copy()
+        outs, _ = rnn_layer(p, x_codes, h0)
+        if batch_first:
+            outs = np.swapaxes(outs, 0, 1)
+        context[node.output[0]] = outs.astype(np.float32) * np.float32(p.out.type.scale)
+
+
+add_op_to_domain(HWGEN_DOMAIN, QuantRNNCell)
