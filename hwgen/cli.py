@@ -57,17 +57,25 @@ def _load_input(path: str):
         raise HwgenError(f"{path}: not a readable .npy array ({type(exc).__name__})") from None
 
 
-def _rtl_for(file: str, pe: int, simd: int) -> Path:
-    """Return the RTL folder of a QONNX file, generated once per file content and folding."""
+def _rtl_for(file: str, pe: int, simd: int, max_steps: int) -> Path:
+    """Return the RTL folder of a QONNX file, generated once per file content, folding, depth."""
     import hashlib
 
     from hwgen.flow import BUILD_DIR, step_build
 
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16]
-    out = BUILD_DIR / "run" / f"{digest}-pe{pe}-simd{simd}"
+    out = BUILD_DIR / "run" / f"{digest}-pe{pe}-simd{simd}-t{max_steps}"
     if not (out / "rtl" / "design.json").is_file() or not (out / "hls" / "design.json").is_file():
-        step_build(file, out, pe, simd)
+        step_build(file, out, pe, simd, max_steps=max_steps)
     return out / "rtl"
+
+
+def _steps(model, x) -> int:
+    """Return the sequence length of input x in the graph's layout."""
+    from hwgen.onnx.graph import RECURRENT_OPS, attr
+
+    node = next(n for n in model.graph.node if n.op_type in RECURRENT_OPS)
+    return int(x.shape[1] if attr(node, "batch_first", 0) else x.shape[0])
 
 
 def _cmd_build(args) -> None:
@@ -82,7 +90,9 @@ def _cmd_build(args) -> None:
         onnx_path, source = step_export(spec, ckpt), spec.name
         args.pe = spec.folding.pe if args.pe is None else args.pe
         args.simd = spec.folding.simd if args.simd is None else args.simd
-    step_build(onnx_path, Path(args.out), args.pe or 0, args.simd or 0, source=str(source))
+        args.max_steps = spec.folding.max_steps if args.max_steps is None else args.max_steps
+    step_build(onnx_path, Path(args.out), args.pe or 0, args.simd or 0, source=str(source),
+               max_steps=32 if args.max_steps is None else args.max_steps)
 
 
 def _cmd_run(args) -> None:
@@ -97,11 +107,13 @@ def _cmd_run(args) -> None:
         if args.backend == "rtl":
             from hwgen.sim.rtl_run import run_backend_rtl
 
-            y = run_backend_rtl(model, x, _rtl_for(args.file, args.pe, args.simd))
+            y = run_backend_rtl(model, x, _rtl_for(args.file, args.pe, args.simd,
+                                                   _steps(model, x)))
         elif args.backend == "hls":
             from hwgen.sim.hls_run import run_backend_hls
 
-            y = run_backend_hls(model, x, _rtl_for(args.file, args.pe, args.simd).parent / "hls")
+            rtl = _rtl_for(args.file, args.pe, args.simd, _steps(model, x))
+            y = run_backend_hls(model, x, rtl.parent / "hls")
         else:
             y = run_reference(model, x)
     except HwgenError as exc:
@@ -161,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "spec's folding, else all)")
     p.add_argument("--simd", type=int, default=None, help="columns per cycle (default: the "
                    "spec's folding, else all)")
+    p.add_argument("--max-steps", type=int, default=None, help="longest sequence a design "
+                   "with a reverse direction buffers (default: the spec's folding.max_steps, "
+                   "else 32)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("hw", help="train (cached), export, verify; write build/MODEL/report.*")

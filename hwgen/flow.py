@@ -66,13 +66,16 @@ def step_train(spec: Spec, force: bool = False) -> dict:
     t = spec.train
     rng = seed_everything(t.seed)
     start = time.time()
+    by_length = spec.net.bidirectional  # a reverse direction must not see any padding
     float_model = build_float(spec)
-    fit(float_model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training")
-    float_acc = accuracy(predict(float_model, data.test), data.test.y)
+    fit(float_model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training",
+        by_length)
+    float_acc = accuracy(predict(float_model, data.test, by_length=by_length), data.test.y)
     quant = build_quant(spec)
     load_float_into_quant(quant, float_model)
-    fit(quant, data.train, t.qat_epochs, t.qat_lr, t.batch_size, rng, "QAT fine-tuning")
-    quant_acc = accuracy(predict(quant, data.test), data.test.y)
+    fit(quant, data.train, t.qat_epochs, t.qat_lr, t.batch_size, rng, "QAT fine-tuning",
+        by_length)
+    quant_acc = accuracy(predict(quant, data.test, by_length=by_length), data.test.y)
     ckpt = {"spec_hash": spec.training_hash(), "model": spec.name,
             "quant": quant.state_dict(), "float": float_model.state_dict(),
             "float_accuracy": float_acc, "quant_accuracy": quant_acc,
@@ -130,13 +133,23 @@ def reference_scores(model, sequences: list) -> list:
 
 
 @torch.no_grad()
-def torch_scores(model, sequences: list) -> list:
-    """Return the PyTorch model's scores for every sequence (eval mode, true lengths)."""
-    from hwgen.qat.data import pad_batch
+def torch_scores(model, sequences: list, by_length: bool = False) -> list:
+    """Return the PyTorch model's scores for every sequence (eval mode, true lengths).
 
-    x, lengths = pad_batch(sequences)
-    out = model(torch.from_numpy(x), torch.from_numpy(lengths)).numpy()
-    return list(out)
+    by_length runs one batch per sequence length (no padding), as bidirectional models need.
+    """
+    from hwgen.qat.data import pad_batch
+    from hwgen.qat.train import batches
+
+    lengths = np.array([len(s) for s in sequences])
+    order = np.arange(len(sequences))
+    scores = [None] * len(sequences)
+    for index in batches(order, lengths, len(sequences), by_length):
+        x, lens = pad_batch([sequences[i] for i in index])
+        out = model(torch.from_numpy(x), torch.from_numpy(lens)).numpy()
+        for row, i in enumerate(index):
+            scores[i] = out[row]
+    return scores
 
 
 def step_reference(spec: Spec, ckpt: dict, onnx_path: Path) -> dict:
@@ -148,7 +161,7 @@ def step_reference(spec: Spec, ckpt: dict, onnx_path: Path) -> dict:
     model = load_model(onnx_path)
     _say(f"running {len(data.test.x)} test sequences on the integer reference")
     ref = reference_scores(model, data.test.x)
-    quant = torch_scores(quant_model(spec, ckpt), data.test.x)
+    quant = torch_scores(quant_model(spec, ckpt), data.test.x, spec.net.bidirectional)
     mismatches = sum(int(not np.array_equal(a, b)) for a, b in zip(ref, quant))
     ref_pred = np.array([int(np.argmax(s)) for s in ref])
     ref_acc = float(np.mean(ref_pred == data.test.y))
@@ -260,23 +273,29 @@ def hw(spec: Spec, fmax: bool = False) -> dict:
     return json.loads(path.read_text())
 
 
-def lowered(onnx_path, pe: int = 0, simd: int = 0):
-    """Return (tidied graph, LoweredModel, batch_first) of a QONNX file."""
-    from hwgen.onnx.graph import attr, load_model
+def lowered(onnx_path, pe: int = 0, simd: int = 0, max_steps: int = 0):
+    """Return (tidied graph, LoweredModel, batch_first) of a QONNX file.
+
+    max_steps is the sequence-buffer depth of designs with a reverse direction.
+    """
+    from hwgen.onnx.graph import RECURRENT_OPS, attr, load_model
     from hwgen.passes.lower import lower
 
     graph = load_model(onnx_path)
-    node = next(n for n in graph.graph.node if n.op_type == "QuantLSTMCell")
-    return graph, lower(graph, pe, simd), bool(attr(node, "batch_first", 0))
+    node = next(n for n in graph.graph.node if n.op_type in RECURRENT_OPS)
+    return graph, lower(graph, pe, simd, max_steps), bool(attr(node, "batch_first", 0))
 
 
-def step_build(onnx_path, out: Path, pe: int = 0, simd: int = 0, source: str = "") -> Path:
-    """Lower a QONNX file and write its RTL into out/rtl; return that folder."""
+def step_build(onnx_path, out: Path, pe: int = 0, simd: int = 0, source: str = "",
+               max_steps: int = 32) -> Path:
+    """Lower a QONNX file and write its RTL into out/rtl and its HLS into out/hls; return rtl.
+
+    max_steps is the sequence-buffer depth of designs with a reverse direction.
+    """
+    from hwgen.codegen.hls import emit_hls
     from hwgen.codegen.rtl import emit_rtl
 
-    from hwgen.codegen.hls import emit_hls
-
-    _, ir, batch_first = lowered(onnx_path, pe, simd)
+    _, ir, batch_first = lowered(onnx_path, pe, simd, max_steps)
     rtl = emit_rtl(ir, out, source or Path(onnx_path).name, batch_first)
     hls = emit_hls(ir, out, source or Path(onnx_path).name, batch_first)
     _say(f"wrote {rtl} and {hls} ({len(ir.stages())} stages)")
@@ -340,8 +359,9 @@ def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list, compile_opt: str = "
 
     data = load_dataset(spec.dataset)
     f = spec.folding
-    rtl = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=f"{spec.name} ({onnx_path})")
-    _, ir, _ = lowered(onnx_path, f.pe, f.simd)
+    rtl = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=f"{spec.name} ({onnx_path})",
+                     max_steps=f.max_steps)
+    _, ir, _ = lowered(onnx_path, f.pe, f.simd, f.max_steps)
     design = load_design(rtl)
     codes = [quantize_inputs(x, design) for x in data.test.x]
     _say(f"simulating {len(codes)} test sequences in Verilator")

@@ -48,12 +48,21 @@ class Bits(LSTMWidths):
 
 @dataclass(frozen=True)
 class Net:
-    """Network sizes."""
+    """Network sizes and the recurrent layer's structure (Brevitas QuantLSTM / QuantRNN options)."""
 
     input_size: int = 12
     hidden_size: int = 32
     num_layers: int = 1
     classes: int = 9
+    cell: str = "lstm"  # lstm (QuantLSTM) or rnn (QuantRNN; its accumulator is bits.input_acc)
+    nonlinearity: str = "tanh"  # rnn only: tanh or relu
+    bidirectional: bool = False
+    cifg: bool = False  # lstm only: coupled input-forget gates
+    bias: bool = True
+    per_channel_weights: bool = False  # a power-of-two weight scale per output channel
+    shared_input_hidden_weights: bool = False  # bidirectional only: both directions share W_x
+    shared_intra_layer_weight_quant: bool = False  # lstm only: one weight scale for all gates
+    shared_intra_layer_gate_acc_quant: bool = False  # lstm only: one accumulator for all gates
 
 
 @dataclass(frozen=True)
@@ -70,10 +79,11 @@ class Train:
 
 @dataclass(frozen=True)
 class Folding:
-    """Hardware folding per layer: PE gate rows and SIMD columns processed in parallel."""
+    """Hardware folding per layer (PE gate rows and SIMD columns in parallel) and buffer depth."""
 
     pe: int = 0  # 0: fully parallel (PE = hidden size)
     simd: int = 0  # 0: fully parallel (SIMD = row length)
+    max_steps: int = 32  # longest sequence a bidirectional design buffers
 
 
 @dataclass(frozen=True)
@@ -111,9 +121,11 @@ class Spec:
                 "folding": asdict(self.folding)}
 
 
+_CHOICES = {"cell": ("lstm", "rnn"), "nonlinearity": ("tanh", "relu")}
 _SECTIONS = {"net": Net, "bits": Bits, "train": Train, "folding": Folding, "sweep": Sweep}
 _LIMITS = {
-    "bits": (2, 24), "input_size": (1, 4096), "hidden_size": (1, 4096), "num_layers": (1, 1),
+    "bits": (2, 24), "input_size": (1, 4096), "hidden_size": (1, 4096), "num_layers": (1, 8),
+    "max_steps": (1, 65536),
     "classes": (2, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
     "float_epochs": (0, 100000), "qat_epochs": (0, 100000), "pe": (0, 65536), "simd": (0, 65536),
 }
@@ -124,6 +136,15 @@ def _check_value(where: str, section: str, key: str, value, default):
     full = f"{where}: {section}.{key}"
     if section == "sweep":
         return _check_sweep(full, key, value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise HwgenError(f"{full} must be true or false, got {value!r}")
+        return value
+    if isinstance(default, str):
+        choices = _CHOICES[key]
+        if value not in choices:
+            raise HwgenError(f"{full} must be one of {', '.join(choices)}, got {value!r}")
+        return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 0 < value < float("inf")):
@@ -132,11 +153,22 @@ def _check_value(where: str, section: str, key: str, value, default):
     if isinstance(value, bool) or not isinstance(value, int):
         raise HwgenError(f"{full} must be an integer, got {value!r}")
     lo, hi = _LIMITS["bits"] if section == "bits" else _LIMITS.get(key, (0, 2**31 - 1))
-    if key == "num_layers" and value > 1:
-        raise HwgenError(f"{full}: {value} layers are not supported yet (only 1)")
     if not lo <= value <= hi:
         raise HwgenError(f"{full} must be in {lo}..{hi}, got {value}")
     return value
+
+
+def _check_net(where: str, net: Net) -> None:
+    """Raise HwgenError naming the first net option that does not fit the others."""
+    lstm_only = ("cifg", "shared_intra_layer_weight_quant", "shared_intra_layer_gate_acc_quant")
+    if net.cell == "rnn":
+        for key in lstm_only:
+            if getattr(net, key):
+                raise HwgenError(f"{where}: net.{key} applies to LSTM only (net.cell is rnn)")
+    elif net.nonlinearity != "tanh":
+        raise HwgenError(f"{where}: net.nonlinearity applies to cell: rnn only")
+    if net.shared_input_hidden_weights and not net.bidirectional:
+        raise HwgenError(f"{where}: net.shared_input_hidden_weights needs net.bidirectional: true")
 
 
 def _check_sweep(full: str, key: str, value):
@@ -218,4 +250,5 @@ def load_spec(model: str) -> Spec:
     if dataset not in DATASETS:
         raise HwgenError(f"{where}: dataset {dataset!r} is not one of {', '.join(DATASETS)}")
     parts = {name: _section(where, name, raw.get(name), cls) for name, cls in _SECTIONS.items()}
+    _check_net(where, parts["net"])
     return Spec(name=path.stem, path=where, dataset=dataset, **parts)

@@ -78,8 +78,8 @@ def check_quantizers(model) -> None:
     # QuantLSTMCell checks its own quantizers when it runs; without this, the others (input, head)
     # would run in float with any scale.
     for node in model.graph.node:
-        if node.op_type == "Quant":
-            quant_info(model, node.output[0])
+        if node.op_type == "Quant":  # constants (weights, biases) may have per-channel scales
+            quant_info(model, node.output[0], model.get_initializer(node.input[0]) is not None)
 
 
 def producer(model, tensor: str):

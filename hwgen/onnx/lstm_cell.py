@@ -54,7 +54,7 @@ def node_quantizer(model, node, name: str, quantizers: tuple = QUANTIZERS,
 def _bias(model, node, gate: Gate, values):
     """Return (codes, type) of a gate's bias, or (None, None) for a layer exported without bias."""
     tensor = node.input[11 + GATE_INDEX[gate]]
-    if quant_info(model, tensor) is None:
+    if quant_info(model, tensor, per_channel=True) is None:
         value = constant(model, tensor, f"node {node.name!r} {gate.value} bias")
         if np.any(value != 0):
             raise HwgenError(f"node {node.name!r}: {gate.value} bias {tensor!r} is not quantized")

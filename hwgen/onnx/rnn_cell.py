@@ -30,7 +30,7 @@ INPUT_COUNT = FIRST_QUANT_INPUT + 3 * len(QUANTIZERS)
 def _bias(model, node, values):
     """Return (codes, type) of the bias, or (None, None) when the layer has none (zeros)."""
     tensor = node.input[4]
-    if quant_info(model, tensor) is None:
+    if quant_info(model, tensor, per_channel=True) is None:
         value = constant(model, tensor, f"node {node.name!r} bias")
         if np.any(value != 0):
             raise HwgenError(f"node {node.name!r}: bias {tensor!r} is not quantized")

@@ -14,34 +14,40 @@ from hwgen.types import HwgenError
 INPUT_NAME = "x"
 
 
+RECURRENT_OPS = ("QuantLSTMCell", "QuantRNNCell")
+
+
 def _driven_by_input(proto: onnx.ModelProto, input_name: str) -> bool:
-    """Return True when some QuantLSTMCell node depends on the graph input."""
+    """Return True when some recurrent node depends on the graph input."""
     reached = {input_name}
     for node in proto.graph.node:  # ONNX graphs are topologically sorted
         if reached.intersection(node.input):
-            if node.op_type == "QuantLSTMCell":
+            if node.op_type in RECURRENT_OPS:
                 return True
             reached.update(node.output)
     return False
 
 
 def check_export(proto: onnx.ModelProto, where: str) -> None:
-    """Raise HwgenError unless the graph holds QuantLSTMCell nodes driven by its input."""
-    cells = [n for n in proto.graph.node if n.op_type == "QuantLSTMCell"]
+    """Raise HwgenError unless the graph holds recurrent nodes driven by its input."""
+    cells = [n for n in proto.graph.node if n.op_type in RECURRENT_OPS]
     if not cells:
-        raise HwgenError(f"{where}: export wrote no QuantLSTMCell node ({len(proto.graph.node)} "
-                         "nodes); was the dynamo exporter used?")
+        raise HwgenError(f"{where}: export wrote no QuantLSTMCell or QuantRNNCell node "
+                         f"({len(proto.graph.node)} nodes); was the dynamo exporter used?")
     inputs = [i.name for i in proto.graph.input]
     if not inputs or not _driven_by_input(proto, inputs[0]):
-        raise HwgenError(f"{where}: the QuantLSTMCell node is not driven by the graph input")
+        raise HwgenError(f"{where}: no recurrent node is driven by the graph input")
 
 
 def export_model(model: torch.nn.Module, example: torch.Tensor, path) -> onnx.ModelProto:
-    """Export model (eval mode) to QONNX at path with TorchScript, check and tidy it; return it."""
-    from brevitas.export import export_qonnx
+    """Export model (eval mode) to QONNX at path with TorchScript, check and tidy it; return it.
+
+    Brevitas's QONNX exporter writes QuantLSTM layers; hwgen.qat.rnn_export adds QuantRNN ones.
+    """
     from qonnx.core.modelwrapper import ModelWrapper
 
     from hwgen.onnx.graph import tidy
+    from hwgen.qat.rnn_export import export_qonnx_torchscript
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,11 +56,11 @@ def export_model(model: torch.nn.Module, example: torch.Tensor, path) -> onnx.Mo
         raw = Path(tmp) / "raw.onnx"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            export_qonnx(model, args=example, export_path=str(raw), dynamo=False,
-                         input_names=[INPUT_NAME])
+            export_qonnx_torchscript(model, example, str(raw), [INPUT_NAME])
         proto = onnx.load(str(raw))
     check_export(proto, str(path))
-    import hwgen.onnx.lstm_cell  # noqa: F401  registers the op used by shape inference
+    import hwgen.onnx.lstm_cell  # noqa: F401  registers the ops used by shape inference
+    import hwgen.onnx.rnn_cell  # noqa: F401
 
     tidied = tidy(ModelWrapper(proto))
     tmp_path = path.with_suffix(".onnx.tmp")

@@ -9,7 +9,7 @@ import warnings
 import torch
 from torch import nn
 
-from hwgen.spec import LSTMWidths  # noqa: F401  (re-exported for model builders)
+from hwgen.spec import LSTMWidths, Net  # noqa: F401  (re-exported for model builders)
 from hwgen.types import HwgenError
 
 warnings.filterwarnings("ignore", message=".*(named tensors|TracerWarning|__floordiv__).*")
@@ -22,15 +22,37 @@ def _act_proxy(quant, bits: int):
     return QuantIdentity(quant, bit_width=bits).act_quant
 
 
+def weight_quantizer(per_channel: bool):
+    """Return the fixed-point weight quantizer: one power-of-two scale per tensor or per row."""
+    import brevitas.quant as bq
+
+    if not per_channel:
+        return bq.Int8WeightPerTensorFixedPoint
+
+    class Int8WeightPerChannelFixedPoint(bq.Int8WeightPerTensorFixedPoint):
+        """Brevitas's fixed-point weight quantizer with one scale per output channel."""
+
+        scaling_per_output_channel = True
+
+    return Int8WeightPerChannelFixedPoint
+
+
 def quant_lstm(input_size: int, hidden_size: int, widths: LSTMWidths, batch_first: bool = True,
-               cifg: bool = False, bias: bool = True):
+               cifg: bool = False, bias: bool = True, num_layers: int = 1,
+               bidirectional: bool = False, per_channel: bool = False,
+               shared_input_hidden_weights: bool = False,
+               shared_intra_layer_weight_quant: bool = False,
+               shared_intra_layer_gate_acc_quant: bool = False):
     """Return a Brevitas QuantLSTM with fixed-point quantizers at the given widths."""
     import brevitas.quant as bq
     from brevitas.nn import QuantLSTM
 
     lstm = QuantLSTM(
-        input_size, hidden_size, num_layers=1, bias=bias, batch_first=batch_first,
-        weight_quant=bq.Int8WeightPerTensorFixedPoint, weight_bit_width=widths.weight,
+        input_size, hidden_size, num_layers=num_layers, bias=bias, batch_first=batch_first,
+        bidirectional=bidirectional, shared_input_hidden_weights=shared_input_hidden_weights,
+        shared_intra_layer_weight_quant=shared_intra_layer_weight_quant,
+        shared_intra_layer_gate_acc_quant=shared_intra_layer_gate_acc_quant,
+        weight_quant=weight_quantizer(per_channel), weight_bit_width=widths.weight,
         bias_quant=bq.Int16Bias, bias_bit_width=widths.bias,
         io_quant=bq.Int8ActPerTensorFixedPoint, io_bit_width=widths.io,
         gate_acc_quant=bq.Int8ActPerTensorFixedPoint, gate_acc_bit_width=widths.input_acc,
@@ -40,6 +62,9 @@ def quant_lstm(input_size: int, hidden_size: int, widths: LSTMWidths, batch_firs
         coupled_input_forget_gates=cifg)
     # Brevitas builds the four gate accumulators from one quantizer description; give each its
     # own width. This must happen before the first forward, which caches the fused cell.
+    # With shared_intra_layer_gate_acc_quant the gates keep Brevitas's one shared accumulator.
+    if shared_intra_layer_gate_acc_quant:
+        return lstm
     for layer in lstm.layers:
         for direction in layer:
             cell = direction.cell
@@ -52,18 +77,52 @@ def quant_lstm(input_size: int, hidden_size: int, widths: LSTMWidths, batch_firs
     return lstm
 
 
+def quant_rnn(input_size: int, hidden_size: int, widths: LSTMWidths, batch_first: bool = True,
+              nonlinearity: str = "tanh", bias: bool = True, num_layers: int = 1,
+              bidirectional: bool = False, per_channel: bool = False,
+              shared_input_hidden_weights: bool = False):
+    """Return a Brevitas QuantRNN with fixed-point quantizers; its accumulator is input_acc wide."""
+    import brevitas.quant as bq
+    from brevitas.nn import QuantRNN
+
+    return QuantRNN(
+        input_size, hidden_size, num_layers=num_layers, nonlinearity=nonlinearity, bias=bias,
+        batch_first=batch_first, bidirectional=bidirectional,
+        shared_input_hidden_weights=shared_input_hidden_weights,
+        weight_quant=weight_quantizer(per_channel), weight_bit_width=widths.weight,
+        bias_quant=bq.Int16Bias, bias_bit_width=widths.bias,
+        io_quant=bq.Int8ActPerTensorFixedPoint, io_bit_width=widths.io,
+        gate_acc_quant=bq.Int8ActPerTensorFixedPoint, gate_acc_bit_width=widths.input_acc)
+
+
+def quant_recurrent(input_size: int, widths: LSTMWidths, net: Net):
+    """Return the QuantLSTM or QuantRNN (batch first) a spec's net section describes."""
+    common = dict(bias=net.bias, num_layers=net.num_layers, bidirectional=net.bidirectional,
+                  per_channel=net.per_channel_weights,
+                  shared_input_hidden_weights=net.shared_input_hidden_weights)
+    if net.cell == "rnn":
+        return quant_rnn(input_size, net.hidden_size, widths, nonlinearity=net.nonlinearity,
+                         **common)
+    return quant_lstm(input_size, net.hidden_size, widths, cifg=net.cifg,
+                      shared_intra_layer_weight_quant=net.shared_intra_layer_weight_quant,
+                      shared_intra_layer_gate_acc_quant=net.shared_intra_layer_gate_acc_quant,
+                      **common)
+
+
 class QuantClassifier(nn.Module):
-    """QuantLSTM followed by a QuantLinear head on the hidden state at each sequence's last step."""
+    """A QuantLSTM or QuantRNN stack and a QuantLinear head on each sequence's last step."""
 
     def __init__(self, input_size: int, hidden_size: int, classes: int, widths: LSTMWidths,
-                 head_bits: int):
+                 head_bits: int, net: Net = None):
         super().__init__()
         import brevitas.quant as bq
         from brevitas.nn import QuantLinear
 
-        self.lstm = quant_lstm(input_size, hidden_size, widths)
+        net = net or Net(input_size=input_size, hidden_size=hidden_size, classes=classes)
+        self.lstm = quant_recurrent(input_size, widths, net)
+        features = hidden_size * (2 if net.bidirectional else 1)
         # The head's bias carries its own power-of-two scale, so it needs no input scale.
-        self.head = QuantLinear(hidden_size, classes, bias=True,
+        self.head = QuantLinear(features, classes, bias=True,
                                 weight_quant=bq.Int8WeightPerTensorFixedPoint,
                                 weight_bit_width=head_bits,
                                 bias_quant=bq.Int8BiasPerTensorFixedPointInternalScaling,
@@ -80,12 +139,21 @@ class QuantClassifier(nn.Module):
 
 
 class FloatClassifier(nn.Module):
-    """The same network in float (nn.LSTM + nn.Linear): the accuracy baseline."""
+    """The same network in float (nn.LSTM or nn.RNN + nn.Linear): the accuracy baseline.
 
-    def __init__(self, input_size: int, hidden_size: int, classes: int):
+    A CIFG network's float twin is a plain LSTM: its forget-gate weights are not carried over.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, classes: int, net: Net = None):
         super().__init__()
-        self.lstm = nn.LSTM(input_size, hidden_size, num_layers=1, batch_first=True)
-        self.head = nn.Linear(hidden_size, classes)
+        net = net or Net(input_size=input_size, hidden_size=hidden_size, classes=classes)
+        common = dict(num_layers=net.num_layers, bias=net.bias, batch_first=True,
+                      bidirectional=net.bidirectional)
+        if net.cell == "rnn":
+            self.lstm = nn.RNN(input_size, hidden_size, nonlinearity=net.nonlinearity, **common)
+        else:
+            self.lstm = nn.LSTM(input_size, hidden_size, **common)
+        self.head = nn.Linear(hidden_size * (2 if net.bidirectional else 1), classes)
 
     def forward(self, x, lengths=None):
         """Return class scores for x [B, T, C]."""
@@ -103,13 +171,13 @@ def build_quant(spec) -> QuantClassifier:
     """Return the QuantClassifier a spec describes."""
     n = spec.net
     return QuantClassifier(n.input_size, n.hidden_size, n.classes, widths_from_spec(spec),
-                           spec.bits.head)
+                           spec.bits.head, n)
 
 
 def build_float(spec) -> FloatClassifier:
     """Return the float twin of the spec's network."""
     n = spec.net
-    return FloatClassifier(n.input_size, n.hidden_size, n.classes)
+    return FloatClassifier(n.input_size, n.hidden_size, n.classes, n)
 
 
 def load_float_into_quant(quant: QuantClassifier, float_model: FloatClassifier) -> None:
@@ -117,5 +185,7 @@ def load_float_into_quant(quant: QuantClassifier, float_model: FloatClassifier) 
     state = {f"lstm.{k}": v for k, v in float_model.lstm.state_dict().items()}
     state.update({f"head.{k}": v for k, v in float_model.head.state_dict().items()})
     missing, unexpected = quant.load_state_dict(state, strict=False)
+    # A CIFG layer has no forget gate: the float LSTM's forget-gate rows are left out on purpose.
+    unexpected = [k for k in unexpected if ".forget_gate_params." not in k]
     if unexpected:
         raise HwgenError(f"float weights do not fit the quantized model: {unexpected[0]}")

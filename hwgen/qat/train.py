@@ -26,9 +26,30 @@ def _tensors(seqs: SequenceSet, index: np.ndarray):
     return torch.from_numpy(x), torch.from_numpy(lengths), torch.from_numpy(seqs.y[index])
 
 
+def batches(order: np.ndarray, lengths: np.ndarray, batch_size: int, by_length: bool,
+            rng: np.random.Generator = None) -> list:
+    """Return the index batches of sequences taken in `order`.
+
+    by_length puts only sequences of one length in a batch (no padding at all): a reverse direction
+    must start at each sequence's true last step. rng, when given, shuffles those batches.
+    """
+    if not by_length:
+        return [order[k:k + batch_size] for k in range(0, len(order), batch_size)]
+    out = []
+    for length in np.unique(lengths):
+        group = order[lengths[order] == length]
+        out += [group[k:k + batch_size] for k in range(0, len(group), batch_size)]
+    if rng is not None:
+        out = [out[k] for k in rng.permutation(len(out))]
+    return out
+
+
 def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size: int,
-        rng: np.random.Generator, desc: str) -> None:
-    """Train model with Adam and cross-entropy, showing one progress bar over the epochs."""
+        rng: np.random.Generator, desc: str, by_length: bool = False) -> None:
+    """Train model with Adam and cross-entropy, showing one progress bar over the epochs.
+
+    by_length batches equal-length sequences only (needed by bidirectional models).
+    """
     if epochs == 0:
         return
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -39,8 +60,8 @@ def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size:
         model.train()
         order = rng.permutation(len(seqs.x))
         total, count = 0.0, 0
-        for start in range(0, len(order), batch_size):
-            x, lengths, y = _tensors(seqs, order[start:start + batch_size])
+        for index in batches(order, seqs.lengths, batch_size, by_length, rng):
+            x, lengths, y = _tensors(seqs, index)
             loss = loss_fn(model(x, lengths), y)
             opt.zero_grad()
             loss.backward()
@@ -51,15 +72,15 @@ def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, seqs: SequenceSet, batch_size: int = 128) -> np.ndarray:
+def predict(model: nn.Module, seqs: SequenceSet, batch_size: int = 128,
+            by_length: bool = False) -> np.ndarray:
     """Return the predicted class of every sequence (eval mode)."""
     model.eval()
-    preds = []
-    for start in range(0, len(seqs.x), batch_size):
-        index = np.arange(start, min(start + batch_size, len(seqs.x)))
+    preds = np.zeros(len(seqs.x), dtype=np.int64)
+    for index in batches(np.arange(len(seqs.x)), seqs.lengths, batch_size, by_length):
         x, lengths, _ = _tensors(seqs, index)
-        preds.append(torch.argmax(model(x, lengths), dim=-1).numpy())
-    return np.concatenate(preds).astype(np.int64)
+        preds[index] = torch.argmax(model(x, lengths), dim=-1).numpy()
+    return preds
 
 
 def accuracy(preds: np.ndarray, labels: np.ndarray) -> float:

@@ -114,8 +114,9 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
         rtl = step_rtl(spec, onnx_path, ref["scores"], compile_opt="-O0")
         rtl_dir = rtl["rtl_dir"]
     else:
-        rtl_dir = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=spec.name)
-    _, ir, _ = lowered(onnx_path, f.pe, f.simd)
+        rtl_dir = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=spec.name,
+                             max_steps=f.max_steps)
+    _, ir, _ = lowered(onnx_path, f.pe, f.simd, f.max_steps)
     step = lstm_step_cycles(ir.layers[0], emit=False)
     lengths = [len(x) for x in load_dataset(spec.dataset).test.x]
     cost = step_cost(rtl_dir, fmax)
