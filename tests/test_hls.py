@@ -125,7 +125,7 @@ def test_same_model_gives_byte_identical_sources(tmp_path):
 def test_templates_refuse_missing_values(tmp_path):
     _, _, path = _classifier(tmp_path)
     ctx = context(lower(load_model(path)), "m")
-    del ctx["cell"]["one"]
+    del ctx["directions"][0]["cell"]["one"]
     with pytest.raises(jinja2.UndefinedError):
         render("hls/hwgen_config.h.j2", ctx)
     ctx = context(lower(load_model(path)), "m")

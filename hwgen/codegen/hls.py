@@ -2,11 +2,14 @@
 
 Writes DIR/hls/: hwgen_config.h (config structs + data), hwgen_top.h / hwgen_top.cpp (stream
 formats and the top function), the copied library headers, tb.cpp (the C-simulation testbench),
-build.tcl (Vitis HLS synthesis and export), design.json (as for the RTL) and ir.txt.
+build.tcl (Vitis HLS synthesis and export), design.json (as for the RTL, plus max_steps) and
+ir.txt. Every direction of every stack layer gets its own config structs; hwgen_stack.h holds the
+stack, the sequence buffer of bidirectional designs and the top.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -16,11 +19,11 @@ import numpy as np
 from hwgen.codegen.env import TEMPLATES, render
 from hwgen.codegen.rtl import ROUNDING_CODE, design_description
 from hwgen.codegen.rtl import context as rtl_context
-from hwgen.gates import Gate
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType, type_for_range
 
-LIB = ("hls_stream_sim.h", "hwgen_kernels.h", "hwgen_lstm.h")
+LIB = ("hls_stream_sim.h", "hwgen_kernels.h", "hwgen_lstm.h",
+       "hwgen_rnn.h", "hwgen_stack.h")
 GENERATED = {"hwgen_config.h": "hls/hwgen_config.h.j2", "hwgen_top.h": "hls/hwgen_top.h.j2",
              "hwgen_top.cpp": "hls/hwgen_top.cpp.j2", "build.tcl": "hls/build.tcl.j2"}
 TOP = "hwgen_top"
@@ -48,23 +51,22 @@ def _array(values, t: IntType, where: str) -> str:
     return "{" + ",\n    ".join(lines) + "}"
 
 
-def _mv(name: str, mv, comment: str) -> dict:
-    return {"name": name, "comment": comment, "rows": mv.rows, "cols": mv.cols, "pe": mv.pe,
+def _mv(name: str, mv) -> dict:
+    return {"name": name, "comment": mv.dump(), "rows": mv.rows, "cols": mv.cols, "pe": mv.pe,
             "simd": mv.simd, "in_t": mv.in_type.hls(), "w_t": mv.weight_type.hls(),
             "acc_t": mv.acc_type.hls(), "weights": _array(mv.weights, mv.weight_type, mv.name)}
 
 
-def _gate(layer, gate: Gate, block: int) -> dict:
-    s, lut = layer.sums[gate], layer.luts[gate]
+def _gate(name: str, s, lut, block: int, hidden: int) -> dict:
+    """Return a gate config: sum s, its quantizer and table lut over rows block*hidden + [0, hidden)."""
     acc = s.out.type
-    bias = s.bias if s.bias is not None else np.zeros(layer.hidden_size, dtype=np.int64)
-    return {"name": f"{layer.name}_gate_{gate.short}", "role": f"gate_{gate.short}",
-            "comment": s.dump(), "block": block, "x_shift": s.x_shift, "h_shift": s.h_shift,
-            "sum_t": s.sum_type.hls(), "bias": _array(bias, s.sum_type, s.name),
-            "acc_t": acc.hls(), "acc_shift": acc.exp - s.sum_type.exp,
-            "rounding": ROUNDING_CODE[s.out.rounding], "acc_min": acc.min, "acc_max": acc.max,
-            "act_t": lut.out_type.hls(), "depth": len(lut.table),
-            "table": _array(lut.table, lut.out_type, lut.name)}
+    bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
+    return {"name": name, "comment": s.dump(), "block": block, "hidden": hidden,
+            "x_shift": s.x_shift, "h_shift": s.h_shift, "sum_t": s.sum_type.hls(),
+            "bias": _array(bias, s.sum_type, s.name), "acc_t": acc.hls(),
+            "acc_shift": acc.exp - s.sum_type.exp, "rounding": ROUNDING_CODE[s.out.rounding],
+            "acc_min": acc.min, "acc_max": acc.max, "act_t": lut.out_type.hls(),
+            "depth": len(lut.table), "table": _array(lut.table, lut.out_type, lut.name)}
 
 
 def _forget_type(cu) -> IntType:
@@ -74,60 +76,92 @@ def _forget_type(cu) -> IntType:
     return type_for_range(cu.one_code - cu.i_type.max, cu.one_code - cu.i_type.min)
 
 
-def context(model: LoweredModel, source: str) -> dict:
-    """Return the template context of a lowered single-layer model."""
-    if len(model.layers) != 1:
-        raise HwgenError(f"the HLS backend supports one LSTM layer, not {len(model.layers)}")
-    layer = model.layers[0]
-    if layer.reverse:
-        raise HwgenError(f"layer {layer.name}: reverse (reverse_input) layers are not supported")
+def _direction(layer) -> dict:
+    """Return what every direction config holds: sizes, types and its two matrix units."""
     name = layer.name
+    return {"kind": layer.kind, "name": f"{name}_config", "n_in": layer.input_size,
+            "hidden": layer.hidden_size, "reverse": "true" if layer.reverse else "false",
+            "comment": f"layer {name}: {layer.kind} stack={layer.index} I={layer.input_size} "
+                       f"H={layer.hidden_size} reverse={int(layer.reverse)}",
+            "x_t": layer.x_mv.in_type.hls(), "h_t": layer.state.h_type.hls(),
+            "matvecs": [_mv(f"{name}_x_mv", layer.x_mv), _mv(f"{name}_h_mv", layer.h_mv)]}
+
+
+def _lstm(layer) -> dict:
+    """Return the config context of one LSTM direction."""
+    name, hidden = layer.name, layer.hidden_size
     cu, hid, tanh = layer.cell, layer.hidden, layer.cell_tanh
     c = cu.cell.type
-    gates = [_gate(layer, g, b) for b, g in enumerate(layer.x_mv.gates)]
-    matvecs = [_mv(f"{name}_x_mv", layer.x_mv, layer.x_mv.dump()),
-               _mv(f"{name}_h_mv", layer.h_mv, layer.h_mv.dump())]
-    rtl = rtl_context(model, source)
-    ctx = {
-        "source": source, "top": TOP, "hidden": layer.hidden_size, "matvecs": matvecs,
-        "gates": gates,
-        "cell": {"name": f"{name}_cell", "comment": cu.dump(), "f_t": _forget_type(cu).hls(),
-                 "i_t": cu.i_type.hls(), "g_t": cu.g_type.hls(), "c_t": c.hls(),
-                 "fc_shift": c.exp - (cu.f_type.exp + c.exp),
-                 "ig_shift": c.exp - (cu.i_type.exp + cu.g_type.exp),
-                 "rounding": ROUNDING_CODE[cu.cell.rounding], "c_min": c.min, "c_max": c.max,
-                 "one": cu.one_code},
-        "tanh": {"name": f"{name}_tanh_c", "comment": tanh.dump(), "in_t": tanh.in_type.hls(),
-                 "out_t": tanh.out_type.hls(), "in_min": tanh.in_type.min,
-                 "depth": len(tanh.table), "table": _array(tanh.table, tanh.out_type, tanh.name)},
-        "hid": {"name": f"{name}_hidden", "comment": hid.dump(), "o_t": hid.o_type.hls(),
-                "t_t": hid.tanh_type.hls(), "h_t": hid.out.type.hls(),
-                "shift": hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp),
-                "rounding": ROUNDING_CODE[hid.out.rounding], "h_min": hid.out.type.min,
-                "h_max": hid.out.type.max},
-        "layer": {"name": f"{name}_config", "comment": f"layer {name}: I={layer.input_size} "
-                  f"H={layer.hidden_size}", "n_in": layer.input_size,
-                  "cifg": "true" if cu.cifg else "false", "x_t": model.input.type.hls(),
-                  "h_t": hid.out.type.hls(), "c_t": c.hls(), "x_mv": matvecs[0]["name"],
-                  "h_mv": matvecs[1]["name"], "gates": [(g["role"], g["name"]) for g in gates]},
-        "x": {**rtl["x"], "ctype": model.input.type.hls()},
-        "out": {**rtl["out"]},
-        "class_width": rtl["class_width"],
-        "head": None,
-        "part": PART, "clock_ns": CLOCK_NS, "project": "hwgen_prj", "tcl_name": "build.tcl",
-    }
+    gates = [_gate(f"{name}_gate_{g.short}", layer.sums[g], layer.luts[g], b, hidden)
+             for b, g in enumerate(layer.x_mv.gates)]
+    roles = [(f"gate_{g.short}", gate["name"]) for g, gate in zip(layer.x_mv.gates, gates)]
+    return {**_direction(layer), "gates": gates, "roles": roles,
+            "cifg": "true" if cu.cifg else "false", "c_t": c.hls(),
+            "cell": {"name": f"{name}_cell", "comment": cu.dump(),
+                     "f_t": _forget_type(cu).hls(), "i_t": cu.i_type.hls(),
+                     "g_t": cu.g_type.hls(), "c_t": c.hls(),
+                     "fc_shift": c.exp - (cu.f_type.exp + c.exp),
+                     "ig_shift": c.exp - (cu.i_type.exp + cu.g_type.exp),
+                     "rounding": ROUNDING_CODE[cu.cell.rounding], "c_min": c.min,
+                     "c_max": c.max, "one": cu.one_code},
+            "tanh": {"name": f"{name}_tanh_c", "comment": tanh.dump(),
+                     "in_t": tanh.in_type.hls(), "out_t": tanh.out_type.hls(),
+                     "in_min": tanh.in_type.min, "depth": len(tanh.table),
+                     "table": _array(tanh.table, tanh.out_type, tanh.name)},
+            "hid": {"name": f"{name}_hidden", "comment": hid.dump(), "o_t": hid.o_type.hls(),
+                    "t_t": hid.tanh_type.hls(), "h_t": hid.out.type.hls(),
+                    "shift": hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp),
+                    "rounding": ROUNDING_CODE[hid.out.rounding], "h_min": hid.out.type.min,
+                    "h_max": hid.out.type.max}}
+
+
+def _rnn(layer) -> dict:
+    """Return the config context of one plain RNN direction."""
+    gate = _gate(f"{layer.name}_sum", layer.sum, layer.act, 0, layer.hidden_size)
+    return {**_direction(layer), "gates": [gate], "sum": gate["name"]}
+
+
+DIRECTIONS = {"lstm": _lstm, "rnn": _rnn}
+
+
+def _port(t: IntType, count: int, kind: str = "") -> dict:
+    return {"count": count, "type": t.describe(), "ctype": t.hls(), "kind": kind}
+
+
+def _ports(model: LoweredModel) -> dict:
+    """Return the input and output stream formats and the class width, from the IR."""
+    ports = {"x": _port(model.input.type, model.layers[0].input_size), "class_width": 1}
     if model.head is None:
-        ctx["out"]["ctype"] = hid.out.type.hls()
-        return ctx
-    hd = model.head
+        last = model.stack()[-1]
+        ports["out"] = _port(last[0].state.h_type, sum(d.hidden_size for d in last), "hidden")
+        return ports
+    classes = model.head.matvec.rows
+    ports["out"] = _port(model.head.score_type, classes, "scores")
+    ports["class_width"] = max(1, math.ceil(math.log2(classes)))
+    return ports
+
+
+def _head(hd) -> dict:
     bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
-    head_mv = _mv("head_mv", hd.matvec, hd.matvec.dump())
-    ctx["matvecs"].append(head_mv)
-    ctx["head"] = {"name": "head_config", "comment": hd.dump(), "mv": head_mv["name"],
-                   "mv_shift": hd.mv_shift, "score_t": hd.score_type.hls(),
-                   "class_t": IntType(rtl["class_width"], False).hls(),
-                   "classes": hd.matvec.rows, "bias": _array(bias, hd.score_type, hd.name)}
-    ctx["out"]["ctype"] = hd.score_type.hls()
+    return {"name": "head_config", "comment": hd.dump(), "mv": _mv("head_mv", hd.matvec),
+            "mv_shift": hd.mv_shift, "score_t": hd.score_type.hls(),
+            "classes": hd.matvec.rows, "bias": _array(bias, hd.score_type, hd.name)}
+
+
+def context(model: LoweredModel, source: str) -> dict:
+    """Return the template context of a lowered model: its directions, stack, head and ports."""
+    for layer in model.layers:
+        if layer.kind not in DIRECTIONS:
+            raise HwgenError(f"layer {layer.name}: the HLS backend has no {layer.kind!r} layers")
+    ctx = {"source": source, "top": TOP, "max_steps": model.max_steps,
+           "directions": [DIRECTIONS[layer.kind](layer) for layer in model.layers],
+           "stack": [[f"{d.kind}_dir<{d.name}_config>" for d in group]
+                     for group in model.stack()],
+           "head": _head(model.head) if model.head is not None else None,
+           "part": PART, "clock_ns": CLOCK_NS, "project": "hwgen_prj", "tcl_name": "build.tcl",
+           **_ports(model)}
+    if ctx["head"] is not None:
+        ctx["head"]["class_t"] = IntType(ctx["class_width"], False).hls()
     return ctx
 
 
@@ -144,7 +178,9 @@ def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     shutil.copyfile(TEMPLATES / "hls" / "tb.cpp", tmp / "tb.cpp")
     for target, template in GENERATED.items():
         (tmp / target).write_text(render(template, ctx))
-    desc = design_description(model, rtl_context(model, source), batch_first)
+    # max_steps: the sequence buffer's depth, which run_hls checks the sequences against.
+    desc = {**design_description(model, rtl_context(model, source), batch_first),
+            "max_steps": model.max_steps}
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
     if hls.exists():

@@ -1,9 +1,11 @@
-// hwgen C-simulation testbench (fixed; not generated). Streams input codes through hwgen_top
-// one timestep per call and writes every output transfer as a line of integer codes.
+// hwgen C-simulation testbench (fixed; not generated). Writes each sequence's input codes into the
+// input stream, calls hwgen_top until it has consumed them (once per timestep for a streaming
+// design, once per sequence for a buffered one) and writes every output transfer as a line of
+// integer codes.
 //
 //   tb INPUTS OUTPUTS
 //   INPUTS:  the number of sequences, then per sequence its length T and T x hwgen_n_in codes,
-//            all whitespace-separated decimal integers.
+//            all whitespace-separated decimal integers; T <= hwgen_max_steps when that is not 0.
 //   OUTPUTS: one line per output transfer: h_t codes (bare layer), or the class followed by the
 //            score codes (classifier).
 #include <fstream>
@@ -49,6 +51,11 @@ int main(int argc, char **argv) {
             std::cerr << "tb: sequence " << s << ": bad length\n";
             return 2;
         }
+        if (hwgen_max_steps != 0 && steps > (long long)hwgen_max_steps) {
+            std::cerr << "tb: sequence " << s << ": " << steps << " steps, more than the "
+                      << hwgen_max_steps << " the design buffers\n";
+            return 2;
+        }
         for (long long t = 0; t < steps; t++) {
             hwgen_in_t x;
             for (unsigned i = 0; i < hwgen_n_in; i++) {
@@ -61,9 +68,9 @@ int main(int argc, char **argv) {
             }
             x.last = t == steps - 1;
             in.write(x);
-            hwgen_top(in, out);
-            while (!out.empty()) write_output(fout, out.read());
         }
+        while (!in.empty()) hwgen_top(in, out);
+        while (!out.empty()) write_output(fout, out.read());
     }
     fout.close();
     return fout ? 0 : 1;

@@ -1,6 +1,7 @@
 // hwgen: integer kernels shared by every stage: requantizer, lookup table, folded matrix-vector
-// unit. Header-only; every size, type and constant comes from a config struct or template
-// argument, so a generated design holds only those structs, its data arrays and a top function.
+// unit, gate (sum + quantizer + table). Header-only; every size, type and constant comes from a
+// config struct or template argument, so a generated design holds only those structs, its data
+// arrays and a top function.
 //
 // Exactness: every intermediate is held in an ap_int wide enough for its full value range, so
 // these functions give the same codes as hwgen's int64 reference kernels (hwgen/reference).
@@ -145,6 +146,32 @@ row_fold:
                 if (sf == COL_FOLDS - 1) out[nf * PE + p] = a;
             }
         }
+    }
+}
+
+// act = table(requantize(x_acc << x_shift + h_acc << h_shift + bias)) for one gate's N rows.
+// Gate config G: block (row block of the stacked matrix units), x_shift, h_shift, sum_t,
+// bias[N], acc_t + acc_shift/rounding/acc_min/acc_max (the gate quantizer), act_t,
+// table[depth] (the activation over every acc_t code). An LSTM has one per gate; a plain RNN
+// has one whose table maps straight to hidden-state codes.
+template <class G, class XMV, class HMV, unsigned N>
+void gate(const typename XMV::acc_t x_acc[XMV::rows], const typename HMV::acc_t h_acc[HMV::rows],
+          typename G::act_t act[N]) {
+#pragma HLS INLINE
+    static const int TMP_W =
+        max_int<max_int<XMV::acc_t::width + G::x_shift, HMV::acc_t::width + G::h_shift>::value,
+                G::sum_t::width>::value + 3;
+    typedef ap_int<TMP_W> tmp_t;
+rows:
+    for (unsigned j = 0; j < N; j++) {
+#pragma HLS UNROLL
+        const tmp_t total = (tmp_t(x_acc[G::block * N + j]) << G::x_shift) +
+                            (tmp_t(h_acc[G::block * N + j]) << G::h_shift) +
+                            tmp_t(typename G::sum_t(G::bias[j]));
+        const typename G::sum_t sum = total;  // exact: sum_t covers every reachable sum
+        const typename G::acc_t q = requantize<typename G::acc_t, G::acc_shift, G::rounding,
+                                               G::acc_min, G::acc_max>(sum);
+        act[j] = lookup<typename G::act_t, G::acc_min>(G::table, q);
     }
 }
 
