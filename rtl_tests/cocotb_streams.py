@@ -144,3 +144,123 @@ async def run_stream(tb: StreamTB, items: list[int], expected_count: int, idle: 
         await RisingEdge(tb.dut.clk)
     await ClockCycles(tb.dut.clk, drain_cycles)  # anything extra (a duplicate) arrives by now
     return source, sink
+
+
+# AXI-stream ports (<prefix>_tdata, _tvalid, _tready, _tlast): an item is (data, last).
+
+def frames(sequences) -> list[tuple[int, int]]:
+    """Return the (data, last) items of sequences sent one after another."""
+    return [(int(d), int(k == len(seq) - 1)) for seq in sequences for k, d in enumerate(seq)]
+
+
+def random_sequences(rng: random.Random, lengths, width: int) -> list[list[int]]:
+    """Return one sequence of random width-bit words per entry of lengths."""
+    return [[rng.getrandbits(width) for _ in range(n)] for n in lengths]
+
+
+class AxisTB(StreamTB):
+    """StreamTB for a DUT whose streams are AXI-stream ports named by prefix ("s", "ma", ...)."""
+
+    def __init__(self, dut, seed: int, sources=("s",), sinks=("m",)):
+        super().__init__(dut, seed)
+        self.sources, self.sinks = tuple(sources), tuple(sinks)
+        dut._log.info(f"seed {seed} (set HWGEN_SEED to repeat or change it)")
+
+    async def start(self):
+        """Start the clock and hold rst for two cycles with every stream idle."""
+        for prefix in self.sources:
+            getattr(self.dut, f"{prefix}_tvalid").value = 0
+        for prefix in self.sinks:
+            getattr(self.dut, f"{prefix}_tready").value = 0
+        self.dut.rst.value = 1
+        cocotb.start_soon(Clock(self.dut.clk, PERIOD_NS, unit="ns").start())
+        await ClockCycles(self.dut.clk, 2)
+        self.dut.rst.value = 0
+
+
+def _port(tb: StreamTB, prefix: str, name: str):
+    return getattr(tb.dut, f"{prefix}_{name}")
+
+
+class AxisSource:
+    """Offers (data, last) items on one AXI-stream input, holding each until tready; idles at
+    random between items (its own random generator, seeded from the seed and the prefix)."""
+
+    def __init__(self, tb: StreamTB, prefix: str, idle: float):
+        self.tb, self.prefix, self.idle = tb, prefix, idle
+        self.rng = random.Random(f"{tb.seed}/{prefix}")
+        self.sent_cycles: list[int] = []  # the clock edge each item was transferred on
+
+    async def send(self, items):
+        """Send every item in order; return when the last one has been transferred."""
+        clk, pending, current = self.tb.dut.clk, list(items), None
+        valid, ready = _port(self.tb, self.prefix, "tvalid"), _port(self.tb, self.prefix, "tready")
+        data, last = _port(self.tb, self.prefix, "tdata"), _port(self.tb, self.prefix, "tlast")
+        pending.reverse()  # pop() from the end takes the items in order
+        while pending or current is not None:
+            await RisingEdge(clk)
+            if current is None and pending and self.rng.random() >= self.idle:
+                current = pending.pop()
+            valid.value = int(current is not None)
+            if current is not None:
+                data.value, last.value = current
+            await ReadOnly()
+            if current is not None and ready.value:
+                self.sent_cycles.append(self.tb.cycle())
+                current = None
+        await RisingEdge(clk)
+        valid.value = 0
+
+
+class AxisSink:
+    """Takes (data, last) items from one AXI-stream output with tready low at random; checks that
+    tvalid, tdata and tlast hold while stalled."""
+
+    def __init__(self, tb: StreamTB, prefix: str, backpressure: float):
+        self.tb, self.prefix, self.backpressure = tb, prefix, backpressure
+        self.rng = random.Random(f"{tb.seed}/{prefix}")
+        self.items: list[tuple[int, int]] = []
+        self.cycles: list[int] = []  # the clock edge each item was transferred on
+
+    async def run(self):
+        """Collect items forever (the test ends this task)."""
+        clk, stalled = self.tb.dut.clk, None
+        valid, ready = _port(self.tb, self.prefix, "tvalid"), _port(self.tb, self.prefix, "tready")
+        data, last = _port(self.tb, self.prefix, "tdata"), _port(self.tb, self.prefix, "tlast")
+        while True:
+            await RisingEdge(clk)
+            ready.value = int(self.rng.random() >= self.backpressure)
+            await ReadOnly()
+            item = (data.value.to_unsigned(), int(bool(last.value))) if valid.value else None
+            if stalled is not None:
+                assert item == stalled, (
+                    f"seed {self.tb.seed}: {self.prefix} output dropped or changed while stalled "
+                    f"at cycle {self.tb.cycle()}: {stalled} -> {item}")
+            stalled = None
+            if item is not None and ready.value:
+                self.items.append(item)
+                self.cycles.append(self.tb.cycle())
+            elif item is not None:
+                stalled = item
+
+
+async def run_axis(tb: StreamTB, sends: dict, expect: dict, idle: float, backpressure: float,
+                   drain_cycles: int = 16) -> tuple[dict, dict]:
+    """Send sends[prefix] on every input, collect every output until it has expect[prefix] items
+    (or stays short for 20 cycles per missing item); return ({prefix: AxisSource},
+    {prefix: AxisSink}) after drain_cycles more, by which any extra (duplicate) item arrives."""
+    sources = {p: AxisSource(tb, p, idle) for p in sends}
+    sinks = {p: AxisSink(tb, p, backpressure) for p in expect}
+    for sink in sinks.values():
+        cocotb.start_soon(sink.run())
+    tasks = [cocotb.start_soon(sources[p].send(items)) for p, items in sends.items()]
+    for task in tasks:
+        await task
+    waited = 0
+    while waited < 20 * sum(expect.values()) + 100:
+        if all(len(sinks[p].items) >= n for p, n in expect.items()):
+            break
+        await RisingEdge(tb.dut.clk)
+        waited += 1
+    await ClockCycles(tb.dut.clk, drain_cycles)
+    return sources, sinks
