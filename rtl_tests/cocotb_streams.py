@@ -244,13 +244,16 @@ class AxisSink:
                 stalled = item
 
 
-async def run_axis(tb: StreamTB, sends: dict, expect: dict, idle: float, backpressure: float,
+async def run_axis(tb: StreamTB, sends: dict, expect: dict, idle, backpressure,
                    drain_cycles: int = 16) -> tuple[dict, dict]:
     """Send sends[prefix] on every input, collect every output until it has expect[prefix] items
     (or stays short for 20 cycles per missing item); return ({prefix: AxisSource},
-    {prefix: AxisSink}) after drain_cycles more, by which any extra (duplicate) item arrives."""
-    sources = {p: AxisSource(tb, p, idle) for p in sends}
-    sinks = {p: AxisSink(tb, p, backpressure) for p in expect}
+    {prefix: AxisSink}) after drain_cycles more, by which any extra (duplicate) item arrives.
+    idle and backpressure are one probability for all streams or a {prefix: probability} dict."""
+    def each(p, value):
+        return value[p] if isinstance(value, dict) else value
+    sources = {p: AxisSource(tb, p, each(p, idle)) for p in sends}
+    sinks = {p: AxisSink(tb, p, each(p, backpressure)) for p in expect}
     for sink in sinks.values():
         cocotb.start_soon(sink.run())
     tasks = [cocotb.start_soon(sources[p].send(items)) for p, items in sends.items()]
