@@ -38,7 +38,7 @@ def _reshaped(model, x_shape):
     """Return a copy of model whose input has x_shape, with downstream shapes re-inferred."""
     from qonnx.core.modelwrapper import ModelWrapper
 
-    from hwgen.onnx.graph import set_unknown_shapes
+    from hwgen.onnx.graph import infer_shapes
 
     tensor, shape = input_info(model)
     if shape is not None and list(shape) == list(x_shape):
@@ -50,11 +50,7 @@ def _reshaped(model, x_shape):
             dim.ClearField("dim_value")
             dim.dim_param = f"{out.name}_{k}"
     clone.set_tensor_shape(tensor, list(x_shape))
-    from qonnx.transformation.infer_shapes import InferShapes
-
-    clone = clone.transform(InferShapes())  # reaches each LSTM cell's input
-    set_unknown_shapes(clone)
-    return clone.transform(InferShapes())  # then what follows the cells
+    return infer_shapes(clone)
 
 
 def run_reference_all(model, x: np.ndarray) -> list:

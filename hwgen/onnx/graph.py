@@ -220,11 +220,25 @@ def set_unknown_shapes(model) -> None:
             model.set_tensor_shape(out, [batch, hidden[0]])
 
 
+def infer_shapes(model):
+    """Return the model with every tensor's shape inferred, through chains of recurrent nodes.
+
+    ONNX inference stops at each recurrent node and set_unknown_shapes stops at each tensor ONNX has
+    not reached yet (a Concat of two directions), so they alternate once per recurrent node.
+    """
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    recurrent = sum(1 for n in model.graph.node if n.op_type in RECURRENT_OPS)
+    for _ in range(recurrent + 1):
+        set_unknown_shapes(model)
+        model = model.transform(InferShapes())
+    return model
+
+
 def tidy(model):
     """Return the model with shapes inferred, constants folded (Quant nodes kept) and names tidied."""
     from qonnx.util.cleanup import cleanup_model
 
     # onnxruntime, which qonnx uses for standard ops, reads IR versions up to 10 reliably.
     model.model.ir_version = min(model.model.ir_version, ORT_IR_VERSION)
-    set_unknown_shapes(model)
-    return cleanup_model(model)
+    return cleanup_model(infer_shapes(model))

@@ -1,0 +1,88 @@
+"""Stacks of every option, exported by Brevitas (QuantLSTM) or hwgen (QuantRNN), are exact.
+
+For each case: the QONNX graph on the integer reference == Brevitas's eval forward, and the lowered
+IR executed stage by stage == the reference, at every step (no head) or on the scores (head), for
+sequences of several lengths.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hwgen.ir.graph import execute
+from hwgen.onnx.execute import run_reference
+from hwgen.onnx.graph import load_model
+from hwgen.passes.lower import lower
+from hwgen.qat.export import export_model
+from hwgen.reference.luts import quantize_input
+from hwgen.spec import Net
+from stack_cases import StackCase, random_stack, trained_stack
+from hwgen.qat.model import LSTMWidths
+
+W = LSTMWidths(weight=4, io=6, input_acc=7, cell_acc=5, sigmoid=5, cell_state=7)
+NAMED = {
+    "lstm_2layers": StackCase(1, Net(3, 4, 2, 3), W, False, (1, 4, 7)),
+    "lstm_bidirectional": StackCase(2, Net(3, 4, 1, 3, bidirectional=True), W, False, (2, 5)),
+    "lstm_2x_bidir_cifg_head": StackCase(
+        3, Net(3, 4, 2, 3, bidirectional=True, cifg=True), W, True, (1, 3, 8)),
+    "lstm_no_bias_per_channel": StackCase(
+        4, Net(3, 4, 1, 3, bias=False, per_channel_weights=True), W, True, (3, 6)),
+    "lstm_shared_all": StackCase(5, Net(3, 4, 2, 3, bidirectional=True,
+                                        shared_input_hidden_weights=True,
+                                        shared_intra_layer_weight_quant=True,
+                                        shared_intra_layer_gate_acc_quant=True), W, True, (2, 6)),
+    "rnn_tanh": StackCase(6, Net(3, 5, 1, 3, cell="rnn"), W, True, (1, 5, 9)),
+    "rnn_relu_2x_bidir": StackCase(7, Net(3, 5, 2, 3, cell="rnn", nonlinearity="relu",
+                                          bidirectional=True), W, False, (2, 7)),
+    "rnn_no_bias_per_channel": StackCase(
+        8, Net(3, 5, 1, 3, cell="rnn", bias=False, per_channel_weights=True), W, False, (4,)),
+}
+SEEDS = list(range(3000, 3024))
+
+
+def check_case(case: StackCase, tmp_path) -> None:
+    """Assert reference == Brevitas and IR == reference for every input batch of the case."""
+    model, inputs = trained_stack(case)
+    path = export_model(model, inputs[0], tmp_path / f"stack{case.seed}.onnx") and (
+        tmp_path / f"stack{case.seed}.onnx")
+    graph = load_model(path)
+    ir = lower(graph, max_steps=16)
+    for x in inputs:
+        with torch.no_grad():
+            want = model(x).numpy()
+        got = run_reference(graph, x.numpy())
+        assert np.array_equal(got, want), f"reference != Brevitas, T={x.shape[1]}: {case.describe()}"
+        codes = quantize_input(x.numpy(), ir.input.type, ir.input.rounding, "x")
+        result = execute(ir, np.swapaxes(codes, 0, 1))
+        if case.head:
+            ir_out = result["scores"] * 2.0 ** ir.head.score_type.exp
+        else:
+            scale = 2.0 ** ir.layers[-1].state.h_type.exp
+            ir_out = np.swapaxes(result["outputs"], 0, 1) * scale
+        assert np.array_equal(ir_out.astype(np.float32), got), (
+            f"IR != reference, T={x.shape[1]}: {case.describe()}")
+
+
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_named_stack_is_exact(name, tmp_path):
+    check_case(NAMED[name], tmp_path)
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[f"seed{s}" for s in SEEDS])
+def test_random_stack_is_exact(seed, tmp_path):
+    check_case(random_stack(seed), tmp_path)
+
+
+def test_random_stacks_cover_every_option():
+    cases = [random_stack(s) for s in SEEDS]
+    nets = [c.net for c in cases]
+    for key in ("bidirectional", "cifg", "bias", "per_channel_weights",
+                "shared_input_hidden_weights", "shared_intra_layer_weight_quant",
+                "shared_intra_layer_gate_acc_quant"):
+        assert {getattr(n, key) for n in nets} == {True, False}, key
+    assert {n.cell for n in nets} == {"lstm", "rnn"}
+    assert {n.num_layers for n in nets} == {1, 2}
+    assert {n.nonlinearity for n in nets if n.cell == "rnn"} == {"tanh", "relu"}
+    assert any(n.num_layers == 2 and n.bidirectional and n.cifg for n in nets)
+    assert {c.head for c in cases} == {True, False}
