@@ -20,5 +20,5 @@ def test_stream_bcast(name, request):
     """Both outputs == the input stream (data and tlast) through stalls, with ==."""
     seed = int(os.environ.get("HWGEN_SEED", 7400 + list(CASES).index(name)))
     c = dict(CASES[name], seed=seed, sequences=300)
-    run_cocotb("hwgen_stream_bcast", SOURCES, dict(W=c["w"]), "rtl_tests.cocotb_bcast",
+    run_cocotb("hwgen_stream_bcast", SOURCES, dict(W=c["w"]), "rtl_tests.cocotb_stream_bcast",
                sim_build_dir(f"rtl_tests/{request.node.name}"), c)
