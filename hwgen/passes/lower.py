@@ -109,6 +109,22 @@ def recurrent_stack(model) -> tuple:
     return stack, current
 
 
+def _check_zero_state(model, node) -> None:
+    """Raise HwgenError unless the node's initial states are constant zeros (hardware resets to 0)."""
+    names = ("hidden", "cell") if node.op_type == "QuantLSTMCell" else ("hidden",)
+    for name, tensor in zip(names, node.input[1:3]):
+        info = quant_info(model, tensor)
+        source = info.source if info is not None else tensor
+        try:
+            value = constant(model, source, f"node {node.name!r}")
+        except HwgenError:
+            value = None
+        if value is None or np.any(value != 0):
+            raise HwgenError(f"node {node.name!r}: initial {name} state {source!r} is not a zero "
+                             "constant; initial states given as inputs are not supported by the "
+                             "hardware backends (option: initial states)")
+
+
 def _params(model, node):
     """Return the integer parameters of a recurrent node (LSTMParams or RNNParams)."""
     if node.op_type == "QuantRNNCell":
@@ -136,6 +152,7 @@ def lower(model, pe: int = 0, simd: int = 0, max_steps: int = 0) -> LoweredModel
     layers, in_type = [], x_info.type
     for index, nodes in enumerate(stack):
         for node in nodes:
+            _check_zero_state(model, node)
             params = _params(model, node)
             if params.x_type != in_type:
                 raise HwgenError(f"node {node.name!r}: its input type {params.x_type.describe()} "
