@@ -22,6 +22,17 @@ LINT_CASES = {
                                          WEIGHTS=packed_literal([-8], 4))),
     "mvu_folded_unsigned": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, IN_SIGNED=0,
                                               W_W=8, ACC_W=20)),
+    "seq_buf_defaults": ("hwgen_seq_buf", {}),
+    "seq_buf_reverse_depth5": ("hwgen_seq_buf", dict(W=8, DEPTH=5, REVERSE=1)),
+    "seq_buf_one_bank_wide": ("hwgen_seq_buf", dict(W=37, DEPTH=32, BANKS=1)),
+    "seq_buf_depth1": ("hwgen_seq_buf", dict(W=1, DEPTH=1, REVERSE=1)),
+    "seq_buf_depth1_one_bank": ("hwgen_seq_buf", dict(W=1, DEPTH=1, BANKS=1)),
+    "stream_bcast_defaults": ("hwgen_stream_bcast", {}),
+    "stream_bcast_w1": ("hwgen_stream_bcast", dict(W=1)),
+    "stream_zip_defaults": ("hwgen_stream_zip", {}),
+    "stream_zip_uneven": ("hwgen_stream_zip", dict(WA=33, WB=1)),
+    "pick_last_defaults": ("hwgen_pick_last", {}),
+    "pick_last_w1": ("hwgen_pick_last", dict(W=1)),
 }
 
 
