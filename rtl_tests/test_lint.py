@@ -33,6 +33,11 @@ LINT_CASES = {
     "stream_zip_uneven": ("hwgen_stream_zip", dict(WA=33, WB=1)),
     "pick_last_defaults": ("hwgen_pick_last", {}),
     "pick_last_w1": ("hwgen_pick_last", dict(W=1)),
+    "ctrl_lstm_emit": ("hwgen_lstm_ctrl", dict(I=3, H=4, OUT_N=4)),
+    "ctrl_lstm_head": ("hwgen_lstm_ctrl", dict(I=3, H=4, HEAD=1, OUT_N=3, OUT_W=17, CLASS_W=2)),
+    "ctrl_rnn_emit": ("hwgen_lstm_ctrl", dict(I=2, H=5, C_W=1, RNN=1, OUT_N=5)),
+    "ctrl_rnn_head": ("hwgen_lstm_ctrl", dict(I=2, H=5, C_W=1, RNN=1, HEAD=1, OUT_N=2,
+                                              OUT_W=12)),
 }
 
 

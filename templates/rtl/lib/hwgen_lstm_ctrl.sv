@@ -1,18 +1,25 @@
-// hwgen_lstm_ctrl: sequencing and state of one LSTM layer, plus the design's stream ports.
+// hwgen_lstm_ctrl: sequencing and state of one recurrent layer direction (LSTM, or a plain RNN
+// with RNN = 1), plus its stream ports.
 //
-// One timestep: accept x_t (s_*) and hand x_t and h to the two matrix-vector units at once; when
-// both results are there, start the gate stage (sum, requantize, table: 1 cycle); then register
-// the new cell state and start tanh(c) (1 cycle); then register the new hidden state.
-// With F = the slower unit's fold cycles, a step takes F + 4 cycles (F + 5 when every h_t is
-// emitted), measured between input transfers with no stalls; hwgen/sim/cycles.py models this.
+// One LSTM timestep: accept x_t (s_*) and hand x_t and h to the two matrix-vector units at once;
+// when both results are there, start the gate stage (sum, requantize, table: 1 cycle); then
+// register the new cell state and start tanh(c) (1 cycle); then register the new hidden state.
+// A plain RNN has one gate whose table maps the accumulator straight to h: h_new is that gate's
+// output, registered when the gate stage is done; there is no cell state and no tanh(c) stage
+// (c_new, tanh_done are not looked at; c_state, tanh_start stay 0).
+// With F = the slower unit's fold cycles, an LSTM step takes F + 4 cycles (F + 5 when every h_t
+// is emitted), measured between input transfers with no stalls; an RNN step one cycle less.
+// hwgen/passes/cycles.py models this.
 // After the sequence's last step (s_tlast) the state returns to zero. HEAD designs then run the
-// head once and emit its scores and class; others emit h_t on m_* every step.
+// head once and emit its scores and class; others emit h_t on m_* every step, with m_tlast on the
+// sequence's last step.
 module hwgen_lstm_ctrl #(
     parameter int I     = 1,
     parameter int X_W   = 8,
     parameter int H     = 1,
     parameter int H_W   = 8,
     parameter int C_W   = 8,
+    parameter bit RNN   = 1'b0,
     parameter bit HEAD  = 1'b0,
     parameter int OUT_N = 1,
     parameter int OUT_W = 8,
@@ -76,7 +83,7 @@ module hwgen_lstm_ctrl #(
     assign mv_in_valid  = state == IDLE && s_tvalid && mx_in_ready && mh_in_ready;
     assign mv_out_ready = state == MVU && mx_out_valid && mh_out_valid;
     assign gate_start   = mv_out_ready;
-    assign tanh_start   = state == GATE && gate_done;
+    assign tanh_start   = !RNN && state == GATE && gate_done;
     assign c_state      = c_q;
     assign head_in_valid  = state == HEAD_IN;
     assign head_out_ready = state == HEAD_OUT && m_tready;
@@ -108,13 +115,17 @@ module hwgen_lstm_ctrl #(
                 end
                 MVU: if (mv_out_ready) state <= GATE;
                 GATE: if (gate_done) begin
-                    c_q   <= c_new;
-                    state <= TANH;
+                    if (RNN) begin
+                        h_q   <= h_new;
+                        state <= !HEAD ? EMIT : last_q ? HEAD_IN : IDLE;
+                    end else begin
+                        c_q   <= c_new;
+                        state <= TANH;
+                    end
                 end
                 TANH: if (tanh_done) begin
-                    h_q <= h_new;
-                    if (!HEAD) state <= EMIT;
-                    else state <= last_q ? HEAD_IN : IDLE;
+                    h_q   <= h_new;
+                    state <= !HEAD ? EMIT : last_q ? HEAD_IN : IDLE;
                 end
                 EMIT: if (m_tready) begin
                     if (last_q) begin
