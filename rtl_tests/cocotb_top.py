@@ -1,7 +1,8 @@
 """cocotb test that hwgen.sim.rtl_run runs inside the simulator: sequences through a generated top.
 
 It reads the case file named by HWGEN_CASE (design.json's contents, the input codes, the sequence
-lengths, the stress seed), streams every sequence back to back, records every transfer and writes
+lengths, the stress seed, isolate), streams every sequence back to back (with isolate, each one
+only after every output of the earlier ones has left), records every transfer and writes
 results.npz: the cycle of each input transfer and, for each output transfer, its data, class and
 cycle. A transfer's cycle is the index of the rising clock edge it happens on.
 
@@ -47,13 +48,29 @@ class TopTB:
         ends = np.cumsum(self.lengths)
         self.last = np.zeros(len(self.inputs), dtype=bool)
         self.last[ends - 1] = True
-        # for each expected output transfer: the index of the input transfer it depends on
-        self.sources = ends - 1 if self.kind == "scores" else np.arange(len(self.inputs))
+        # for each expected output transfer: the index of the input transfer it depends on; a
+        # design that buffers sequences (a reverse direction) needs a sequence's last input
+        buffers = design.get("max_steps", 0) > 0
+        if self.kind == "scores" or buffers:
+            self.sources = np.repeat(ends - 1, 1 if self.kind == "scores" else self.lengths)
+        else:
+            self.sources = np.arange(len(self.inputs))
+        # m_tlast of each expected output: every scores transfer ends its sequence
+        self.want_last = self.last if self.kind == "hidden" else np.ones(len(ends), dtype=bool)
+        self.firsts = ends - self.lengths  # the first input of each sequence
+        # isolate: before a sequence's first input, this many outputs must have left
+        self.outputs_before = (np.arange(len(self.lengths)) if self.kind == "scores"
+                               else ends - self.lengths)
+        self.isolate = bool(case.get("isolate", False))
         self.seed = case["stress_seed"]
         self.rng = random.Random(self.seed) if self.seed is not None else None
-        per_item = design["cycles"]["per_step"] + design["cycles"]["head"]
-        self.quiet_limit = 1000 + 20 * per_item  # cycles without any transfer before giving up
+        cycles = design["cycles"]
+        per_item = cycles["per_step"] + cycles["head"]
+        # cycles without any transfer before giving up: a buffering design is silent for about
+        # a whole sequence's latency while its reverse directions run
+        self.quiet_limit = 1000 + 20 * per_item + 4 * cycles.get("max_steps_latency", 0)
         self.drain = 20 + 2 * per_item  # cycles to wait for a stray extra output at the end
+        self.progress = Event()  # set on every output transfer
         self.in_cycles: list[int] = []
         self.out: list[tuple[int, int, int]] = []  # (m_tdata bits, m_tclass, cycle)
         self.done = Event()
@@ -83,7 +100,10 @@ class TopTB:
     async def drive(self):
         """Offer every input step in order, each held until s_tready; idle at random if stressed."""
         dut = self.dut
-        for row, last in zip(self.inputs, self.last):
+        starts = dict(zip(self.firsts.tolist(), self.outputs_before.tolist()))
+        for k, (row, last) in enumerate(zip(self.inputs, self.last)):
+            if self.isolate and k in starts:
+                await self.outputs_left(starts[k])
             while self.rng is not None and self.rng.random() < STRESS_IDLE:
                 dut.s_tvalid.value = 0
                 await RisingEdge(dut.clk)
@@ -97,6 +117,16 @@ class TopTB:
             self.in_cycles.append(self.edge())
             await RisingEdge(dut.clk)
         dut.s_tvalid.value = 0
+
+    async def outputs_left(self, count: int):
+        """Return in a writable phase once `count` outputs have been transferred."""
+        if len(self.out) >= count:
+            return
+        self.dut.s_tvalid.value = 0
+        while len(self.out) < count:
+            self.progress.clear()
+            await self.progress.wait()
+        await RisingEdge(self.dut.clk)  # the event fires in a read-only phase
 
     async def monitor(self):
         """Record every output transfer, checking it against the expected stream; runs forever."""
@@ -118,6 +148,7 @@ class TopTB:
             if ready:
                 self.check_output(beat[2])
                 self.out.append((beat[0], beat[1], self.edge()))
+                self.progress.set()
                 if len(self.out) == len(self.sources):
                     self.done.set()
             await RisingEdge(dut.clk)
@@ -129,8 +160,8 @@ class TopTB:
         source = self.sources[k]
         assert source < len(self.in_cycles) and self.in_cycles[source] < self.edge(), (
             f"output {k} arrived before the input it depends on (step {source}) {self.where()}")
-        assert tlast == self.last[source], (
-            f"output {k} has m_tlast={tlast}, want {int(self.last[source])} {self.where()}")
+        assert tlast == self.want_last[k], (
+            f"output {k} has m_tlast={tlast}, want {int(self.want_last[k])} {self.where()}")
 
     async def wait_done(self):
         """Return once every output arrived; fail when nothing moves for quiet_limit cycles."""

@@ -1,26 +1,39 @@
 """Verilog generation: bind a LoweredModel's parameters and data to the cores in templates/rtl/lib.
 
-Writes DIR/rtl/: hwgen_top.sv (generated), cores/*.sv (copied from templates/rtl/lib), files.f and design.json.
+Every direction of the stack becomes one generated engine module (hwgen_<layer>.sv: controller,
+matrix-vector units, gates, cell; the last one may carry the head); the generated hwgen_top.sv only
+wires engines and stream cores. A unidirectional layer streams into the next one; a bidirectional
+layer is bcast -> [forward engine -> buffer] and [reversing buffer -> reverse engine -> reversing
+buffer] -> zip (forward's h in the low bits); a head after a bidirectional layer reads the zip's
+last element through pick_last.
+
+Writes DIR/rtl/: the generated modules, cores/*.sv (copied from templates/rtl/lib), files.f,
+design.json and ir.txt.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 
 from hwgen.codegen.env import TEMPLATES, render
-from hwgen.gates import GATES, Gate
+from hwgen.gates import GATES
 from hwgen.ir.graph import LoweredModel
-from hwgen.passes.cycles import head_cycles, lstm_step_cycles
-from hwgen.types import IntType, Rounding
+from hwgen.passes.cycles import cycle_parameters
+from hwgen.types import HwgenError, IntType, Rounding
 
 ROUNDING_CODE = {Rounding.ROUND: 0, Rounding.FLOOR: 1, Rounding.CEIL: 2, Rounding.ROUND_TO_ZERO: 3}
+# Stream cores chain a stack's engines; a single forward layer needs none of them.
+STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
+                "hwgen_pick_last.sv")
 CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lut_vec.sv", "hwgen_mvu.sv", "hwgen_gate.sv",
-         "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv")
+         "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv") + STREAM_CORES
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def pack(values, width: int) -> str:
@@ -45,11 +58,11 @@ def _mv(name: str, mv) -> dict:
             "weights": pack(mv.weights, mv.weight_type.width)}
 
 
-def _gate(layer, gate: Gate, block: int) -> dict:
-    s, lut = layer.sums[gate], layer.luts[gate]
-    bias = s.bias if s.bias is not None else np.zeros(layer.hidden_size, dtype=np.int64)
+def _gate(s, lut, block: int, hidden: int) -> dict:
+    """Return the parameters of one hwgen_gate: gate sum s, then table lut."""
+    bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
     acc = s.out.type
-    return {"name": gate.short, "block": block, "x_shift": s.x_shift, "h_shift": s.h_shift,
+    return {"name": s.gate.short, "block": block, "x_shift": s.x_shift, "h_shift": s.h_shift,
             "sum_width": s.sum_type.width, "bias": pack(bias, s.sum_type.width),
             "acc_shift": acc.exp - s.sum_type.exp, "rounding": ROUNDING_CODE[s.out.rounding],
             "acc_width": acc.width, "acc_signed": _bit(acc.signed), "acc_min": acc.min,
@@ -62,16 +75,22 @@ def _port(t: IntType, count: int, **extra) -> dict:
             "type": t.describe(), **extra}
 
 
-def context(model: LoweredModel, source: str) -> dict:
-    """Return the template context of a lowered single-layer model."""
-    layer = model.layers[0]
+def _head(hd) -> dict:
+    bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
+    return {"classes": hd.matvec.rows, "features": hd.matvec.cols,
+            "weight_width": hd.matvec.weight_type.width,
+            "weights": pack(hd.matvec.weights, hd.matvec.weight_type.width),
+            "acc_width": hd.matvec.acc_type.width, "mv_shift": hd.mv_shift,
+            "score_width": hd.score_type.width, "bias": pack(bias, hd.score_type.width)}
+
+
+def _lstm_stages(layer) -> dict:
+    """Return the gates, cell, tanh(c) and hidden-state parameters of an LSTM direction."""
     cu, hid = layer.cell, layer.hidden
     c = cu.cell.type
-    gates = [_gate(layer, g, b) for b, g in enumerate(layer.x_mv.gates)]
-    ctx = {
-        "source": source, "hidden": layer.hidden_size,
-        "x": _port(model.input.type, layer.input_size), "h": _port(hid.out.type, layer.hidden_size),
-        "x_mv": _mv("mx", layer.x_mv), "h_mv": _mv("mh", layer.h_mv), "gates": gates,
+    return {
+        "gates": [_gate(layer.sums[g], layer.luts[g], b, layer.hidden_size)
+                  for b, g in enumerate(layer.x_mv.gates)],
         "cell": {"f_width": cu.f_type.width, "f_signed": _bit(cu.f_type.signed),
                  "i_width": cu.i_type.width, "i_signed": _bit(cu.i_type.signed),
                  "g_width": cu.g_type.width, "g_signed": _bit(cu.g_type.signed),
@@ -86,39 +105,173 @@ def context(model: LoweredModel, source: str) -> dict:
                 "t_signed": _bit(hid.tanh_type.signed),
                 "shift": hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp),
                 "rounding": ROUNDING_CODE[hid.out.rounding]},
-        "head": None,
     }
+
+
+def _class_width(head) -> int:
+    return max(1, math.ceil(math.log2(head.matvec.rows))) if head is not None else 1
+
+
+def _engine(layer, head) -> dict:
+    """Return the template context of one direction's engine (head: the Head it carries, or None)."""
+    if not IDENTIFIER.fullmatch(layer.name):
+        raise HwgenError(f"layer {layer.name!r}: its name is not a Verilog identifier")
+    h_type = layer.state.h_type
+    h = _port(h_type, layer.hidden_size, kind="hidden")
+    e = {"module": f"hwgen_{layer.name}", "name": layer.name, "index": layer.index,
+         "kind": layer.kind, "reverse": layer.reverse, "hidden": layer.hidden_size,
+         "x": _port(layer.x_mv.in_type, layer.input_size), "h": h,
+         "x_mv": _mv("mx", layer.x_mv), "h_mv": _mv("mh", layer.h_mv),
+         "head": _head(head) if head is not None else None, "class_width": _class_width(head),
+         "out": _port(head.score_type, head.matvec.rows, kind="scores") if head else h}
+    if layer.kind == "rnn":
+        return {**e, "gates": [_gate(layer.sum, layer.act, 0, layer.hidden_size)]}
+    return {**e, **_lstm_stages(layer)}
+
+
+def _stream(name: str, width: int, tlast: bool = True) -> dict:
+    return {"name": name, "width": width, "tlast": tlast}
+
+
+def _ports(prefix: str, stream: str) -> list:
+    """Return the (port, signal) pairs binding a core's AXI-stream prefix_* to stream_*."""
+    return [(f"{prefix}_{sig}", f"{stream}_{sig}") for sig in ("tdata", "tvalid", "tlast", "tready")]
+
+
+class _Netlist:
+    """The generated top being built: streams (wire bundles), instances, assignments."""
+
+    def __init__(self):
+        self.streams, self.instances, self.assigns = [], [], []
+
+    def stream(self, name: str, width: int, tlast: bool = True) -> str:
+        self.streams.append(_stream(name, width, tlast))
+        return name
+
+    def add(self, module: str, name: str, params: list, ports: list) -> None:
+        self.instances.append({"module": module, "name": name, "params": params, "ports": ports})
+
+    def engine(self, e: dict, src: str, dst: str) -> None:
+        ports = [_ports("s", src), _ports("m", dst)]
+        if e["head"]:
+            ports.append([("m_tclass", "m_tclass")])
+        self.add(e["module"], e["name"], [], ports)
+
+    def bidirectional(self, fwd: dict, rev: dict, src: str, dst: str, depth: int) -> None:
+        """Add bcast -> [fwd -> buffer], [reversing buffer -> rev -> reversing buffer] -> zip."""
+        f, r = fwd["name"], rev["name"]
+        x_w, h_w = fwd["x"]["count"] * fwd["x"]["width"], fwd["h"]["count"] * fwd["h"]["width"]
+        fx, rx_seq, rx = (self.stream(n, x_w) for n in (f"{f}_x", f"{r}_x_seq", f"{r}_x"))
+        fh, rh, fh_seq, rh_seq = (self.stream(n, h_w) for n in (f"{f}_h", f"{r}_h", f"{f}_h_seq",
+                                                                f"{r}_h_seq"))
+        self.add("hwgen_stream_bcast", f"{f}_bcast", [("W", x_w)],
+                 [_ports("s", src), _ports("ma", fx), _ports("mb", rx_seq)])
+        self.engine(fwd, fx, fh)
+        self.add("hwgen_seq_buf", f"{f}_h_buf", _buffer(h_w, depth, False),
+                 [_ports("s", fh), _ports("m", fh_seq)])
+        self.add("hwgen_seq_buf", f"{r}_x_buf", _buffer(x_w, depth, True),
+                 [_ports("s", rx_seq), _ports("m", rx)])
+        self.engine(rev, rx, rh)
+        self.add("hwgen_seq_buf", f"{r}_h_buf", _buffer(h_w, depth, True),
+                 [_ports("s", rh), _ports("m", rh_seq)])
+        self.add("hwgen_stream_zip", f"{f}_zip", [("WA", h_w), ("WB", h_w)],
+                 [_ports("sa", fh_seq), _ports("sb", rh_seq), _ports("m", dst)])
+
+    def head(self, hd: dict, h: dict, class_width: int, src: str) -> None:
+        """Add pick_last -> hwgen_head -> the design output (m_*, m_tclass)."""
+        width = hd["features"] * h["width"]
+        last = self.stream("last", width, tlast=False)
+        self.add("hwgen_pick_last", "pick_last", [("W", width)],
+                 [_ports("s", src), [("m_tdata", "last_tdata"), ("m_tvalid", "last_tvalid"),
+                                     ("m_tlast", "m_tlast"), ("m_tready", "last_tready")]])
+        params = [("C", hd["classes"]), ("H", hd["features"]), ("IN_W", h["width"]),
+                  ("IN_SIGNED", f"1'b{h['signed']}"), ("W_W", hd["weight_width"]),
+                  ("WEIGHTS", hd["weights"]), ("ACC_W", hd["acc_width"]),
+                  ("MV_SHIFT", hd["mv_shift"]), ("SCORE_W", hd["score_width"]),
+                  ("BIAS", hd["bias"]), ("CLASS_W", class_width)]
+        self.add("hwgen_head", "head", params, [
+            [("in_data", "last_tdata"), ("in_valid", "last_tvalid"), ("in_ready", "last_tready")],
+            [("scores", "m_tdata"), ("class_idx", "m_tclass"), ("out_valid", "m_tvalid"),
+             ("out_ready", "m_tready")]])
+
+
+def _buffer(width: int, depth: int, reverse: bool) -> list:
+    return [("W", width), ("DEPTH", depth), ("REVERSE", f"1'b{_bit(reverse)}"), ("BANKS", 2)]
+
+
+def _top(model: LoweredModel, engines: dict, class_width: int) -> dict:
+    """Return the generated top's netlist: engines and stream cores chained from s_* to m_*."""
+    net = _Netlist()
+    stack = model.stack()
+    src = "s"
+    for k, directions in enumerate(stack):
+        last = k == len(stack) - 1
+        fwd = engines[directions[0].name]
+        if last and (len(directions) == 1 or model.head is None):
+            dst = "m"
+        else:
+            dst = net.stream(f"y{k}", sum(engines[d.name]["h"]["count"] * fwd["h"]["width"]
+                                          for d in directions))
+        if len(directions) == 1:
+            net.engine(fwd, src, dst)
+        else:
+            net.bidirectional(fwd, engines[directions[1].name], src, dst, model.max_steps)
+        src = dst
+    if src != "m":  # a head after a bidirectional layer
+        net.head(_head(model.head), fwd["h"], class_width, src)
+    elif model.head is None:
+        net.assigns.append(("m_tclass", "'0"))
+    comment = [line for line in model.dump().splitlines() if line.startswith(("layer", "max_"))]
+    return {"engines": list(engines), "streams": net.streams, "instances": net.instances,
+            "assigns": net.assigns, "comment": comment}
+
+
+def _out_type(model: LoweredModel) -> IntType:
+    """Return the type of the design's output elements: scores, or the last layer's h."""
     if model.head is not None:
-        hd = model.head
-        bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
-        ctx["head"] = {"classes": hd.matvec.rows, "weight_width": hd.matvec.weight_type.width,
-                       "weights": pack(hd.matvec.weights, hd.matvec.weight_type.width),
-                       "acc_width": hd.matvec.acc_type.width, "mv_shift": hd.mv_shift,
-                       "score_width": hd.score_type.width,
-                       "bias": pack(bias, hd.score_type.width)}
-        ctx["out"] = _port(hd.score_type, hd.matvec.rows, kind="scores")
-        ctx["class_width"] = max(1, math.ceil(math.log2(hd.matvec.rows)))
+        return model.head.score_type
+    return model.stack()[-1][0].state.h_type
+
+
+def context(model: LoweredModel, source: str) -> dict:
+    """Return the template context of a lowered model: its engines and the top's netlist.
+
+    "x", "out" and "class_width" describe the top's ports (the HLS backend reads them too).
+    """
+    stack = model.stack()
+    last = stack[-1]
+    head_engine = model.head if len(last) == 1 else None
+    engines = {layer.name: _engine(layer, head_engine if layer is last[0] else None)
+               for layer in model.layers}
+    class_width = _class_width(model.head)
+    if model.head is not None:
+        out = _port(model.head.score_type, model.head.matvec.rows, kind="scores")
     else:
-        ctx["out"] = _port(hid.out.type, layer.hidden_size, kind="hidden")
-        ctx["class_width"] = 1
-    return ctx
+        out = _port(_out_type(model), sum(layer.hidden_size for layer in last), kind="hidden")
+    return {"source": source, "x": _port(model.input.type, model.layers[0].input_size),
+            "out": out, "class_width": class_width, "engines": list(engines.values()),
+            "top": _top(model, engines, class_width)}
 
 
 def design_description(model: LoweredModel, ctx: dict, batch_first: bool) -> dict:
-    """Return design.json: the stream formats and the cycle model of the generated top."""
-    layer = model.layers[0]
-    out_type = model.head.score_type if model.head is not None else layer.hidden.out.type
+    """Return design.json: the stream formats, the sequence-buffer depth and the cycle model."""
     return {
         "top": "hwgen_top",
-        "input": {**model.input.type.to_dict(), "count": layer.input_size,
+        "input": {**model.input.type.to_dict(), "count": ctx["x"]["count"],
                   "rounding": model.input.rounding.value},
-        "output": {**out_type.to_dict(), "count": ctx["out"]["count"],
+        "output": {**_out_type(model).to_dict(), "count": ctx["out"]["count"],
                    "kind": ctx["out"]["kind"]},
         "class_width": ctx["class_width"],
         "batch_first": batch_first,
-        "cycles": {"per_step": lstm_step_cycles(layer, emit=model.head is None),
-                   "head": head_cycles() if model.head is not None else 0},
+        "max_steps": model.max_steps,
+        "cycles": cycle_parameters(model),
     }
+
+
+def cores(ctx: dict) -> tuple:
+    """Return the hand-written cores (file names, in CORES order) a design context uses."""
+    top = {f"{i['module']}.sv" for i in ctx["top"]["instances"]}
+    return tuple(c for c in CORES if c not in STREAM_CORES or c in top)
 
 
 def emit_rtl(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
@@ -128,11 +281,18 @@ def emit_rtl(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     if tmp.exists():
         shutil.rmtree(tmp)
     (tmp / "cores").mkdir(parents=True)
-    for core in CORES:
-        shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
     ctx = context(model, source)
+    used = cores(ctx)
+    for core in used:
+        shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
+    generated = []
+    for e in ctx["engines"]:
+        generated.append(f"{e['module']}.sv")
+        (tmp / generated[-1]).write_text(render("rtl/hwgen_engine.sv.j2",
+                                                {"source": source, "e": e}))
     (tmp / "hwgen_top.sv").write_text(render("rtl/hwgen_top.sv.j2", ctx))
-    (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in CORES) + "hwgen_top.sv\n")
+    (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used)
+                                 + "".join(f"{g}\n" for g in generated) + "hwgen_top.sv\n")
     desc = design_description(model, ctx, batch_first)
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())

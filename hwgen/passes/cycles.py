@@ -1,24 +1,34 @@
-"""The analytic cycle model of a lowered layer, matching hwgen_lstm_ctrl.sv's schedule.
+"""The analytic cycle model of a generated design, matching the cores' schedules.
 
-A timestep, between two input transfers: the matrix-vector units' latency from the input transfer
-(the slower unit's fold cycles + 1), the gate stage (1), tanh(c) (1), writing the state (1);
-emitting h_t adds the output transfer (1). The head adds its own latency once per sequence.
+One direction engine (hwgen_lstm_ctrl.sv and its datapath) takes x_t, and step_latency(layer) = D
+cycles later offers h_t: the matrix-vector units' latency (the slower unit's fold cycles + 1), the
+gate stage (1), tanh(c) (1, LSTM only), writing the state (1). An engine that emits h_t takes its
+next input one cycle after h_t has left (period D + 1); the engine that carries the head takes it
+D cycles after the previous one and, after the last step, hands h_T to the head (1) whose scores
+come HEAD_LATENCY (3) later.
+
+A stack (hwgen/codegen/rtl.py) chains engines; engines hold one element, so a slow engine stalls
+the one feeding it. A bidirectional layer broadcasts its input to its forward engine and into a
+sequence buffer, each taking an element when it can (the buffer takes the last one as soon as it
+is offered); the reverse engine starts SEQ_BUF_LATENCY after that and runs unstalled; both
+directions' outputs are buffered and joined by a zip. For one sequence entering an idle design
+with the output always ready, transfer_times gives every transfer exactly by max-plus recurrences
+over the elements (each crosses a link at max(producer's offer, consumer's ready)); the sequence
+buffers never stall such a sequence, so they split the design into chains evaluated one by one.
 """
 from __future__ import annotations
 
-from hwgen.sim.cycles import mvu_folds, mvu_latency
+from dataclasses import dataclass
+
+from hwgen.sim.cycles import (PICK_LAST_LATENCY, SEQ_BUF_LATENCY, ZIP_LATENCY, mvu_folds,
+                              mvu_latency)
+from hwgen.types import HwgenError
 
 GATE_STAGE = 1  # sum + requantize + registered table
-TANH_STAGE = 1  # registered tanh(c) table
+TANH_STAGE = 1  # registered tanh(c) table (LSTM only)
 STATE_WRITE = 1  # the new h is registered; the controller is back to accepting input
 HEAD_IN = 1  # the controller hands h_T to the head
 HEAD_LATENCY = 3  # hwgen_head: fully parallel matrix-vector (2) + score/class register (1)
-
-
-def lstm_step_cycles(layer, emit: bool) -> int:
-    """Return cycles between input transfers of one layer with no stalls (emit: h_t on output)."""
-    mv = max(mvu_latency(m.rows, m.cols, m.pe, m.simd) for m in (layer.x_mv, layer.h_mv))
-    return mv + GATE_STAGE + TANH_STAGE + STATE_WRITE + (1 if emit else 0)
 
 
 def mv_folds(layer) -> int:
@@ -26,6 +36,130 @@ def mv_folds(layer) -> int:
     return max(mvu_folds(m.rows, m.cols, m.pe, m.simd) for m in (layer.x_mv, layer.h_mv))
 
 
+def step_latency(layer) -> int:
+    """Return D: cycles from an engine's input transfer until it offers h_t (LSTM or RNN)."""
+    mv = max(mvu_latency(m.rows, m.cols, m.pe, m.simd) for m in (layer.x_mv, layer.h_mv))
+    return mv + GATE_STAGE + (TANH_STAGE if layer.kind == "lstm" else 0) + STATE_WRITE
+
+
+def lstm_step_cycles(layer, emit: bool) -> int:
+    """Return cycles between input transfers of one engine with no stalls (emit: h_t on output)."""
+    return step_latency(layer) + (1 if emit else 0)
+
+
 def head_cycles() -> int:
     """Return the cycles the head adds after a sequence's last step, up to its output transfer."""
     return HEAD_IN + HEAD_LATENCY
+
+
+@dataclass(frozen=True)
+class _Engine:
+    """An engine in a chain: D, and whether it emits h_t (False: it carries the head)."""
+
+    latency: int
+    emits: bool
+
+
+def _chain(first: int, engines: list, steps: int) -> tuple:
+    """Return (o, t): o[i][j] / t[i][j] the cycle element j is offered on / crosses link i.
+
+    The links are source -> engines... (-> sink). The source offers element 0 at `first` and
+    element j one cycle after element j-1 left; link i feeds engines[i]; an emitting last engine
+    feeds an always-ready sink through one more link.
+    """
+    n = len(engines)
+    links = n + (1 if n == 0 or engines[-1].emits else 0)
+    o = [[0] * steps for _ in range(links)]
+    t = [[0] * steps for _ in range(links)]
+    for j in range(steps):
+        for i in range(links):
+            o[i][j] = (first if j == 0 else t[0][j - 1] + 1) if i == 0 else (
+                t[i - 1][j] + engines[i - 1].latency)
+            ready = o[i][j]
+            if j > 0 and i < n:
+                eng = engines[i]
+                ready = t[i + 1][j - 1] + 1 if eng.emits else t[i][j - 1] + eng.latency
+            t[i][j] = max(o[i][j], ready)
+    return o, t
+
+
+def _bidirectional_first(offered: int, taken: int, fwd, rev, steps: int) -> int:
+    """Return the cycle a bidirectional layer's zip offers its first output element.
+
+    The input's last element is offered to the layer at `offered` (the reverse direction's
+    buffer takes it then) and taken by the forward engine at `taken`.
+    """
+    rev_start = offered + SEQ_BUF_LATENCY
+    rev_done = rev_start + (steps - 1) * (step_latency(rev) + 1) + step_latency(rev)
+    fwd_done = taken + step_latency(fwd)
+    return max(rev_done, fwd_done) + SEQ_BUF_LATENCY + ZIP_LATENCY
+
+
+def transfer_times(model, steps: int) -> tuple:
+    """Return (input transfer cycles [steps], output transfer cycle) of one sequence, from 0.
+
+    The output transfer is the head's scores, or without head the last output element's.
+    """
+    if steps < 1:
+        raise HwgenError(f"a sequence has at least one step, not {steps}")
+    stack = model.stack()
+    first, inputs, engines = 0, None, []
+    for k, directions in enumerate(stack):
+        last = k == len(stack) - 1
+        fwd = directions[0]
+        engines.append(_Engine(step_latency(fwd), emits=len(directions) == 2 or not last or
+                               model.head is None))
+        if len(directions) == 1:
+            continue
+        o, t = _chain(first, engines, steps)  # ends in the forward engine's output buffer
+        inputs = inputs or t[0]
+        first = _bidirectional_first(o[-2][-1], t[-2][-1], fwd, directions[1], steps)
+        engines = []
+    _, t = _chain(first, engines, steps)
+    inputs = inputs or t[0]
+    if model.head is None:
+        return inputs, t[-1][-1]
+    if engines and not engines[-1].emits:
+        return inputs, t[-1][-1] + engines[-1].latency + HEAD_LATENCY
+    return inputs, t[-1][-1] + PICK_LAST_LATENCY + HEAD_LATENCY
+
+
+def sequence_cycles(model, steps: int) -> int:
+    """Return the cycles from a sequence's first input transfer to its output transfer.
+
+    For one sequence of `steps` elements entering an idle design, fed with no stalls, its output
+    always ready; the output is the head's scores, or the last output element.
+    """
+    inputs, output = transfer_times(model, steps)
+    return output - inputs[0]
+
+
+def per_step_cycles(model) -> int:
+    """Return the cycles between input transfers once the slowest engine the input feeds sets the pace.
+
+    The engines up to the first bidirectional layer (whose forward engine is the last of them)
+    take one element each in turn, so the slowest one sets the input's pace.
+    """
+    periods = []
+    stack = model.stack()
+    for k, directions in enumerate(stack):
+        emits = len(directions) == 2 or k < len(stack) - 1 or model.head is None
+        periods.append(lstm_step_cycles(directions[0], emit=emits))
+        if len(directions) == 2:
+            break
+    return max(periods)
+
+
+def cycle_parameters(model) -> dict:
+    """Return the cycle model's parameters and figures for design.json (JSON-ready)."""
+    layers = [{"name": layer.name, "kind": layer.kind, "stack": layer.index,
+               "reverse": layer.reverse, "folds": mv_folds(layer),
+               "step_latency": step_latency(layer)} for layer in model.layers]
+    return {
+        "per_step": per_step_cycles(model),
+        "head": head_cycles() if model.head is not None else 0,
+        "layers": layers,
+        "seq_buf_latency": SEQ_BUF_LATENCY, "zip_latency": ZIP_LATENCY,
+        "pick_last_latency": PICK_LAST_LATENCY, "head_latency": HEAD_LATENCY,
+        "max_steps_latency": sequence_cycles(model, model.max_steps) if model.max_steps else 0,
+    }

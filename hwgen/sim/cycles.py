@@ -25,3 +25,11 @@ def mvu_cycles(rows: int, cols: int, pe: int, simd: int) -> int:
 def mvu_latency(rows: int, cols: int, pe: int, simd: int) -> int:
     """Return hwgen_mvu's cycles from an input transfer to its result's out_valid (no stalls)."""
     return mvu_folds(rows, cols, pe, simd) + MVU_EXTRA_LATENCY
+
+# The stream cores' LATENCY localparams (documented at the top of each file): the cycles from an
+# element's input transfer to its output transfer with no stalls, each passing one element per
+# cycle. hwgen_seq_buf counts from the s_tlast transfer to the first replayed element's transfer.
+SEQ_BUF_LATENCY = 2  # hwgen_seq_buf.sv
+ZIP_LATENCY = 1  # hwgen_stream_zip.sv
+PICK_LAST_LATENCY = 1  # hwgen_pick_last.sv
+BCAST_LATENCY = 0  # hwgen_stream_bcast.sv

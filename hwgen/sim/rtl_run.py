@@ -57,6 +57,7 @@ class RtlDesign:
     batch_first: bool
     per_step: int
     head: int
+    max_steps: int  # longest sequence the design buffers; 0: it buffers none, any length runs
     raw: dict = field(repr=False, compare=False)
 
 
@@ -100,6 +101,7 @@ def load_design(rtl_dir) -> RtlDesign:
         batch_first=_get(raw, "batch_first", str(path), bool),
         per_step=_get(cycles, "per_step", f"{path}: cycles", int),
         head=_get(cycles, "head", f"{path}: cycles", int),
+        max_steps=_get(raw, "max_steps", str(path), int) if "max_steps" in raw else 0,
         raw=raw)
 
 
@@ -166,6 +168,9 @@ def _check_sequences(sequences, design: RtlDesign) -> list[np.ndarray]:
                              f"{design.x_count}]")
         if arr.dtype.kind not in "iu" or not design.x_type.contains(arr):
             raise HwgenError(f"sequence {k}: not integer codes of {design.x_type.describe()}")
+        if design.max_steps and arr.shape[0] > design.max_steps:
+            raise HwgenError(f"sequence {k}: {arr.shape[0]} steps, longer than the "
+                             f"{design.max_steps} the design buffers (max_steps)")
         checked.append(arr.astype(np.int64))
     return checked
 
@@ -253,7 +258,8 @@ def _failure(xml_file: Path) -> str | None:
     return None
 
 
-def _simulate(design: RtlDesign, build_dir: Path, sequences, stress_seed) -> tuple[dict, float]:
+def _simulate(design: RtlDesign, build_dir: Path, sequences, stress_seed,
+              isolate: bool) -> tuple[dict, float]:
     """Run the cocotb test on the built design; return (results.npz contents, seconds)."""
     from cocotb_tools.runner import get_runner
 
@@ -264,7 +270,7 @@ def _simulate(design: RtlDesign, build_dir: Path, sequences, stress_seed) -> tup
     np.save(run_dir / "inputs.npy", np.concatenate(sequences))
     case = {"design": design.raw, "inputs": str(run_dir / "inputs.npy"),
             "lengths": [len(s) for s in sequences], "stress_seed": stress_seed,
-            "results": str(run_dir / "results.npz")}
+            "isolate": isolate, "results": str(run_dir / "results.npz")}
     (run_dir / "case.json").write_text(json.dumps(case))
     start = time.perf_counter()
     with _environ(verilator_env()), _repo_on_sys_path():
@@ -306,13 +312,17 @@ def _collect(design: RtlDesign, lengths: list[int], res: dict) -> dict:
 
 
 def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
-            compile_opt: str = "-O1") -> RtlResult:
+            compile_opt: str = "-O1", isolate: bool = False) -> RtlResult:
     """Return the outputs and measured cycles of streaming sequences through the design in rtl_dir.
 
-    rtl_dir holds files.f and design.json; sequences is a list of int64 code arrays [T_i, I].
-    The build goes to build_dir (default: rtl_dir/../sim_build) and is reused while the sources
-    and compile_opt (see COMPILE_OPTS) are unchanged. stress_seed adds random idle input cycles
-    and output backpressure.
+    rtl_dir holds files.f and design.json; sequences is a list of int64 code arrays [T_i, I],
+    none longer than the design's max_steps when it buffers sequences. The build goes to
+    build_dir (default: rtl_dir/../sim_build) and is reused while the sources and compile_opt
+    (see COMPILE_OPTS) are unchanged. stress_seed adds random idle input cycles and output
+    backpressure. isolate holds each sequence back until every output of the earlier ones has
+    left, so each enters an idle design and its latency is what
+    hwgen.passes.cycles.sequence_cycles models (a stack otherwise starts the next sequence while
+    later layers still work on the previous one).
     """
     rtl_dir = Path(rtl_dir).resolve()
     design = load_design(rtl_dir)
@@ -320,7 +330,7 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
     build_dir = Path(build_dir or rtl_dir.parent / "sim_build").resolve()
     with build_lock(build_dir):
         build_seconds = build_rtl(rtl_dir, build_dir, compile_opt)
-        res, seconds = _simulate(design, build_dir, sequences, stress_seed)
+        res, seconds = _simulate(design, build_dir, sequences, stress_seed, isolate)
     fields = _collect(design, [len(s) for s in sequences], res)
     return RtlResult(design=design, sim_seconds=seconds, build_seconds=build_seconds,
                      stress_seed=stress_seed, **fields)
