@@ -57,7 +57,7 @@ async def slow_sink_then_slow_source(dut):
     """A sink that mostly stalls (the banks fill up), then a source that mostly idles."""
     tb = SeqBufTB(dut)
     await tb.start()
-    count = tb.case["sequences"] // 3
+    count = tb.case["sequences"] // 4
     await tb.check(tb.sequences(tb.random_lengths(count)), 0.0, 0.8)
     await tb.check(tb.sequences(tb.random_lengths(count)), 0.8, 0.0)
 

@@ -26,7 +26,7 @@ CASES = {  # width, depth, replay order, banks (2: the next sequence fills durin
 def test_seq_buf(name, request):
     """Every replay == the reference replay through stalls; latency == the core's LATENCY."""
     seed = int(os.environ.get("HWGEN_SEED", 7300 + list(CASES).index(name)))
-    c = dict(CASES[name], seed=seed, sequences=4000 // CASES[name]["depth"])  # ~2000 elements
+    c = dict(CASES[name], seed=seed, sequences=2400 // CASES[name]["depth"])  # ~1200 elements
     build = sim_build_dir(f"rtl_tests/{request.node.name}")
     parameters = dict(W=c["w"], DEPTH=c["depth"], REVERSE=c["reverse"], BANKS=c["banks"])
     run_cocotb("hwgen_seq_buf", SOURCES, parameters, "rtl_tests.cocotb_seq_buf", build, c)
