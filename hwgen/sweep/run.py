@@ -103,7 +103,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
 
     from hwgen.flow import (RESOURCE_KEYS, lowered, out_dir, step_build, step_cost,
                             step_export, step_reference, step_rtl, step_train)
-    from hwgen.passes.cycles import head_cycles, lstm_step_cycles
+    from hwgen.passes.cycles import per_step_cycles, sequence_cycles
     from hwgen.qat.data import load_dataset
 
     ckpt = step_train(spec)
@@ -117,7 +117,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
         rtl_dir = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=spec.name,
                              max_steps=f.max_steps)
     _, ir, _ = lowered(onnx_path, f.pe, f.simd, f.max_steps)
-    step = lstm_step_cycles(ir.layers[0], emit=False)
+    step = per_step_cycles(ir)
     lengths = [len(x) for x in load_dataset(spec.dataset).test.x]
     cost = step_cost(rtl_dir, fmax)
     row = {
@@ -127,7 +127,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
         **{k: cost["resources"][k] for k in RESOURCE_KEYS}, "fmax_mhz": cost["fmax_mhz"],
         "cycles_per_step": step,
         "cycles_per_step_sim": rtl["cycles_per_step"]["simulated"]["max"] if simulate else None,
-        "cycles_per_sequence": float(np.mean([n * step - 1 + head_cycles() for n in lengths])),
+        "cycles_per_sequence": float(np.mean([sequence_cycles(ir, n) for n in lengths])),
         "cycles_per_sequence_sim":
             float(np.mean(rtl["latency"]["simulated"])) if simulate else None,
     }
