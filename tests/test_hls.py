@@ -180,11 +180,3 @@ def test_missing_ap_types_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "hls4ml", None)
     with pytest.raises(HwgenError, match="ap_int headers of the hls4ml package"):
         ap_types_dir()
-
-
-def test_reverse_layers_are_refused(tmp_path):
-    _, _, path = _classifier(tmp_path)
-    ir = lower(load_model(path))
-    layer = dataclasses.replace(ir.layers[0], reverse=True)
-    with pytest.raises(HwgenError, match="reverse"):
-        emit_hls(dataclasses.replace(ir, layers=(layer,)), tmp_path / "out", "m", True)

@@ -2,9 +2,9 @@
 
 Writes DIR/hls/: hwgen_config.h (config structs + data), hwgen_top.h / hwgen_top.cpp (stream
 formats and the top function), the copied library headers, tb.cpp (the C-simulation testbench),
-build.tcl (Vitis HLS synthesis and export), design.json (as for the RTL, plus max_steps) and
-ir.txt. Every direction of every stack layer gets its own config structs; hwgen_stack.h holds the
-stack, the sequence buffer of bidirectional designs and the top.
+build.tcl (Vitis HLS synthesis and export), design.json (as for the RTL) and ir.txt. Every
+direction of every stack layer gets its own config structs; hwgen_stack.h holds the stack, the
+sequence buffer of bidirectional designs and the top.
 """
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ import numpy as np
 
 from hwgen.codegen.env import TEMPLATES, render
 from hwgen.codegen.rtl import ROUNDING_CODE, design_description
-from hwgen.codegen.rtl import context as rtl_context
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType, type_for_range
 
@@ -58,7 +57,7 @@ def _mv(name: str, mv) -> dict:
 
 
 def _gate(name: str, s, lut, block: int, hidden: int) -> dict:
-    """Return a gate config: sum s, its quantizer and table lut over rows block*hidden + [0, hidden)."""
+    """Return a gate config: sum s, its quantizer and table lut, on rows block * hidden + j."""
     acc = s.out.type
     bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
     return {"name": name, "comment": s.dump(), "block": block, "hidden": hidden,
@@ -178,9 +177,7 @@ def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     shutil.copyfile(TEMPLATES / "hls" / "tb.cpp", tmp / "tb.cpp")
     for target, template in GENERATED.items():
         (tmp / target).write_text(render(template, ctx))
-    # max_steps: the sequence buffer's depth, which run_hls checks the sequences against.
-    desc = {**design_description(model, rtl_context(model, source), batch_first),
-            "max_steps": model.max_steps}
+    desc = design_description(model, ctx, batch_first)  # ctx has its x, out and class_width
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
     if hls.exists():

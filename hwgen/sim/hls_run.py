@@ -122,19 +122,10 @@ def _read_outputs(path: Path, design: RtlDesign, lengths: list) -> tuple[list, l
     return [codes[e - n:e] for e, n in zip(ends, lengths)], []
 
 
-def _check_lengths(sequences: list, design: RtlDesign) -> None:
-    """Raise HwgenError naming the first sequence longer than the design's sequence buffer."""
-    max_steps = design.raw.get("max_steps", 0)
-    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 0:
-        raise HwgenError(f"design.json: 'max_steps' is {max_steps!r}, not a count of steps")
-    for k, seq in enumerate(sequences):
-        if max_steps and len(seq) > max_steps:
-            raise HwgenError(f"sequence {k}: {len(seq)} steps, longer than the {max_steps} the "
-                             "design buffers (max_steps)")
-
-
 def run_hls(hls_dir, sequences, build_dir=None) -> HlsResult:
     """Return the outputs of streaming sequences (int64 codes [T_i, I]) through the C simulation.
+
+    A design with a sequence buffer refuses (HwgenError) a sequence longer than its max_steps.
 
     The binary goes to build_dir (default: hls_dir/../hls_build) and is reused while the sources
     are unchanged.
@@ -142,7 +133,6 @@ def run_hls(hls_dir, sequences, build_dir=None) -> HlsResult:
     hls_dir = Path(hls_dir).resolve()
     design = load_design(hls_dir)
     sequences = _check_sequences(sequences, design)
-    _check_lengths(sequences, design)
     build_dir = Path(build_dir or hls_dir.parent / "hls_build").resolve()
     binary, build_seconds = build_hls(hls_dir, build_dir)
     with tempfile.TemporaryDirectory(dir=build_dir, prefix="run-") as run:
