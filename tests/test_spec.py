@@ -18,6 +18,13 @@ def test_shipped_specs_load(name, weight, head):
     assert load_spec(str(MODELS_DIR / f"{name}.yaml")) == spec
 
 
+def test_stack_specs_load():
+    bi2, rnn = load_spec("lstm_bi2"), load_spec("rnn4b")
+    assert (bi2.net.num_layers, bi2.net.bidirectional, bi2.net.cell) == (2, True, "lstm")
+    assert bi2.folding.max_steps >= 29  # JapaneseVowels' longest test sequence
+    assert (rnn.net.cell, rnn.net.nonlinearity, rnn.net.bidirectional) == ("rnn", "tanh", False)
+
+
 def _write(tmp_path, text: str, name: str = "model.yaml"):
     """Return the path of a spec file holding text."""
     path = tmp_path / name
