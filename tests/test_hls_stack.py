@@ -35,6 +35,7 @@ class StackCase:
     net: Net
     head: bool = False
     batch_first: bool = True
+    fold: tuple = (0, 0)  # (pe, simd) of every recurrent matrix unit; 0 is fully parallel
 
     def widths(self) -> LSTMWidths:
         """Return widths drawn from the seed: each in 3..8."""
@@ -43,7 +44,8 @@ class StackCase:
 
     def describe(self) -> str:
         """Return a one-line description for failure messages."""
-        return f"seed={self.seed} head={self.head} batch_first={self.batch_first} {self.net}"
+        return (f"seed={self.seed} head={self.head} batch_first={self.batch_first} "
+                f"fold={self.fold} {self.net}")
 
 
 def _net(**options) -> Net:
@@ -55,11 +57,13 @@ CASES = {
     "lstm_bidir_time_major": StackCase(5002, _net(bidirectional=True), batch_first=False),
     "cifg_bidir_2layer_head": StackCase(5003, _net(num_layers=2, bidirectional=True, cifg=True),
                                         head=True),
-    "lstm_no_bias_bidir": StackCase(5004, _net(bidirectional=True, bias=False)),
+    "lstm_no_bias_bidir_folded": StackCase(5004, _net(bidirectional=True, bias=False),
+                                           fold=(4, 1)),
     "lstm_per_channel_2layer_head": StackCase(5005, _net(num_layers=2, per_channel_weights=True),
                                               head=True),
     "rnn_tanh_2layer": StackCase(5006, _net(cell="rnn", num_layers=2)),
-    "rnn_relu_bidir": StackCase(5007, _net(cell="rnn", nonlinearity="relu", bidirectional=True)),
+    "rnn_relu_bidir_folded": StackCase(5007, _net(cell="rnn", nonlinearity="relu",
+                                                  bidirectional=True), fold=(2, 1)),
     "rnn_tanh_bidir_2layer_head": StackCase(5008, _net(cell="rnn", num_layers=2,
                                                        bidirectional=True), head=True),
 }
@@ -113,7 +117,7 @@ def _lowered(name: str, tmp_path):
     x = _floats(case, MAX_STEPS, BATCH).numpy()
     export_model(model, torch.from_numpy(x), path)
     graph = load_model(path)
-    ir = lower(graph, max_steps=MAX_STEPS)
+    ir = lower(graph, *case.fold, max_steps=MAX_STEPS)
     batch_first = case.batch_first or case.head
     return graph, x, ir, emit_hls(ir, tmp_path / "out", name, batch_first)
 
@@ -128,6 +132,8 @@ def test_stack_csim_equals_ir_and_reference(name, tmp_path):
     assert ir.max_steps == (MAX_STEPS if net.bidirectional else 0)
     config = (hls / "hwgen_config.h").read_text()
     assert f"static const unsigned max_steps = {ir.max_steps};" in config
+    if case.fold != (0, 0):
+        assert f"static const unsigned pe = {case.fold[0]};" in config
     design = load_design(hls)
     torch.manual_seed(case.seed + 1)
     batches = [example] + [_floats(case, n, BATCH).numpy() for n in LENGTHS[1:]]
@@ -148,7 +154,7 @@ def test_stack_csim_equals_ir_and_reference(name, tmp_path):
 
 
 def test_buffered_design_refuses_overlong_sequences(tmp_path):
-    _, _, _, hls = _lowered("rnn_relu_bidir", tmp_path)
+    _, _, _, hls = _lowered("rnn_relu_bidir_folded", tmp_path)
     design = load_design(hls)
     seqs = [np.zeros((2, INPUTS), dtype=np.int64), np.zeros((MAX_STEPS + 1, INPUTS), np.int64)]
     with pytest.raises(HwgenError, match=f"^sequence 1: {MAX_STEPS + 1} steps, longer than the "
