@@ -17,7 +17,8 @@ import torch
 from hwgen.codegen.rtl import emit_rtl
 from hwgen.ir.graph import execute
 from hwgen.onnx.graph import attr, load_model
-from hwgen.passes.cycles import head_cycles, lstm_step_cycles
+from hwgen.passes.cycles import (head_cycles, lstm_step_cycles, per_step_cycles,
+                                 sequence_cycles)
 from hwgen.passes.lower import lower
 from hwgen.sim.rtl_run import load_design, quantize_inputs, run_rtl
 from hwgen.sim.tools import verilator_lint, yosys
@@ -114,6 +115,8 @@ def test_simulated_cycles_equal_the_model(name, tmp_path):
     assert design.per_step == step
     assert set(result.step_cycles) == {step}
     assert result.latencies == [len(s) * step - 1 + head_cycles() for s in seqs]
+    assert result.latencies == [sequence_cycles(ir, len(s)) for s in seqs]
+    assert design.raw["cycles"]["per_step"] == per_step_cycles(ir) == step
     for k, s in enumerate(seqs):
         ref = execute(ir, s[:, None, :])
         assert np.array_equal(result.outputs[k], ref["scores"][0])
