@@ -16,6 +16,7 @@ from hwgen.gates import GATES, Gate
 from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, Head, HiddenOut, MatVec, StateReg
 from hwgen.reference.kernels import argmax_first, as_int, lut, matvec, saturate
 from hwgen.reference.lstm import Quantizer
+from hwgen.types import HwgenError
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,26 @@ class RNNLayerIR:
 
 
 @dataclass(frozen=True)
+class StateInput:
+    """An initial state a direction reads from a graph input instead of starting at zero.
+
+    The graph input (Brevitas's hx or cx: [layers * directions, batch, hidden]) is quantized by
+    `quant`; its row `row` is the initial `part` ("h" or "c") of direction `layer`.
+    """
+
+    tensor: str
+    row: int
+    layer: str
+    part: str
+    quant: Quantizer
+    count: int  # hidden size
+
+    def dump(self) -> str:
+        return (f"state input {self.tensor}[{self.row}] -> {self.layer}.{self.part} "
+                f"{self.quant.type.describe()}/{self.quant.rounding.value} x{self.count}")
+
+
+@dataclass(frozen=True)
 class LoweredModel:
     """The lowered model: input quantizer, the stack's directions, optional head.
 
@@ -89,6 +110,11 @@ class LoweredModel:
     layers: tuple
     head: Optional[Head]
     max_steps: int = 0
+    states: tuple = ()  # StateInput of every direction that does not start at zero, in order
+
+    def state_of(self, layer: str, part: str) -> Optional[StateInput]:
+        """Return the StateInput giving a direction's initial h or c, or None (it starts at 0)."""
+        return next((s for s in self.states if s.layer == layer and s.part == part), None)
 
     def stack(self) -> tuple:
         """Return the layers grouped by stack layer: ((fwd,) or (fwd, rev), ...) in order."""
@@ -112,6 +138,7 @@ class LoweredModel:
         lines = [f"input: quant {self.input.type.describe()}/{self.input.rounding.value}"]
         if self.max_steps:
             lines.append(f"max_steps: {self.max_steps}")
+        lines += [s.dump() for s in self.states]
         for layer in self.layers:
             lines.append(f"layer {layer.name}: {layer.kind} stack={layer.index} "
                          f"I={layer.input_size} H={layer.hidden_size} "
@@ -162,12 +189,16 @@ def rnn_step(layer: RNNLayerIR, x, h):
     return lut(layer.act.table, s.out.type, acc)
 
 
-def execute_layer(layer, x):
-    """Return (outputs [T, B, H], h_T, c_T) for input codes x [T, B, I] (c_T is None for RNN)."""
+def execute_layer(layer, x, h0=None, c0=None):
+    """Return (outputs [T, B, H], h_T, c_T) for input codes x [T, B, I] (c_T is None for RNN).
+
+    h0 and c0 are initial-state codes [B, H]; None starts at zero.
+    """
     x = as_int(x)
     batch = x.shape[1]
-    h = np.zeros((batch, layer.hidden_size), dtype=np.int64)
-    c = np.zeros((batch, layer.hidden_size), dtype=np.int64) if layer.kind == "lstm" else None
+    zeros = np.zeros((batch, layer.hidden_size), dtype=np.int64)
+    h = as_int(h0) if h0 is not None else zeros
+    c = (as_int(c0) if c0 is not None else zeros) if layer.kind == "lstm" else None
     outputs = np.zeros((x.shape[0], batch, layer.hidden_size), dtype=np.int64)
     order = range(x.shape[0] - 1, -1, -1) if layer.reverse else range(x.shape[0])
     for t in order:
@@ -187,17 +218,44 @@ def execute_head(head: Head, h) -> tuple:
     return scores, argmax_first(scores)
 
 
-def execute(model: LoweredModel, x_codes) -> dict:
+def execute(model: LoweredModel, x_codes, states: dict = None) -> dict:
     """Return {"outputs", "h", "c"} of the last stack layer and, with a head, {"scores", "class"}.
 
     outputs concatenates the last stack layer's directions; h and c are its last direction's.
+    states maps (direction name, "h" or "c") to initial-state codes [B, H] for model.states.
     """
+    states = states or {}
+    missing = [(s.layer, s.part) for s in model.states if (s.layer, s.part) not in states]
+    if missing:
+        raise HwgenError(f"initial state {missing[0][0]}.{missing[0][1]} needs a value")
     outputs = as_int(x_codes)
     for directions in model.stack():
-        results = [execute_layer(layer, outputs) for layer in directions]
+        results = [execute_layer(layer, outputs, states.get((layer.name, "h")),
+                                 states.get((layer.name, "c"))) for layer in directions]
         outputs = np.concatenate([r[0] for r in results], axis=-1)
         h, c = results[-1][1], results[-1][2]
     result = {"outputs": outputs, "h": h, "c": c}
     if model.head is not None:
         result["scores"], result["class"] = execute_head(model.head, outputs[-1])
     return result
+
+
+def initial_state_codes(model: LoweredModel, states: dict) -> dict:
+    """Return {(direction, part): codes [B, H]} from float initial states given by graph input.
+
+    states maps each StateInput's tensor to its float values [rows, B, H]; each row is quantized
+    by its StateInput's quantizer, as Brevitas quantizes hx and cx.
+    """
+    from hwgen.reference.luts import quantize_input
+
+    out = {}
+    for s in model.states:
+        if s.tensor not in states:
+            raise HwgenError(f"graph input {s.tensor!r} (an initial state) needs a value")
+        value = np.asarray(states[s.tensor], dtype=np.float32)
+        if value.ndim != 3 or value.shape[0] <= s.row or value.shape[2] != s.count:
+            raise HwgenError(f"state {s.tensor!r}: shape {list(value.shape)}, expected [rows > "
+                             f"{s.row}, batch, {s.count}]")
+        out[(s.layer, s.part)] = quantize_input(value[s.row], s.quant.type, s.quant.rounding,
+                                                f"state {s.tensor!r}")
+    return out

@@ -8,12 +8,43 @@ import numpy as np
 from hwgen.types import HwgenError
 
 
-def input_info(model):
-    """Return (name, shape) of the graph's single input."""
+def graph_inputs(model) -> list:
+    """Return [(name, shape)] of the graph's inputs that are not initializers, in order.
+
+    The first is the sequence input x; any others are initial states (Brevitas's hx / cx).
+    """
     inputs = [i for i in model.graph.input if model.get_initializer(i.name) is None]
-    if len(inputs) != 1:
-        raise HwgenError(f"the graph has {len(inputs)} inputs; hwgen runs graphs with exactly one")
-    return inputs[0].name, model.get_tensor_shape(inputs[0].name)
+    if not inputs:
+        raise HwgenError("the graph has no input")
+    return [(i.name, model.get_tensor_shape(i.name)) for i in inputs]
+
+
+def input_info(model):
+    """Return (name, shape) of the graph's sequence input (its first input)."""
+    return graph_inputs(model)[0]
+
+
+def check_states(model, states: dict, batch: int) -> dict:
+    """Return the initial-state arrays (float32) for the graph's extra inputs, checked by name."""
+    states = dict(states or {})
+    wanted = {name: shape for name, shape in graph_inputs(model)[1:]}
+    for name in states:
+        if name not in wanted:
+            raise HwgenError(f"state {name!r}: the graph has no such input (its state inputs: "
+                             f"{', '.join(wanted) or 'none'})")
+    out = {}
+    for name, shape in wanted.items():
+        if name not in states:
+            raise HwgenError(f"graph input {name!r} (an initial state) needs a value")
+        value = np.asarray(states[name], dtype=np.float32)
+        if shape is not None and (value.ndim != len(shape) or value.shape[0] != shape[0]
+                                  or value.shape[-1] != shape[-1] or value.shape[1] != batch):
+            raise HwgenError(f"state {name!r}: shape {list(value.shape)} does not fit graph input "
+                             f"of shape {list(shape)} with batch {batch}")
+        if not np.all(np.isfinite(value)):
+            raise HwgenError(f"state {name!r}: holds NaN or infinity")
+        out[name] = value
+    return out
 
 
 def check_input(model, x: np.ndarray, name: str = "input") -> np.ndarray:
@@ -34,14 +65,14 @@ def check_input(model, x: np.ndarray, name: str = "input") -> np.ndarray:
     return x
 
 
-def _reshaped(model, x_shape):
-    """Return a copy of model whose input has x_shape, with downstream shapes re-inferred."""
+def _reshaped(model, shapes: dict):
+    """Return a copy of model whose inputs have these shapes, with downstream shapes re-inferred."""
     from qonnx.core.modelwrapper import ModelWrapper
 
     from hwgen.onnx.graph import infer_shapes
 
-    tensor, shape = input_info(model)
-    if shape is not None and list(shape) == list(x_shape):
+    if all(model.get_tensor_shape(t) is not None and list(model.get_tensor_shape(t)) == list(v)
+           for t, v in shapes.items()):
         return model
     clone = ModelWrapper(copy.deepcopy(model.model))
     del clone.graph.value_info[:]
@@ -49,12 +80,26 @@ def _reshaped(model, x_shape):
         for k, dim in enumerate(out.type.tensor_type.shape.dim):
             dim.ClearField("dim_value")
             dim.dim_param = f"{out.name}_{k}"
-    clone.set_tensor_shape(tensor, list(x_shape))
+    for tensor, shape in shapes.items():
+        clone.set_tensor_shape(tensor, list(shape))
     return infer_shapes(clone)
 
 
-def run_reference_all(model, x: np.ndarray) -> list:
-    """Return every graph output (float32) for input x, with the LSTM layers run in int64."""
+def batch_size(model, x: np.ndarray) -> int:
+    """Return the batch size of input x in the layout of the graph's recurrent nodes."""
+    from hwgen.onnx.graph import RECURRENT_OPS, attr
+
+    node = next((n for n in model.graph.node if n.op_type in RECURRENT_OPS), None)
+    batch_first = node is not None and attr(node, "batch_first", 0)
+    return int(x.shape[0] if batch_first else x.shape[1])
+
+
+def run_reference_all(model, x: np.ndarray, states: dict = None) -> list:
+    """Return every graph output (float32) for input x, with the recurrent layers run in int64.
+
+    states gives the graph's initial-state inputs by name ([layers * directions, batch, hidden],
+    as Brevitas's hx and cx), when it has any.
+    """
     import onnxruntime
     from qonnx.core.onnx_exec import execute_onnx
 
@@ -64,12 +109,12 @@ def run_reference_all(model, x: np.ndarray) -> list:
     onnxruntime.set_default_logger_severity(4)  # failures reach the user as one hwgen error line
 
     x = check_input(model, x)
-    runnable = _reshaped(model, x.shape)
-    tensor, _ = input_info(runnable)
-    out = execute_onnx(runnable, {tensor: x})
+    feed = {input_info(model)[0]: x, **check_states(model, states, batch_size(model, x))}
+    runnable = _reshaped(model, {k: v.shape for k, v in feed.items()})
+    out = execute_onnx(runnable, feed)
     return [np.asarray(out[o.name], dtype=np.float32) for o in runnable.graph.output]
 
 
-def run_reference(model, x: np.ndarray) -> np.ndarray:
+def run_reference(model, x: np.ndarray, states: dict = None) -> np.ndarray:
     """Return the graph's first output (float32) for input x (Brevitas's outputs[0])."""
-    return run_reference_all(model, x)[0]
+    return run_reference_all(model, x, states)[0]

@@ -241,4 +241,11 @@ def tidy(model):
 
     # onnxruntime, which qonnx uses for standard ops, reads IR versions up to 10 reliably.
     model.model.ir_version = min(model.model.ir_version, ORT_IR_VERSION)
-    return cleanup_model(infer_shapes(model))
+    names = [i.name for i in model.graph.input if model.get_initializer(i.name) is None]
+    tidied = cleanup_model(infer_shapes(model))
+    # cleanup renames every tensor; keep the inputs' names (x, hx, cx) that callers feed by name
+    inputs = [i.name for i in tidied.graph.input if tidied.get_initializer(i.name) is None]
+    for old, new in zip(inputs, names):
+        if old != new:
+            tidied.rename_tensor(old, new)
+    return tidied

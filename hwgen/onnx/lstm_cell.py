@@ -103,6 +103,20 @@ def lstm_params(model, node, values=None) -> LSTMParams:
                       bool(attr(node, "reverse_input", 0)), one)
 
 
+def state_codes(value, t, batch: int, hidden: int, where: str) -> np.ndarray:
+    """Return initial-state codes [batch, hidden] of a state tensor at type t.
+
+    Brevitas exports zero states as constants sized for the export's batch; a zero state fits any.
+    """
+    codes = codes_of(np.asarray(value, dtype=np.float64), t, where)
+    if not np.any(codes):
+        return np.zeros((batch, hidden), dtype=np.int64)
+    rows = codes.reshape(-1, hidden)
+    if rows.shape[0] not in (1, batch):
+        raise HwgenError(f"{where}: {rows.shape[0]} rows for a batch of {batch}")
+    return np.broadcast_to(rows, (batch, hidden)).copy()
+
+
 def _time_major(x: np.ndarray, batch_first: bool) -> np.ndarray:
     """Return x as [T, B, ...] given its layout."""
     return np.swapaxes(x, 0, 1) if batch_first else x
@@ -160,10 +174,8 @@ class QuantLSTMCell(CustomOp):
 
     def _state(self, context, tensor, t, batch, hidden):
         """Return initial-state codes of shape [batch, hidden] from a (possibly broadcast) tensor."""
-        value = np.asarray(context[tensor], dtype=np.float64)
-        codes = codes_of(value, t, f"node {self.onnx_node.name!r} state {tensor!r}")
-        return np.broadcast_to(codes.reshape(-1, hidden) if codes.size > 1 else codes,
-                               (batch, hidden)).copy()
+        return state_codes(context[tensor], t, batch, hidden,
+                           f"node {self.onnx_node.name!r} state {tensor!r}")
 
 
 add_op_to_domain("qonnx.custom_op.general", QuantLSTMCell)

@@ -15,7 +15,7 @@ from qonnx.custom_op.registry import add_op_to_domain
 
 from hwgen.gates import Gate
 from hwgen.onnx.graph import SHAPE_ONLY_DOMAIN, attr, codes_of, constant, quant_info, quantized_constant
-from hwgen.onnx.lstm_cell import node_quantizer
+from hwgen.onnx.lstm_cell import node_quantizer, state_codes
 from hwgen.reference.lstm import GateParams
 from hwgen.reference.luts import activation_table
 from hwgen.reference.rnn import NONLINEARITIES, RNNParams, rnn_layer
@@ -105,10 +105,8 @@ class QuantRNNCell(CustomOp):
             raise HwgenError(f"node {node.name!r}: input {node.input[0]!r} has shape "
                              f"{list(raw.shape)}, expected 3 dimensions ending in {p.input_size}")
         x_codes = codes_of(x, p.x_type, f"node {node.name!r} input {node.input[0]!r}")
-        h0 = np.asarray(context[node.input[1]], dtype=np.float64)
-        h0 = codes_of(h0, p.out.type, f"node {node.name!r} state {node.input[1]!r}")
-        h0 = np.broadcast_to(h0.reshape(-1, p.hidden_size) if h0.size > 1 else h0,
-                             (x.shape[1], p.hidden_size)).copy()
+        h0 = state_codes(context[node.input[1]], p.out.type, x.shape[1], p.hidden_size,
+                         f"node {node.name!r} state {node.input[1]!r}")
         outs, _ = rnn_layer(p, x_codes, h0)
         if batch_first:
             outs = np.swapaxes(outs, 0, 1)

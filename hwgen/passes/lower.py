@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwgen.ir.graph import LoweredModel
+from hwgen.ir.graph import LoweredModel, StateInput
 from hwgen.ir.stages import Head, MatVec
-from hwgen.onnx.graph import RECURRENT_OPS, attr, constant, quant_info, quantized_constant
+from hwgen.onnx.graph import (RECURRENT_OPS, attr, constant, producer, quant_info,
+                              quantized_constant)
 from hwgen.onnx.lstm_cell import lstm_params
 from hwgen.onnx.rnn_cell import rnn_params
 from hwgen.passes.lower_lstm import check_folding, lower_lstm, lower_rnn, matvec_range
@@ -109,20 +110,45 @@ def recurrent_stack(model) -> tuple:
     return stack, current
 
 
-def _check_zero_state(model, node) -> None:
-    """Raise HwgenError unless the node's initial states are constant zeros (hardware resets to 0)."""
-    names = ("hidden", "cell") if node.op_type == "QuantLSTMCell" else ("hidden",)
-    for name, tensor in zip(names, node.input[1:3]):
-        info = quant_info(model, tensor)
-        source = info.source if info is not None else tensor
-        try:
-            value = constant(model, source, f"node {node.name!r}")
-        except HwgenError:
-            value = None
-        if value is None or np.any(value != 0):
-            raise HwgenError(f"node {node.name!r}: initial {name} state {source!r} is not a zero "
-                             "constant; initial states given as inputs are not supported by the "
-                             "hardware backends (option: initial states)")
+def _state_input(model, node, tensor: str, part: str, layer: str, want, count: int):
+    """Return the StateInput of a direction's initial h or c, or None when it is a zero constant.
+
+    A state given as input is Quant(Gather(graph input, row)); its quantizer must be the type
+    the direction keeps that state in (Brevitas quantizes hx with io, cx with the cell state).
+    """
+    info = quant_info(model, tensor)
+    source = info.source if info is not None else tensor
+    try:
+        value = constant(model, source, f"node {node.name!r}")
+    except HwgenError:
+        value = None
+    if value is not None:
+        if np.any(value != 0):
+            raise HwgenError(f"node {node.name!r}: constant non-zero initial {part} state "
+                             f"{source!r} is not supported (option: initial states are inputs)")
+        return None
+    gather = producer(model, source)
+    inputs = [i.name for i in model.graph.input]
+    if (info is None or gather is None or gather.op_type != "Gather" or attr(gather, "axis", 0)
+            or gather.input[0] not in inputs[1:]):
+        raise HwgenError(f"node {node.name!r}: initial {part} state {source!r} is neither zero "
+                         "nor a quantized row of a graph input (option: initial states)")
+    row = int(np.asarray(constant(model, gather.input[1], f"node {gather.name!r}")).reshape(()))
+    if info.type != want:
+        raise HwgenError(f"node {node.name!r}: initial {part} state quantizer {info.node!r} is "
+                         f"{info.type.describe()}, not the state's {want.describe()}")
+    return StateInput(gather.input[0], row, layer, part, Quantizer(info.type, info.rounding),
+                      count)
+
+
+def _state_inputs(model, node, layer) -> list:
+    """Return the StateInputs of one lowered direction (empty when its states start at zero)."""
+    out = [_state_input(model, node, node.input[1], "h", layer.name, layer.state.h_type,
+                        layer.hidden_size)]
+    if layer.kind == "lstm":
+        out.append(_state_input(model, node, node.input[2], "c", layer.name, layer.state.c_type,
+                                layer.hidden_size))
+    return [s for s in out if s is not None]
 
 
 def _params(model, node):
@@ -149,16 +175,16 @@ def lower(model, pe: int = 0, simd: int = 0, max_steps: int = 0) -> LoweredModel
     x_info = quant_info(model, first.input[0])
     if x_info is None:
         raise HwgenError(f"node {first.name!r}: its input is not written by a Quant node")
-    layers, in_type = [], x_info.type
+    layers, states, in_type = [], [], x_info.type
     for index, nodes in enumerate(stack):
         for node in nodes:
-            _check_zero_state(model, node)
             params = _params(model, node)
             if params.x_type != in_type:
                 raise HwgenError(f"node {node.name!r}: its input type {params.x_type.describe()} "
                                  f"differs from what feeds it ({in_type.describe()})")
             suffix = "r" if params.reverse else ""
             layers.append(_lower_layer(params, f"l{index}{suffix}", index, pe, simd))
+            states += _state_inputs(model, node, layers[-1])
         out_types = {layer.state.h_type for layer in layers[-len(nodes):]}
         if len(out_types) != 1:
             raise HwgenError(f"node {nodes[1].name!r}: the two directions' outputs have different "
@@ -173,4 +199,5 @@ def lower(model, pe: int = 0, simd: int = 0, max_steps: int = 0) -> LoweredModel
         time_axis = 1 if attr(first, "batch_first", 0) else 0
         head = _lower_head(model, gathers[0], in_type, time_axis)
     steps = max_steps if any(layer.reverse for layer in layers) else 0
-    return LoweredModel(Quantizer(x_info.type, x_info.rounding), tuple(layers), head, steps)
+    return LoweredModel(Quantizer(x_info.type, x_info.rounding), tuple(layers), head, steps,
+                        tuple(states))
