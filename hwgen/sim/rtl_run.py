@@ -131,7 +131,8 @@ class RtlResult:
 
     step_cycles are the cycles between consecutive input transfers within a sequence; they measure
     the design's cycles per timestep only when the run had no stress (stress adds idle cycles).
-    latencies are per sequence, from its first input transfer to its last output transfer.
+    latencies are per sequence, from its first input transfer to its last output transfer; in an
+    isolated run without stress they are what hwgen.passes.cycles.sequence_cycles models.
     """
 
     design: RtlDesign
