@@ -95,8 +95,17 @@ def build(case: StackCase, name: str, tmp_path: Path):
     return graph, batches, ir, emit_rtl(ir, tmp_path / "out", name, True)
 
 
-def check_structure(case: StackCase, ir, rtl: Path) -> None:
-    """Assert the IR has the case's layers and the folder one engine per direction, lint clean."""
+def _tree(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def check_structure(case: StackCase, name: str, ir, rtl: Path) -> None:
+    """Assert the IR has the case's layers and the folder one engine per direction, lint clean.
+
+    Emitting the same IR again gives byte-identical files.
+    """
+    again = emit_rtl(ir, rtl.parent.parent / "again", name, True)
+    assert _tree(again) == _tree(rtl)
     n = case.net
     directions = 2 if n.bidirectional else 1
     assert [layer.kind for layer in ir.layers] == [n.cell] * (n.num_layers * directions)
@@ -119,7 +128,7 @@ def check_design(case: StackCase, name: str, tmp_path: Path) -> None:
     """
     where = f"{name}: {case.describe()}"
     graph, batches, ir, rtl = build(case, name, tmp_path)
-    check_structure(case, ir, rtl)
+    check_structure(case, name, ir, rtl)
     design = load_design(rtl)
     assert design.max_steps == ir.max_steps
     seqs = [seq for x in batches for seq in quantize_inputs(x, design)]

@@ -78,6 +78,7 @@ def _port(t: IntType, count: int, **extra) -> dict:
 def _head(hd) -> dict:
     bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
     return {"classes": hd.matvec.rows, "features": hd.matvec.cols,
+            "in_width": hd.matvec.in_type.width, "in_signed": _bit(hd.matvec.in_type.signed),
             "weight_width": hd.matvec.weight_type.width,
             "weights": pack(hd.matvec.weights, hd.matvec.weight_type.width),
             "acc_width": hd.matvec.acc_type.width, "mv_shift": hd.mv_shift,
@@ -129,10 +130,6 @@ def _engine(layer, head) -> dict:
     return {**e, **_lstm_stages(layer)}
 
 
-def _stream(name: str, width: int, tlast: bool = True) -> dict:
-    return {"name": name, "width": width, "tlast": tlast}
-
-
 def _ports(prefix: str, stream: str) -> list:
     """Return the (port, signal) pairs binding a core's AXI-stream prefix_* to stream_*."""
     return [(f"{prefix}_{sig}", f"{stream}_{sig}") for sig in ("tdata", "tvalid", "tlast", "tready")]
@@ -145,7 +142,7 @@ class _Netlist:
         self.streams, self.instances, self.assigns = [], [], []
 
     def stream(self, name: str, width: int, tlast: bool = True) -> str:
-        self.streams.append(_stream(name, width, tlast))
+        self.streams.append({"name": name, "width": width, "tlast": tlast})
         return name
 
     def add(self, module: str, name: str, params: list, ports: list) -> None:
@@ -177,15 +174,15 @@ class _Netlist:
         self.add("hwgen_stream_zip", f"{f}_zip", [("WA", h_w), ("WB", h_w)],
                  [_ports("sa", fh_seq), _ports("sb", rh_seq), _ports("m", dst)])
 
-    def head(self, hd: dict, h: dict, class_width: int, src: str) -> None:
+    def head(self, hd: dict, class_width: int, src: str) -> None:
         """Add pick_last -> hwgen_head -> the design output (m_*, m_tclass)."""
-        width = hd["features"] * h["width"]
+        width = hd["features"] * hd["in_width"]
         last = self.stream("last", width, tlast=False)
         self.add("hwgen_pick_last", "pick_last", [("W", width)],
                  [_ports("s", src), [("m_tdata", "last_tdata"), ("m_tvalid", "last_tvalid"),
                                      ("m_tlast", "m_tlast"), ("m_tready", "last_tready")]])
-        params = [("C", hd["classes"]), ("H", hd["features"]), ("IN_W", h["width"]),
-                  ("IN_SIGNED", f"1'b{h['signed']}"), ("W_W", hd["weight_width"]),
+        params = [("C", hd["classes"]), ("H", hd["features"]), ("IN_W", hd["in_width"]),
+                  ("IN_SIGNED", f"1'b{hd['in_signed']}"), ("W_W", hd["weight_width"]),
                   ("WEIGHTS", hd["weights"]), ("ACC_W", hd["acc_width"]),
                   ("MV_SHIFT", hd["mv_shift"]), ("SCORE_W", hd["score_width"]),
                   ("BIAS", hd["bias"]), ("CLASS_W", class_width)]
@@ -205,11 +202,10 @@ def _top(model: LoweredModel, engines: dict, class_width: int) -> dict:
     stack = model.stack()
     src = "s"
     for k, directions in enumerate(stack):
-        last = k == len(stack) - 1
         fwd = engines[directions[0].name]
-        if last and (len(directions) == 1 or model.head is None):
+        if k == len(stack) - 1 and (len(directions) == 1 or model.head is None):
             dst = "m"
-        else:
+        else:  # both directions' h side by side, forward's in the low bits
             dst = net.stream(f"y{k}", sum(engines[d.name]["h"]["count"] * fwd["h"]["width"]
                                           for d in directions))
         if len(directions) == 1:
@@ -218,7 +214,7 @@ def _top(model: LoweredModel, engines: dict, class_width: int) -> dict:
             net.bidirectional(fwd, engines[directions[1].name], src, dst, model.max_steps)
         src = dst
     if src != "m":  # a head after a bidirectional layer
-        net.head(_head(model.head), fwd["h"], class_width, src)
+        net.head(_head(model.head), class_width, src)
     elif model.head is None:
         net.assigns.append(("m_tclass", "'0"))
     comment = [line for line in model.dump().splitlines() if line.startswith(("layer", "max_"))]
