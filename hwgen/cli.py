@@ -70,6 +70,17 @@ def _rtl_for(file: str, pe: int, simd: int, max_steps: int) -> Path:
     return out / "rtl"
 
 
+def _load_states(items: list) -> dict:
+    """Return {graph input name: array} from NAME=FILE.npy arguments."""
+    states = {}
+    for item in items or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise HwgenError(f"--state {item!r}: expected NAME=FILE.npy")
+        states[name] = _load_input(path)
+    return states
+
+
 def _steps(model, x) -> int:
     """Return the sequence length of input x in the graph's layout."""
     from hwgen.onnx.graph import RECURRENT_OPS, attr
@@ -103,19 +114,21 @@ def _cmd_run(args) -> None:
 
     model = load_model(args.file)
     x = check_input(model, _load_input(args.input), args.input)
+    states = _load_states(args.state)
+    extra = {"states": states} if states else {}
     try:
         if args.backend == "rtl":
             from hwgen.sim.rtl_run import run_backend_rtl
 
             y = run_backend_rtl(model, x, _rtl_for(args.file, args.pe, args.simd,
-                                                   _steps(model, x)))
+                                                   _steps(model, x)), **extra)
         elif args.backend == "hls":
             from hwgen.sim.hls_run import run_backend_hls
 
             rtl = _rtl_for(args.file, args.pe, args.simd, _steps(model, x))
-            y = run_backend_hls(model, x, rtl.parent / "hls")
+            y = run_backend_hls(model, x, rtl.parent / "hls", **extra)
         else:
-            y = run_reference(model, x)
+            y = run_reference(model, x, states)
     except HwgenError as exc:
         raise HwgenError(f"{args.file}: {exc}") from None
     except Exception as exc:  # a graph qonnx/onnxruntime cannot execute
@@ -164,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "built once per file and folding, under build/run/)")
     p.add_argument("--pe", type=int, default=0, help="rtl: gate rows per cycle (0: all)")
     p.add_argument("--simd", type=int, default=0, help="rtl: columns per cycle (0: all)")
+    p.add_argument("--state", action="append", metavar="NAME=FILE.npy",
+                   help="an initial-state graph input (Brevitas's hx or cx, float32 [layers * "
+                        "directions, batch, hidden]); once per state input the graph has")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/ and DIR/hls/")

@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from hwgen.ir.graph import execute
+from hwgen.ir.graph import execute, initial_state_codes
 from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.reference.luts import quantize_input
 from hwgen.spec import Net
-from stack_cases import StackCase, random_stack, trained_stack
+from hwgen.types import HwgenError
+from stack_cases import StackCase, random_stack, state_names, trained_stack
 from hwgen.qat.model import LSTMWidths
 
 W = LSTMWidths(weight=4, io=6, input_acc=7, cell_acc=5, sigmoid=5, cell_state=7)
@@ -37,6 +38,11 @@ NAMED = {
                                           bidirectional=True), W, False, (2, 7)),
     "rnn_no_bias_per_channel": StackCase(
         8, Net(3, 5, 1, 3, cell="rnn", bias=False, per_channel_weights=True), W, False, (4,)),
+    "lstm_states": StackCase(9, Net(3, 4, 1, 3), W, False, (1, 5), states=True),
+    "lstm_2x_bidir_cifg_states_head": StackCase(
+        10, Net(3, 4, 2, 3, bidirectional=True, cifg=True), W, True, (2, 6), states=True),
+    "rnn_2x_bidir_states": StackCase(
+        11, Net(3, 4, 2, 3, cell="rnn", bidirectional=True), W, False, (3,), states=True),
 }
 SEEDS = list(range(3000, 3024))
 
@@ -44,17 +50,20 @@ SEEDS = list(range(3000, 3024))
 def check_case(case: StackCase, tmp_path) -> None:
     """Assert reference == Brevitas and IR == reference for every input batch of the case."""
     model, inputs = trained_stack(case)
-    path = export_model(model, inputs[0], tmp_path / f"stack{case.seed}.onnx") and (
-        tmp_path / f"stack{case.seed}.onnx")
+    path = tmp_path / f"stack{case.seed}.onnx"
+    export_model(model, inputs[0], path, input_names=["x", *state_names(case)])
     graph = load_model(path)
     ir = lower(graph, max_steps=16)
-    for x in inputs:
+    assert len(ir.states) == (len(ir.layers) * len(state_names(case)))
+    for args in inputs:
+        x = args[0]
+        states = dict(zip(state_names(case), (a.numpy() for a in args[1:])))
         with torch.no_grad():
-            want = model(x).numpy()
-        got = run_reference(graph, x.numpy())
+            want = model(*args).numpy()
+        got = run_reference(graph, x.numpy(), states)
         assert np.array_equal(got, want), f"reference != Brevitas, T={x.shape[1]}: {case.describe()}"
         codes = quantize_input(x.numpy(), ir.input.type, ir.input.rounding, "x")
-        result = execute(ir, np.swapaxes(codes, 0, 1))
+        result = execute(ir, np.swapaxes(codes, 0, 1), initial_state_codes(ir, states))
         if case.head:
             ir_out = result["scores"] * 2.0 ** ir.head.score_type.exp
         else:
@@ -86,3 +95,19 @@ def test_random_stacks_cover_every_option():
     assert {n.nonlinearity for n in nets if n.cell == "rnn"} == {"tanh", "relu"}
     assert any(n.num_layers == 2 and n.bidirectional and n.cifg for n in nets)
     assert {c.head for c in cases} == {True, False}
+    assert {c.states for c in cases} == {True, False}
+
+
+def test_state_inputs_are_checked_by_name(tmp_path):
+    case = NAMED["lstm_states"]
+    model, inputs = trained_stack(case)
+    path = tmp_path / "states.onnx"
+    export_model(model, inputs[0], path, input_names=["x", "h0", "c0"])
+    graph = load_model(path)
+    x, h0, c0 = (a.numpy() for a in inputs[0])
+    with pytest.raises(HwgenError, match="'c0'.*needs a value"):
+        run_reference(graph, x, {"h0": h0})
+    with pytest.raises(HwgenError, match="'hx'.*no such input"):
+        run_reference(graph, x, {"h0": h0, "c0": c0, "hx": h0})
+    with pytest.raises(HwgenError, match="'h0': shape"):
+        run_reference(graph, x, {"h0": h0[:, :1], "c0": c0})

@@ -39,10 +39,11 @@ def check_export(proto: onnx.ModelProto, where: str) -> None:
         raise HwgenError(f"{where}: no recurrent node is driven by the graph input")
 
 
-def export_model(model: torch.nn.Module, example: torch.Tensor, path) -> onnx.ModelProto:
+def export_model(model: torch.nn.Module, example, path, input_names=None) -> onnx.ModelProto:
     """Export model (eval mode) to QONNX at path with TorchScript, check and tidy it; return it.
 
     Brevitas's QONNX exporter writes QuantLSTM layers; hwgen.qat.rnn_export adds QuantRNN ones.
+    example is the input, or a tuple (x, hx[, cx]) with input_names naming each (default "x").
     """
     from qonnx.core.modelwrapper import ModelWrapper
 
@@ -56,7 +57,7 @@ def export_model(model: torch.nn.Module, example: torch.Tensor, path) -> onnx.Mo
         raw = Path(tmp) / "raw.onnx"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            export_qonnx_torchscript(model, example, str(raw), [INPUT_NAME])
+            export_qonnx_torchscript(model, example, str(raw), input_names or [INPUT_NAME])
         proto = onnx.load(str(raw))
     check_export(proto, str(path))
     import hwgen.onnx.lstm_cell  # noqa: F401  registers the ops used by shape inference
