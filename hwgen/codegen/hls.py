@@ -4,7 +4,9 @@ Writes DIR/hls/: hwgen_config.h (config structs + data), hwgen_top.h / hwgen_top
 formats and the top function), the copied library headers, tb.cpp (the C-simulation testbench),
 build.tcl (Vitis HLS synthesis and export), design.json (as for the RTL) and ir.txt. Every
 direction of every stack layer gets its own config structs; hwgen_stack.h holds the stack, the
-sequence buffer of bidirectional designs and the top.
+sequence buffer of bidirectional designs and the top. A model with initial-state inputs
+(model.states) gets a state packet type (hwgen_state.h) and a second input stream, and its
+directions are bound to their slices of that packet.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from hwgen.codegen.rtl import ROUNDING_CODE, design_description
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType, type_for_range
 
-LIB = ("hls_stream_sim.h", "hwgen_kernels.h", "hwgen_lstm.h",
+LIB = ("hls_stream_sim.h", "hwgen_kernels.h", "hwgen_state.h", "hwgen_lstm.h",
        "hwgen_rnn.h", "hwgen_stack.h")
 GENERATED = {"hwgen_config.h": "hls/hwgen_config.h.j2", "hwgen_top.h": "hls/hwgen_top.h.j2",
              "hwgen_top.cpp": "hls/hwgen_top.cpp.j2", "build.tcl": "hls/build.tcl.j2"}
@@ -147,6 +149,42 @@ def _head(hd) -> dict:
             "classes": hd.matvec.rows, "bias": _array(bias, hd.score_type, hd.name)}
 
 
+def state_description(model: LoweredModel) -> dict:
+    """Return the packed state word of one sequence: its width and slices, in model.states order.
+
+    Slice k holds `count` codes of its type; element e sits at bit offset + e * width, LSB first.
+    """
+    slices, offset = [], 0
+    for s in model.states:
+        slices.append({"tensor": s.tensor, "row": s.row, "layer": s.layer, "part": s.part,
+                       **s.quant.type.to_dict(), "rounding": s.quant.rounding.value,
+                       "count": s.count, "offset": offset})
+        offset += s.quant.type.width * s.count
+    return {"width": offset, "codes": sum(s.count for s in model.states), "slices": slices}
+
+
+def _state(model: LoweredModel):
+    """Return the state packet's context (its slices and C++ types), or None without states."""
+    if not model.states:
+        return None
+    desc = state_description(model)
+    for s, d in zip(model.states, desc["slices"]):
+        d["ctype"], d["type"] = s.quant.type.hls(), s.quant.type.describe()
+    return desc
+
+
+def _binding(model: LoweredModel, layer) -> str:
+    """Return a direction's template instance: its config, then (with states) its h/c sources."""
+    args = [f"{layer.name}_config"]
+    if model.states:
+        parts = ("h", "c") if layer.kind == "lstm" else ("h",)
+        for part in parts:
+            s = model.state_of(layer.name, part)
+            args.append("hwgen::zero_init" if s is None
+                        else f"hwgen::state_slice<{model.states.index(s)}>")
+    return f"{layer.kind}_dir<{', '.join(args)}>"
+
+
 def context(model: LoweredModel, source: str) -> dict:
     """Return the template context of a lowered model: its directions, stack, head and ports."""
     for layer in model.layers:
@@ -154,8 +192,8 @@ def context(model: LoweredModel, source: str) -> dict:
             raise HwgenError(f"layer {layer.name}: the HLS backend has no {layer.kind!r} layers")
     ctx = {"source": source, "top": TOP, "max_steps": model.max_steps,
            "directions": [DIRECTIONS[layer.kind](layer) for layer in model.layers],
-           "stack": [[f"{d.kind}_dir<{d.name}_config>" for d in group]
-                     for group in model.stack()],
+           "stack": [[_binding(model, d) for d in group] for group in model.stack()],
+           "state": _state(model),
            "head": _head(model.head) if model.head is not None else None,
            "part": PART, "clock_ns": CLOCK_NS, "project": "hwgen_prj", "tcl_name": "build.tcl",
            **_ports(model)}
@@ -178,6 +216,8 @@ def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     for target, template in GENERATED.items():
         (tmp / target).write_text(render(template, ctx))
     desc = design_description(model, ctx, batch_first)  # ctx has its x, out and class_width
+    if model.states and "state" not in desc:  # until rtl.py describes the state word itself
+        desc["state"] = state_description(model)
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
     if hls.exists():
@@ -186,4 +226,4 @@ def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     return hls
 
 
-__all__ = ["emit_hls", "context"]
+__all__ = ["emit_hls", "context", "state_description"]

@@ -13,6 +13,7 @@
 #include <ap_int.h>
 
 #include "hwgen_kernels.h"
+#include "hwgen_state.h"
 
 namespace hwgen {
 
@@ -115,9 +116,10 @@ void lstm_step(const typename L::x_t x[L::n_in], const typename L::h_t h[L::n_hi
 }
 
 // A direction of an LSTM layer (the direction interface of hwgen_stack.h): step() advances the
-// state it holds across calls and returns h_t; after the step that ends its pass over a sequence
-// (last) the state is back at zero for the next sequence.
-template <class L>
+// state it holds across calls and returns h_t. On a sequence's first step (first) it loads its
+// initial h and c from H0 and C0 (hwgen_state.h); after the step that ends its pass over a
+// sequence (last) the state is back at zero for the next sequence.
+template <class L, class H0 = zero_init, class C0 = zero_init>
 struct lstm_dir {
     typedef typename L::x_t x_t;
     typedef typename L::h_t h_t;
@@ -125,7 +127,10 @@ struct lstm_dir {
     static const unsigned n_hidden = L::n_hidden;
     static const bool reverse = L::reverse;
 
-    static void step(const x_t x[n_in], bool last, h_t h_out[n_hidden]) {
+    // P: the design's state packet (one type per design, so one set of static state).
+    template <class P>
+    static void step(const x_t x[n_in], bool first, bool last, const P &init,
+                     h_t h_out[n_hidden]) {
 #pragma HLS INLINE
         // Static storage starts at zero (C++ and Vitis HLS alike): the state of the first
         // sequence.
@@ -133,6 +138,10 @@ struct lstm_dir {
         static typename L::c_t c[n_hidden];
 #pragma HLS ARRAY_PARTITION variable=h complete
 #pragma HLS ARRAY_PARTITION variable=c complete
+        if (first) {
+            H0::template load<P, h_t, n_hidden>(init, h);
+            C0::template load<P, typename L::c_t, n_hidden>(init, c);
+        }
         typename L::c_t c_new[n_hidden];
 #pragma HLS ARRAY_PARTITION variable=c_new complete
         lstm_step<L>(x, h, c, h_out, c_new);

@@ -12,13 +12,15 @@
 #include <ap_int.h>
 
 #include "hwgen_kernels.h"
+#include "hwgen_state.h"
 
 namespace hwgen {
 
 // A direction of a plain RNN layer (the direction interface of hwgen_stack.h): step() advances
-// the state it holds across calls and returns h_t; after the step that ends its pass over a
-// sequence (last) the state is back at zero for the next sequence.
-template <class R>
+// the state it holds across calls and returns h_t. On a sequence's first step (first) it loads
+// its initial h from H0 (hwgen_state.h); after the step that ends its pass over a sequence (last)
+// the state is back at zero for the next sequence.
+template <class R, class H0 = zero_init>
 struct rnn_dir {
     typedef typename R::x_t x_t;
     typedef typename R::h_t h_t;
@@ -26,12 +28,16 @@ struct rnn_dir {
     static const unsigned n_hidden = R::n_hidden;
     static const bool reverse = R::reverse;
 
-    static void step(const x_t x[n_in], bool last, h_t h_out[n_hidden]) {
+    // P: the design's state packet (one type per design, so one set of static state).
+    template <class P>
+    static void step(const x_t x[n_in], bool first, bool last, const P &init,
+                     h_t h_out[n_hidden]) {
 #pragma HLS INLINE
         // Static storage starts at zero (C++ and Vitis HLS alike): the state of the first
         // sequence.
         static h_t h[n_hidden];
 #pragma HLS ARRAY_PARTITION variable=h complete
+        if (first) H0::template load<P, h_t, n_hidden>(init, h);
         typename R::x_mv::acc_t x_acc[R::x_mv::rows];
         typename R::h_mv::acc_t h_acc[R::h_mv::rows];
         matvec<typename R::x_mv>(x, R::x_mv::weights, x_acc);

@@ -1,10 +1,11 @@
 // hwgen: a stack of recurrent layers and an optional classifier head behind one pair of streams,
 // header-only, parameterised by config structs (see the generated hwgen_config.h).
 //
-// Direction DIR:   lstm_dir<L> (hwgen_lstm.h) or rnn_dir<R> (hwgen_rnn.h): x_t, h_t, n_in,
-//                  n_hidden, reverse, and step(x, last, h): one timestep from the state the
-//                  direction holds; after the step that ends its pass over a sequence (last) the
-//                  state is back at zero.
+// Direction DIR:   lstm_dir<L, H0, C0> (hwgen_lstm.h) or rnn_dir<R, H0> (hwgen_rnn.h): x_t, h_t,
+//                  n_in, n_hidden, reverse, and step(x, first, last, init, h): one timestep from
+//                  the state the direction holds, which on a sequence's first step it loads from
+//                  the state packet init (or leaves at zero, see hwgen_state.h); after the step
+//                  that ends its pass over a sequence (last) the state is back at zero.
 // Stack layer:     layer<FWD> or layer<FWD, REV>: both directions read the same input; the
 //                  layer's output is FWD's n_hidden codes followed by REV's.
 // Stack:           stack<LAYER0, LAYER1, ...>: each layer reads the previous layer's output.
@@ -18,6 +19,10 @@
 // host must not send), sweeps each layer's directions over it, forward and then reverse, and
 // writes the outputs. Either way the output stream carries each step's output of the last layer
 // or, with a head, the scores and class of the sequence's last step.
+//
+// A design with initial-state inputs has a second input stream of state packets, one per
+// sequence: the streaming top reads it with the sequence's first step, the buffered top before
+// the sequence's inputs. Without one (top(in, out)) every direction starts each sequence at zero.
 #ifndef HWGEN_STACK_H
 #define HWGEN_STACK_H
 
@@ -34,6 +39,7 @@
 #include "hwgen_kernels.h"
 #include "hwgen_lstm.h"
 #include "hwgen_rnn.h"
+#include "hwgen_state.h"
 
 namespace hwgen {
 
@@ -99,11 +105,12 @@ struct same_io<A, no_dir> {
 };
 
 // One pass of direction DIR over a buffered sequence of `steps` inputs: forward from the first
-// step or, for a reverse direction, from the last; its output at step t goes to columns
-// [OFFSET, OFFSET + n_hidden) of y[t].
+// step or, for a reverse direction, from the last, starting from the state packet init; its
+// output at step t goes to columns [OFFSET, OFFSET + n_hidden) of y[t].
 template <class DIR, unsigned OFFSET, unsigned N_OUT, unsigned MAX>
 struct sweep {
-    static void run(const typename DIR::x_t x[MAX][DIR::n_in], unsigned steps,
+    template <class P>
+    static void run(const typename DIR::x_t x[MAX][DIR::n_in], unsigned steps, const P &init,
                     typename DIR::h_t y[MAX][N_OUT]) {
     steps:
         for (unsigned k = 0; k < steps; k++) {
@@ -111,7 +118,7 @@ struct sweep {
             const unsigned t = DIR::reverse ? steps - 1 - k : k;
             typename DIR::h_t h[DIR::n_hidden];
 #pragma HLS ARRAY_PARTITION variable=h complete
-            DIR::step(x[t], k == steps - 1, h);
+            DIR::step(x[t], k == 0, k == steps - 1, init, h);
         out:
             for (unsigned j = 0; j < DIR::n_hidden; j++) {
 #pragma HLS UNROLL
@@ -123,8 +130,8 @@ struct sweep {
 
 template <unsigned OFFSET, unsigned N_OUT, unsigned MAX>
 struct sweep<no_dir, OFFSET, N_OUT, MAX> {
-    template <class X, class Y>
-    static void run(X, unsigned, Y) {}
+    template <class X, class P, class Y>
+    static void run(X, unsigned, const P &, Y) {}
 };
 
 // A stack layer: a forward direction and, when bidirectional, a reverse one on the same input.
@@ -141,18 +148,19 @@ struct layer {
                   "both directions read the same input and write one output type");
 
     // Streaming: one timestep of the forward direction.
-    static void step(const x_t x[n_in], bool last, y_t y[n_out]) {
+    template <class P>
+    static void step(const x_t x[n_in], bool first, bool last, const P &init, y_t y[n_out]) {
 #pragma HLS INLINE
         static_assert(!bidirectional, "a reverse direction needs a sequence buffer (max_steps)");
-        FWD::step(x, last, y);
+        FWD::step(x, first, last, init, y);
     }
 
     // Buffered: every step of both directions over `steps` inputs.
-    template <unsigned MAX>
-    static void run(const x_t x[MAX][n_in], unsigned steps, y_t y[MAX][n_out]) {
+    template <unsigned MAX, class P>
+    static void run(const x_t x[MAX][n_in], unsigned steps, const P &init, y_t y[MAX][n_out]) {
 #pragma HLS INLINE
-        sweep<FWD, 0, n_out, MAX>::run(x, steps, y);
-        sweep<REV, FWD::n_hidden, n_out, MAX>::run(x, steps, y);
+        sweep<FWD, 0, n_out, MAX>::run(x, steps, init, y);
+        sweep<REV, FWD::n_hidden, n_out, MAX>::run(x, steps, init, y);
     }
 };
 
@@ -168,21 +176,22 @@ struct stack {
     static_assert(std::is_same<typename rest::x_t, typename FIRST::y_t>::value,
                   "a layer's input type is the previous layer's output type");
 
-    static void step(const x_t x[n_in], bool last, y_t y[n_out]) {
+    template <class P>
+    static void step(const x_t x[n_in], bool first, bool last, const P &init, y_t y[n_out]) {
 #pragma HLS INLINE
         typename FIRST::y_t mid[FIRST::n_out];
 #pragma HLS ARRAY_PARTITION variable=mid complete
-        FIRST::step(x, last, mid);
-        rest::step(mid, last, y);
+        FIRST::step(x, first, last, init, mid);
+        rest::step(mid, first, last, init, y);
     }
 
-    template <unsigned MAX>
-    static void run(const x_t x[MAX][n_in], unsigned steps, y_t y[MAX][n_out]) {
+    template <unsigned MAX, class P>
+    static void run(const x_t x[MAX][n_in], unsigned steps, const P &init, y_t y[MAX][n_out]) {
 #pragma HLS INLINE
         typename FIRST::y_t mid[MAX][FIRST::n_out];
 #pragma HLS ARRAY_PARTITION variable=mid complete dim=2
-        FIRST::template run<MAX>(x, steps, mid);
-        rest::template run<MAX>(mid, steps, y);
+        FIRST::template run<MAX>(x, steps, init, mid);
+        rest::template run<MAX>(mid, steps, init, y);
     }
 };
 
@@ -234,25 +243,32 @@ struct io {
     typedef typename out::packet_t out_t;
 };
 
+// run<P>(in, init, out): P is the state packet, init its stream (no_state_in without one).
 template <class D, bool BUFFERED = (D::max_steps > 0)>
 struct top_impl {
-    // Streaming: one call per timestep.
-    static void run(hls::stream<typename io<D>::in_t> &in,
+    // Streaming: one call per timestep; a sequence's first step also reads its state packet.
+    template <class P, class INIT>
+    static void run(hls::stream<typename io<D>::in_t> &in, INIT &init,
                     hls::stream<typename io<D>::out_t> &out) {
 #pragma HLS INLINE
         typedef typename D::stack S;
+        static bool first = true;
         const typename io<D>::in_t x = in.read();
+        P p;  // read only on a first step, when the directions load it
+        if (first) p = init.read();
         typename S::y_t y[S::n_out];
 #pragma HLS ARRAY_PARTITION variable=y complete
-        S::step(x.data, x.last, y);
+        S::step(x.data, first, x.last, p, y);
         io<D>::out::put(out, y, x.last);
+        first = x.last;
     }
 };
 
 template <class D>
 struct top_impl<D, true> {
-    // Buffered: one call per sequence.
-    static void run(hls::stream<typename io<D>::in_t> &in,
+    // Buffered: one call per sequence; reads its state packet, then its inputs.
+    template <class P, class INIT>
+    static void run(hls::stream<typename io<D>::in_t> &in, INIT &init,
                     hls::stream<typename io<D>::out_t> &out) {
 #pragma HLS INLINE
         typedef typename D::stack S;
@@ -262,6 +278,7 @@ struct top_impl<D, true> {
         typename S::y_t y[MAX][S::n_out];
 #pragma HLS ARRAY_PARTITION variable=x complete dim=2
 #pragma HLS ARRAY_PARTITION variable=y complete dim=2
+        const P p = init.read();
         unsigned steps = 0;
         bool last = false;
     read:
@@ -278,7 +295,7 @@ struct top_impl<D, true> {
             }
             steps++;
         }
-        S::template run<MAX>(x, steps, y);
+        S::template run<MAX>(x, steps, p, y);
     write:
         for (unsigned t = O::every_step ? 0 : steps - 1; t < steps; t++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=MAX
@@ -291,7 +308,16 @@ struct top_impl<D, true> {
 template <class D>
 void top(hls::stream<typename io<D>::in_t> &in, hls::stream<typename io<D>::out_t> &out) {
 #pragma HLS INLINE
-    top_impl<D>::run(in, out);
+    no_state_in none;
+    top_impl<D>::template run<no_state>(in, none, out);
+}
+
+// The top of a design with initial-state inputs: one state packet P per sequence on init.
+template <class D, class P>
+void top(hls::stream<typename io<D>::in_t> &in, hls::stream<P> &init,
+         hls::stream<typename io<D>::out_t> &out) {
+#pragma HLS INLINE
+    top_impl<D>::template run<P>(in, init, out);
 }
 
 }  // namespace hwgen
