@@ -234,6 +234,10 @@ def context(model: LoweredModel, source: str) -> dict:
 
     "x", "out" and "class_width" describe the top's ports (the HLS backend reads them too).
     """
+    if model.states:
+        names = ", ".join(f"{s.tensor}[{s.row}]" for s in model.states)
+        raise HwgenError(f"the RTL backend starts every direction at zero: it cannot take the "
+                         f"model's initial-state inputs ({names})")
     stack = model.stack()
     last = stack[-1]
     head_engine = model.head if len(last) == 1 else None
@@ -272,12 +276,12 @@ def cores(ctx: dict) -> tuple:
 
 def emit_rtl(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
     """Write the RTL of a lowered model into out_dir/rtl; return that folder."""
+    ctx = context(model, source)
     rtl = Path(out_dir) / "rtl"
     tmp = Path(str(rtl) + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     (tmp / "cores").mkdir(parents=True)
-    ctx = context(model, source)
     used = cores(ctx)
     for core in used:
         shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
