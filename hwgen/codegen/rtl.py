@@ -114,7 +114,7 @@ def _class_width(head) -> int:
 
 
 def _engine(layer, head) -> dict:
-    """Return the template context of one direction's engine (head: the Head it carries, or None)."""
+    """Return the template context of one direction's engine (head: the Head it carries or None)."""
     if not IDENTIFIER.fullmatch(layer.name):
         raise HwgenError(f"layer {layer.name!r}: its name is not a Verilog identifier")
     h_type = layer.state.h_type
@@ -132,7 +132,8 @@ def _engine(layer, head) -> dict:
 
 def _ports(prefix: str, stream: str) -> list:
     """Return the (port, signal) pairs binding a core's AXI-stream prefix_* to stream_*."""
-    return [(f"{prefix}_{sig}", f"{stream}_{sig}") for sig in ("tdata", "tvalid", "tlast", "tready")]
+    signals = ("tdata", "tvalid", "tlast", "tready")
+    return [(f"{prefix}_{sig}", f"{stream}_{sig}") for sig in signals]
 
 
 class _Netlist:

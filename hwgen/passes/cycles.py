@@ -135,7 +135,7 @@ def sequence_cycles(model, steps: int) -> int:
 
 
 def per_step_cycles(model) -> int:
-    """Return the cycles between input transfers once the slowest engine the input feeds sets the pace.
+    """Return the cycles between input transfers once the slowest engine fed by it sets the pace.
 
     The engines up to the first bidirectional layer (whose forward engine is the last of them)
     take one element each in turn, so the slowest one sets the input's pace.

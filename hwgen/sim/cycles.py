@@ -31,5 +31,4 @@ def mvu_latency(rows: int, cols: int, pe: int, simd: int) -> int:
 # cycle. hwgen_seq_buf counts from the s_tlast transfer to the first replayed element's transfer.
 SEQ_BUF_LATENCY = 2  # hwgen_seq_buf.sv
 ZIP_LATENCY = 1  # hwgen_stream_zip.sv
-PICK_LAST_LATENCY = 1  # hwgen_pick_last.sv
-BCAST_LATENCY = 0  # hwgen_stream_bcast.sv
+PICK_LAST_LATENCY = 1  # hwgen_pick_last.sv (hwgen_stream_bcast.sv passes elements through: 0)
