@@ -38,6 +38,10 @@ LINT_CASES = {
     "ctrl_rnn_emit": ("hwgen_lstm_ctrl", dict(I=2, H=5, C_W=1, RNN=1, OUT_N=5)),
     "ctrl_rnn_head": ("hwgen_lstm_ctrl", dict(I=2, H=5, C_W=1, RNN=1, HEAD=1, OUT_N=2,
                                               OUT_W=12)),
+    "state_init_defaults": ("hwgen_state_init", {}),
+    "state_init_rnn": ("hwgen_state_init", dict(HW=20, CW=1)),
+    "state_bcast_defaults": ("hwgen_state_bcast", {}),
+    "state_bcast_four": ("hwgen_state_bcast", dict(N=4)),
 }
 
 
