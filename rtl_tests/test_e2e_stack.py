@@ -2,7 +2,8 @@
 zip), heads in the last engine or after a bidirectional layer (pick_last), folded and parallel,
 from seeded Brevitas exports through Verilator (see rtl_tests/stack_designs.check_design: == the IR
 executor per sequence and the QONNX reference per batch, under stress and isolated; cycles == the
-model). Also: a design that buffers sequences refuses longer ones.
+model). Also: a design that buffers sequences refuses longer ones. Initial-state inputs:
+rtl_tests/test_e2e_states.py.
 """
 from __future__ import annotations
 
@@ -11,13 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from hwgen.codegen.rtl import emit_rtl
-from hwgen.onnx.graph import load_model
-from hwgen.passes.lower import lower
-from hwgen.qat.export import export_model
-from hwgen.qat.model import LSTMWidths, quant_lstm
 from hwgen.sim.rtl_run import run_rtl
 from hwgen.types import HwgenError
 from rtl_tests.stack_designs import StackCase, check_design, net
@@ -50,27 +45,3 @@ def test_overlong_sequence_is_refused(tmp_path):
     with pytest.raises(HwgenError, match=r"^sequence 1: 4 steps, longer than the 3 the design "
                                          r"buffers \(max_steps\)$"):
         run_rtl(rtl, seqs, tmp_path / "sim")
-
-
-class _WithStates(torch.nn.Module):
-    """A QuantLSTM whose initial states are graph inputs (h0, c0)."""
-
-    def __init__(self):
-        super().__init__()
-        self.lstm = quant_lstm(3, 4, LSTMWidths())
-
-    def forward(self, x, h0, c0):
-        return self.lstm(x, h0, c0)[0]
-
-
-def test_initial_state_inputs_are_refused(tmp_path):
-    """The RTL starts every direction at zero: a model with state inputs is refused by name."""
-    torch.manual_seed(0)
-    example = (torch.randn(2, 3, 3), torch.randn(1, 2, 4), torch.randn(1, 2, 4))
-    export_model(_WithStates().eval(), example, tmp_path / "s.onnx", ["x", "h0", "c0"])
-    ir = lower(load_model(tmp_path / "s.onnx"))
-    assert ir.states
-    with pytest.raises(HwgenError, match=r"cannot take the model's initial-state inputs "
-                                         r"\(h0\[0\], c0\[0\]\)"):
-        emit_rtl(ir, tmp_path / "out", "s", True)
-    assert not (tmp_path / "out").exists()

@@ -7,6 +7,12 @@ layer is bcast -> [forward engine -> buffer] and [reversing buffer -> reverse en
 buffer] -> zip (forward's h in the low bits); a head after a bidirectional layer reads the zip's
 last element through pick_last.
 
+A model with initial-state inputs (model.states) gets a second input stream, s_state_*: one
+state word per sequence, its slices in model.states order (see state_description). A
+hwgen_state_bcast hands the word to every direction with a slice, and each of those engines
+starts its sequence from it through a hwgen_state_init core; the word transfers once all have.
+Designs without states are generated exactly as before.
+
 Writes DIR/rtl/: the generated modules, cores/*.sv (copied from templates/rtl/lib), files.f,
 design.json and ir.txt.
 """
@@ -30,7 +36,7 @@ from hwgen.types import HwgenError, IntType, Rounding
 ROUNDING_CODE = {Rounding.ROUND: 0, Rounding.FLOOR: 1, Rounding.CEIL: 2, Rounding.ROUND_TO_ZERO: 3}
 # Stream cores chain a stack's engines; a single forward layer needs none of them.
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
-                "hwgen_pick_last.sv")
+                "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_state_init.sv")
 CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lut_vec.sv", "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv") + STREAM_CORES
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -113,15 +119,23 @@ def _class_width(head) -> int:
     return max(1, math.ceil(math.log2(head.matvec.rows))) if head is not None else 1
 
 
-def _engine(layer, head) -> dict:
-    """Return the template context of one direction's engine (head: the Head it carries or None)."""
+def _init(model: LoweredModel, layer) -> dict | None:
+    """Return which of a direction's parts start from the state word ({"h": bool, "c": bool}),
+    or None when both start at zero."""
+    parts = {p: model.state_of(layer.name, p) is not None for p in ("h", "c")}
+    return parts if any(parts.values()) else None
+
+
+def _engine(layer, head, init=None) -> dict:
+    """Return the template context of one direction's engine (head: the Head it carries or None;
+    init: what _init says)."""
     if not IDENTIFIER.fullmatch(layer.name):
         raise HwgenError(f"layer {layer.name!r}: its name is not a Verilog identifier")
     h_type = layer.state.h_type
     h = _port(h_type, layer.hidden_size, kind="hidden")
     e = {"module": f"hwgen_{layer.name}", "name": layer.name, "index": layer.index,
          "kind": layer.kind, "reverse": layer.reverse, "hidden": layer.hidden_size,
-         "x": _port(layer.x_mv.in_type, layer.input_size), "h": h,
+         "x": _port(layer.x_mv.in_type, layer.input_size), "h": h, "init": init,
          "x_mv": _mv("mx", layer.x_mv), "h_mv": _mv("mh", layer.h_mv),
          "head": _head(head) if head is not None else None, "class_width": _class_width(head),
          "out": _port(head.score_type, head.matvec.rows, kind="scores") if head else h}
@@ -140,7 +154,8 @@ class _Netlist:
     """The generated top being built: streams (wire bundles), instances, assignments."""
 
     def __init__(self):
-        self.streams, self.instances, self.assigns = [], [], []
+        self.streams, self.instances, self.assigns, self.wires = [], [], [], []
+        self.state_ports = {}
 
     def stream(self, name: str, width: int, tlast: bool = True) -> str:
         self.streams.append({"name": name, "width": width, "tlast": tlast})
@@ -153,7 +168,25 @@ class _Netlist:
         ports = [_ports("s", src), _ports("m", dst)]
         if e["head"]:
             ports.append([("m_tclass", "m_tclass")])
+        if e["init"]:
+            ports.append(self.state_ports[e["name"]])
         self.add(e["module"], e["name"], [], ports)
+
+    def state(self, model: LoweredModel) -> None:
+        """Add the state word's broadcast to every direction with a slice; keep their ports."""
+        desc = state_description(model)
+        takers = list(dict.fromkeys(s.layer for s in model.states))
+        self.state_ports = {name: [] for name in takers}
+        for s, d in zip(model.states, desc["slices"]):
+            bits = f"s_state_tdata[{d['offset'] + d['count'] * d['width'] - 1}:{d['offset']}]"
+            self.state_ports[s.layer].append((f"st_{s.part}", bits))
+        for k, name in enumerate(takers):
+            self.state_ports[name] += [("st_tvalid", f"state_tvalid[{k}]"),
+                                       ("st_tready", f"state_tready[{k}]")]
+        self.wires.append({"name": "state", "count": len(takers)})
+        self.add("hwgen_state_bcast", "state_bcast", [("N", len(takers))], [
+            [("s_tvalid", "s_state_tvalid"), ("s_tready", "s_state_tready")],
+            [("m_tvalid", "state_tvalid"), ("m_tready", "state_tready")]])
 
     def bidirectional(self, fwd: dict, rev: dict, src: str, dst: str, depth: int) -> None:
         """Add bcast -> [fwd -> buffer], [reversing buffer -> rev -> reversing buffer] -> zip."""
@@ -200,6 +233,8 @@ def _buffer(width: int, depth: int, reverse: bool) -> list:
 def _top(model: LoweredModel, engines: dict, class_width: int) -> dict:
     """Return the generated top's netlist: engines and stream cores chained from s_* to m_*."""
     net = _Netlist()
+    if model.states:
+        net.state(model)
     stack = model.stack()
     src = "s"
     for k, directions in enumerate(stack):
@@ -220,7 +255,7 @@ def _top(model: LoweredModel, engines: dict, class_width: int) -> dict:
         net.assigns.append(("m_tclass", "'0"))
     comment = [line for line in model.dump().splitlines() if line.startswith(("layer", "max_"))]
     return {"engines": list(engines), "streams": net.streams, "instances": net.instances,
-            "assigns": net.assigns, "comment": comment}
+            "assigns": net.assigns, "comment": comment, "wires": net.wires}
 
 
 def _out_type(model: LoweredModel) -> IntType:
@@ -235,28 +270,40 @@ def context(model: LoweredModel, source: str) -> dict:
 
     "x", "out" and "class_width" describe the top's ports (the HLS backend reads them too).
     """
-    if model.states:
-        names = ", ".join(f"{s.tensor}[{s.row}]" for s in model.states)
-        raise HwgenError(f"the RTL backend starts every direction at zero: it cannot take the "
-                         f"model's initial-state inputs ({names})")
     stack = model.stack()
     last = stack[-1]
     head_engine = model.head if len(last) == 1 else None
-    engines = {layer.name: _engine(layer, head_engine if layer is last[0] else None)
+    engines = {layer.name: _engine(layer, head_engine if layer is last[0] else None,
+                                   _init(model, layer))
                for layer in model.layers}
     class_width = _class_width(model.head)
     if model.head is not None:
         out = _port(model.head.score_type, model.head.matvec.rows, kind="scores")
     else:
         out = _port(_out_type(model), sum(layer.hidden_size for layer in last), kind="hidden")
+    state = state_description(model) if model.states else None
     return {"source": source, "x": _port(model.input.type, model.layers[0].input_size),
             "out": out, "class_width": class_width, "engines": list(engines.values()),
-            "top": _top(model, engines, class_width)}
+            "state": state, "top": _top(model, engines, class_width)}
+
+
+def state_description(model: LoweredModel) -> dict:
+    """Return the packed state word of one sequence: its width and slices, in model.states order.
+
+    Slice k holds `count` codes of its type; element e sits at bit offset + e * width, LSB first.
+    """
+    slices, offset = [], 0
+    for s in model.states:
+        slices.append({"tensor": s.tensor, "row": s.row, "layer": s.layer, "part": s.part,
+                       **s.quant.type.to_dict(), "rounding": s.quant.rounding.value,
+                       "count": s.count, "offset": offset})
+        offset += s.quant.type.width * s.count
+    return {"width": offset, "codes": sum(s.count for s in model.states), "slices": slices}
 
 
 def design_description(model: LoweredModel, ctx: dict, batch_first: bool) -> dict:
     """Return design.json: the stream formats, the sequence-buffer depth and the cycle model."""
-    return {
+    desc = {
         "top": "hwgen_top",
         "input": {**model.input.type.to_dict(), "count": ctx["x"]["count"],
                   "rounding": model.input.rounding.value},
@@ -267,11 +314,16 @@ def design_description(model: LoweredModel, ctx: dict, batch_first: bool) -> dic
         "max_steps": model.max_steps,
         "cycles": cycle_parameters(model),
     }
+    if model.states:
+        desc["state"] = state_description(model)
+    return desc
 
 
 def cores(ctx: dict) -> tuple:
     """Return the hand-written cores (file names, in CORES order) a design context uses."""
     top = {f"{i['module']}.sv" for i in ctx["top"]["instances"]}
+    if ctx["state"]:
+        top.add("hwgen_state_init.sv")  # in the engines with a slice of the state word
     return tuple(c for c in CORES if c not in STREAM_CORES or c in top)
 
 
@@ -303,4 +355,4 @@ def emit_rtl(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     return rtl
 
 
-__all__ = ["emit_rtl", "context", "pack", "GATES"]
+__all__ = ["emit_rtl", "context", "pack", "state_description", "GATES"]
