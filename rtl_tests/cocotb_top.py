@@ -1,14 +1,15 @@
 """cocotb test that hwgen.sim.rtl_run runs inside the simulator: sequences through a generated top.
 
 It reads the case file named by HWGEN_CASE (design.json's contents, the input codes, the sequence
-lengths, the stress seed, isolate), streams every sequence back to back (with isolate, each one
+lengths, the stress seed, isolate, the state codes), streams every sequence back to back (with isolate, each one
 only after every output of the earlier ones has left), records every transfer and writes
 results.npz: the cycle of each input transfer and, for each output transfer, its data, class and
 cycle. A transfer's cycle is the index of the rising clock edge it happens on.
 
 The monitor checks the stream on the way: every output transfer is expected (nothing duplicated),
 carries m_tlast exactly where the design's kind puts it, follows the input it depends on, and
-holds still while stalled. Without stress, the driver and monitor wake only when s_tready or
+holds still while stalled. A design with initial states also gets one state word per sequence on
+s_state_* (idle at random under stress), each taken exactly once. Without stress, the driver and monitor wake only when s_tready or
 m_tvalid rise, so long runs cost little Python time per idle cycle.
 """
 from __future__ import annotations
@@ -44,6 +45,12 @@ class TopTB:
             assert len(getattr(dut, port)) == want, (
                 f"{port} is {len(getattr(dut, port))} bits; design.json says {want}")
         self.inputs = np.load(case["inputs"])
+        self.state_words = self.pack_states(design.get("state"), np.load(case["states"]))
+        if self.state_words is not None:
+            assert len(dut.s_state_tdata) == design["state"]["width"], (
+                f"s_state_tdata is {len(dut.s_state_tdata)} bits; design.json says "
+                f"{design['state']['width']}")
+        self.state_cycles: list[int] = []
         self.lengths = case["lengths"]
         ends = np.cumsum(self.lengths)
         self.last = np.zeros(len(self.inputs), dtype=bool)
@@ -75,6 +82,20 @@ class TopTB:
         self.out: list[tuple[int, int, int]] = []  # (m_tdata bits, m_tclass, cycle)
         self.done = Event()
 
+    @staticmethod
+    def pack_states(state, codes) -> list | None:
+        """Return each sequence's state word (slice codes at their offsets), None without states."""
+        if state is None:
+            return None
+        words = []
+        for vec in codes:
+            word, start = 0, 0
+            for s in state["slices"]:
+                word |= pack(vec[start:start + s["count"]], s["width"]) << s["offset"]
+                start += s["count"]
+            words.append(word)
+        return words
+
     def edge(self) -> int:
         """Return the index of the next rising clock edge (edge k is at time k * PERIOD_NS)."""
         return int(get_sim_time(unit="ns")) // PERIOD_NS + 1
@@ -91,6 +112,9 @@ class TopTB:
         dut.s_tvalid.value = 0
         dut.s_tlast.value = 0
         dut.s_tdata.value = 0
+        if self.state_words is not None:
+            dut.s_state_tvalid.value = 0
+            dut.s_state_tdata.value = 0
         dut.m_tready.value = int(self.rng is None)
         dut.rst.value = 1
         Clock(dut.clk, PERIOD_NS, unit="ns").start()
@@ -117,6 +141,23 @@ class TopTB:
             self.in_cycles.append(self.edge())
             await RisingEdge(dut.clk)
         dut.s_tvalid.value = 0
+
+    async def drive_states(self):
+        """Offer each sequence's state word in order, held until taken; idle at random if stressed."""
+        dut = self.dut
+        for word in self.state_words:
+            while self.rng is not None and self.rng.random() < STRESS_IDLE:
+                dut.s_state_tvalid.value = 0
+                await RisingEdge(dut.clk)
+            dut.s_state_tdata.value = word
+            dut.s_state_tvalid.value = 1
+            await ReadOnly()
+            while not dut.s_state_tready.value:
+                await RisingEdge(dut.clk)
+                await ReadOnly()
+            self.state_cycles.append(self.edge())
+            await RisingEdge(dut.clk)
+        dut.s_state_tvalid.value = 0
 
     async def outputs_left(self, count: int):
         """Return in a writable phase once `count` outputs have been transferred."""
@@ -191,6 +232,11 @@ async def stream_sequences(dut):
     await tb.reset()
     cocotb.start_soon(tb.monitor())
     cocotb.start_soon(tb.drive())
+    if tb.state_words is not None:
+        cocotb.start_soon(tb.drive_states())
     await tb.wait_done()
     await ClockCycles(dut.clk, tb.drain)  # a duplicated output would arrive by now
+    if tb.state_words is not None:
+        assert len(tb.state_cycles) == len(tb.lengths), (
+            f"{len(tb.state_cycles)} state words taken for {len(tb.lengths)} sequences")
     tb.save(case["results"])

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.reference.luts import quantize_input
-from hwgen.sim.rtl_run import (RtlDesign, _check_sequences, _get, backend_inputs,
-                                backend_output, load_design)
+from hwgen.sim.rtl_run import (  # noqa: F401  (StateSlice, state_slices: shared helpers)
+    RtlDesign, StateSlice, _check_sequences, backend_inputs, backend_output, check_states,
+    load_design, state_codes, state_slices)
 from hwgen.sim.tools import ToolMissing, build_lock
-from hwgen.types import HwgenError, IntType, Rounding
+from hwgen.types import HwgenError
 
 CXX = "g++"
 CXX_FLAGS = ("-O1", "-std=c++14", "-w")  # -w: the vendor ap_types headers are not warning-clean
@@ -103,64 +103,6 @@ def build_hls(hls_dir, build_dir) -> tuple[Path, float]:
         return binary, time.perf_counter() - start
 
 
-@dataclass(frozen=True)
-class StateSlice:
-    """One slice of a design's state word, from design.json: count codes of type, from a graph
-    input's row, quantized with rounding."""
-
-    tensor: str
-    row: int
-    target: str  # "direction.part", for messages
-    type: IntType
-    rounding: Rounding
-    count: int
-
-
-def state_slices(design: RtlDesign) -> list:
-    """Return the StateSlices of design.json's "state" entry, in order; empty without one."""
-    raw = design.raw.get("state")
-    if raw is None:
-        return []
-    where = "design.json: state"
-    out = []
-    for k, s in enumerate(_get(raw, "slices", where, list)):
-        at = f"{where} slice {k}"
-        t = IntType(_get(s, "width", at, int), _get(s, "signed", at, bool), _get(s, "exp", at, int),
-                    _get(s, "narrow", at, bool))
-        out.append(StateSlice(_get(s, "tensor", at, str), _get(s, "row", at, int),
-                              f"{_get(s, 'layer', at, str)}.{_get(s, 'part', at, str)}", t,
-                              Rounding.parse(_get(s, "rounding", at, str), at),
-                              _get(s, "count", at, int)))
-    return out
-
-
-def _check_states(states, slices: list, sequences: int) -> list:
-    """Return one int64 state code vector per sequence, or raise HwgenError naming what is wrong."""
-    if not slices:
-        if states is not None:
-            raise HwgenError("states given, but the design has no initial-state input")
-        return [np.zeros(0, dtype=np.int64)] * sequences
-    if states is None:
-        raise HwgenError(f"the design reads initial states ({', '.join(s.target for s in slices)})"
-                         ": give states, one code vector per sequence")
-    if len(states) != sequences:
-        raise HwgenError(f"{len(states)} state vectors for {sequences} sequences")
-    want = sum(s.count for s in slices)
-    checked = []
-    for k, vec in enumerate(states):
-        arr = np.asarray(vec)
-        if arr.shape != (want,) or arr.dtype.kind not in "iu":
-            raise HwgenError(f"state {k}: {arr.dtype} shape {list(arr.shape)}, want {want} integer "
-                             f"codes ({', '.join(s.target for s in slices)})")
-        start = 0
-        for s in slices:
-            if not s.type.contains(arr[start:start + s.count]):
-                raise HwgenError(f"state {k}: {s.target} codes are not {s.type.describe()}")
-            start += s.count
-        checked.append(arr.astype(np.int64))
-    return checked
-
-
 def _write_inputs(path: Path, sequences: list, states: list) -> None:
     lines = [str(len(sequences))]
     for seq, state in zip(sequences, states):
@@ -199,7 +141,7 @@ def run_hls(hls_dir, sequences, build_dir=None, states=None) -> HlsResult:
     hls_dir = Path(hls_dir).resolve()
     design = load_design(hls_dir)
     sequences = _check_sequences(sequences, design)
-    states = _check_states(states, state_slices(design), len(sequences))
+    states = check_states(states, state_slices(design), len(sequences))
     build_dir = Path(build_dir or hls_dir.parent / "hls_build").resolve()
     binary, build_seconds = build_hls(hls_dir, build_dir)
     with tempfile.TemporaryDirectory(dir=build_dir, prefix="run-") as run:
@@ -215,33 +157,6 @@ def run_hls(hls_dir, sequences, build_dir=None, states=None) -> HlsResult:
         outs, classes = _read_outputs(outputs, design, [len(s) for s in sequences])
     return HlsResult(design=design, outputs=outs, classes=classes, build_seconds=build_seconds,
                      sim_seconds=seconds)
-
-
-def state_codes(design: RtlDesign, states: dict, batch: int) -> list:
-    """Return one state code vector per batch element (None without states) from float states.
-
-    states maps each state tensor to its float values [rows, batch, hidden] (Brevitas's hx, cx);
-    each slice quantizes its row as design.json says.
-    """
-    slices = state_slices(design)
-    if not slices:
-        if states:
-            raise HwgenError("states given, but the design has no initial-state input")
-        return None
-    unknown = sorted(set(states or {}) - {s.tensor for s in slices})
-    if unknown:
-        raise HwgenError(f"state {unknown[0]!r}: the design has no such state input (its state "
-                         f"inputs: {', '.join(dict.fromkeys(s.tensor for s in slices))})")
-    per_slice = []
-    for s in slices:
-        if s.tensor not in (states or {}):
-            raise HwgenError(f"graph input {s.tensor!r} (an initial state) needs a value")
-        value = np.asarray(states[s.tensor], dtype=np.float32)
-        if value.ndim != 3 or value.shape[0] <= s.row or value.shape[1:] != (batch, s.count):
-            raise HwgenError(f"state {s.tensor!r}: shape {list(value.shape)}, want [rows > "
-                             f"{s.row}, {batch}, {s.count}]")
-        per_slice.append(quantize_input(value[s.row], s.type, s.rounding, f"state {s.tensor!r}"))
-    return list(np.concatenate(per_slice, axis=1))
 
 
 def run_backend_hls(model, x_float, hls_dir, build_dir=None, states=None) -> np.ndarray:

@@ -5,6 +5,11 @@ the folder, top module last) and design.json (stream widths, types, output kind,
 simulator side is the cocotb test rtl_tests/cocotb_top.py. They exchange files in the build
 folder's run/ subfolder: case.json and inputs.npy go in, results.npz comes out.
 
+A design with initial-state inputs (design.json "state": the slices of its state word, as
+hwgen.codegen.rtl.state_description writes it) takes one state code vector per sequence, the slices'
+codes concatenated in order, on its s_state stream; StateSlice, check_states and state_codes serve
+the HLS runner too.
+
 A transfer's cycle is the index of the rising clock edge it happens on, so "cycles between two
 transfers" is a difference of edge indices.
 """
@@ -176,6 +181,91 @@ def _check_sequences(sequences, design: RtlDesign) -> list[np.ndarray]:
     return checked
 
 
+@dataclass(frozen=True)
+class StateSlice:
+    """One slice of a design's state word, from design.json: count codes of type, from a graph
+    input's row, quantized with rounding."""
+
+    tensor: str
+    row: int
+    target: str  # "direction.part", for messages
+    type: IntType
+    rounding: Rounding
+    count: int
+
+
+def state_slices(design: RtlDesign) -> list:
+    """Return the StateSlices of design.json's "state" entry, in order; empty without one."""
+    raw = design.raw.get("state")
+    if raw is None:
+        return []
+    where = "design.json: state"
+    out = []
+    for k, s in enumerate(_get(raw, "slices", where, list)):
+        at = f"{where} slice {k}"
+        t = IntType(_get(s, "width", at, int), _get(s, "signed", at, bool), _get(s, "exp", at, int),
+                    _get(s, "narrow", at, bool))
+        out.append(StateSlice(_get(s, "tensor", at, str), _get(s, "row", at, int),
+                              f"{_get(s, 'layer', at, str)}.{_get(s, 'part', at, str)}", t,
+                              Rounding.parse(_get(s, "rounding", at, str), at),
+                              _get(s, "count", at, int)))
+    return out
+
+
+def check_states(states, slices: list, sequences: int) -> list:
+    """Return one int64 state code vector per sequence, or raise HwgenError naming what is wrong."""
+    if not slices:
+        if states is not None:
+            raise HwgenError("states given, but the design has no initial-state input")
+        return [np.zeros(0, dtype=np.int64)] * sequences
+    if states is None:
+        raise HwgenError(f"the design reads initial states ({', '.join(s.target for s in slices)})"
+                         ": give states, one code vector per sequence")
+    if len(states) != sequences:
+        raise HwgenError(f"{len(states)} state vectors for {sequences} sequences")
+    want = sum(s.count for s in slices)
+    checked = []
+    for k, vec in enumerate(states):
+        arr = np.asarray(vec)
+        if arr.shape != (want,) or arr.dtype.kind not in "iu":
+            raise HwgenError(f"state {k}: {arr.dtype} shape {list(arr.shape)}, want {want} integer "
+                             f"codes ({', '.join(s.target for s in slices)})")
+        start = 0
+        for s in slices:
+            if not s.type.contains(arr[start:start + s.count]):
+                raise HwgenError(f"state {k}: {s.target} codes are not {s.type.describe()}")
+            start += s.count
+        checked.append(arr.astype(np.int64))
+    return checked
+
+
+def state_codes(design: RtlDesign, states: dict, batch: int) -> list:
+    """Return one state code vector per batch element (None without states) from float states.
+
+    states maps each state tensor to its float values [rows, batch, hidden] (Brevitas's hx, cx);
+    each slice quantizes its row as design.json says.
+    """
+    slices = state_slices(design)
+    if not slices:
+        if states:
+            raise HwgenError("states given, but the design has no initial-state input")
+        return None
+    unknown = sorted(set(states or {}) - {s.tensor for s in slices})
+    if unknown:
+        raise HwgenError(f"state {unknown[0]!r}: the design has no such state input (its state "
+                         f"inputs: {', '.join(dict.fromkeys(s.tensor for s in slices))})")
+    per_slice = []
+    for s in slices:
+        if s.tensor not in (states or {}):
+            raise HwgenError(f"graph input {s.tensor!r} (an initial state) needs a value")
+        value = np.asarray(states[s.tensor], dtype=np.float32)
+        if value.ndim != 3 or value.shape[0] <= s.row or value.shape[1:] != (batch, s.count):
+            raise HwgenError(f"state {s.tensor!r}: shape {list(value.shape)}, want [rows > "
+                             f"{s.row}, {batch}, {s.count}]")
+        per_slice.append(quantize_input(value[s.row], s.type, s.rounding, f"state {s.tensor!r}"))
+    return list(np.concatenate(per_slice, axis=1))
+
+
 def _build_key(design: RtlDesign, sources: list[Path], compile_opt: str, verilator: str,
                env: dict) -> str:
     """Return a hash of everything the Verilator build depends on."""
@@ -260,7 +350,7 @@ def _failure(xml_file: Path) -> str | None:
 
 
 def _simulate(design: RtlDesign, build_dir: Path, sequences, stress_seed,
-              isolate: bool) -> tuple[dict, float]:
+              isolate: bool, states: list) -> tuple[dict, float]:
     """Run the cocotb test on the built design; return (results.npz contents, seconds)."""
     from cocotb_tools.runner import get_runner
 
@@ -269,7 +359,9 @@ def _simulate(design: RtlDesign, build_dir: Path, sequences, stress_seed,
     for stale in ("results.npz", "results.xml"):
         (run_dir / stale).unlink(missing_ok=True)
     np.save(run_dir / "inputs.npy", np.concatenate(sequences))
+    np.save(run_dir / "states.npy", np.stack(states))
     case = {"design": design.raw, "inputs": str(run_dir / "inputs.npy"),
+            "states": str(run_dir / "states.npy"),
             "lengths": [len(s) for s in sequences], "stress_seed": stress_seed,
             "isolate": isolate, "results": str(run_dir / "results.npz")}
     (run_dir / "case.json").write_text(json.dumps(case))
@@ -313,7 +405,7 @@ def _collect(design: RtlDesign, lengths: list[int], res: dict) -> dict:
 
 
 def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
-            compile_opt: str = "-O1", isolate: bool = False) -> RtlResult:
+            compile_opt: str = "-O1", isolate: bool = False, states=None) -> RtlResult:
     """Return the outputs and measured cycles of streaming sequences through the design in rtl_dir.
 
     rtl_dir holds files.f and design.json; sequences is a list of int64 code arrays [T_i, I],
@@ -323,15 +415,19 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
     backpressure. isolate holds each sequence back until every output of the earlier ones has
     left, so each enters an idle design and its latency is what
     hwgen.passes.cycles.sequence_cycles models (a stack otherwise starts the next sequence while
-    later layers still work on the previous one).
+    later layers still work on the previous one). states: for a design with initial-state inputs
+    (and only then), one int64 code vector per sequence, its state slices' codes concatenated in
+    design.json's order.
     """
     rtl_dir = Path(rtl_dir).resolve()
     design = load_design(rtl_dir)
     sequences = _check_sequences(sequences, design)
+    states = check_states(states, state_slices(design), len(sequences))
     build_dir = Path(build_dir or rtl_dir.parent / "sim_build").resolve()
     with build_lock(build_dir):
         build_seconds = build_rtl(rtl_dir, build_dir, compile_opt)
-        res, seconds = _simulate(design, build_dir, sequences, stress_seed, isolate)
+        res, seconds = _simulate(design, build_dir, sequences, stress_seed, isolate,
+                                 states)
     fields = _collect(design, [len(s) for s in sequences], res)
     return RtlResult(design=design, sim_seconds=seconds, build_seconds=build_seconds,
                      stress_seed=stress_seed, **fields)
@@ -365,9 +461,13 @@ def backend_output(design: RtlDesign, outputs: list) -> np.ndarray:
     return np.ascontiguousarray(np.swapaxes(values, 0, 1))  # [B, T, N] -> [T, B, N]
 
 
-def run_backend_rtl(model, x_float, rtl_dir, build_dir=None,
-                    compile_opt: str = "-O1") -> np.ndarray:
-    """Return what run_reference returns for the graph (same layout, float32), computed in RTL."""
+def run_backend_rtl(model, x_float, rtl_dir, build_dir=None, compile_opt: str = "-O1",
+                    states=None) -> np.ndarray:
+    """Return what run_reference returns for the graph (same layout, float32), computed in RTL.
+
+    states gives the graph's initial-state inputs by name, as run_reference takes them.
+    """
     design, codes = backend_inputs(model, x_float, rtl_dir)
-    result = run_rtl(rtl_dir, codes, build_dir, compile_opt=compile_opt)
+    init = state_codes(design, states, len(codes))
+    result = run_rtl(rtl_dir, codes, build_dir, compile_opt=compile_opt, states=init)
     return backend_output(design, result.outputs)
