@@ -41,17 +41,24 @@ class StateCase:
     seed: int
     net: Net
     head: bool = False
+    c0: bool = True  # an LSTM also reads its initial cell states (else they start at zero)
 
     @property
     def rows(self) -> int:
         """Return the state inputs' first dimension (Brevitas's hx, cx rows)."""
-        # Brevitas reads direction d of stack layer l from row 2 * l + d
-        return 2 * self.net.num_layers if self.net.bidirectional else self.net.num_layers
+        # Brevitas reads direction d of stack layer l from row 2 * l + d, also when unidirectional
+        net = self.net
+        return 2 * net.num_layers if net.num_layers > 1 or net.bidirectional else 1
+
+    @property
+    def parts(self) -> tuple:
+        """Return the parts of every direction's state that come from the state input."""
+        return ("h", "c") if self.net.cell == "lstm" and self.c0 else ("h",)
 
     @property
     def names(self) -> list:
-        """Return the graph's input names: x, h0 (and c0 for an LSTM)."""
-        return ["x", "h0", "c0"] if self.net.cell == "lstm" else ["x", "h0"]
+        """Return the graph's input names: x, then h0 (and c0)."""
+        return ["x", "h0", "c0"][:1 + len(self.parts)]
 
 
 def _net(**options) -> Net:
@@ -63,6 +70,7 @@ CASES = {
     "cifg_bidir_2layer_head": StateCase(8002, _net(num_layers=2, bidirectional=True, cifg=True),
                                         head=True),
     "rnn_bidir_2layer": StateCase(8003, _net(cell="rnn", num_layers=2, bidirectional=True)),
+    "lstm_2layer_h0_only": StateCase(8004, _net(num_layers=2), c0=False),
 }
 
 
@@ -117,9 +125,8 @@ def _export(name: str, tmp_path, with_states: bool = True):
 def test_states_rtl_equals_ir_reference_and_cycle_model(name, tmp_path):
     case = CASES[name]
     graph, ir, rtl = _export(name, tmp_path)
-    parts = ("h", "c") if case.net.cell == "lstm" else ("h",)
     assert [(s.layer, s.part) for s in ir.states] == [(d.name, p) for d in ir.layers
-                                                      for p in parts]
+                                                      for p in case.parts]
     assert (ir.head is not None) == case.head
     desc = json.loads((rtl / "design.json").read_text())
     assert desc["state"]["codes"] == len(ir.states) * HIDDEN
