@@ -48,3 +48,38 @@ def test_hw_flow_on_tiny_spec(tmp_path):
     # a second run reuses the checkpoint of an unchanged spec
     second = _hwgen("train", str(spec), cwd=tmp_path)
     assert second.returncode == 0 and "reusing" in second.stdout
+
+
+TINY_STACKS = {
+    # two bidirectional CIFG LSTM layers: four engines, sequence buffers, equal-length batches
+    "bi2": """\
+dataset: japanese_vowels
+net: {input_size: 12, hidden_size: 3, num_layers: 2, bidirectional: true, cifg: true, classes: 9}
+bits: {weight: 4, io: 6, input_acc: 6, cell_acc: 5, output_acc: 6, sigmoid: 5, tanh: 5,
+       cell_state: 6, head: 4, bias: 12}
+train: {seed: 4, float_epochs: 1, qat_epochs: 1, batch_size: 64}
+folding: {max_steps: 29}
+""",
+    # a relu QuantRNN without bias, per-channel weight scales: hwgen's own export path
+    "rnn": """\
+dataset: japanese_vowels
+net: {input_size: 12, hidden_size: 6, cell: rnn, nonlinearity: relu, bias: false,
+      per_channel_weights: true, classes: 9}
+bits: {weight: 4, io: 6, input_acc: 7, head: 4, bias: 12}
+train: {seed: 5, float_epochs: 2, qat_epochs: 1, batch_size: 64}
+""",
+}
+
+
+def test_hw_flow_on_tiny_stacks(tmp_path):
+    for name, text in TINY_STACKS.items():
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(text)
+        run = _hwgen("hw", str(spec), cwd=tmp_path)
+        assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
+        report = json.loads((tmp_path / "build" / name / "report.json").read_text())
+        assert report["sequences"] == 370
+        assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}, name
+        acc = report["accuracy"]
+        assert acc["reference"] == acc["quantized"] == acc["rtl"] == acc["hls"], name
+        assert report["latency_cycles_per_sequence"]["max_difference"] == 0, name

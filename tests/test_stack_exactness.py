@@ -111,3 +111,38 @@ def test_state_inputs_are_checked_by_name(tmp_path):
         run_reference(graph, x, {"h0": h0, "c0": c0, "hx": h0})
     with pytest.raises(HwgenError, match="'h0': shape"):
         run_reference(graph, x, {"h0": h0[:, :1], "c0": c0})
+
+
+def _quant_graph(raw: np.ndarray, scale: np.ndarray, narrow: int):
+    """Return a ModelWrapper with one 4-bit signed Quant node on the constant raw."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for a, n in
+             ((raw, "w"), (scale, "s"), (np.zeros(()), "z"), (np.array(4.0), "b"))]
+    node = helper.make_node("Quant", ["w", "s", "z", "b"], ["q"], name="wq",
+                            domain="qonnx.custom_op.general", signed=1, narrow=narrow,
+                            rounding_mode="ROUND")
+    out = helper.make_tensor_value_info("q", TensorProto.FLOAT, list(raw.shape))
+    graph = helper.make_graph([node], "g", [], [out], initializer=inits)
+    return ModelWrapper(helper.make_model(graph))
+
+
+@pytest.mark.parametrize("scale", [[[0.5], [0.5]], [[0.5], [0.125]]], ids=["equal", "spread"])
+@pytest.mark.parametrize("narrow", [0, 1])
+def test_per_channel_weights_clip_like_the_graph(scale, narrow):
+    # Beyond the range, codes clip to -8 or, narrow, to -7: the static reading (lowering and
+    # hardware) must clip exactly as qonnx's Quant does when the graph runs.
+    from qonnx.core.onnx_exec import execute_onnx
+
+    from hwgen.onnx.graph import quantized_constant
+
+    raw = np.array([[-9.0, 3.3, 9.0], [-1.6, 0.2, 7.0]])
+    model = _quant_graph(raw, np.array(scale), narrow)
+    codes, t = quantized_constant(model, "q", "test")
+    runtime = execute_onnx(model, {})["q"]
+    assert np.array_equal(codes * 2.0 ** t.exp, runtime)
+    assert codes.reshape(2, 3)[0, 0] * 2.0 ** t.exp == -(8 - narrow) * scale[0][0]
+
+

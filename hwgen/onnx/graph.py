@@ -119,7 +119,8 @@ def scalar_scale_exp(model, tensor: str, where: str) -> int:
     return exact_log2(float(scale.reshape(())), f"{where}: scale {tensor!r}")
 
 
-def _per_channel_type(model, scale: str, bits: int, signed: bool, where: str) -> IntType:
+def _per_channel_type(model, scale: str, bits: int, signed: bool, narrow: bool,
+                      where: str) -> IntType:
     """Return the type that holds per-channel power-of-two codes all expressed at the finest scale.
 
     A channel quantized at 2^e holds codes q; at the finest exponent e_min they are q << (e - e_min),
@@ -127,6 +128,8 @@ def _per_channel_type(model, scale: str, bits: int, signed: bool, where: str) ->
     """
     values = constant(model, scale, where).reshape(-1)
     exps = [exact_log2(float(v), f"{where}: scale {scale!r}") for v in values]
+    if max(exps) == min(exps):
+        return quant_type(bits, signed, narrow, exps[0])
     return IntType(bits + max(exps) - min(exps), signed, min(exps))
 
 
@@ -144,7 +147,7 @@ def quantizer_type(model, scale: str, zero_point: str, bit_width: str, signed, n
     if bits != int(bits) or not 1 <= bits <= 32:
         raise HwgenError(f"{where}: bit width {bits} in {bit_width!r} is not an integer in 1..32")
     if per_channel and constant(model, scale, where).size > 1:
-        return _per_channel_type(model, scale, int(bits), bool(signed), where)
+        return _per_channel_type(model, scale, int(bits), bool(signed), bool(narrow), where)
     exp = scalar_scale_exp(model, scale, where)
     return quant_type(int(bits), bool(signed), bool(narrow), exp)
 
@@ -193,7 +196,9 @@ def quantized_constant(model, tensor: str, where: str, values: Callable = None):
         node = producer(model, tensor)
         raw = constant(model, info.source, where)
         args = [constant(model, node.input[i], where) for i in (1, 2, 3)]
-        dequant = quant(raw, *args, info.type.signed, info.type.narrow, info.rounding.value)
+        # the node's own flags: a per-channel type is a wider container and is never narrow
+        dequant = quant(raw, *args, int(attr(node, "signed", 1)), int(attr(node, "narrow", 0)),
+                        info.rounding.value)
     return codes_of(dequant, info.type, f"{where}: tensor {tensor!r}"), info.type
 
 
