@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hwgen.codegen.env import TEMPLATES, render
-from hwgen.codegen.rtl import ROUNDING_CODE, design_description
+from hwgen.codegen.rtl import ROUNDING_CODE, design_description, state_description
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType, type_for_range
 
@@ -149,20 +149,6 @@ def _head(hd) -> dict:
             "classes": hd.matvec.rows, "bias": _array(bias, hd.score_type, hd.name)}
 
 
-def state_description(model: LoweredModel) -> dict:
-    """Return the packed state word of one sequence: its width and slices, in model.states order.
-
-    Slice k holds `count` codes of its type; element e sits at bit offset + e * width, LSB first.
-    """
-    slices, offset = [], 0
-    for s in model.states:
-        slices.append({"tensor": s.tensor, "row": s.row, "layer": s.layer, "part": s.part,
-                       **s.quant.type.to_dict(), "rounding": s.quant.rounding.value,
-                       "count": s.count, "offset": offset})
-        offset += s.quant.type.width * s.count
-    return {"width": offset, "codes": sum(s.count for s in model.states), "slices": slices}
-
-
 def _state(model: LoweredModel):
     """Return the state packet's context (its slices and C++ types), or None without states."""
     if not model.states:
@@ -216,8 +202,6 @@ def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     for target, template in GENERATED.items():
         (tmp / target).write_text(render(template, ctx))
     desc = design_description(model, ctx, batch_first)  # ctx has its x, out and class_width
-    if model.states and "state" not in desc:  # until rtl.py describes the state word itself
-        desc["state"] = state_description(model)
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
     if hls.exists():
@@ -226,4 +210,4 @@ def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     return hls
 
 
-__all__ = ["emit_hls", "context", "state_description"]
+__all__ = ["emit_hls", "context"]
