@@ -26,6 +26,10 @@ CASES = {
     "cifg_bidir_2layer_head": StackCase(
         6003, net(3, 3, num_layers=2, bidirectional=True, cifg=True), head=True, pe=1, simd=3),
     "lstm_no_bias_2layer_head": StackCase(6004, net(3, 6, num_layers=2, bias=False), head=True),
+    # Brevitas's sharing options with per-channel weight scales
+    "lstm_shared_per_channel_bidir_head": StackCase(6005, net(
+        3, 4, bidirectional=True, per_channel_weights=True, shared_input_hidden_weights=True,
+        shared_intra_layer_weight_quant=True, shared_intra_layer_gate_acc_quant=True), head=True),
 }
 
 

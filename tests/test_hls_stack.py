@@ -66,6 +66,10 @@ CASES = {
                                                   bidirectional=True), fold=(2, 1)),
     "rnn_tanh_bidir_2layer_head": StackCase(5008, _net(cell="rnn", num_layers=2,
                                                        bidirectional=True), head=True),
+    # Brevitas's sharing options with per-channel weight scales
+    "lstm_shared_per_channel_bidir_head": StackCase(5009, _net(
+        bidirectional=True, per_channel_weights=True, shared_input_hidden_weights=True,
+        shared_intra_layer_weight_quant=True, shared_intra_layer_gate_acc_quant=True), head=True),
 }
 
 
