@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 
 TINY = """\
@@ -54,7 +55,7 @@ TINY_STACKS = {
     # two bidirectional CIFG LSTM layers: four engines, sequence buffers, equal-length batches
     "bi2": """\
 dataset: japanese_vowels
-net: {input_size: 12, hidden_size: 3, num_layers: 2, bidirectional: true, cifg: true, classes: 9}
+net: {input_size: 12, hidden_size: 2, num_layers: 2, bidirectional: true, cifg: true, classes: 9}
 bits: {weight: 4, io: 6, input_acc: 6, cell_acc: 5, output_acc: 6, sigmoid: 5, tanh: 5,
        cell_state: 6, head: 4, bias: 12}
 train: {seed: 4, float_epochs: 1, qat_epochs: 1, batch_size: 64}
@@ -71,15 +72,15 @@ train: {seed: 5, float_epochs: 2, qat_epochs: 1, batch_size: 64}
 }
 
 
-def test_hw_flow_on_tiny_stacks(tmp_path):
-    for name, text in TINY_STACKS.items():
-        spec = tmp_path / f"{name}.yaml"
-        spec.write_text(text)
-        run = _hwgen("hw", str(spec), cwd=tmp_path)
-        assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
-        report = json.loads((tmp_path / "build" / name / "report.json").read_text())
-        assert report["sequences"] == 370
-        assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}, name
-        acc = report["accuracy"]
-        assert acc["reference"] == acc["quantized"] == acc["rtl"] == acc["hls"], name
-        assert report["latency_cycles_per_sequence"]["max_difference"] == 0, name
+@pytest.mark.parametrize("name", sorted(TINY_STACKS))
+def test_hw_flow_on_tiny_stacks(name, tmp_path):
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(TINY_STACKS[name])
+    run = _hwgen("hw", str(spec), cwd=tmp_path)
+    assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
+    report = json.loads((tmp_path / "build" / name / "report.json").read_text())
+    assert report["sequences"] == 370
+    assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}
+    acc = report["accuracy"]
+    assert acc["reference"] == acc["quantized"] == acc["rtl"] == acc["hls"]
+    assert report["latency_cycles_per_sequence"]["max_difference"] == 0
