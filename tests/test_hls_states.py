@@ -6,7 +6,6 @@ reference per batch; designs refuse runs without their states, or with states th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -18,79 +17,14 @@ from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
-from hwgen.qat.model import LSTMWidths, Net, QuantClassifier, quant_recurrent
 from hwgen.sim.hls_run import run_backend_hls, run_hls, state_codes
 from hwgen.sim.rtl_run import backend_output, load_design, quantize_inputs
 from hwgen.types import HwgenError
-
-MAX_STEPS = 6
-BATCH = 2
-LENGTHS = (MAX_STEPS, 1, 4, 2)  # one batch of each, each with its own random initial states
-INPUTS, HIDDEN, CLASSES = 3, 4, 3
-WIDTHS = LSTMWidths(weight=5, io=6, cell_state=7)
+from rtl_tests.state_designs import (BATCH, HIDDEN, INPUTS, LENGTHS, MAX_STEPS,
+                                     StateCase, Stateful, data, state_cases)
 
 
-@dataclass(frozen=True)
-class StateCase:
-    """One curated network with initial-state inputs; its weights and data come from the seed."""
-
-    seed: int
-    net: Net
-    head: bool = False
-    c0: bool = True  # an LSTM also reads its initial cell states (else they start at zero)
-
-    @property
-    def rows(self) -> int:
-        """Return the state inputs' first dimension (Brevitas's hx, cx rows)."""
-        # Brevitas reads direction d of stack layer l from row 2 * l + d, also when unidirectional
-        net = self.net
-        return 2 * net.num_layers if net.num_layers > 1 or net.bidirectional else 1
-
-    @property
-    def parts(self) -> tuple:
-        """Return the parts of every direction's state that come from the state input."""
-        return ("h", "c") if self.net.cell == "lstm" and self.c0 else ("h",)
-
-    @property
-    def names(self) -> list:
-        """Return the graph's input names: x, then h0 (and c0)."""
-        return ["x", "h0", "c0"][:1 + len(self.parts)]
-
-
-def _net(**options) -> Net:
-    return Net(input_size=INPUTS, hidden_size=HIDDEN, classes=CLASSES, **options)
-
-
-CASES = {
-    "lstm_1layer": StateCase(7001, _net()),
-    "cifg_bidir_2layer_head": StateCase(7002, _net(num_layers=2, bidirectional=True, cifg=True),
-                                        head=True),
-    "rnn_bidir_2layer": StateCase(7003, _net(cell="rnn", num_layers=2, bidirectional=True)),
-    "lstm_2layer_h0_only": StateCase(7004, _net(num_layers=2), c0=False),
-}
-
-
-class Stateful(torch.nn.Module):
-    """A recurrent stack reading its initial states, with an optional head on the last step."""
-
-    def __init__(self, case: StateCase):
-        super().__init__()
-        if case.head:
-            self.lstm, self.head = QuantClassifier(INPUTS, HIDDEN, CLASSES, WIDTHS, 4,
-                                                   case.net).children()
-        else:
-            self.lstm, self.head = quant_recurrent(INPUTS, WIDTHS, case.net), None
-
-    def forward(self, x, *states):
-        out = self.lstm(x, *states)[0]
-        return out if self.head is None else self.head(out[:, -1, :])
-
-
-def _data(case: StateCase, steps: int) -> tuple:
-    """Return (x, {state name: value}) of one batch, floats spanning the quantizers' ranges."""
-    x = torch.randn(BATCH, steps, INPUTS) * 1.5
-    states = {name: torch.randn(case.rows, BATCH, HIDDEN) for name in case.names[1:]}
-    return x, states
+CASES = state_cases(7000)
 
 
 def _model(case: StateCase) -> torch.nn.Module:
@@ -99,7 +33,7 @@ def _model(case: StateCase) -> torch.nn.Module:
     model = Stateful(case)
     opt = torch.optim.Adam(model.parameters(), lr=0.05)
     for _ in range(3):
-        x, states = _data(case, 5)
+        x, states = data(case, 5)
         out = model(x, *states.values())
         loss = (out - torch.randn(out.shape)).pow(2).mean()
         opt.zero_grad()
@@ -112,7 +46,7 @@ def _export(name: str, tmp_path, with_states: bool = True):
     """Return (graph, model, IR, hls folder) of a case exported with (or without) state inputs."""
     case = CASES[name]
     model = _model(case)
-    x, states = _data(case, MAX_STEPS)
+    x, states = data(case, MAX_STEPS)
     path = tmp_path / "m.onnx"
     if with_states:
         export_model(model, (x, *states.values()), path, case.names)
@@ -146,7 +80,7 @@ def test_states_csim_equals_ir_and_reference(name, tmp_path):
     if not case.c0:
         assert "hwgen::state_slice<0>, hwgen::zero_init>" in (hls / "hwgen_config.h").read_text()
     torch.manual_seed(case.seed + 1)
-    batches = [_data(case, n) for n in LENGTHS]
+    batches = [data(case, n) for n in LENGTHS]
     batches = [(x.numpy(), {k: v.numpy() for k, v in s.items()}) for x, s in batches]
     seqs, packets, codes = [], [], []
     for x, states in batches:
