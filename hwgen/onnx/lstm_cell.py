@@ -122,7 +122,20 @@ def _time_major(x: np.ndarray, batch_first: bool) -> np.ndarray:
     return np.swapaxes(x, 0, 1) if batch_first else x
 
 
-class QuantLSTMCell(CustomOp):
+class RecurrentCellOp(CustomOp):
+    """What every recurrent-layer op shares: shapes come from hwgen, outputs stay float32."""
+
+    def make_shape_compatible_op(self, model):
+        """Return a stand-in node in a private domain: ONNX skips it and keeps hwgen's shapes."""
+        n = self.onnx_node
+        return onnx.helper.make_node(n.op_type, list(n.input), list(n.output),
+                                     domain=SHAPE_ONLY_DOMAIN)
+
+    def infer_node_datatype(self, model):
+        """Keep float32 outputs: they carry dequantized values, as Brevitas's do."""
+
+
+class QuantLSTMCell(RecurrentCellOp):
     """A whole Brevitas QuantLSTM layer (one direction), executed by the int64 reference."""
 
     def get_nodeattr_types(self):
@@ -134,15 +147,6 @@ class QuantLSTMCell(CustomOp):
             types[f"{name}_signed"] = ("i", True, 1)
             types[f"{name}_rounding_mode"] = ("s", True, "ROUND")
         return types
-
-    def make_shape_compatible_op(self, model):
-        """Return a stand-in node in a private domain: ONNX skips it and keeps hwgen's shapes."""
-        n = self.onnx_node
-        return onnx.helper.make_node("QuantLSTMCell", list(n.input), list(n.output),
-                                     domain=SHAPE_ONLY_DOMAIN)
-
-    def infer_node_datatype(self, model):
-        """Keep float32 outputs: they carry dequantized values, as Brevitas's do."""
 
     def verify_node(self):
         """Return a list of messages about the node's well-formedness."""

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import onnx.helper
-from qonnx.custom_op.base import CustomOp
 from qonnx.custom_op.registry import add_op_to_domain
 
 from hwgen.gates import Gate
-from hwgen.onnx.graph import SHAPE_ONLY_DOMAIN, attr, codes_of, constant, quant_info, quantized_constant
-from hwgen.onnx.lstm_cell import node_quantizer, state_codes
+from hwgen.onnx.graph import attr, codes_of, constant, quant_info, quantized_constant
+from hwgen.onnx.lstm_cell import RecurrentCellOp, node_quantizer, state_codes
 from hwgen.reference.lstm import GateParams
 from hwgen.reference.luts import activation_table
 from hwgen.reference.rnn import NONLINEARITIES, RNNParams, rnn_layer
@@ -64,7 +63,7 @@ def rnn_params(model, node, values=None) -> RNNParams:
                      bool(attr(node, "reverse_input", 0)))
 
 
-class QuantRNNCell(CustomOp):
+class QuantRNNCell(RecurrentCellOp):
     """A whole Brevitas QuantRNN layer (one direction), executed by the int64 reference."""
 
     def get_nodeattr_types(self):
@@ -76,15 +75,6 @@ class QuantRNNCell(CustomOp):
             types[f"{name}_signed"] = ("i", True, 1)
             types[f"{name}_rounding_mode"] = ("s", True, "ROUND")
         return types
-
-    def make_shape_compatible_op(self, model):
-        """Return a stand-in node in a private domain: ONNX skips it and keeps hwgen's shapes."""
-        n = self.onnx_node
-        return onnx.helper.make_node("QuantRNNCell", list(n.input), list(n.output),
-                                     domain=SHAPE_ONLY_DOMAIN)
-
-    def infer_node_datatype(self, model):
-        """Keep float32 outputs: they carry dequantized values."""
 
     def verify_node(self):
         """Return a list of messages about the node's well-formedness."""
