@@ -19,6 +19,50 @@ def _cmd_train(args) -> None:
     step_train(load_spec(args.model), force=args.force)
 
 
+def _cmd_train_float(args) -> None:
+    from hwgen.flow import step_float
+    from hwgen.spec import load_spec
+
+    step_float(load_spec(args.model), Path(args.out), force=args.force)
+
+
+def _cmd_import(args) -> None:
+    import dataclasses
+
+    from hwgen.flow import step_export, step_train
+    from hwgen.spec import PTQ, load_spec
+
+    spec = load_spec(args.spec)
+    source = Path(args.file)
+    if not source.is_file():
+        raise HwgenError(f"{source}: no such float checkpoint")
+    ptq = dataclasses.replace(spec.ptq or PTQ(), float_checkpoint=str(source.resolve()))
+    if args.calibration:
+        ptq = dataclasses.replace(ptq, calibration=args.calibration)
+    checks = {"percentile": (lambda v: 0 < v <= 100, "a number in (0, 100]"),
+              "batches": (lambda v: v >= 1, "at least 1"),
+              "finetune_epochs": (lambda v: v >= 0, "0 or more")}
+    for key, (ok, wanted) in checks.items():
+        value = getattr(args, key)
+        if value is not None:
+            if not ok(value):
+                raise HwgenError(f"--{key.replace('_', '-')} {value}: give {wanted}")
+            ptq = dataclasses.replace(ptq, **{key: value})
+    spec = dataclasses.replace(spec, ptq=ptq, out=args.out or spec.out)
+    ckpt = step_train(spec, force=args.force)
+    onnx_path = step_export(spec, ckpt)
+    print(f"next: hwgen build {onnx_path} --out DIR (Verilog and HLS), or hwgen run {onnx_path} "
+          f"--input X.npy --output Y.npy")
+
+
+def _cmd_compare(args) -> None:
+    from hwgen.sweep.compare import compare
+    from hwgen.sweep.points import parse_bits
+
+    compare(args.model, bits=parse_bits(args.bits), vary=args.vary,
+            finetune_epochs=args.finetune_epochs, out=args.out)
+
+
 def _cmd_export(args) -> None:
     from hwgen.flow import step_export
     from hwgen.spec import load_spec
@@ -38,7 +82,8 @@ def _cmd_sweep(args) -> None:
     from hwgen.sweep.run import Options, sweep
 
     options = Options(jobs=args.jobs, executor=args.executor, address=args.address,
-                      fmax=args.fmax, simulate=args.simulate, pe=args.pe, simd=args.simd)
+                      fmax=args.fmax, simulate=args.simulate, pe=args.pe, simd=args.simd,
+                      finetune_epochs=args.finetune_epochs)
     if args.address and args.executor != "ray":
         raise HwgenError("--address is for --executor ray")
     sweep(args.model, vary=args.vary, bits=parse_bits(args.bits) if args.bits else None,
@@ -163,6 +208,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="retrain even if a checkpoint matches")
     p.set_defaults(func=_cmd_train)
 
+    p = sub.add_parser("train-float", help="train only the spec's float model (nn.LSTM or nn.RNN "
+                       "+ nn.Linear) and save its state dict, for post-training quantization")
+    p.add_argument("model", help=model_help)
+    p.add_argument("--out", required=True, help="the .pt file to write")
+    p.add_argument("--force", action="store_true", help="retrain even if the file matches")
+    p.set_defaults(func=_cmd_train_float)
+
+    p = sub.add_parser("import", help="post-training quantization: load a float nn.LSTM/nn.RNN "
+                       "+ nn.Linear state dict into the spec's quantized model, calibrate it, "
+                       "write build/MODEL/checkpoint.pt and model.onnx")
+    p.add_argument("file", help="float checkpoint (.pt): a state dict, loaded with "
+                   "weights_only=True; the recurrent tensors may sit under any one prefix")
+    p.add_argument("--spec", required=True, help=model_help + " (sizes and bit widths; its ptq "
+                   "section, if any, gives the defaults below)")
+    p.add_argument("--calibration", choices=["max", "percentile"],
+                   help="activation range: largest |x| seen, or a percentile of |x| (default: "
+                        "the spec's ptq.calibration, else percentile)")
+    p.add_argument("--percentile", type=float, help="percentile of |x| (default 99.99)")
+    p.add_argument("--batches", type=int, help="calibration batches of training sequences "
+                   "(default 8)")
+    p.add_argument("--finetune-epochs", type=int, help="QAT epochs after calibration (default 0)")
+    p.add_argument("--out", help="output folder (default: build/MODEL)")
+    p.add_argument("--force", action="store_true", help="recalibrate even if a checkpoint matches")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("compare", help="post-training quantization per bit width: float, PyTorch "
+                       "dynamic int8, calibrated and fine-tuned accuracy (compare.md/.csv/.json)")
+    p.add_argument("model", help=model_help + " (its ptq section sets calibration and the float "
+                   "checkpoint; without one the float model is trained)")
+    p.add_argument("--bits", default="4-8", help="widths, e.g. 4-8 or 4,6,8 (default 4-8)")
+    p.add_argument("--vary", default="all", help="what the width applies to (as in sweep; "
+                   "default all)")
+    p.add_argument("--finetune-epochs", type=int, default=None, help="QAT epochs of the "
+                   "fine-tuned column (default: the spec's ptq.finetune_epochs, else 10)")
+    p.add_argument("--out", help="folder (default: build/compare/MODEL)")
+    p.set_defaults(func=_cmd_compare)
+
     p = sub.add_parser("export", help="export the trained model to build/MODEL/model.onnx")
     p.add_argument("model", help=model_help)
     p.set_defaults(func=_cmd_export)
@@ -228,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "spec's folding)")
     p.add_argument("--simd", type=int, default=None, help="columns per cycle (default: the "
                    "spec's folding)")
+    p.add_argument("--finetune-epochs", type=int, default=None, help="specs with a ptq section: "
+                   "QAT epochs after calibration at every point (default: the spec's)")
     p.set_defaults(func=_cmd_sweep)
     return parser
 

@@ -67,29 +67,84 @@ def step_train(spec: Spec, force: bool = False) -> dict:
     rng = seed_everything(t.seed)
     start = time.time()
     by_length = spec.net.bidirectional  # a reverse direction must not see any padding
-    float_model = build_float(spec)
-    fit(float_model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training",
-        by_length)
-    float_acc = accuracy(predict(float_model, data.test, by_length=by_length), data.test.y)
-    quant = build_quant(spec)
-    load_float_into_quant(quant, float_model)
-    fit(quant, data.train, t.qat_epochs, t.qat_lr, t.batch_size, rng, "QAT fine-tuning",
-        by_length)
-    quant_acc = accuracy(predict(quant, data.test, by_length=by_length), data.test.y)
-    ckpt = {"spec_hash": spec.training_hash(), "model": spec.name,
-            "quant": quant.state_dict(), "float": float_model.state_dict(),
-            "float_accuracy": float_acc, "quant_accuracy": quant_acc,
-            "train_seconds": time.time() - start}
+    if spec.ptq is not None:
+        from hwgen.qat.ptq import post_training
+
+        ckpt = post_training(spec, data, rng, by_length)
+    else:
+        float_model = build_float(spec)
+        fit(float_model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training",
+            by_length)
+        float_acc = accuracy(predict(float_model, data.test, by_length=by_length), data.test.y)
+        quant = build_quant(spec)
+        load_float_into_quant(quant, float_model)
+        fit(quant, data.train, t.qat_epochs, t.qat_lr, t.batch_size, rng, "QAT fine-tuning",
+            by_length)
+        quant_acc = accuracy(predict(quant, data.test, by_length=by_length), data.test.y)
+        ckpt = {"quant": quant.state_dict(), "float": float_model.state_dict(),
+                "float_accuracy": float_acc, "quant_accuracy": quant_acc}
+    ckpt.update({"spec_hash": spec.training_hash(), "model": spec.name,
+                 "train_seconds": time.time() - start})
     _atomic_save(ckpt, path)
     _say(f"wrote {path} ({ckpt['train_seconds']:.0f} s)")
     _print_accuracy(ckpt)
     return ckpt
 
 
+def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
+    """Train the spec's float model (nn.LSTM or nn.RNN + nn.Linear) and save it to path.
+
+    The file holds {"float": state_dict, ...}: plain tensors and numbers, loadable with
+    weights_only=True, and accepted wherever a float checkpoint is (ptq.float_checkpoint,
+    `hwgen import`). A file made from the same dataset, net and training settings is reused.
+    """
+    import hashlib
+
+    from hwgen.qat.data import load_dataset
+    from hwgen.qat.model import build_float
+    from hwgen.qat.train import accuracy, fit, predict, seed_everything
+
+    keyed = {"dataset": spec.dataset, "net": spec.to_dict()["net"],
+             "train": spec.to_dict()["train"]}
+    digest = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(path)
+    if path.is_file() and not force:
+        old = load_checkpoint(path)
+        if old.get("float_hash") == digest:
+            _say(f"reusing {path} (float accuracy {_pct(old.get('float_accuracy'))})")
+            return path
+    data = load_dataset(spec.dataset)
+    t = spec.train
+    rng = seed_everything(t.seed)
+    by_length = spec.net.bidirectional
+    model = build_float(spec)
+    fit(model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training", by_length)
+    acc = accuracy(predict(model, data.test, by_length=by_length), data.test.y)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_save({"float": model.state_dict(), "float_hash": digest, "float_accuracy": acc}, path)
+    _say(f"wrote {path} (float accuracy {_pct(acc)})")
+    return path
+
+
+def _pct(value) -> str:
+    """Return a 0..1 accuracy as "96.22 %", or "n/a"."""
+    return "n/a" if value is None else f"{100 * value:.2f} %"
+
+
 def _print_accuracy(ckpt: dict) -> None:
-    """Print the float and quantized test accuracy stored in a checkpoint."""
-    print(f"float accuracy:     {100 * ckpt['float_accuracy']:.2f} %")
-    print(f"quantized accuracy: {100 * ckpt['quant_accuracy']:.2f} %")
+    """Print the float and quantized test accuracy stored in a checkpoint (and the PTQ figures)."""
+    print(f"float accuracy:     {_pct(ckpt['float_accuracy'])}")
+    ptq = ckpt.get("ptq")
+    if ptq:
+        print(f"torch dynamic int8: {_pct(ptq['torch_int8_accuracy'])}  (PyTorch "
+              f"quantize_dynamic; with this spec's weight widths: "
+              f"{_pct(ptq['torch_weights_accuracy'])})")
+        print(f"calibrated:         {_pct(ptq['calibrated_accuracy'])}  ({ptq['calibration']} "
+              f"ranges, float model {ptq['float_source']})")
+        if ptq["finetuned_accuracy"] is not None:
+            print(f"fine-tuned:         {_pct(ptq['finetuned_accuracy'])}  "
+                  f"({ptq['finetune_epochs']} QAT epochs)")
+    print(f"quantized accuracy: {_pct(ckpt['quant_accuracy'])}")
 
 
 def quant_model(spec: Spec, ckpt: dict):
@@ -196,6 +251,14 @@ def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict, hls: dict, cost: 
         "fmax_mhz": cost["fmax_mhz"],
         "spec": spec.to_dict(),
     }
+    if ckpt.get("ptq"):
+        p = ckpt["ptq"]
+        report["post_training"] = {
+            "float_source": p["float_source"], "calibration": p["calibration"],
+            "torch_dynamic_int8": p["torch_int8_accuracy"],
+            "torch_dynamic_spec_weights": p["torch_weights_accuracy"],
+            "calibrated": p["calibrated_accuracy"], "finetuned": p["finetuned_accuracy"],
+            "finetune_epochs": p["finetune_epochs"]}
     path = out_dir(spec) / "report.json"
     path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     (out_dir(spec) / "report.md").write_text(_report_md(report))
@@ -208,6 +271,7 @@ def _report_md(r: dict) -> str:
     lines = [f"# hwgen report: {r['model']}", "",
              "| | accuracy |", "|---|---|",
              *(f"| {k} | {100 * v:.2f} % |" for k, v in acc.items()), "",
+             *_post_training_md(r.get("post_training")),
              f"Test sequences: {r['sequences']}. Mismatches against the quantized PyTorch model: "
              f"reference {r['mismatches']['reference']}; against the reference: RTL "
              f"{r['mismatches']['rtl']}, HLS C simulation {r['mismatches']['hls']} (scores "
@@ -225,6 +289,18 @@ def _report_md(r: dict) -> str:
                + ", ".join(f"{k}={v}" for k, v in s["bits"].items()) + " |" for s in r["stages"]),
              ""]
     return "\n".join(lines)
+
+
+def _post_training_md(p: dict | None) -> list[str]:
+    """Return the report's lines about post-training quantization (none for a QAT model)."""
+    if not p:
+        return []
+    tuned = (f"; after {p['finetune_epochs']} fine-tuning epochs {_pct(p['finetuned'])}"
+             if p["finetuned"] is not None else "; not fine-tuned")
+    return [f"Post-training quantization of {p['float_source']} ({p['calibration']} ranges): "
+            f"calibrated {_pct(p['calibrated'])}{tuned}. PyTorch dynamic quantization of the "
+            f"same float model: int8 {_pct(p['torch_dynamic_int8'])}, with this spec's weight "
+            f"widths {_pct(p['torch_dynamic_spec_weights'])}.", ""]
 
 
 RESOURCE_KEYS = ("LUT", "FF", "DSP", "BRAM")

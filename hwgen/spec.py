@@ -95,6 +95,17 @@ class Sweep:
 
 
 @dataclass(frozen=True)
+class PTQ:
+    """Post-training quantization (section `ptq`): calibrate a float model instead of QAT."""
+
+    float_checkpoint: str = ""  # nn.LSTM/nn.RNN + nn.Linear state dict; "": train it with `train`
+    calibration: str = "percentile"  # max or percentile of |x| seen by each activation quantizer
+    percentile: float = 99.99
+    batches: int = 8  # calibration batches of train.batch_size training sequences
+    finetune_epochs: int = 0  # QAT epochs after calibration (at train.qat_lr)
+
+
+@dataclass(frozen=True)
 class Spec:
     """A whole model spec."""
 
@@ -106,28 +117,47 @@ class Spec:
     train: Train
     folding: Folding
     sweep: Sweep = Sweep()
+    ptq: PTQ | None = None  # set: post-training quantization of a float model instead of QAT
     out: str = ""  # build folder; empty: build/NAME (sweep points live in the sweep's folder)
 
     def training_hash(self) -> str:
         """Return a digest of everything that determines the trained checkpoint."""
         keyed = {"dataset": self.dataset, "net": asdict(self.net), "bits": asdict(self.bits),
                  "train": asdict(self.train)}
+        if self.ptq is not None:
+            keyed["ptq"] = asdict(self.ptq)
+            source = self.float_checkpoint()
+            if source is not None:
+                keyed["ptq"]["float_checkpoint"] = hashlib.sha256(source.read_bytes()).hexdigest()
         return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
+
+    def float_checkpoint(self) -> Path | None:
+        """Return the ptq section's float checkpoint (relative paths start at the spec's folder)."""
+        if self.ptq is None or not self.ptq.float_checkpoint:
+            return None
+        path = Path(self.ptq.float_checkpoint).expanduser()
+        return path if path.is_absolute() else Path(self.path).parent / path
 
     def to_dict(self) -> dict:
         """Return the spec as plain data (for reports)."""
-        return {"name": self.name, "dataset": self.dataset, "net": asdict(self.net),
-                "bits": asdict(self.bits), "train": asdict(self.train),
-                "folding": asdict(self.folding)}
+        out = {"name": self.name, "dataset": self.dataset, "net": asdict(self.net),
+               "bits": asdict(self.bits), "train": asdict(self.train),
+               "folding": asdict(self.folding)}
+        if self.ptq is not None:
+            out["ptq"] = asdict(self.ptq)
+        return out
 
 
-_CHOICES = {"cell": ("lstm", "rnn"), "nonlinearity": ("tanh", "relu")}
+_CHOICES = {"cell": ("lstm", "rnn"), "nonlinearity": ("tanh", "relu"),
+            "calibration": ("max", "percentile")}
 _SECTIONS = {"net": Net, "bits": Bits, "train": Train, "folding": Folding, "sweep": Sweep}
+_OPTIONAL_SECTIONS = {"ptq": PTQ}
 _LIMITS = {
     "bits": (2, 24), "input_size": (1, 4096), "hidden_size": (1, 4096), "num_layers": (1, 8),
     "max_steps": (1, 65536),
     "classes": (2, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
     "float_epochs": (0, 100000), "qat_epochs": (0, 100000), "pe": (0, 65536), "simd": (0, 65536),
+    "batches": (1, 100000), "finetune_epochs": (0, 100000),
 }
 
 
@@ -140,6 +170,14 @@ def _check_value(where: str, section: str, key: str, value, default):
         if not isinstance(value, bool):
             raise HwgenError(f"{full} must be true or false, got {value!r}")
         return value
+    if key == "float_checkpoint":
+        if not isinstance(value, str):
+            raise HwgenError(f"{full} must be a file path, got {value!r}")
+        return value
+    if key == "percentile":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
+            raise HwgenError(f"{full} must be a number in (0, 100], got {value!r}")
+        return float(value)
     if isinstance(default, str):
         choices = _CHOICES[key]
         if value not in choices:
@@ -242,7 +280,7 @@ def load_spec(model: str) -> Spec:
         raise HwgenError(f"{where}:{line} not valid YAML") from None
     if not isinstance(raw, dict):
         raise HwgenError(f"{where}: a spec must be a mapping of keys")
-    allowed = {"dataset", *(_SECTIONS)}
+    allowed = {"dataset", *_SECTIONS, *_OPTIONAL_SECTIONS}
     for key in raw:
         if key not in allowed:
             raise HwgenError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(allowed))})")
@@ -251,4 +289,10 @@ def load_spec(model: str) -> Spec:
         raise HwgenError(f"{where}: dataset {dataset!r} is not one of {', '.join(DATASETS)}")
     parts = {name: _section(where, name, raw.get(name), cls) for name, cls in _SECTIONS.items()}
     _check_net(where, parts["net"])
-    return Spec(name=path.stem, path=where, dataset=dataset, **parts)
+    for name, cls in _OPTIONAL_SECTIONS.items():
+        parts[name] = _section(where, name, raw[name], cls) if name in raw else None
+    spec = Spec(name=path.stem, path=where, dataset=dataset, **parts)
+    source = spec.float_checkpoint()
+    if source is not None and not source.is_file():
+        raise HwgenError(f"{where}: ptq.float_checkpoint {source} is not a file")
+    return spec

@@ -71,17 +71,23 @@ class Point:
 
 
 def point_spec(base: Spec, point: Point, folder: Path, pe: int | None = None,
-               simd: int | None = None) -> Spec:
+               simd: int | None = None, finetune_epochs: int | None = None) -> Spec:
     """Return the spec of a point: base with the point's widths and seed, built in its folder.
 
-    pe and simd replace the spec's folding when given.
+    pe and simd replace the spec's folding when given; finetune_epochs the ptq section's.
     """
     bits = dataclasses.replace(base.bits, **{k: point.bits for k in quantizers(point.vary)})
     train = dataclasses.replace(base.train, seed=point.seed)
     folding = dataclasses.replace(base.folding, **{k: v for k, v in (("pe", pe), ("simd", simd))
                                                    if v is not None})
+    ptq = base.ptq
+    if finetune_epochs is not None:
+        if ptq is None:
+            raise HwgenError(f"{base.path}: fine-tuning epochs apply to a spec with a ptq section")
+        ptq = dataclasses.replace(ptq, finetune_epochs=finetune_epochs)
     return dataclasses.replace(base, name=f"{base.name}-{point.name}", bits=bits, train=train,
-                               folding=folding, out=str(Path(folder) / "points" / point.name))
+                               folding=folding, ptq=ptq,
+                               out=str(Path(folder) / "points" / point.name))
 
 
 def point_key(spec: Spec, options: dict) -> str:

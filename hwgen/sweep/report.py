@@ -36,6 +36,12 @@ COLUMNS = (
     "seconds",
 )
 
+#: Columns of a post-training (spec section ptq) sweep, between float and fake-quant in results.md:
+#: PyTorch's dynamic quantization of the float model (int8; weights at the point's widths), then
+#: the calibrated fixed-point model and the fine-tuned one (MISSING without fine-tuning epochs).
+PTQ_COLUMNS = ("acc_torch_int8", "acc_torch_weights", "acc_calibrated", "acc_finetuned")
+PTQ_HEADER = ("torch int8 %", "torch W-bit %", "calibrated %", "fine-tuned %")
+
 FIGSIZE = (7.0, 4.5)  # inches; with DPI this fixes the PNG at 840 x 540 pixels
 DPI = 120
 MISSING = "–"
@@ -137,10 +143,11 @@ MD_HEADER = ("bits", "float %", "fake-quant %", "integer %", "mismatches (ref / 
              "cycles/sequence (model / sim)", "time s")
 
 
-def _md_cells(r: dict) -> list[str]:
-    """Return the Markdown table cells of one row, in MD_HEADER order."""
+def _md_cells(r: dict, ptq: bool = False) -> list[str]:
+    """Return the Markdown table cells of one row, in MD_HEADER order (PTQ columns after float)."""
     v = {k: _value(r, k) for k in COLUMNS}
-    return [_num(v["bits"]), _pct(v["acc_float"]), _pct(v["acc_quant"]), _pct(v["acc_int"]),
+    extra = [_pct(_value(r, k)) for k in PTQ_COLUMNS] if ptq else []
+    return [_num(v["bits"]), _pct(v["acc_float"]), *extra, _pct(v["acc_quant"]), _pct(v["acc_int"]),
             _pair(v["mismatches"], v["rtl_mismatches"]), _num(v["LUT"]), _num(v["FF"]),
             _num(v["DSP"]), _num(v["BRAM"], "g"), _num(v["fmax_mhz"], ".1f"),
             _pair(v["cycles_per_step"], v["cycles_per_step_sim"]),
@@ -155,9 +162,11 @@ def _point_name(r: dict) -> str:
 
 def _md_text(rows: list[dict], meta: dict) -> str:
     """Return results.md: title, table, Pareto front, mismatches and failed points."""
+    ptq = any(k in r for r in rows for k in PTQ_COLUMNS)
+    header = [MD_HEADER[0], MD_HEADER[1], *(PTQ_HEADER if ptq else ()), *MD_HEADER[2:]]
     lines = [f"# Bit-width sweep: {meta.get('model', '?')}, varying {meta.get('vary', '?')}", "",
-             "| " + " | ".join(MD_HEADER) + " |", "|" + "---|" * len(MD_HEADER)]
-    lines += ["| " + " | ".join(_md_cells(r)) + " |" for r in rows]
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_cells(r, ptq)) + " |" for r in rows]
     front = pareto_front(_done(rows))
     names = ", ".join(_point_name(r) for r in front) if front else "none (no LUT figures)"
     lines += ["", f"On the LUT / integer accuracy Pareto front: {names}."]

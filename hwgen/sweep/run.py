@@ -34,6 +34,7 @@ class Options:
     simulate: bool = False  # also stream the test set through each point's RTL on Verilator
     pe: int | None = None  # override the spec's folding
     simd: int | None = None
+    finetune_epochs: int | None = None  # replace the ptq section's (post-training specs only)
 
     def keyed(self) -> dict:
         """Return the options a point's row depends on."""
@@ -77,7 +78,7 @@ def run_point(task: dict) -> dict:
     torch.set_num_threads(1)  # one core per point; training results do not depend on it
     point = Point(**task["point"])
     spec = point_spec(load_spec(task["spec_path"]), point, Path(task["folder"]), task["pe"],
-                      task["simd"])
+                      task["simd"], task.get("finetune_epochs"))
     row = {"point": point.name, "vary": point.vary, "bits": point.bits, "seed": point.seed,
            "key": task["key"]}
     start = time.time()
@@ -121,6 +122,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
     lengths = [len(x) for x in load_dataset(spec.dataset).test.x]
     cost = step_cost(rtl_dir, fmax)
     row = {
+        **ptq_accuracies(ckpt),
         "acc_float": ckpt["float_accuracy"], "acc_quant": ckpt["quant_accuracy"],
         "acc_int": ref["reference_accuracy"], "mismatches": ref["mismatches"],
         "rtl_mismatches": rtl["mismatches"] if simulate else None,
@@ -193,6 +195,17 @@ def _ray(tasks: list, address: str | None):
         ray.shutdown()
 
 
+def ptq_accuracies(ckpt: dict) -> dict:
+    """Return a post-training checkpoint's extra accuracy columns (none for a QAT checkpoint)."""
+    ptq = ckpt.get("ptq")
+    if not ptq:
+        return {}
+    return {"acc_torch_int8": ptq["torch_int8_accuracy"],
+            "acc_torch_weights": ptq["torch_weights_accuracy"],
+            "acc_calibrated": ptq["calibrated_accuracy"],
+            "acc_finetuned": ptq["finetuned_accuracy"]}
+
+
 def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
           seed: int | None = None, out: str | None = None,
           options: Options = Options()) -> dict:
@@ -225,7 +238,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
     rows, tasks = {}, []
     for b in bits:
         point = Point(vary=vary, bits=b, seed=seed)
-        spec = point_spec(base, point, folder, options.pe, options.simd)
+        spec = point_spec(base, point, folder, options.pe, options.simd, options.finetune_epochs)
         key = point_key(spec, options.keyed())
         old = previous.get(point.name)
         if old and old.get("status") == "done" and old.get("key") == key:
@@ -234,6 +247,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
         tasks.append({"cwd": os.getcwd(), "spec_path": str(Path(base.path).resolve()),
                       "point": dataclasses.asdict(point), "folder": str(folder), "key": key,
                       "pe": options.pe, "simd": options.simd, "fmax": options.fmax,
+                      "finetune_epochs": options.finetune_epochs,
                       "simulate": options.simulate})
     # Widest first: they take longest, so the pool's last round is short.
     tasks.sort(key=lambda t: -t["point"]["bits"])

@@ -1,0 +1,98 @@
+"""The post-training path of `step_train`: float model -> calibrated (and optionally fine-tuned)
+fixed-point model, with PyTorch's dynamic quantization of the same float model as the baseline."""
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from hwgen.qat.calibrate import calibrate, load_float_state
+from hwgen.qat.data import Dataset, pad_batch
+from hwgen.qat.train import accuracy, batches, fit, predict
+
+
+def float_model(spec, data: Dataset, rng: np.random.Generator, by_length: bool):
+    """Return (the spec's float model, its source): loaded from ptq.float_checkpoint, or trained."""
+    from hwgen.qat.model import build_float
+
+    model = build_float(spec)
+    source = spec.float_checkpoint()
+    if source is not None:
+        load_float_state(source, model)
+        return model.eval(), str(source)
+    t = spec.train
+    fit(model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training", by_length)
+    return model.eval(), "trained"
+
+
+def torch_dynamic_accuracy(model, data: Dataset, by_length: bool, weight_bits: int = 8,
+                           head_bits: int = 8) -> float | None:
+    """Return the test accuracy of torch.ao.quantization.quantize_dynamic applied to model.
+
+    Weights are symmetric per-tensor at weight_bits (head_bits for the head); activations are
+    PyTorch's dynamic 8-bit ones. None for nn.RNN, which PyTorch's dynamic quantization lacks.
+    """
+    if not isinstance(model.lstm, nn.LSTM):
+        return None
+    from torch.ao.quantization import MinMaxObserver, QConfig
+    from torch.ao.quantization.qconfig import default_dynamic_qconfig
+
+    def qconfig(bits: int) -> QConfig:
+        weight = MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric,
+                                          quant_min=-(2 ** (bits - 1)),
+                                          quant_max=2 ** (bits - 1) - 1)
+        return QConfig(activation=default_dynamic_qconfig.activation, weight=weight)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization announces its deprecation
+        quantized = torch.ao.quantization.quantize_dynamic(
+            copy.deepcopy(model).eval(), {nn.LSTM: qconfig(min(weight_bits, 8)),
+                                          nn.Linear: qconfig(min(head_bits, 8))})
+        return accuracy(predict(quantized, data.test, by_length=by_length), data.test.y)
+
+
+def calibration_inputs(data: Dataset, count: int, batch_size: int, seed: int):
+    """Yield count (x, lengths) batches of training sequences, each of one length (no padding)."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(data.train.x))
+    for index in batches(order, data.train.lengths, batch_size, True, rng)[:count]:
+        x, lengths = pad_batch([data.train.x[i] for i in index])
+        yield torch.from_numpy(x), torch.from_numpy(lengths)
+
+
+def post_training(spec, data: Dataset, rng: np.random.Generator, by_length: bool) -> dict:
+    """Run the spec's post-training quantization; return the checkpoint fields it adds.
+
+    The float model comes from ptq.float_checkpoint (or is trained), the quantized model gets its
+    weights, every activation range is calibrated on ptq.batches training batches, and
+    ptq.finetune_epochs of QAT follow if asked.
+    """
+    from hwgen.qat.model import build_quant, load_float_into_quant
+
+    p, t = spec.ptq, spec.train
+    model, source = float_model(spec, data, rng, by_length)
+    float_acc = accuracy(predict(model, data.test, by_length=by_length), data.test.y)
+    quant = build_quant(spec)
+    load_float_into_quant(quant, model)
+    ranges = calibrate(quant, calibration_inputs(data, p.batches, t.batch_size, t.seed),
+                       p.calibration, p.percentile)
+    calibrated = accuracy(predict(quant, data.test, by_length=by_length), data.test.y)
+    finetuned = None
+    if p.finetune_epochs:
+        fit(quant, data.train, p.finetune_epochs, t.qat_lr, t.batch_size, rng, "QAT fine-tuning",
+            by_length)
+        finetuned = accuracy(predict(quant, data.test, by_length=by_length), data.test.y)
+    ptq = {
+        "float_source": source,
+        "torch_int8_accuracy": torch_dynamic_accuracy(model, data, by_length),
+        "torch_weights_accuracy": torch_dynamic_accuracy(model, data, by_length,
+                                                         spec.bits.weight, spec.bits.head),
+        "calibrated_accuracy": calibrated, "finetuned_accuracy": finetuned,
+        "finetune_epochs": p.finetune_epochs, "calibration": p.calibration,
+        "ranges_log2": {name: exponent for name, (_, exponent) in ranges.items()},
+    }
+    return {"quant": quant.state_dict(), "float": model.state_dict(), "float_accuracy": float_acc,
+            "quant_accuracy": calibrated if finetuned is None else finetuned, "ptq": ptq}

@@ -1,0 +1,103 @@
+"""`hwgen compare`: what post-training quantization costs, per bit width, without building hardware.
+
+For every width the spec's quantizers (`--vary`, default all but the bias) are set to it, the one
+float model is calibrated and then fine-tuned, and the table gets four accuracies next to each
+other: the float model, PyTorch's dynamic quantization of it (int8, the usual CPU baseline, and with
+weights at the width), the calibrated fixed-point model and the fine-tuned one. Points are ordinary
+post-training checkpoints under FOLDER/points/NAME (`hwgen build` takes their model.onnx), reused
+while their spec is unchanged. FOLDER gets compare.md, compare.csv and compare.json.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+from hwgen.spec import PTQ, load_spec
+from hwgen.sweep.points import Point, point_spec, quantizers
+from hwgen.types import HwgenError
+
+DEFAULT_FINETUNE_EPOCHS = 10
+COLUMNS = ("bits", "acc_float", "acc_torch_int8", "acc_torch_weights", "acc_calibrated",
+           "acc_finetuned")
+HEADER = ("bits", "float %", "torch dynamic int8 %", "torch dynamic, weights at bits %",
+          "calibrated fixed-point %", "fine-tuned fixed-point %")
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.2f}"
+
+
+def _markdown(rows: list[dict], meta: dict) -> str:
+    """Return compare.md: a title, what was done and the table."""
+    lines = [f"# Post-training quantization: {meta['model']}", "",
+             f"Float model: {meta['float_source']}. Widths applied to: {meta['vary']} "
+             f"({', '.join(meta['quantizers'])}). Calibration: {meta['calibration']} on "
+             f"{meta['batches']} training batches; fine-tuning: {meta['finetune_epochs']} QAT "
+             f"epochs. PyTorch's dynamic quantization keeps 8-bit dynamic activations and float "
+             f"arithmetic between layers; its weights go no wider than 8 bits.", "",
+             "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    for r in rows:
+        lines.append("| " + " | ".join([str(r["bits"])] + [_pct(r[k]) for k in COLUMNS[1:]])
+                     + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow(["" if r[k] is None else r[k] for k in COLUMNS])
+    return buf.getvalue()
+
+
+def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
+            finetune_epochs: int | None = None, out: str | None = None) -> dict:
+    """Run (or reuse) the comparison of a model at each width; write the table files."""
+    from hwgen.flow import BUILD_DIR, _say, step_float, step_train
+
+    base = load_spec(model)
+    names = quantizers(vary)
+    ptq = base.ptq or PTQ()
+    epochs = finetune_epochs
+    if epochs is None:
+        epochs = ptq.finetune_epochs or DEFAULT_FINETUNE_EPOCHS
+    if epochs < 1:
+        raise HwgenError(f"--finetune-epochs {epochs}: give at least 1 (the table compares "
+                         f"with fine-tuning)")
+    folder = Path(out or BUILD_DIR / "compare" / base.name).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    source = base.float_checkpoint()
+    if source is None:
+        source = step_float(base, folder / "float.pt")
+    ptq = dataclasses.replace(ptq, float_checkpoint=str(source.resolve()))
+    base = dataclasses.replace(base, ptq=ptq)
+    rows = []
+    for b in bits:
+        spec = point_spec(base, Point(vary=vary, bits=b, seed=base.train.seed), folder,
+                          finetune_epochs=epochs)
+        _say(f"{spec.name}: {vary} at {b} bits")
+        ckpt = step_train(spec)
+        p = ckpt["ptq"]
+        rows.append({"bits": b, "acc_float": ckpt["float_accuracy"],
+                     "acc_torch_int8": p["torch_int8_accuracy"],
+                     "acc_torch_weights": p["torch_weights_accuracy"],
+                     "acc_calibrated": p["calibrated_accuracy"],
+                     "acc_finetuned": p["finetuned_accuracy"],
+                     "checkpoint": str(Path(spec.out) / "checkpoint.pt")})
+    meta = {"model": base.name, "vary": vary, "quantizers": list(names),
+            "float_source": str(source), "calibration": ptq.calibration
+            + (f" ({ptq.percentile:g}th)" if ptq.calibration == "percentile" else ""),
+            "batches": ptq.batches, "finetune_epochs": epochs}
+    paths = {"md": folder / "compare.md", "csv": folder / "compare.csv",
+             "json": folder / "compare.json"}
+    paths["md"].write_text(_markdown(rows, meta))
+    paths["csv"].write_text(_csv(rows))
+    paths["json"].write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, sort_keys=True)
+                             + "\n")
+    print(paths["md"].read_text(), end="")
+    print(f"wrote {paths['md']}, {paths['csv']}, {paths['json']}")
+    return {"rows": rows, "meta": meta, "paths": paths}
