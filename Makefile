@@ -7,14 +7,17 @@ STAMP  := $(VENV)/.installed
 MODEL  ?= lstm4b
 PYTEST_ARGS ?=
 SWEEP_ARGS ?=
+COMPARE_ARGS ?=
 
-.PHONY: hw sweep test test-slow train export venv clean help
+.PHONY: hw sweep compare test test-slow train export venv clean help
 
 help:
 	@echo "make hw MODEL=<name>   train (cached), export, check the model bit for bit, cost it (see README)"
 	@echo "                       FMAX=1 adds an ECP5 place and route for the clock frequency"
 	@echo "make sweep MODEL=<name> accuracy and hardware cost over bit widths (build/sweep/)"
 	@echo "                       SWEEP_ARGS='--bits 2-8 --vary io --jobs 2 --fmax' etc."
+	@echo "make compare MODEL=<name> post-training quantization per width: float, PyTorch int8,"
+	@echo "                       calibrated, fine-tuned accuracy (COMPARE_ARGS='--bits 4-8')"
 	@echo "make test              fast tests and simulator tests (what CI runs)"
 	@echo "make test-slow         the long exactness runs kept out of make test"
 	@echo "make clean             remove build/ (keeps .venv)"
@@ -32,6 +35,9 @@ hw: $(STAMP)
 
 sweep: $(STAMP)
 	$(VENV)/bin/hwgen sweep $(MODEL) $(SWEEP_ARGS)
+
+compare: $(STAMP)
+	$(VENV)/bin/hwgen compare $(MODEL) $(COMPARE_ARGS)
 
 train: $(STAMP)
 	$(VENV)/bin/hwgen train $(MODEL)

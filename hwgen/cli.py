@@ -222,9 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "weights_only=True; the recurrent tensors may sit under any one prefix")
     p.add_argument("--spec", required=True, help=model_help + " (sizes and bit widths; its ptq "
                    "section, if any, gives the defaults below)")
-    p.add_argument("--calibration", choices=["max", "percentile"],
-                   help="activation range: largest |x| seen, or a percentile of |x| (default: "
-                        "the spec's ptq.calibration, else percentile)")
+    p.add_argument("--calibration", choices=["mse", "max", "percentile"],
+                   help="activation range: the power of two with the least quantization error "
+                        "(mse), the largest |x| seen, or a percentile of |x| (default: the spec's "
+                        "ptq.calibration, else mse)")
     p.add_argument("--percentile", type=float, help="percentile of |x| (default 99.99)")
     p.add_argument("--batches", type=int, help="calibration batches of training sequences "
                    "(default 8)")

@@ -99,7 +99,7 @@ class PTQ:
     """Post-training quantization (section `ptq`): calibrate a float model instead of QAT."""
 
     float_checkpoint: str = ""  # nn.LSTM/nn.RNN + nn.Linear state dict; "": train it with `train`
-    calibration: str = "percentile"  # max or percentile of |x| seen by each activation quantizer
+    calibration: str = "mse"  # range per activation quantizer: mse, max or percentile of |x|
     percentile: float = 99.99
     batches: int = 8  # calibration batches of train.batch_size training sequences
     finetune_epochs: int = 0  # QAT epochs after calibration (at train.qat_lr)
@@ -149,7 +149,7 @@ class Spec:
 
 
 _CHOICES = {"cell": ("lstm", "rnn"), "nonlinearity": ("tanh", "relu"),
-            "calibration": ("max", "percentile")}
+            "calibration": ("mse", "max", "percentile")}
 _SECTIONS = {"net": Net, "bits": Bits, "train": Train, "folding": Folding, "sweep": Sweep}
 _OPTIONAL_SECTIONS = {"ptq": PTQ}
 _LIMITS = {

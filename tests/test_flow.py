@@ -69,6 +69,15 @@ net: {input_size: 12, hidden_size: 6, cell: rnn, nonlinearity: relu, bias: false
 bits: {weight: 4, io: 6, input_acc: 7, head: 4, bias: 12}
 train: {seed: 5, float_epochs: 2, qat_epochs: 1, batch_size: 64}
 """,
+    # post-training quantization: a float LSTM calibrated (no QAT), 8-bit activations
+    "ptq": """\
+dataset: japanese_vowels
+net: {input_size: 12, hidden_size: 4, classes: 9}
+bits: {weight: 6, io: 8, input_acc: 8, forget_acc: 8, cell_acc: 8, output_acc: 8, sigmoid: 8,
+       tanh: 8, cell_state: 8, head: 8, bias: 16}
+train: {seed: 6, float_epochs: 3, batch_size: 64}
+ptq: {calibration: max, batches: 2}
+""",
 }
 
 
@@ -84,3 +93,6 @@ def test_hw_flow_on_tiny_stacks(name, tmp_path):
     acc = report["accuracy"]
     assert acc["reference"] == acc["quantized"] == acc["rtl"] == acc["hls"]
     assert report["latency_cycles_per_sequence"]["max_difference"] == 0
+    if name == "ptq":
+        post = report["post_training"]
+        assert post["calibrated"] == acc["quantized"] and post["finetuned"] is None

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from hwgen.qat.calibrate import (activation_quantizers, calibrate, load_float_state,
-                                 range_exponent, read_state_dict)
+                                 mse_exponent, quantize, range_exponent, read_state_dict)
 from hwgen.qat.model import build_float, build_quant, load_float_into_quant
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError
@@ -177,8 +177,40 @@ def test_percentile_ranges_are_no_wider_than_max_ranges(tmp_path):
         calibrate(build_quant(spec), _batches(1), "mean")
 
 
+def test_numpy_quantization_used_by_mse_is_brevitas_quantization(tmp_path):
+    spec = _spec(tmp_path, SPEC.replace("cell_state: 8", "cell_state: 5").replace(
+        "sigmoid: 8", "sigmoid: 3"))
+    quant = build_quant(spec)
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.normal(0, 3, 2000), np.arange(-40, 40) / 4 + 0.125])
+    checked = set()
+    for name, tq in activation_quantizers(quant).items():
+        bits = int(tq.msb_clamp_bit_width_impl())
+        signed, narrow = tq.int_quant.signed, tq.int_quant.narrow_range
+        for exponent in (-1, 0, 2, 3):
+            tq.scaling_impl.value.data.fill_(float(exponent))
+            tq.scaling_impl.counter = tq.scaling_impl.collect_stats_steps + 1
+            with torch.no_grad():
+                ours = tq.eval()(torch.from_numpy(values).float())[0].double().numpy()
+            expected = quantize(values.astype(np.float32), exponent, bits, signed, narrow)
+            assert np.array_equal(ours, expected), (name, exponent)
+        checked.add((bits, signed))
+    assert checked >= {(5, True), (3, False), (8, True)}
+
+
+def test_mse_range_gives_up_rare_large_values_for_resolution():
+    rng = np.random.default_rng(8)
+    values = np.concatenate([rng.normal(0, 0.3, 5000), [12.0, -9.0]])
+    top = range_exponent(12.0)
+    assert top == 4
+    assert mse_exponent(values, top, 4, True, False) < top  # 4 bits: clip the two outliers
+    assert mse_exponent(values, top, 16, True, False) == top  # 16 bits: room for everything
+    uniform = np.linspace(-7.9, 7.9, 1001)
+    assert mse_exponent(uniform, 3, 6, True, False) == 3
+
+
 def test_ptq_spec_section_is_checked(tmp_path):
-    bad = {"ptq: {calibration: mean}": "ptq.calibration must be one of max, percentile",
+    bad = {"ptq: {calibration: mean}": "ptq.calibration must be one of mse, max, percentile",
            "ptq: {percentile: 101}": "ptq.percentile must be a number in (0, 100]",
            "ptq: {batches: 0}": "ptq.batches must be in 1..100000",
            "ptq: {float_checkpoint: nowhere.pt}": "ptq.float_checkpoint",
@@ -191,7 +223,7 @@ def test_ptq_spec_section_is_checked(tmp_path):
             load_spec(str(path))
     assert _spec(tmp_path).ptq is None
     spec = _spec(tmp_path, SPEC + "ptq:\n")
-    assert spec.ptq.calibration == "percentile" and spec.ptq.finetune_epochs == 0
+    assert spec.ptq.calibration == "mse" and spec.ptq.finetune_epochs == 0
 
 
 def _hwgen(*args, cwd):
