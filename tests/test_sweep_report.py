@@ -163,3 +163,22 @@ def test_same_rows_same_bytes(tmp_path):
     two = write_results(tmp_path / "two", list(reversed(ROWS)), META)
     for kind in one:
         assert one[kind].read_bytes() == two[kind].read_bytes(), kind
+
+
+def test_post_training_rows_get_their_four_columns(tmp_path):
+    rows = [_row("all4", 4, acc_int=0.9189, lut=900, acc_torch_int8=0.9622,
+                 acc_torch_weights=0.9568, acc_calibrated=0.9189, acc_finetuned=None),
+            _row("all8", 8, acc_int=0.9622, lut=2000, acc_torch_int8=0.9622,
+                 acc_torch_weights=0.9622, acc_calibrated=0.9595, acc_finetuned=0.9649)]
+    md = write_results(tmp_path, rows, dict(META, vary="all"))["md"].read_text()
+    table = [line.split("|")[1:-1] for line in md.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in table[0]]
+    assert header[:6] == ["bits", "float %", "torch int8 %", "torch W-bit %", "calibrated %",
+                          "fine-tuned %"]
+    four, eight = ([c.strip() for c in r] for r in table[2:])
+    assert four[:6] == ["4", "97.57", "96.22", "95.68", "91.89", "–"]
+    assert eight[:6] == ["8", "97.57", "96.22", "96.22", "95.95", "96.49"]
+    assert len(four) == len(header)
+    # a QAT sweep keeps its table as before
+    plain = write_results(tmp_path / "qat", ROWS, META)["md"].read_text()
+    assert "calibrated %" not in plain
