@@ -49,9 +49,11 @@ def load_checkpoint(path: Path) -> dict:
 
 
 def step_train(spec: Spec, force: bool = False) -> dict:
-    """Train the float baseline and the QAT model (reusing a checkpoint of the same spec)."""
+    """Train the float baseline and the QAT model, or, for a spec with a ptq section, quantize a
+    float model after training (reusing a checkpoint of the same spec and float checkpoint)."""
     from hwgen.qat.data import load_dataset
-    from hwgen.qat.model import build_float, build_quant, load_float_into_quant
+    from hwgen.qat.model import build_quant, load_float_into_quant
+    from hwgen.qat.ptq import post_training, train_float
     from hwgen.qat.train import accuracy, fit, predict, seed_everything
 
     path = out_dir(spec) / "checkpoint.pt"
@@ -68,13 +70,9 @@ def step_train(spec: Spec, force: bool = False) -> dict:
     start = time.time()
     by_length = spec.net.bidirectional  # a reverse direction must not see any padding
     if spec.ptq is not None:
-        from hwgen.qat.ptq import post_training
-
         ckpt = post_training(spec, data, rng, by_length)
     else:
-        float_model = build_float(spec)
-        fit(float_model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training",
-            by_length)
+        float_model = train_float(spec, data, rng, by_length)
         float_acc = accuracy(predict(float_model, data.test, by_length=by_length), data.test.y)
         quant = build_quant(spec)
         load_float_into_quant(quant, float_model)
@@ -101,11 +99,12 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     import hashlib
 
     from hwgen.qat.data import load_dataset
-    from hwgen.qat.model import build_float
-    from hwgen.qat.train import accuracy, fit, predict, seed_everything
+    from hwgen.qat.ptq import train_float
+    from hwgen.qat.train import accuracy, predict, seed_everything
 
+    t = spec.train
     keyed = {"dataset": spec.dataset, "net": spec.to_dict()["net"],
-             "train": spec.to_dict()["train"]}
+             "train": [t.seed, t.batch_size, t.float_epochs, t.lr]}
     digest = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(path)
     if path.is_file() and not force:
@@ -114,11 +113,8 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
             _say(f"reusing {path} (float accuracy {_pct(old.get('float_accuracy'))})")
             return path
     data = load_dataset(spec.dataset)
-    t = spec.train
-    rng = seed_everything(t.seed)
     by_length = spec.net.bidirectional
-    model = build_float(spec)
-    fit(model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training", by_length)
+    model = train_float(spec, data, seed_everything(t.seed), by_length)
     acc = accuracy(predict(model, data.test, by_length=by_length), data.test.y)
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_save({"float": model.state_dict(), "float_hash": digest, "float_accuracy": acc}, path)

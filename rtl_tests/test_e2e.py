@@ -50,7 +50,11 @@ def _sequences(case, x, design):
     return list(codes if case.batch_first else np.swapaxes(codes, 0, 1))
 
 
-@pytest.mark.parametrize("seed", SEEDS, ids=[f"seed{s}" for s in SEEDS])
+SLOW_SEEDS = set(range(3005, 3010))  # `make test-slow`; make test keeps 7 seeds, both curated
+
+
+@pytest.mark.parametrize("seed", [pytest.param(s, id=f"seed{s}", marks=[pytest.mark.slow]
+                                               if s in SLOW_SEEDS else []) for s in SEEDS])
 def test_rtl_equals_reference_under_stress(seed, tmp_path):
     case, model, x, graph, ir, rtl = _design(seed, tmp_path)
     design = load_design(rtl)

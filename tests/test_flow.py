@@ -69,19 +69,22 @@ net: {input_size: 12, hidden_size: 6, cell: rnn, nonlinearity: relu, bias: false
 bits: {weight: 4, io: 6, input_acc: 7, head: 4, bias: 12}
 train: {seed: 5, float_epochs: 2, qat_epochs: 1, batch_size: 64}
 """,
-    # post-training quantization: a float LSTM calibrated (no QAT), 8-bit activations
+    # post-training quantization: a float LSTM calibrated (least-error ranges), no QAT
     "ptq": """\
 dataset: japanese_vowels
 net: {input_size: 12, hidden_size: 4, classes: 9}
-bits: {weight: 6, io: 8, input_acc: 8, forget_acc: 8, cell_acc: 8, output_acc: 8, sigmoid: 8,
-       tanh: 8, cell_state: 8, head: 8, bias: 16}
+bits: {weight: 5, io: 6, input_acc: 6, forget_acc: 6, cell_acc: 5, output_acc: 6, sigmoid: 5,
+       tanh: 5, cell_state: 6, head: 5, bias: 12}
 train: {seed: 6, float_epochs: 3, batch_size: 64}
-ptq: {calibration: max, batches: 2}
+ptq: {batches: 2}
 """,
 }
 
 
-@pytest.mark.parametrize("name", sorted(TINY_STACKS))
+# bi2 (about 3 minutes) runs in `make test-slow`: the RTL and HLS of 2-layer bidirectional CIFG
+# stacks are checked in make test by rtl_tests/test_e2e_stack.py and tests/test_hls_stack.py.
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n == "bi2" else [])
+                                  for n in sorted(TINY_STACKS)])
 def test_hw_flow_on_tiny_stacks(name, tmp_path):
     spec = tmp_path / f"{name}.yaml"
     spec.write_text(TINY_STACKS[name])

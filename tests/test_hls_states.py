@@ -25,6 +25,7 @@ from rtl_tests.state_designs import (BATCH, HIDDEN, INPUTS, LENGTHS, MAX_STEPS,
 
 
 CASES = state_cases(7000)
+SLOW = {"cifg_bidir_2layer_head"}  # `make test-slow`, as in rtl_tests/test_e2e_states.py
 
 
 def _model(case: StateCase) -> torch.nn.Module:
@@ -62,7 +63,8 @@ def _packets(ir, codes: dict) -> list:
     return list(np.concatenate([codes[(s.layer, s.part)] for s in ir.states], axis=1))
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else [])
+                                  for n in sorted(CASES)])
 def test_states_csim_equals_ir_and_reference(name, tmp_path):
     case = CASES[name]
     graph, model, ir, hls = _export(name, tmp_path)

@@ -14,18 +14,26 @@ from hwgen.qat.data import Dataset, pad_batch
 from hwgen.qat.train import accuracy, batches, fit, predict
 
 
+def train_float(spec, data: Dataset, rng: np.random.Generator, by_length: bool):
+    """Return the spec's float model trained with its train section (float_epochs at lr)."""
+    from hwgen.qat.model import build_float
+
+    t = spec.train
+    model = build_float(spec)
+    fit(model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training", by_length)
+    return model.eval()
+
+
 def float_model(spec, data: Dataset, rng: np.random.Generator, by_length: bool):
     """Return (the spec's float model, its source): loaded from ptq.float_checkpoint, or trained."""
     from hwgen.qat.model import build_float
 
-    model = build_float(spec)
     source = spec.float_checkpoint()
-    if source is not None:
-        load_float_state(source, model)
-        return model.eval(), str(source)
-    t = spec.train
-    fit(model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training", by_length)
-    return model.eval(), "trained"
+    if source is None:
+        return train_float(spec, data, rng, by_length), "trained"
+    model = build_float(spec)
+    load_float_state(source, model)
+    return model.eval(), str(source)
 
 
 def torch_dynamic_accuracy(model, data: Dataset, by_length: bool, weight_bits: int = 8,
