@@ -174,7 +174,7 @@ def quantize(values: np.ndarray, exponent: int, bits: int, signed: bool,
     """Return values quantized as Brevitas does with the range 2**exponent (round half to even)."""
     scale = 2.0 ** (exponent - (bits - 1 if signed else bits))
     lo = (-(2 ** (bits - 1)) + int(narrow)) if signed else 0
-    hi = 2 ** (bits - 1) - 1 if signed else 2 ** bits - 1
+    hi = 2 ** (bits - 1) - 1 if signed else 2 ** bits - 1 - int(narrow)
     return np.clip(np.round(values / scale), lo, hi) * scale
 
 
