@@ -41,12 +41,16 @@ def torch_dynamic_accuracy(model, data: Dataset, by_length: bool, weight_bits: i
     """Return the test accuracy of torch.ao.quantization.quantize_dynamic applied to model.
 
     Weights are symmetric per-tensor at weight_bits (head_bits for the head); activations are
-    PyTorch's dynamic 8-bit ones. None for nn.RNN, which PyTorch's dynamic quantization lacks.
+    PyTorch's dynamic 8-bit ones. None for nn.RNN, which PyTorch's dynamic quantization lacks, and
+    for a PyTorch without torch.ao.quantization (deprecated there since 2.10).
     """
     if not isinstance(model.lstm, nn.LSTM):
         return None
-    from torch.ao.quantization import MinMaxObserver, QConfig
-    from torch.ao.quantization.qconfig import default_dynamic_qconfig
+    try:
+        from torch.ao.quantization import MinMaxObserver, QConfig
+        from torch.ao.quantization.qconfig import default_dynamic_qconfig
+    except ImportError:
+        return None
 
     def qconfig(bits: int) -> QConfig:
         weight = MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric,
