@@ -30,12 +30,13 @@ def _cmd_import(args) -> None:
     import dataclasses
 
     from hwgen.flow import step_export, step_train
+    from hwgen.qat.calibrate import load_float_state
+    from hwgen.qat.model import build_float
     from hwgen.spec import PTQ, load_spec
 
     spec = load_spec(args.spec)
     source = Path(args.file)
-    if not source.is_file():
-        raise HwgenError(f"{source}: no such float checkpoint")
+    load_float_state(source, build_float(spec))  # a file that does not fit stops here: no output
     ptq = dataclasses.replace(spec.ptq or PTQ(), float_checkpoint=str(source.resolve()))
     if args.calibration:
         ptq = dataclasses.replace(ptq, calibration=args.calibration)

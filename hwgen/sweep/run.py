@@ -228,6 +228,8 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
         raise HwgenError(f"--executor {options.executor!r}: use local or ray")
     if options.jobs < 1:
         raise HwgenError(f"--jobs {options.jobs}: give at least 1")
+    if options.finetune_epochs is not None and options.finetune_epochs < 0:
+        raise HwgenError(f"--finetune-epochs {options.finetune_epochs}: give 0 or more")
     folder = Path(out or BUILD_DIR / "sweep" / f"{base.name}-{vary}").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     previous = _load_rows(folder)
