@@ -3,11 +3,10 @@ the RTL, and reports 0 mismatches."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
+from hwgen_cli import run_hwgen
 
 TINY = """\
 dataset: japanese_vowels
@@ -18,15 +17,10 @@ train: {seed: 3, float_epochs: 2, qat_epochs: 1, batch_size: 64}
 """
 
 
-def _hwgen(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "hwgen.cli", *args], cwd=cwd,
-                          capture_output=True, text=True)
-
-
 def test_hw_flow_on_tiny_spec(tmp_path):
     spec = tmp_path / "tiny.yaml"
     spec.write_text(TINY)
-    first = _hwgen("hw", str(spec), cwd=tmp_path)
+    first = run_hwgen("hw", str(spec), cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "float accuracy:" in first.stdout and "quantized accuracy:" in first.stdout
     report = json.loads((tmp_path / "build" / "tiny" / "report.json").read_text())
@@ -47,7 +41,7 @@ def test_hw_flow_on_tiny_spec(tmp_path):
     ckpt = torch.load(tmp_path / "build" / "tiny" / "checkpoint.pt", weights_only=True)
     assert ckpt["spec_hash"]
     # a second run reuses the checkpoint of an unchanged spec
-    second = _hwgen("train", str(spec), cwd=tmp_path)
+    second = run_hwgen("train", str(spec), cwd=tmp_path)
     assert second.returncode == 0 and "reusing" in second.stdout
 
 
@@ -88,7 +82,7 @@ ptq: {batches: 2}
 def test_hw_flow_on_tiny_stacks(name, tmp_path):
     spec = tmp_path / f"{name}.yaml"
     spec.write_text(TINY_STACKS[name])
-    run = _hwgen("hw", str(spec), cwd=tmp_path)
+    run = run_hwgen("hw", str(spec), cwd=tmp_path)
     assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
     report = json.loads((tmp_path / "build" / name / "report.json").read_text())
     assert report["sequences"] == 370

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,6 +13,7 @@ from hwgen.qat.calibrate import (activation_quantizers, calibrate, load_float_st
 from hwgen.qat.model import build_float, build_quant, load_float_into_quant
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError
+from hwgen_cli import run_hwgen
 
 SPEC = """\
 dataset: japanese_vowels
@@ -226,17 +225,12 @@ def test_ptq_spec_section_is_checked(tmp_path):
     assert spec.ptq.calibration == "mse" and spec.ptq.finetune_epochs == 0
 
 
-def _hwgen(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "hwgen.cli", *args], cwd=cwd,
-                          capture_output=True, text=True)
-
-
 def test_import_calibrates_and_exports_like_training(tmp_path):
     spec = tmp_path / "tiny.yaml"
     spec.write_text(SPEC)
     torch.manual_seed(4)
     torch.save(UserNet().state_dict(), tmp_path / "user.pt")
-    run = _hwgen("import", "user.pt", "--spec", "tiny.yaml", "--calibration", "max",
+    run = run_hwgen("import", "user.pt", "--spec", "tiny.yaml", "--calibration", "max",
                  "--batches", "2", cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     for line in ("float accuracy:", "torch dynamic int8:", "calibrated:", "quantized accuracy:"):
@@ -247,19 +241,19 @@ def test_import_calibrates_and_exports_like_training(tmp_path):
     assert (tmp_path / "build" / "tiny" / "model.onnx").is_file()
     # a checkpoint that does not fit: one line, exit 2, nothing written
     torch.save(UserNet(hidden=6).state_dict(), tmp_path / "wide.pt")
-    bad = _hwgen("import", "wide.pt", "--spec", "tiny.yaml", "--out", "other", cwd=tmp_path)
+    bad = run_hwgen("import", "wide.pt", "--spec", "tiny.yaml", "--out", "other", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     assert bad.stderr.startswith("hwgen: error: ") and bad.stderr.endswith(
         "wide.pt: tensor encoder.rnn.weight_ih_l0 has shape (24, 12), the spec needs (16, 12)\n")
     assert not (tmp_path / "other").exists()
-    bad = _hwgen("import", "user.pt", "--spec", "tiny.yaml", "--batches", "0", cwd=tmp_path)
+    bad = run_hwgen("import", "user.pt", "--spec", "tiny.yaml", "--batches", "0", cwd=tmp_path)
     assert bad.returncode == 2 and "--batches 0: give at least 1" in bad.stderr
 
 
 def test_compare_table_has_four_accuracies_per_width(tmp_path):
     spec = tmp_path / "tiny.yaml"
     spec.write_text(SPEC + "ptq: {batches: 2}\n")
-    run = _hwgen("compare", "tiny.yaml", "--bits", "4,8", "--finetune-epochs", "1",
+    run = run_hwgen("compare", "tiny.yaml", "--bits", "4,8", "--finetune-epochs", "1",
                  cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     folder = tmp_path / "build" / "compare" / "tiny"

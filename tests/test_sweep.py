@@ -17,6 +17,7 @@ import torch
 from hwgen.spec import load_spec
 from hwgen.sweep.points import GROUPS, Point, parse_bits, point_spec, quantizers
 from hwgen.types import HwgenError
+from hwgen_cli import run_hwgen
 
 # The spec's weights are 4 bits, so the 4-bit point of `--vary weights` is this very spec.
 TINY = """\
@@ -28,11 +29,6 @@ train: {seed: 1, float_epochs: 2, qat_epochs: 1, batch_size: 64}
 sweep: {vary: weights, bits: [3, 4]}
 """
 ACCURACY = ("acc_float", "acc_quant", "acc_int")
-
-
-def _hwgen(*args, cwd, timeout=1200):
-    return subprocess.run([sys.executable, "-m", "hwgen.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +56,7 @@ def _check_rows(rows, bits):
 
 def test_local_then_ray_sweep(tiny, ray_cluster):
     out = tiny / "local"
-    run = _hwgen("sweep", "tiny.yaml", "--jobs", "2", "--simulate", "--out", str(out), cwd=tiny)
+    run = run_hwgen("sweep", "tiny.yaml", "--jobs", "2", "--simulate", "--out", str(out), cwd=tiny)
     assert run.returncode == 0, run.stderr[-3000:]
     rows = _rows(out)
     _check_rows(rows, [3, 4])
@@ -80,20 +76,20 @@ def test_local_then_ray_sweep(tiny, ray_cluster):
     for png in ("accuracy_vs_bits.png", "accuracy_vs_luts.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the 4-bit point is the spec itself: trained on its own, it gives the same accuracy
-    train = _hwgen("train", "tiny.yaml", cwd=tiny)
+    train = run_hwgen("train", "tiny.yaml", cwd=tiny)
     assert train.returncode == 0, train.stderr[-2000:]
     ckpt = torch.load(tiny / "build" / "tiny" / "checkpoint.pt", weights_only=True)
     assert (ckpt["float_accuracy"], ckpt["quant_accuracy"]) == \
         (rows[1]["acc_float"], rows[1]["acc_quant"])
     assert rows[0]["acc_float"] == rows[1]["acc_float"]  # the float baseline is the same run
     # a second run finds both points done and runs nothing
-    again = _hwgen("sweep", "tiny.yaml", "--simulate", "--out", str(out), cwd=tiny)
+    again = run_hwgen("sweep", "tiny.yaml", "--simulate", "--out", str(out), cwd=tiny)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "2 point(s) already done, 0 to run" in again.stderr
     assert _rows(out) == rows
     # the same points as Ray tasks on a local Ray instance: the same figures
     ray_out = tiny / "ray"
-    run = _hwgen("sweep", "tiny.yaml", "--executor", "ray", "--address", ray_cluster,
+    run = run_hwgen("sweep", "tiny.yaml", "--executor", "ray", "--address", ray_cluster,
                  "--out", str(ray_out), cwd=tiny)
     assert run.returncode == 0, run.stderr[-3000:]
     ray_rows = _rows(ray_out)
@@ -136,7 +132,7 @@ def ray_cluster():
     (["--address", "127.0.0.1:1"], "--address is for --executor ray"),
 ])
 def test_sweep_bad_arguments(tiny, args, words):
-    run = _hwgen("sweep", "tiny.yaml", "--out", str(tiny / "bad"), *args, cwd=tiny, timeout=120)
+    run = run_hwgen("sweep", "tiny.yaml", "--out", str(tiny / "bad"), *args, cwd=tiny, timeout=120)
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], run.stderr
