@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hwgen.spec import PTQ, load_spec
 from hwgen.sweep.points import Point, point_spec, quantizers
+from hwgen.sweep.report import _pct, _write_atomic
 from hwgen.types import HwgenError
 
 DEFAULT_FINETUNE_EPOCHS = 10
@@ -24,10 +25,6 @@ COLUMNS = ("bits", "acc_float", "acc_torch_int8", "acc_torch_weights", "acc_cali
            "acc_finetuned")
 HEADER = ("bits", "float %", "torch dynamic int8 %", "torch dynamic, weights at bits %",
           "calibrated fixed-point %", "fine-tuned fixed-point %")
-
-
-def _pct(value) -> str:
-    return "–" if value is None else f"{100 * value:.2f}"
 
 
 def _markdown(rows: list[dict], meta: dict) -> str:
@@ -94,10 +91,10 @@ def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
             "batches": ptq.batches, "finetune_epochs": epochs}
     paths = {"md": folder / "compare.md", "csv": folder / "compare.csv",
              "json": folder / "compare.json"}
-    paths["md"].write_text(_markdown(rows, meta))
-    paths["csv"].write_text(_csv(rows))
-    paths["json"].write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, sort_keys=True)
-                             + "\n")
+    texts = {"md": _markdown(rows, meta), "csv": _csv(rows),
+             "json": json.dumps({"meta": meta, "rows": rows}, indent=2, sort_keys=True) + "\n"}
+    for kind, text in texts.items():
+        _write_atomic(paths[kind], text.encode())
     print(paths["md"].read_text(), end="")
     print(f"wrote {paths['md']}, {paths['csv']}, {paths['json']}")
     return {"rows": rows, "meta": meta, "paths": paths}
