@@ -55,6 +55,7 @@ def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
             finetune_epochs: int | None = None, out: str | None = None) -> dict:
     """Run (or reuse) the comparison of a model at each width; write the table files."""
     from hwgen.flow import BUILD_DIR, _say, step_float, step_train
+    from hwgen.sweep.run import ptq_accuracies
 
     base = load_spec(model)
     names = quantizers(vary)
@@ -78,12 +79,7 @@ def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
                           finetune_epochs=epochs)
         _say(f"{spec.name}: {vary} at {b} bits")
         ckpt = step_train(spec)
-        p = ckpt["ptq"]
-        rows.append({"bits": b, "acc_float": ckpt["float_accuracy"],
-                     "acc_torch_int8": p["torch_int8_accuracy"],
-                     "acc_torch_weights": p["torch_weights_accuracy"],
-                     "acc_calibrated": p["calibrated_accuracy"],
-                     "acc_finetuned": p["finetuned_accuracy"],
+        rows.append({"bits": b, "acc_float": ckpt["float_accuracy"], **ptq_accuracies(ckpt),
                      "checkpoint": str(Path(spec.out) / "checkpoint.pt")})
     meta = {"model": base.name, "vary": vary, "quantizers": list(names),
             "float_source": str(source), "calibration": ptq.calibration
