@@ -7,9 +7,61 @@ import sys
 import warnings
 from pathlib import Path
 
-from hwgen.types import HwgenError
+from hwgen.types import HwgenError, VerificationError, shown
 
 EXIT_BAD_INPUT = 2
+EXIT_VERIFICATION = 3  # hwgen's own check failed: a backend differs from the reference
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one `hwgen: error:` line (no usage), exit status 2."""
+
+    def error(self, message):
+        first = (message.strip().splitlines() or [""])[0]
+        self.exit(EXIT_BAD_INPUT, f"hwgen: error: {_capped(first)}\n")
+
+
+def _capped(text: str, limit: int = 300) -> str:
+    """Return text cut to limit characters (a quoted user value can be huge)."""
+    text = " ".join(text.splitlines())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _int_in(lo: int, hi: int):
+    """Return an argparse type: an integer in lo..hi (the limits a spec has for the same key)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{shown(text)} is not an integer") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is not in {lo}..{hi}")
+        return value
+    return parse
+
+
+def _percentile(text: str) -> float:
+    """Return a --percentile argument: a number in (0, 100]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number") from None
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError(f"{value} is not in (0, 100]")
+    return value
+
+
+def _spec_int(key: str):
+    """Return an argparse type: an integer in the spec's limits for key."""
+    from hwgen.spec import limits
+
+    return _int_in(*limits(key))
+
+
+def _os_error_line(exc: OSError) -> str:
+    """Return one line naming the file of an OSError and the reason."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
 def _cmd_train(args) -> None:
@@ -87,7 +139,7 @@ def _cmd_sweep(args) -> None:
                       finetune_epochs=args.finetune_epochs)
     if args.address and args.executor != "ray":
         raise HwgenError("--address is for --executor ray")
-    sweep(args.model, vary=args.vary, bits=parse_bits(args.bits) if args.bits else None,
+    sweep(args.model, vary=args.vary, bits=None if args.bits is None else parse_bits(args.bits),
           seed=args.seed, out=args.out, options=options)
 
 
@@ -199,9 +251,10 @@ def _cmd_run(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the hwgen command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hwgen", description="Quantized LSTM from training to bit-exact hardware.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
     model_help = "a model name from models/ (e.g. lstm4b) or a path to a spec file"
 
     p = sub.add_parser("train", help="train the float baseline and the QAT model")
@@ -227,10 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="activation range: the power of two with the least quantization error "
                         "(mse), the largest |x| seen, or a percentile of |x| (default: the spec's "
                         "ptq.calibration, else mse)")
-    p.add_argument("--percentile", type=float, help="percentile of |x| (default 99.99)")
-    p.add_argument("--batches", type=int, help="calibration batches of training sequences "
+    p.add_argument("--percentile", type=_percentile, help="percentile of |x| (default 99.99)")
+    p.add_argument("--batches", type=_spec_int("batches"),
+                   help="calibration batches of training sequences "
                    "(default 8)")
-    p.add_argument("--finetune-epochs", type=int, help="QAT epochs after calibration (default 0)")
+    p.add_argument("--finetune-epochs", type=_spec_int("finetune_epochs"),
+                   help="QAT epochs after calibration (default 0)")
     p.add_argument("--out", help="output folder (default: build/MODEL)")
     p.add_argument("--force", action="store_true", help="recalibrate even if a checkpoint matches")
     p.set_defaults(func=_cmd_import)
@@ -242,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bits", default="4-8", help="widths, e.g. 4-8 or 4,6,8 (default 4-8)")
     p.add_argument("--vary", default="all", help="what the width applies to (as in sweep; "
                    "default all)")
-    p.add_argument("--finetune-epochs", type=int, default=None, help="QAT epochs of the "
+    p.add_argument("--finetune-epochs", type=_spec_int("finetune_epochs"), default=None,
+                   help="QAT epochs of the "
                    "fine-tuned column (default: the spec's ptq.finetune_epochs, else 10)")
     p.add_argument("--out", help="folder (default: build/compare/MODEL)")
     p.set_defaults(func=_cmd_compare)
@@ -259,8 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reference: the int64 golden model (default); rtl: the generated Verilog "
                         "on Verilator; hls: the generated HLS C++ in g++ C simulation (both "
                         "built once per file and folding, under build/run/)")
-    p.add_argument("--pe", type=int, default=0, help="rtl: gate rows per cycle (0: all)")
-    p.add_argument("--simd", type=int, default=0, help="rtl: columns per cycle (0: all)")
+    p.add_argument("--pe", type=_spec_int("pe"), default=0,
+                   help="rtl: gate rows per cycle (0: all)")
+    p.add_argument("--simd", type=_spec_int("simd"), default=0,
+                   help="rtl: columns per cycle (0: all)")
     p.add_argument("--state", action="append", metavar="NAME=FILE.npy",
                    help="an initial-state graph input (Brevitas's hx or cx, float32 [layers * "
                         "directions, batch, hidden]); once per state input the graph has")
@@ -269,11 +327,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/ and DIR/hls/")
     p.add_argument("model", help=model_help + ", or a QONNX file (.onnx)")
     p.add_argument("--out", required=True, help="output folder (DIR/rtl/ is written)")
-    p.add_argument("--pe", type=int, default=None, help="gate rows per cycle (default: the "
+    p.add_argument("--pe", type=_spec_int("pe"), default=None,
+                   help="gate rows per cycle (default: the "
                    "spec's folding, else all)")
-    p.add_argument("--simd", type=int, default=None, help="columns per cycle (default: the "
+    p.add_argument("--simd", type=_spec_int("simd"), default=None,
+                   help="columns per cycle (default: the "
                    "spec's folding, else all)")
-    p.add_argument("--max-steps", type=int, default=None, help="longest sequence a design "
+    p.add_argument("--max-steps", type=_spec_int("max_steps"), default=None,
+                   help="longest sequence a design "
                    "with a reverse direction buffers (default: the spec's folding.max_steps, "
                    "else 32)")
     p.set_defaults(func=_cmd_build)
@@ -293,8 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "together), weights, activations, or one key of the spec's bits (e.g. weight, "
                    "io, cell_state); the rest keep the spec's widths (default: the spec's "
                    "sweep.vary, else all)")
-    p.add_argument("--seed", type=int, help="training seed of every point (default: the spec's)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+    p.add_argument("--seed", type=_spec_int("seed"),
+                   help="training seed of every point (default: the spec's)")
+    p.add_argument("--jobs", type=_int_in(1, 4096), default=os.cpu_count() or 1,
                    help="points run at once by the local executor (default: the core count)")
     p.add_argument("--executor", default="local", choices=["local", "ray"],
                    help="local: a process pool; ray: tasks on an existing Ray cluster")
@@ -308,11 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also stream the test set through each point's RTL on Verilator (its "
                         "mismatches and simulated cycles join the table; about 2 min more per "
                         "fully parallel 32-unit point)")
-    p.add_argument("--pe", type=int, default=None, help="gate rows per cycle (default: the "
+    p.add_argument("--pe", type=_spec_int("pe"), default=None,
+                   help="gate rows per cycle (default: the "
                    "spec's folding)")
-    p.add_argument("--simd", type=int, default=None, help="columns per cycle (default: the "
+    p.add_argument("--simd", type=_spec_int("simd"), default=None,
+                   help="columns per cycle (default: the "
                    "spec's folding)")
-    p.add_argument("--finetune-epochs", type=int, default=None, help="specs with a ptq section: "
+    p.add_argument("--finetune-epochs", type=_spec_int("finetune_epochs"), default=None,
+                   help="specs with a ptq section: "
                    "QAT epochs after calibration at every point (default: the spec's)")
     p.set_defaults(func=_cmd_sweep)
     return parser
@@ -320,7 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Run the hwgen command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a bad argument (already reported on one line)
+        return exc.code
     # Keep the terminal for hwgen's own output: torch's C++ exporter warns about every custom op,
     # and Brevitas about optional packages it does not need here.
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
@@ -328,8 +396,17 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
         args.func(args)
+    except VerificationError as exc:
+        print(f"hwgen: error: {_capped(str(exc), 1000)}", file=sys.stderr)
+        return EXIT_VERIFICATION
     except HwgenError as exc:
-        print(f"hwgen: error: {exc}", file=sys.stderr)
+        print(f"hwgen: error: {_capped(str(exc), 1000)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UnicodeDecodeError as exc:  # a last resort: the specific checks name the file
+        print(f"hwgen: error: not UTF-8 text ({exc.reason} at byte {exc.start})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a last resort: permission, a directory, a full disk
+        print(f"hwgen: error: {_capped(_os_error_line(exc), 1000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("hwgen: interrupted", file=sys.stderr)

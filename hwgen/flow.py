@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from hwgen.spec import Spec
-from hwgen.types import HwgenError
+from hwgen.types import HwgenError, VerificationError
 
 BUILD_DIR = Path("build")
 
@@ -336,11 +336,11 @@ def hw(spec: Spec, fmax: bool = False) -> dict:
     path = write_report(spec, ckpt, ref, rtl, hls, cost)
     _say(f"wrote {path} and report.md")
     if ref["mismatches"] or ref["reference_accuracy"] != ckpt["quant_accuracy"]:
-        raise HwgenError(f"the integer reference differs from the quantized model on "
+        raise VerificationError(f"the integer reference differs from the quantized model on "
                          f"{ref['mismatches']} sequences (see {path})")
     for name, res in (("RTL", rtl), ("HLS C simulation", hls)):
         if res["mismatches"] or res["accuracy"] != ckpt["quant_accuracy"]:
-            raise HwgenError(f"the {name} differs from the reference on {res['mismatches']} "
+            raise VerificationError(f"the {name} differs from the reference on {res['mismatches']} "
                              f"sequences (see {path})")
     return json.loads(path.read_text())
 

@@ -161,6 +161,11 @@ _LIMITS = {
 }
 
 
+def limits(key: str) -> tuple[int, int]:
+    """Return the (lowest, highest) value a spec allows for an integer key (bits: any width)."""
+    return _LIMITS.get(key, (0, 2**31 - 1))
+
+
 def _check_value(where: str, section: str, key: str, value, default):
     """Return value converted to the type of default, or raise HwgenError naming the key."""
     full = f"{where}: {section}.{key}"

@@ -16,6 +16,16 @@ class HwgenError(Exception):
     """A user-facing error: the CLI prints its message on one line and exits with status 2."""
 
 
+def shown(value, limit: int = 200) -> str:
+    """Return repr(value) cut to about limit characters, for quoting a user's value in an error."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class VerificationError(HwgenError):
+    """hwgen's own check failed (a backend differs from the reference): one line, exit status 3."""
+
+
 class Rounding(enum.Enum):
     """How a right shift (division by a power of two) rounds, named as Brevitas/QONNX name them."""
 

@@ -12,8 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from hwgen.spec import Bits, Spec
-from hwgen.types import HwgenError
+from hwgen.spec import Bits, Spec, limits
+from hwgen.types import HwgenError, shown
 
 BITS_KEYS = tuple(f.name for f in dataclasses.fields(Bits))
 
@@ -39,6 +39,7 @@ def quantizers(vary: str) -> tuple[str, ...]:
 
 def parse_bits(text: str) -> tuple[int, ...]:
     """Return the widths of a --bits argument such as "2,3,4" or "2-8", or raise HwgenError."""
+    lo_bits, hi_bits = limits("bits")
     widths = []
     for part in text.split(","):
         part = part.strip()
@@ -49,10 +50,11 @@ def parse_bits(text: str) -> tuple[int, ...]:
             else:
                 widths.append(int(part))
         except ValueError:
-            raise HwgenError(f"--bits {text!r}: {part!r} is not a width or a range like 2-8") \
-                from None
-    if not widths or any(not 2 <= b <= 24 for b in widths) or len(set(widths)) != len(widths):
-        raise HwgenError(f"--bits {text!r}: give distinct widths in 2..24")
+            raise HwgenError(f"--bits {shown(text)}: {shown(part)} is not a width or a range "
+                             f"like 2-8") from None
+    if (not widths or any(not lo_bits <= b <= hi_bits for b in widths)
+            or len(set(widths)) != len(widths)):
+        raise HwgenError(f"--bits {shown(text)}: give distinct widths in {lo_bits}..{hi_bits}")
     return tuple(widths)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hwgen.spec import Spec, load_spec
 from hwgen.sweep.points import Point, point_key, point_spec, quantizers
-from hwgen.types import HwgenError
+from hwgen.types import HwgenError, VerificationError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,9 +134,9 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
             float(np.mean(rtl["latency"]["simulated"])) if simulate else None,
     }
     if row["mismatches"] or (simulate and row["rtl_mismatches"]):
-        raise HwgenError(f"{spec.name}: the integer reference differs from the quantized model on "
-                         f"{row['mismatches']} sequences, the RTL from the reference on "
-                         f"{row['rtl_mismatches']}")
+        raise VerificationError(f"{spec.name}: the integer reference differs from the quantized "
+                                f"model on {row['mismatches']} sequences, the RTL from the "
+                                f"reference on {row['rtl_mismatches']}")
     return row
 
 
