@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from hwgen.types import HwgenError
+from hwgen.types import HwgenError, shown
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DATASETS = ("japanese_vowels",)
@@ -173,31 +173,31 @@ def _check_value(where: str, section: str, key: str, value, default):
         return _check_sweep(full, key, value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise HwgenError(f"{full} must be true or false, got {value!r}")
+            raise HwgenError(f"{full} must be true or false, got {shown(value)}")
         return value
     if key == "float_checkpoint":
         if not isinstance(value, str):
-            raise HwgenError(f"{full} must be a file path, got {value!r}")
+            raise HwgenError(f"{full} must be a file path, got {shown(value)}")
         return value
     if key == "percentile":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
-            raise HwgenError(f"{full} must be a number in (0, 100], got {value!r}")
+            raise HwgenError(f"{full} must be a number in (0, 100], got {shown(value)}")
         return float(value)
     if isinstance(default, str):
         choices = _CHOICES[key]
         if value not in choices:
-            raise HwgenError(f"{full} must be one of {', '.join(choices)}, got {value!r}")
+            raise HwgenError(f"{full} must be one of {', '.join(choices)}, got {shown(value)}")
         return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 0 < value < float("inf")):
-            raise HwgenError(f"{full} must be a positive number, got {value!r}")
+            raise HwgenError(f"{full} must be a positive number, got {shown(value)}")
         return float(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise HwgenError(f"{full} must be an integer, got {value!r}")
+        raise HwgenError(f"{full} must be an integer, got {shown(value)}")
     lo, hi = _LIMITS["bits"] if section == "bits" else _LIMITS.get(key, (0, 2**31 - 1))
     if not lo <= value <= hi:
-        raise HwgenError(f"{full} must be in {lo}..{hi}, got {value}")
+        raise HwgenError(f"{full} must be in {lo}..{hi}, got {shown(value)}")
     return value
 
 
@@ -219,13 +219,14 @@ def _check_sweep(full: str, key: str, value):
     sweep.bits (a list of distinct widths in the bits limits)."""
     if key == "vary":
         if not isinstance(value, str) or not value:
-            raise HwgenError(f"{full} must be a quantizer name or group, got {value!r}")
+            raise HwgenError(f"{full} must be a quantizer name or group, got {shown(value)}")
         return value
     lo, hi = _LIMITS["bits"]
     if (not isinstance(value, list) or not value or len(set(map(repr, value))) != len(value)
             or any(isinstance(b, bool) or not isinstance(b, int) or not lo <= b <= hi
                    for b in value)):
-        raise HwgenError(f"{full} must be a list of distinct widths in {lo}..{hi}, got {value!r}")
+        raise HwgenError(f"{full} must be a list of distinct widths in {lo}..{hi}, "
+                         f"got {shown(value)}")
     return tuple(value)
 
 
@@ -239,7 +240,8 @@ def _section(where: str, name: str, raw, cls):
     values = {}
     for key, value in raw.items():
         if key not in known:
-            raise HwgenError(f"{where}: unknown key '{name}.{key}' (known: {', '.join(known)})")
+            raise HwgenError(f"{where}: unknown key {shown(f'{name}.{key}')} "
+                             f"(known: {', '.join(known)})")
         values[key] = _check_value(where, name, key, value, known[key].default)
     return cls(**values)
 
@@ -252,9 +254,22 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise HwgenError(f"line {key_node.start_mark.line + 1}: key '{key}' appears twice")
+                line = key_node.start_mark.line + 1
+                raise HwgenError(f"line {line}: key {shown(str(key))} appears twice")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    def compose_node(self, parent, index):
+        # An alias can expand to gigabytes ("billion laughs"); a spec never needs one.
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise HwgenError(f"line {event.start_mark.line + 1}: anchors and aliases (& and *) "
+                             "are not allowed in a spec")
+        return super().compose_node(parent, index)
+
+
+_ONNX_HINT = ("; for a QONNX file use `hwgen build {0} --out DIR` or "
+              "`hwgen run {0} --input X.npy --output Y.npy`")
 
 
 def resolve_path(model: str) -> Path:
@@ -263,6 +278,9 @@ def resolve_path(model: str) -> Path:
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
         if not candidate.is_file():
             raise HwgenError(f"{model}: no such spec file")
+        if candidate.suffix not in (".yaml", ".yml"):
+            raise HwgenError(f"{model}: not a spec file (a spec is a .yaml file)"
+                             + _ONNX_HINT.format(model) * (candidate.suffix == ".onnx"))
         return candidate
     named = MODELS_DIR / f"{model}.yaml"
     if not named.is_file():
@@ -271,12 +289,21 @@ def resolve_path(model: str) -> Path:
     return named
 
 
+def _spec_text(path: Path) -> str:
+    """Return the text of a spec file, or raise HwgenError if it is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HwgenError(f"not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x})") from None
+
+
 def load_spec(model: str) -> Spec:
     """Return the validated Spec for a model name or spec path."""
     path = resolve_path(model)
     where = str(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+        raw = yaml.load(_spec_text(path), Loader=_UniqueKeyLoader)
     except HwgenError as exc:
         raise HwgenError(f"{where}: {exc}") from None
     except yaml.YAMLError as exc:
@@ -288,16 +315,32 @@ def load_spec(model: str) -> Spec:
     allowed = {"dataset", *_SECTIONS, *_OPTIONAL_SECTIONS}
     for key in raw:
         if key not in allowed:
-            raise HwgenError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(allowed))})")
+            raise HwgenError(f"{where}: unknown key {shown(str(key))} "
+                             f"(known: {', '.join(sorted(allowed))})")
     dataset = raw.get("dataset", DATASETS[0])
     if dataset not in DATASETS:
-        raise HwgenError(f"{where}: dataset {dataset!r} is not one of {', '.join(DATASETS)}")
+        raise HwgenError(f"{where}: dataset {shown(dataset)} is not one of {', '.join(DATASETS)}")
     parts = {name: _section(where, name, raw.get(name), cls) for name, cls in _SECTIONS.items()}
     _check_net(where, parts["net"])
     for name, cls in _OPTIONAL_SECTIONS.items():
         parts[name] = _section(where, name, raw[name], cls) if name in raw else None
     spec = Spec(name=path.stem, path=where, dataset=dataset, **parts)
+    check_folding_fits(spec)
     source = spec.float_checkpoint()
     if source is not None and not source.is_file():
         raise HwgenError(f"{where}: ptq.float_checkpoint {source} is not a file")
     return spec
+
+
+def check_folding_fits(spec: Spec, where: str = "") -> None:
+    """Raise HwgenError if the folding (PE, SIMD) does not divide every recurrent weight matrix."""
+    from hwgen.passes.lower_lstm import check_folding
+
+    net, f = spec.net, spec.folding
+    gates = 1 if net.cell == "rnn" else 3 if net.cifg else 4
+    inputs = net.input_size
+    for layer in range(net.num_layers):
+        for part, cols in (("input", inputs), ("hidden", net.hidden_size)):
+            check_folding(gates * net.hidden_size, cols, f.pe, f.simd,
+                          f"{where or spec.path}: folding (layer {layer} {part} weights)")
+        inputs = net.hidden_size * (2 if net.bidirectional else 1)

@@ -128,7 +128,7 @@ def ray_cluster():
     (["--vary", "gates"], "--vary 'gates'"),
     (["--bits", "1,4"], "--bits '1,4'"),
     (["--bits", "4,x"], "'x'"),
-    (["--jobs", "0"], "--jobs 0"),
+    (["--jobs", "0"], "--jobs: 0"),
     (["--address", "127.0.0.1:1"], "--address is for --executor ray"),
 ])
 def test_sweep_bad_arguments(tiny, args, words):
