@@ -64,29 +64,48 @@ def _os_error_line(exc: OSError) -> str:
     return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
-def _cmd_train(args) -> None:
-    from hwgen.flow import step_train
+def _spec_and_folder(args):
+    """Return args.model's spec, built in args.out if given, once its build folder is writable."""
+    import dataclasses
+
+    from hwgen.flow import BUILD_DIR
+    from hwgen.outputs import check_folder
     from hwgen.spec import load_spec
 
-    step_train(load_spec(args.model), force=args.force)
+    spec = load_spec(args.model)
+    if args.out:
+        spec = dataclasses.replace(spec, out=args.out)
+    check_folder(spec.out or BUILD_DIR / spec.name, "--out" if args.out else "build folder")
+    return spec
+
+
+def _cmd_train(args) -> None:
+    from hwgen.flow import step_train
+
+    step_train(_spec_and_folder(args), force=args.force)
 
 
 def _cmd_train_float(args) -> None:
     from hwgen.flow import step_float
+    from hwgen.outputs import check_file
     from hwgen.spec import load_spec
 
-    step_float(load_spec(args.model), Path(args.out), force=args.force)
+    spec = load_spec(args.model)
+    step_float(spec, check_file(args.out), force=args.force)
 
 
 def _cmd_import(args) -> None:
     import dataclasses
 
-    from hwgen.flow import step_export, step_train
+    from hwgen.flow import BUILD_DIR, step_export, step_train
+    from hwgen.outputs import check_folder
     from hwgen.qat.calibrate import load_float_state
     from hwgen.qat.model import build_float
     from hwgen.spec import PTQ, load_spec
 
     spec = load_spec(args.spec)
+    check_folder(args.out or spec.out or BUILD_DIR / spec.name,
+                 "--out" if args.out else "build folder")
     source = Path(args.file)
     load_float_state(source, build_float(spec))  # a file that does not fit stops here: no output
     ptq = dataclasses.replace(spec.ptq or PTQ(), float_checkpoint=str(source.resolve()))
@@ -109,31 +128,56 @@ def _cmd_import(args) -> None:
 
 
 def _cmd_compare(args) -> None:
+    from hwgen.flow import BUILD_DIR
+    from hwgen.outputs import check_folder
     from hwgen.sweep.compare import compare
     from hwgen.sweep.points import parse_bits
 
+    check_folder(args.out or BUILD_DIR / "compare", "--out" if args.out else "build folder")
     compare(args.model, bits=parse_bits(args.bits), vary=args.vary,
             finetune_epochs=args.finetune_epochs, out=args.out)
 
 
 def _cmd_export(args) -> None:
     from hwgen.flow import step_export
-    from hwgen.spec import load_spec
 
-    step_export(load_spec(args.model))
+    step_export(_spec_and_folder(args))
+
+
+def _with_folding(spec, pe, simd):
+    """Return spec with its folding's pe and simd replaced by those given (None: keep)."""
+    import dataclasses
+
+    changes = {k: v for k, v in (("pe", pe), ("simd", simd)) if v is not None}
+    return dataclasses.replace(spec, folding=dataclasses.replace(spec.folding, **changes))
+
+
+def _done_line(folder: Path, failed: bool = False) -> str:
+    """Return the line that ends `hwgen hw`: where the report, the RTL and the HLS are."""
+    where = (f"report {folder / 'report.md'}, RTL {folder / 'rtl'}/ (files.f), "
+             f"HLS {folder / 'hls'}/ (build.tcl)")
+    return f"[hwgen] verification failed; see {where}" if failed else f"[hwgen] done: {where}"
 
 
 def _cmd_hw(args) -> None:
-    from hwgen.flow import hw
-    from hwgen.spec import load_spec
+    from hwgen.flow import hw, out_dir
 
-    hw(load_spec(args.model), fmax=args.fmax)
+    spec = _with_folding(_spec_and_folder(args), args.pe, args.simd)
+    try:
+        hw(spec, fmax=args.fmax, force=args.force)
+    except VerificationError:
+        print(_done_line(out_dir(spec), failed=True), flush=True)
+        raise
+    print(_done_line(out_dir(spec)), flush=True)
 
 
 def _cmd_sweep(args) -> None:
+    from hwgen.flow import BUILD_DIR
+    from hwgen.outputs import check_folder
     from hwgen.sweep.points import parse_bits
     from hwgen.sweep.run import Options, sweep
 
+    check_folder(args.out or BUILD_DIR / "sweep", "--out" if args.out else "build folder")
     options = Options(jobs=args.jobs, executor=args.executor, address=args.address,
                       fmax=args.fmax, simulate=args.simulate, pe=args.pe, simd=args.simd,
                       finetune_epochs=args.finetune_epochs)
@@ -189,8 +233,10 @@ def _steps(model, x) -> int:
 
 def _cmd_build(args) -> None:
     from hwgen.flow import step_build, step_export, step_train
+    from hwgen.outputs import check_folder
     from hwgen.spec import load_spec
 
+    check_folder(args.out)
     if args.model.endswith(".onnx"):
         onnx_path, source = args.model, args.model
     else:
@@ -249,16 +295,33 @@ def _cmd_run(args) -> None:
     print(f"wrote {out} {list(y.shape)} float32")
 
 
+def _version() -> str:
+    """Return the installed hwgen version (the package's own when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hwgen")
+    except PackageNotFoundError:
+        from hwgen import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the hwgen command."""
     parser = _Parser(
         prog="hwgen", description="Quantized LSTM from training to bit-exact hardware.")
+    parser.add_argument("--version", action="version", version=f"hwgen {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
     model_help = "a model name from models/ (e.g. lstm4b) or a path to a spec file"
+    out_help = "build folder (default: build/MODEL)"
 
-    p = sub.add_parser("train", help="train the float baseline and the QAT model")
+    p = sub.add_parser("train", help="train the float baseline and the quantized model: QAT, or "
+                       "post-training quantization for a spec with a ptq section; writes "
+                       "build/MODEL/checkpoint.pt")
     p.add_argument("model", help=model_help)
+    p.add_argument("--out", metavar="DIR", help=out_help)
     p.add_argument("--force", action="store_true", help="retrain even if a checkpoint matches")
     p.set_defaults(func=_cmd_train)
 
@@ -280,12 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="activation range: the power of two with the least quantization error "
                         "(mse), the largest |x| seen, or a percentile of |x| (default: the spec's "
                         "ptq.calibration, else mse)")
-    p.add_argument("--percentile", type=_percentile, help="percentile of |x| (default 99.99)")
+    p.add_argument("--percentile", type=_percentile, help="percentile of |x| (default: the spec's "
+                   "ptq.percentile, else 99.99)")
     p.add_argument("--batches", type=_spec_int("batches"),
                    help="calibration batches of training sequences "
-                   "(default 8)")
+                   "(default: the spec's ptq.batches, else 8)")
     p.add_argument("--finetune-epochs", type=_spec_int("finetune_epochs"),
-                   help="QAT epochs after calibration (default 0)")
+                   help="QAT epochs after calibration (default: the spec's "
+                   "ptq.finetune_epochs, else 0)")
     p.add_argument("--out", help="output folder (default: build/MODEL)")
     p.add_argument("--force", action="store_true", help="recalibrate even if a checkpoint matches")
     p.set_defaults(func=_cmd_import)
@@ -305,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export the trained model to build/MODEL/model.onnx")
     p.add_argument("model", help=model_help)
+    p.add_argument("--out", metavar="DIR", help=out_help + "; its checkpoint.pt is exported")
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("run", help="execute a QONNX file on some input")
@@ -316,9 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "on Verilator; hls: the generated HLS C++ in g++ C simulation (both "
                         "built once per file and folding, under build/run/)")
     p.add_argument("--pe", type=_spec_int("pe"), default=0,
-                   help="rtl: gate rows per cycle (0: all)")
+                   help="rtl and hls: gate rows per cycle (0: all)")
     p.add_argument("--simd", type=_spec_int("simd"), default=0,
-                   help="rtl: columns per cycle (0: all)")
+                   help="rtl and hls: columns per cycle (0: all)")
     p.add_argument("--state", action="append", metavar="NAME=FILE.npy",
                    help="an initial-state graph input (Brevitas's hx or cx, float32 [layers * "
                         "directions, batch, hidden]); once per state input the graph has")
@@ -326,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/ and DIR/hls/")
     p.add_argument("model", help=model_help + ", or a QONNX file (.onnx)")
-    p.add_argument("--out", required=True, help="output folder (DIR/rtl/ is written)")
+    p.add_argument("--out", required=True, help="output folder (DIR/rtl/ and DIR/hls/ are written)")
     p.add_argument("--pe", type=_spec_int("pe"), default=None,
                    help="gate rows per cycle (default: the "
                    "spec's folding, else all)")
@@ -339,8 +405,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "else 32)")
     p.set_defaults(func=_cmd_build)
 
-    p = sub.add_parser("hw", help="train (cached), export, verify; write build/MODEL/report.*")
-    p.add_argument("model", help=model_help)
+    p = sub.add_parser("hw", help="train (cached), export, build, verify the reference, RTL and "
+                       "HLS bit for bit, cost; write build/MODEL/report.*")
+    p.add_argument("model", help=model_help + " (a QONNX file goes to build or run)")
+    p.add_argument("--out", metavar="DIR", help=out_help)
+    p.add_argument("--force", action="store_true", help="retrain even if a checkpoint matches")
+    p.add_argument("--pe", type=_spec_int("pe"), default=None,
+                   help="gate rows per cycle (default: the spec's folding)")
+    p.add_argument("--simd", type=_spec_int("simd"), default=None,
+                   help="columns per cycle (default: the spec's folding)")
     p.add_argument("--fmax", action="store_true",
                    help="also place and route for ECP5 with nextpnr and report Fmax")
     p.set_defaults(func=_cmd_hw)

@@ -316,12 +316,13 @@ def step_cost(rtl_dir: Path, fmax: bool = False) -> dict:
     return {"resources": res, "fmax_mhz": mhz}
 
 
-def hw(spec: Spec, fmax: bool = False) -> dict:
+def hw(spec: Spec, fmax: bool = False, force: bool = False) -> dict:
     """Run every step for a spec and return the report; raise if any backend differs.
 
-    fmax adds an ECP5 place and route (nextpnr) for the clock frequency.
+    fmax adds an ECP5 place and route (nextpnr) for the clock frequency; force retrains even if
+    the checkpoint matches the spec.
     """
-    ckpt = step_train(spec)
+    ckpt = step_train(spec, force=force)
     onnx_path = step_export(spec, ckpt)
     ref = step_reference(spec, ckpt, onnx_path)
     rtl = step_rtl(spec, onnx_path, ref["scores"])

@@ -1,0 +1,199 @@
+"""The `hwgen` command's surface: --version, --out checked before any work, hw's options and its
+closing line, and help texts that say what the code does.
+
+Everything runs in this process through hwgen.cli.main with the long steps replaced by stand-ins
+that fail the test if reached, so no case trains or builds anything.
+"""
+import argparse
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+from test_cli_errors import assert_one_error_line, hwgen_inprocess  # noqa: F401 (a fixture)
+
+import hwgen
+import hwgen.flow
+import hwgen.sweep.compare
+import hwgen.sweep.run
+from hwgen.cli import build_parser
+from hwgen.types import VerificationError
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = {hwgen.flow: ("step_train", "step_float", "step_export", "step_build", "hw"),
+        hwgen.sweep.run: ("sweep",), hwgen.sweep.compare: ("compare",)}
+
+
+@pytest.fixture
+def no_work(monkeypatch, tmp_path):
+    """Run in an empty folder where any training, export, build or sweep fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("work started before --out was checked")
+    for module, names in WORK.items():
+        for name in names:
+            monkeypatch.setattr(module, name, refuse)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def test_version(hwgen_inprocess):
+    proc = hwgen_inprocess("--version")
+    assert proc.returncode == 0, proc.stderr
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert proc.stdout == f"hwgen {project['version']}\n"
+    assert hwgen.__version__ == project["version"]
+
+
+# The command line of every command that writes, given its output path.
+COMMANDS = {
+    "train": lambda out: ["train", "lstm4b", "--out", out],
+    "export": lambda out: ["export", "lstm4b", "--out", out],
+    "hw": lambda out: ["hw", "lstm4b", "--out", out],
+    "build": lambda out: ["build", "lstm4b", "--out", out],
+    "import": lambda out: ["import", "float.pt", "--spec", "lstm8b_ptq", "--out", out],
+    "sweep": lambda out: ["sweep", "lstm4b", "--out", out],
+    "compare": lambda out: ["compare", "lstm8b_ptq", "--out", out],
+    "train-float": lambda out: ["train-float", "lstm4b", "--out", out],
+}
+
+
+def _existing_file(work: Path) -> Path:
+    """Return a file where a folder is wanted (for train-float: a folder where a file is)."""
+    (work / "taken").write_text("keep me\n")
+    return work / "taken"
+
+
+def _existing_folder(work: Path) -> Path:
+    """Return an existing folder (what train-float cannot write its .pt file to)."""
+    (work / "taken").mkdir()
+    (work / "taken" / "inside").write_text("keep me\n")
+    return work / "taken"
+
+
+def _under_a_file(work: Path) -> Path:
+    """Return a path whose parent is a file."""
+    (work / "taken").write_text("keep me\n")
+    return work / "taken" / "sub" / "x.pt"
+
+
+def _snapshot(folder: Path) -> dict:
+    """Return {relative path: file content or None for a folder} of everything under folder."""
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes()
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("case", ["existing_file", "under_a_file"])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_out_checked_before_any_work(hwgen_inprocess, no_work, command, case):
+    make = _under_a_file if case == "under_a_file" else (
+        _existing_folder if command == "train-float" else _existing_file)
+    out = make(no_work)
+    before = _snapshot(no_work)
+    line = assert_one_error_line(hwgen_inprocess(*COMMANDS[command](out)), "--out", str(out))
+    folder_for_a_file = command == "train-float" and case == "existing_file"
+    assert ("is a folder" if folder_for_a_file else "is a file") in line
+    assert _snapshot(no_work) == before  # nothing created, nothing changed
+
+
+@pytest.mark.parametrize("command", ["train", "export", "hw"])
+def test_default_build_folder_checked(hwgen_inprocess, no_work, command):
+    (no_work / "build").write_text("a file where build/ belongs\n")
+    line = assert_one_error_line(hwgen_inprocess(command, "lstm4b"), "build folder", "build")
+    assert "is a file" in line
+
+
+def test_out_not_writable(hwgen_inprocess, no_work, monkeypatch):
+    # Root may write anywhere, so the refusal comes from os.access, as for a read-only folder.
+    locked = no_work / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: (
+        False if Path(p) == locked else real(p, mode, **kw)))
+    line = assert_one_error_line(hwgen_inprocess("build", "lstm4b", "--out", locked / "new"),
+                                 str(locked))
+    assert "not writable" in line
+    assert list(locked.iterdir()) == []
+
+
+@pytest.fixture
+def fake_hw(monkeypatch, tmp_path):
+    """Replace hwgen.flow.hw with a stand-in recording its arguments; return the record."""
+    seen = {}
+
+    def hw(spec, fmax=False, force=False):
+        seen.update(spec=spec, fmax=fmax, force=force)
+        if seen.get("fail"):
+            raise VerificationError("the RTL differs from the reference on 1 sequences")
+        return {"model": spec.name}
+    monkeypatch.setattr(hwgen.flow, "hw", hw)
+    monkeypatch.chdir(tmp_path)
+    return seen
+
+
+def test_hw_options_reach_the_flow(hwgen_inprocess, fake_hw, tmp_path):
+    out = tmp_path / "my build"
+    proc = hwgen_inprocess("hw", "lstm4b", "--out", out, "--pe", 8, "--simd", 4, "--force")
+    assert proc.returncode == 0, proc.stderr
+    spec = fake_hw["spec"]
+    assert (spec.name, spec.out, spec.folding.pe, spec.folding.simd) == ("lstm4b", str(out), 8, 4)
+    assert spec.folding.max_steps == 32  # the rest of the folding is the spec's
+    assert fake_hw["force"] is True and fake_hw["fmax"] is False
+
+
+def test_hw_defaults_keep_the_spec(hwgen_inprocess, fake_hw):
+    from hwgen.spec import load_spec
+
+    proc = hwgen_inprocess("hw", "lstm4b")
+    assert proc.returncode == 0, proc.stderr
+    assert fake_hw["spec"] == load_spec("lstm4b")
+    assert fake_hw["force"] is False
+
+
+def test_hw_closing_line(hwgen_inprocess, fake_hw, tmp_path):
+    out = tmp_path / "b"
+    proc = hwgen_inprocess("hw", "lstm4b", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.splitlines()[-1]
+    assert last == (f"[hwgen] done: report {out / 'report.md'}, RTL {out / 'rtl'}/ (files.f), "
+                    f"HLS {out / 'hls'}/ (build.tcl)")
+
+
+def test_hw_closing_line_after_failed_verification(hwgen_inprocess, fake_hw, tmp_path):
+    fake_hw["fail"] = True
+    proc = hwgen_inprocess("hw", "lstm4b", "--out", tmp_path / "b")
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("hwgen: error: the RTL")
+    last = proc.stdout.splitlines()[-1]
+    assert last.startswith("[hwgen] verification failed; see report ")
+    assert str(tmp_path / "b" / "report.md") in last
+
+
+@pytest.mark.parametrize("option", ["--pe", "--simd"])
+def test_hw_folding_checked(hwgen_inprocess, no_work, option):
+    assert_one_error_line(hwgen_inprocess("hw", "lstm4b", option, -1), option)
+
+
+def _help(command: str, option: str) -> str:
+    """Return the help text of one option of one command."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return next(a.help for a in sub.choices[command]._actions if option in a.option_strings)
+
+
+@pytest.mark.parametrize("command, option, words", [
+    ("build", "--out", ("rtl/", "hls/")),
+    ("run", "--pe", ("rtl", "hls")),
+    ("run", "--simd", ("rtl", "hls")),
+])
+def test_help_names_both_backends(command, option, words):
+    text = _help(command, option)
+    assert all(w in text for w in words), text
+
+
+def test_train_help_names_post_training_quantization():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    text = next(a.help for a in sub._choices_actions if a.dest == "train")
+    assert "QAT" in text and "post-training quantization" in text and "ptq" in text
