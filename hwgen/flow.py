@@ -51,7 +51,7 @@ def load_checkpoint(path: Path) -> dict:
 def step_train(spec: Spec, force: bool = False) -> dict:
     """Train the float baseline and the QAT model, or, for a spec with a ptq section, quantize a
     float model after training (reusing a checkpoint of the same spec and float checkpoint)."""
-    from hwgen.qat.data import load_dataset
+    from hwgen.qat.data import check_sizes, load_dataset
     from hwgen.qat.model import build_quant, load_float_into_quant
     from hwgen.qat.ptq import post_training, train_float
     from hwgen.qat.train import accuracy, fit, predict, seed_everything
@@ -65,6 +65,7 @@ def step_train(spec: Spec, force: bool = False) -> dict:
             return ckpt
         _say(f"{path} was trained from another spec: retraining")
     data = load_dataset(spec.dataset)
+    check_sizes(spec, data)
     t = spec.train
     rng = seed_everything(t.seed)
     start = time.time()
@@ -98,7 +99,7 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     """
     import hashlib
 
-    from hwgen.qat.data import load_dataset
+    from hwgen.qat.data import check_sizes, load_dataset
     from hwgen.qat.ptq import train_float
     from hwgen.qat.train import accuracy, predict, seed_everything
 
@@ -113,6 +114,7 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
             _say(f"reusing {path} (float accuracy {_pct(old.get('float_accuracy'))})")
             return path
     data = load_dataset(spec.dataset)
+    check_sizes(spec, data)
     by_length = spec.net.bidirectional
     model = train_float(spec, data, seed_everything(t.seed), by_length)
     acc = accuracy(predict(model, data.test, by_length=by_length), data.test.y)

@@ -300,6 +300,8 @@ def _spec_text(path: Path) -> str:
 
 def load_spec(model: str) -> Spec:
     """Return the validated Spec for a model name or spec path."""
+    from hwgen.qat.data import check_sizes
+
     path = resolve_path(model)
     where = str(path)
     try:
@@ -326,6 +328,7 @@ def load_spec(model: str) -> Spec:
         parts[name] = _section(where, name, raw[name], cls) if name in raw else None
     spec = Spec(name=path.stem, path=where, dataset=dataset, **parts)
     check_folding_fits(spec)
+    check_sizes(spec)
     source = spec.float_checkpoint()
     if source is not None and not source.is_file():
         raise HwgenError(f"{where}: ptq.float_checkpoint {source} is not a file")

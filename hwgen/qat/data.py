@@ -8,6 +8,9 @@ import numpy as np
 
 from hwgen.types import HwgenError
 
+#: Features per step and classes of every dataset, known without loading it.
+SIZES = {"japanese_vowels": (12, 9)}
+
 
 @dataclass(frozen=True)
 class SequenceSet:
@@ -66,7 +69,7 @@ def japanese_vowels() -> Dataset:
 
     return Dataset("japanese_vowels", SequenceSet(norm(train_x), train_y),
                    SequenceSet(norm(test_x), test_y), mean.astype(np.float32),
-                   std.astype(np.float32), 9)
+                   std.astype(np.float32), SIZES["japanese_vowels"][1])
 
 
 def load_dataset(name: str) -> Dataset:
@@ -74,6 +77,20 @@ def load_dataset(name: str) -> Dataset:
     if name == "japanese_vowels":
         return japanese_vowels()
     raise HwgenError(f"unknown dataset {name!r}")
+
+
+def check_sizes(spec, data: Dataset | None = None) -> None:
+    """Raise HwgenError if the spec's net.input_size or net.classes does not match the dataset
+    (the loaded data, else the sizes its name promises in SIZES: no loading)."""
+    features, classes = SIZES[spec.dataset]
+    if data is not None:
+        features, classes = data.train.x[0].shape[1], data.classes
+    if spec.net.input_size != features:
+        raise HwgenError(f"{spec.path}: net.input_size is {spec.net.input_size}, dataset "
+                         f"{spec.dataset} has {features} features per step")
+    if spec.net.classes != classes:
+        raise HwgenError(f"{spec.path}: net.classes is {spec.net.classes}, dataset "
+                         f"{spec.dataset} has {classes} classes")
 
 
 def pad_batch(xs: list) -> tuple:

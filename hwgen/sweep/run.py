@@ -18,9 +18,9 @@ import time
 import traceback
 from pathlib import Path
 
-from hwgen.spec import Spec, load_spec
+from hwgen.spec import Spec, check_folding_fits, load_spec
 from hwgen.sweep.points import Point, point_key, point_spec, quantizers
-from hwgen.types import HwgenError, VerificationError
+from hwgen.types import HwgenError, VerificationError, shown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +172,24 @@ def _local(tasks: list, jobs: int):
             raise
 
 
+def check_address(address: str | None, timeout_s: float = 3.0) -> None:
+    """Raise HwgenError unless address (HOST:PORT, or RAY_ADDRESS) accepts a TCP connection."""
+    import socket
+
+    address = address or os.environ.get("RAY_ADDRESS")
+    if not address or address in ("auto", "local"):
+        return  # a cluster on this machine, found by Ray itself
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise HwgenError(f"--address {shown(address)}: expected HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise HwgenError(f"--address {address}: no Ray cluster answers there ({reason})") \
+            from None
+
+
 def _ray(tasks: list, address: str | None):
     """Yield rows as the points finish, each a task (1 CPU) on an existing Ray cluster."""
     try:
@@ -230,6 +248,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
         raise HwgenError(f"--jobs {options.jobs}: give at least 1")
     if options.finetune_epochs is not None and options.finetune_epochs < 0:
         raise HwgenError(f"--finetune-epochs {options.finetune_epochs}: give 0 or more")
+    _check_points(base, Point(vary=vary, bits=bits[0], seed=seed), options)
     folder = Path(out or BUILD_DIR / "sweep" / f"{base.name}-{vary}").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     previous = _load_rows(folder)
@@ -277,6 +296,17 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
                          + "; ".join(f"{r['point']} {r['status']}" for r in failed)[:400])
     return {"folder": folder, "rows": [rows[n] for n in sorted(rows, key=lambda n: rows[n]["bits"])],
             "paths": paths}
+
+
+def _check_points(base: Spec, point: Point, options: Options) -> None:
+    """Raise HwgenError, once for the whole sweep, if the points' folding or address cannot work
+    (load_spec has checked the spec's own sizes and folding)."""
+    if options.executor == "ray":
+        check_address(options.address)
+    spec = point_spec(base, point, Path(), options.pe, options.simd, options.finetune_epochs)
+    given = " ".join(f"--{k} {v}" for k, v in (("pe", options.pe), ("simd", options.simd))
+                     if v is not None)
+    check_folding_fits(spec, f"{base.path} with {given}" if given else base.path)
 
 
 def _write(folder: Path, rows: dict, bits: tuple, meta: dict, write_results) -> dict:
