@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import numpy as np
 import onnx
 
-from hwgen.types import HwgenError, IntType, Rounding, exact_log2, quant_type
+from hwgen.types import HwgenError, IntType, Rounding, exact_log2, quant_type, shown
 
 QONNX_DOMAINS = ("qonnx.custom_op.general", "onnx.brevitas")
 # Standard ops the head and the glue around LSTM layers may use; anything else is refused.
@@ -48,15 +48,27 @@ def load_model(path) -> "ModelWrapper":
         raise HwgenError(f"{path}: the graph has no nodes (an empty or truncated export?)")
     model = ModelWrapper(proto)
     check_ops(model, str(path))
+    check_outputs(model, str(path))
     try:
         tidied = tidy(model)
         check_quantizers(tidied)
+        check_outputs(tidied, "after constant folding")
         return tidied
     except HwgenError as exc:
         raise HwgenError(f"{path}: {exc}") from None
     except Exception as exc:  # shape inference or folding failed on a malformed graph
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         raise HwgenError(f"{path}: malformed graph ({type(exc).__name__}: {first})") from None
+
+
+def check_outputs(model, where: str) -> None:
+    """Raise HwgenError naming the first graph output that no node computes (nor a graph input
+    passes through): executing the graph would return zeros for it."""
+    computed = {t for n in model.graph.node for t in n.output}
+    computed |= {i.name for i in model.graph.input}
+    for out in model.graph.output:
+        if out.name not in computed:
+            raise HwgenError(f"{where}: graph output {shown(out.name)} is computed by no node")
 
 
 def check_ops(model, where: str) -> None:

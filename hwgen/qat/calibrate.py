@@ -115,6 +115,8 @@ def load_float_state(path: Path, float_model) -> None:
                              f"needs {tuple(want.shape)}")
         if not value.is_floating_point():
             raise HwgenError(f"{path}: tensor {key} is {value.dtype}, not floating point")
+        if not value.isfinite().all():
+            raise HwgenError(f"{path}: tensor {key} holds NaN or infinite values")
         loaded[part][name] = value.to(want.dtype)
     float_model.lstm.load_state_dict(loaded["lstm"])
     float_model.head.load_state_dict(loaded["head"])
