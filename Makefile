@@ -13,7 +13,8 @@ COMPARE_ARGS ?=
 
 help:
 	@echo "make hw MODEL=<name>   train (cached), export, check the model bit for bit, cost it (see README)"
-	@echo "                       FMAX=1 adds an ECP5 place and route for the clock frequency"
+	@echo "                       FMAX=1 adds an ECP5 place and route for the clock frequency;"
+	@echo "                       FORCE=1 retrains; OUT=DIR builds in DIR instead of build/MODEL"
 	@echo "make sweep MODEL=<name> accuracy and hardware cost over bit widths (build/sweep/)"
 	@echo "                       SWEEP_ARGS='--bits 2-8 --vary io --jobs 2 --fmax' etc."
 	@echo "make compare MODEL=<name> post-training quantization per width: float, PyTorch int8,"
@@ -31,7 +32,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 hw: $(STAMP)
-	$(VENV)/bin/hwgen hw $(MODEL) $(if $(FMAX),--fmax)
+	$(VENV)/bin/hwgen hw $(MODEL) $(if $(FMAX),--fmax) $(if $(FORCE),--force) $(if $(OUT),--out "$(OUT)")
 
 sweep: $(STAMP)
 	$(VENV)/bin/hwgen sweep $(MODEL) $(SWEEP_ARGS)

@@ -197,3 +197,33 @@ def test_train_help_names_post_training_quantization():
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     text = next(a.help for a in sub._choices_actions if a.dest == "train")
     assert "QAT" in text and "post-training quantization" in text and "ptq" in text
+
+
+def test_hw_of_a_qonnx_file_points_to_build_and_run(hwgen_inprocess, no_work):
+    onnx = no_work / "model.onnx"
+    onnx.write_bytes(b"not even a graph")
+    line = assert_one_error_line(hwgen_inprocess("hw", onnx), str(onnx))
+    assert f"hwgen build {onnx} --out DIR" in line and f"hwgen run {onnx} " in line
+    assert sorted(p.name for p in no_work.iterdir()) == ["model.onnx"]
+
+
+def _readme_commands() -> dict:
+    """Return {command: text of its rows} of README.md's "Commands" table."""
+    text = (ROOT / "README.md").read_text().split("## Commands", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in text.splitlines():
+        if line.startswith("| `hwgen "):
+            words = line.split("`")[1].split()
+            rows[words[1]] = rows.get(words[1], "") + line
+    return rows
+
+
+def test_readme_commands_table_matches_the_cli():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    rows = _readme_commands()
+    assert set(rows) == set(sub.choices) | {"--version"}
+    missing = [(command, option) for command, p in sub.choices.items() for action in p._actions
+               for option in action.option_strings
+               if option.startswith("--") and option != "--help" and option not in rows[command]]
+    assert missing == []
