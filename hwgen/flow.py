@@ -340,11 +340,11 @@ def hw(spec: Spec, fmax: bool = False, force: bool = False) -> dict:
     _say(f"wrote {path} and report.md")
     if ref["mismatches"] or ref["reference_accuracy"] != ckpt["quant_accuracy"]:
         raise VerificationError(f"the integer reference differs from the quantized model on "
-                         f"{ref['mismatches']} sequences (see {path})")
+                                f"{ref['mismatches']} sequences (see {path})")
     for name, res in (("RTL", rtl), ("HLS C simulation", hls)):
         if res["mismatches"] or res["accuracy"] != ckpt["quant_accuracy"]:
-            raise VerificationError(f"the {name} differs from the reference on {res['mismatches']} "
-                             f"sequences (see {path})")
+            raise VerificationError(f"the {name} differs from the reference on "
+                                    f"{res['mismatches']} sequences (see {path})")
     return json.loads(path.read_text())
 
 

@@ -326,6 +326,11 @@ def load_spec(model: str) -> Spec:
     _check_net(where, parts["net"])
     for name, cls in _OPTIONAL_SECTIONS.items():
         parts[name] = _section(where, name, raw[name], cls) if name in raw else None
+    if parts["ptq"] is None and parts["train"].qat_epochs == 0:
+        # The activation quantizers take their ranges from training batches: with none, every
+        # export of the checkpoint fails. A ptq section calibrates them instead.
+        raise HwgenError(f"{where}: train.qat_epochs must be at least 1 (or add a ptq section "
+                         f"to calibrate without QAT)")
     spec = Spec(name=path.stem, path=where, dataset=dataset, **parts)
     check_folding_fits(spec)
     check_sizes(spec)
