@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.env import TEMPLATES, render
+from hwgen.codegen.env import TEMPLATES, render, safe_text
+from hwgen.codegen.folder import publish
 from hwgen.codegen.rtl import ROUNDING_CODE, design_description, state_description
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType, type_for_range
@@ -156,6 +156,7 @@ def _state(model: LoweredModel):
     desc = state_description(model)
     for s, d in zip(model.states, desc["slices"]):
         d["ctype"], d["type"] = s.quant.type.hls(), s.quant.type.describe()
+        d["tensor"] = safe_text(d["tensor"])  # a graph input's name, shown in a comment
     return desc
 
 
@@ -176,7 +177,7 @@ def context(model: LoweredModel, source: str) -> dict:
     for layer in model.layers:
         if layer.kind not in DIRECTIONS:
             raise HwgenError(f"layer {layer.name}: the HLS backend has no {layer.kind!r} layers")
-    ctx = {"source": source, "top": TOP, "max_steps": model.max_steps,
+    ctx = {"source": safe_text(source), "top": TOP, "max_steps": model.max_steps,
            "directions": [DIRECTIONS[layer.kind](layer) for layer in model.layers],
            "stack": [[_binding(model, d) for d in group] for group in model.stack()],
            "state": _state(model),
@@ -188,14 +189,8 @@ def context(model: LoweredModel, source: str) -> dict:
     return ctx
 
 
-def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
-    """Write the HLS C++ of a lowered model into out_dir/hls; return that folder."""
-    ctx = context(model, source)
-    hls = Path(out_dir) / "hls"
-    tmp = Path(str(hls) + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+def _write_hls(tmp: Path, model: LoweredModel, ctx: dict, batch_first: bool) -> None:
+    """Write the HLS files of a design context into the empty folder tmp."""
     for header in LIB:
         shutil.copyfile(TEMPLATES / "hls" / "lib" / header, tmp / header)
     shutil.copyfile(TEMPLATES / "hls" / "tb.cpp", tmp / "tb.cpp")
@@ -204,10 +199,15 @@ def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     desc = design_description(model, ctx, batch_first)  # ctx has its x, out and class_width
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
-    if hls.exists():
-        shutil.rmtree(hls)
-    os.replace(tmp, hls)  # the folder appears whole or not at all
-    return hls
+
+
+def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
+    """Write the HLS C++ of a lowered model into out_dir/hls; return that folder.
+
+    The folder appears whole or not at all; source (the input's name) is kept as safe_text.
+    """
+    ctx = context(model, source)
+    return publish(Path(out_dir) / "hls", lambda tmp: _write_hls(tmp, model, ctx, batch_first))
 
 
 __all__ = ["emit_hls", "context"]

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.env import TEMPLATES, render
+from hwgen.codegen.env import TEMPLATES, render, safe_text
+from hwgen.codegen.folder import publish
 from hwgen.gates import GATES
 from hwgen.ir.graph import LoweredModel
 from hwgen.passes.cycles import cycle_parameters
@@ -282,7 +282,8 @@ def context(model: LoweredModel, source: str) -> dict:
     else:
         out = _port(_out_type(model), sum(layer.hidden_size for layer in last), kind="hidden")
     state = state_description(model) if model.states else None
-    return {"source": source, "x": _port(model.input.type, model.layers[0].input_size),
+    return {"source": safe_text(source),
+            "x": _port(model.input.type, model.layers[0].input_size),
             "out": out, "class_width": class_width, "engines": list(engines.values()),
             "state": state, "top": _top(model, engines, class_width)}
 
@@ -327,14 +328,9 @@ def cores(ctx: dict) -> tuple:
     return tuple(c for c in CORES if c not in STREAM_CORES or c in top)
 
 
-def emit_rtl(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
-    """Write the RTL of a lowered model into out_dir/rtl; return that folder."""
-    ctx = context(model, source)
-    rtl = Path(out_dir) / "rtl"
-    tmp = Path(str(rtl) + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    (tmp / "cores").mkdir(parents=True)
+def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict, batch_first: bool) -> None:
+    """Write the RTL files of a design context into the empty folder tmp."""
+    (tmp / "cores").mkdir()
     used = cores(ctx)
     for core in used:
         shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
@@ -342,17 +338,22 @@ def emit_rtl(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Pa
     for e in ctx["engines"]:
         generated.append(f"{e['module']}.sv")
         (tmp / generated[-1]).write_text(render("rtl/hwgen_engine.sv.j2",
-                                                {"source": source, "e": e}))
+                                                {"source": ctx["source"], "e": e}))
     (tmp / "hwgen_top.sv").write_text(render("rtl/hwgen_top.sv.j2", ctx))
     (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used)
                                  + "".join(f"{g}\n" for g in generated) + "hwgen_top.sv\n")
     desc = design_description(model, ctx, batch_first)
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
-    if rtl.exists():
-        shutil.rmtree(rtl)
-    os.replace(tmp, rtl)  # the folder appears whole or not at all
-    return rtl
+
+
+def emit_rtl(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
+    """Write the RTL of a lowered model into out_dir/rtl; return that folder.
+
+    The folder appears whole or not at all; source (the input's name) is kept as safe_text.
+    """
+    ctx = context(model, source)
+    return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx, batch_first))
 
 
 __all__ = ["emit_rtl", "context", "pack", "state_description", "GATES"]

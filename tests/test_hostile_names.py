@@ -1,0 +1,74 @@
+"""Hostile input names never run: a `.onnx` whose name holds Tcl or C++ code after a newline.
+
+Each case builds a copy of a tiny export under a hostile name with `hwgen build`, then runs the
+artifact that would execute the payload (build.tcl in tclsh with the vendor commands as no-ops;
+the HLS C simulation compiled with g++) in a folder where the payload would create its marker
+file. The marker must not exist, every generated file must equal a benign build's but for its
+first line (one comment line), and the outputs must still equal the reference. The
+SystemVerilog case runs on Verilator in rtl_tests/test_hostile_names_rtl.py. Also here:
+safe_text itself, and folders a failed emission must not leave behind.
+"""
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from hostile_names import (MARKER, PAYLOADS, assert_inert, build_as, export_tiny, markers)
+from hwgen.codegen.env import SAFE_CHARS, SAFE_TEXT_MAX, safe_text
+
+VENDOR_COMMANDS = ("open_project", "set_top", "add_files", "open_solution", "set_part",
+                   "create_clock", "csynth_design", "export_design")
+# build.tcl with the vendor commands as no-ops; `exit` (its last line) says it got there
+TCL_HARNESS = "".join(f"proc {c} args {{}}\n" for c in VENDOR_COMMANDS) + (
+    "rename exit real_exit\nproc exit args { puts finished }\nsource [lindex $argv 0]\nreal_exit 0\n")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Return (model.onnx, x, a benign build of it) shared by the cases."""
+    folder = tmp_path_factory.mktemp("tiny")
+    model, x = export_tiny(folder)
+    return model, x, build_as(model, "benign", folder / "benign")
+
+
+@pytest.mark.parametrize("text", ["a\nb", "x\\", "??/", "*/", "$system", "[exec ls]", "{;}",
+                                  "\"'`", "é\u2028\r\t\0", "z" * 1000])
+def test_safe_text_is_one_inert_line(text):
+    line = safe_text(text)
+    assert set(line) <= SAFE_CHARS
+    assert len(line) <= SAFE_TEXT_MAX + 3
+    assert "??" not in line and not line.endswith("\\")
+
+
+def test_safe_text_keeps_plain_names():
+    assert safe_text("lstm4b (build/lstm4b/model.onnx)") == "lstm4b (build/lstm4b/model.onnx)"
+
+
+def test_tcl_payload_does_not_run(tiny, tmp_path):
+    tclsh = shutil.which("tclsh")
+    if tclsh is None:
+        pytest.skip("tclsh is not installed")
+    model, _, benign = tiny
+    out = build_as(model, PAYLOADS["tcl"], tmp_path / "out")
+    harness = tmp_path / "harness.tcl"
+    harness.write_text(TCL_HARNESS)
+    done = subprocess.run([tclsh, str(harness), str(out / "hls" / "build.tcl")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert not markers(tmp_path, model.parent), f"the Tcl payload ran ({MARKER} exists)"
+    assert done.returncode == 0 and done.stdout.strip() == "finished", done.stderr
+    assert_inert(out, benign)
+
+
+def test_cpp_payload_does_not_run(tiny, tmp_path, monkeypatch):
+    from hwgen.onnx.execute import run_reference
+    from hwgen.onnx.graph import load_model
+    from hwgen.sim.hls_run import run_backend_hls
+
+    model, x, benign = tiny
+    out = build_as(model, PAYLOADS["cpp"], tmp_path / "out")
+    monkeypatch.chdir(tmp_path)  # where the payload's `touch` would write
+    got = run_backend_hls(model, x, out / "hls", tmp_path / "hls_build")
+    assert not markers(tmp_path, model.parent), f"the C++ payload ran ({MARKER} exists)"
+    np.testing.assert_array_equal(got, run_reference(load_model(model), x))
+    assert_inert(out, benign)
