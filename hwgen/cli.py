@@ -145,11 +145,19 @@ def _cmd_export(args) -> None:
 
 
 def _with_folding(spec, pe, simd):
-    """Return spec with its folding's pe and simd replaced by those given (None: keep)."""
+    """Return spec with its folding's pe and simd replaced by those given (None: keep), or raise
+    HwgenError naming them if that folding does not divide the weight matrices."""
     import dataclasses
 
+    from hwgen.spec import check_folding_fits
+
     changes = {k: v for k, v in (("pe", pe), ("simd", simd)) if v is not None}
-    return dataclasses.replace(spec, folding=dataclasses.replace(spec.folding, **changes))
+    if not changes:
+        return spec
+    spec = dataclasses.replace(spec, folding=dataclasses.replace(spec.folding, **changes))
+    given = " ".join(f"--{k} {v}" for k, v in changes.items())
+    check_folding_fits(spec, f"{spec.path} with {given}")
+    return spec
 
 
 def _done_line(folder: Path, failed: bool = False) -> str:
@@ -241,6 +249,7 @@ def _cmd_build(args) -> None:
         onnx_path, source = args.model, args.model
     else:
         spec = load_spec(args.model)
+        _with_folding(spec, args.pe, args.simd)  # a folding that does not fit stops before training
         ckpt = step_train(spec)
         onnx_path, source = step_export(spec, ckpt), spec.name
         args.pe = spec.folding.pe if args.pe is None else args.pe

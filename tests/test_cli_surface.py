@@ -227,3 +227,13 @@ def test_readme_commands_table_matches_the_cli():
                for option in action.option_strings
                if option.startswith("--") and option != "--help" and option not in rows[command]]
     assert missing == []
+
+
+@pytest.mark.parametrize("command", ["hw", "build"])
+def test_folding_option_checked_against_the_spec_before_training(hwgen_inprocess, no_work,
+                                                                 command):
+    # lstm4b's gate matrices have 128 rows: PE 5 does not divide them.
+    line = assert_one_error_line(hwgen_inprocess(command, "lstm4b", "--pe", 5, "--out", "b"),
+                                 "--pe 5", "lstm4b")
+    assert "128" in line
+    assert list(no_work.iterdir()) == []
