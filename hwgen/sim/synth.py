@@ -17,8 +17,10 @@ wide-LUT muxes, with LUTs mapped from the unoptimised logic. Counts:
 fmax_ecp5(rtl_dir) runs `synth_ecp5` and nextpnr-ecp5 on an LFE5U-85F (CABGA381) and returns the
 worst clock's achieved frequency. A design larger than the device is a one-line error.
 
-Both keep their work files in DIR/rtl/synth/ and cache the result there, keyed by the sources'
-bytes and the flow, so asking again for an unchanged design runs no tool.
+Both keep their work files in DIR/synth/, next to DIR/rtl/ (which holds only sources and is
+rewritten by every build), and cache the result there, keyed by the sources' bytes and the flow,
+so asking again for an unchanged design runs no tool. The folder is locked while a tool runs, so
+two runs on one design synthesize it once.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+from hwgen.sim.tools import build_lock
 from hwgen.types import HwgenError
 
 TOP = "hwgen_top"
@@ -131,22 +134,39 @@ def _rel(path: Path, start: Path) -> str:
     return os.path.relpath(path, start)
 
 
+def work_dir(rtl_dir) -> Path:
+    """Return the folder of a design's synthesis work files and cached results: DIR/synth."""
+    return Path(rtl_dir).resolve().parent / "synth"
+
+
+def _reused(cache: Path, key: str, what: str) -> dict | None:
+    """Return the cached result at cache if it was made with key (saying so), else None."""
+    hit = _cached(cache, key)
+    if hit:
+        _say(f"reusing {what} {cache} (sources unchanged)")
+    return hit
+
+
 def resources(rtl_dir, timeout: float = 3600) -> dict:
     """Return Yosys synth_xilinx counts of a design: LUT, FF, DSP, BRAM, CARRY4 (+ seconds, tool).
 
-    rtl_dir holds files.f and the sources; work files and the cached result go to rtl_dir/synth/.
+    rtl_dir holds files.f and the sources; work files and the cached result go to work_dir(rtl_dir).
     """
     rtl_dir = Path(rtl_dir).resolve()
     names = _sources(rtl_dir)
-    work = rtl_dir / "synth"
-    work.mkdir(exist_ok=True)
+    work = work_dir(rtl_dir)
     script = XILINX_FLOW.format(sources=" ".join(_rel(rtl_dir / n, work) for n in names),
                                 top=TOP, stat="xilinx_stat.json")
     key = _digest(rtl_dir, names, script)
     cache = work / "resources.json"
-    hit = _cached(cache, key)
-    if hit:
-        return hit
+    with build_lock(work):
+        return _reused(cache, key, "synthesis result") or _synth_xilinx(rtl_dir, work, script,
+                                                                        key, timeout)
+
+
+def _synth_xilinx(rtl_dir: Path, work: Path, script: str, key: str, timeout: float) -> dict:
+    """Return the counts of a synth_xilinx run on the design (stored in work/resources.json)."""
+    cache = work / "resources.json"
     (work / "xilinx.ys").write_text(script)
     _say(f"synthesizing {rtl_dir} with Yosys synth_xilinx")
     start = time.time()
@@ -191,17 +211,23 @@ def fmax_ecp5(rtl_dir, seed: int = 1, freq_mhz: float = 100.0, timeout: float = 
     """
     rtl_dir = Path(rtl_dir).resolve()
     names = _sources(rtl_dir)
-    work = rtl_dir / "synth"
-    work.mkdir(exist_ok=True)
+    work = work_dir(rtl_dir)
     script = ECP5_FLOW.format(sources=" ".join(_rel(rtl_dir / n, work) for n in names), top=TOP,
                               netlist="ecp5.json")
     pnr = [*ECP5_DEVICE, "--json", "ecp5.json", "--freq", f"{freq_mhz:g}", "--seed", str(seed),
            "--report", "ecp5_report.json", "--timing-allow-fail"]
     key = _digest(rtl_dir, names, script + " ".join(pnr))
     cache = work / "fmax_ecp5.json"
-    hit = _cached(cache, key)
-    if hit:
-        return hit
+    with build_lock(work):
+        return _reused(cache, key, "place and route result") or _pnr_ecp5(
+            rtl_dir, work, script, pnr, key, timeout, (seed, freq_mhz))
+
+
+def _pnr_ecp5(rtl_dir: Path, work: Path, script: str, pnr: list, key: str, timeout: float,
+              settings: tuple) -> dict:
+    """Return the Fmax of a synth_ecp5 + nextpnr run on the design (stored in work/)."""
+    seed, freq_mhz = settings
+    cache = work / "fmax_ecp5.json"
     (work / "ecp5.ys").write_text(script)
     _say(f"synthesizing {rtl_dir} for ECP5 (Yosys synth_ecp5), then nextpnr place and route")
     start = time.time()
