@@ -68,21 +68,24 @@ def _spec_and_folder(args):
     """Return args.model's spec, built in args.out if given, once its build folder is writable."""
     import dataclasses
 
-    from hwgen.flow import BUILD_DIR
+    from hwgen.flow import out_dir
     from hwgen.outputs import check_folder
     from hwgen.spec import load_spec
 
     spec = load_spec(args.model)
     if args.out:
         spec = dataclasses.replace(spec, out=args.out)
-    check_folder(spec.out or BUILD_DIR / spec.name, "--out" if args.out else "build folder")
+    check_folder(out_dir(spec), "--out" if args.out else "build folder")
     return spec
 
 
 def _cmd_train(args) -> None:
-    from hwgen.flow import step_train
+    from hwgen.flow import out_dir, step_train
+    from hwgen.locks import locked_folder
 
-    step_train(_spec_and_folder(args), force=args.force)
+    spec = _spec_and_folder(args)
+    with locked_folder(out_dir(spec)):
+        step_train(spec, force=args.force)
 
 
 def _cmd_train_float(args) -> None:
@@ -97,15 +100,15 @@ def _cmd_train_float(args) -> None:
 def _cmd_import(args) -> None:
     import dataclasses
 
-    from hwgen.flow import BUILD_DIR, step_export, step_train
+    from hwgen.flow import out_dir, step_export, step_train
+    from hwgen.locks import locked_folder
     from hwgen.outputs import check_folder
     from hwgen.qat.calibrate import load_float_state
     from hwgen.qat.model import build_float
     from hwgen.spec import PTQ, load_spec
 
     spec = load_spec(args.spec)
-    check_folder(args.out or spec.out or BUILD_DIR / spec.name,
-                 "--out" if args.out else "build folder")
+    check_folder(args.out or out_dir(spec), "--out" if args.out else "build folder")
     source = Path(args.file)
     load_float_state(source, build_float(spec))  # a file that does not fit stops here: no output
     ptq = dataclasses.replace(spec.ptq or PTQ(), float_checkpoint=str(source.resolve()))
@@ -121,8 +124,9 @@ def _cmd_import(args) -> None:
                 raise HwgenError(f"--{key.replace('_', '-')} {value}: give {wanted}")
             ptq = dataclasses.replace(ptq, **{key: value})
     spec = dataclasses.replace(spec, ptq=ptq, out=args.out or spec.out)
-    ckpt = step_train(spec, force=args.force)
-    onnx_path = step_export(spec, ckpt)
+    with locked_folder(out_dir(spec)):
+        ckpt = step_train(spec, force=args.force)
+        onnx_path = step_export(spec, ckpt)
     print(f"next: hwgen build {onnx_path} --out DIR (Verilog and HLS), or hwgen run {onnx_path} "
           f"--input X.npy --output Y.npy")
 
@@ -139,9 +143,12 @@ def _cmd_compare(args) -> None:
 
 
 def _cmd_export(args) -> None:
-    from hwgen.flow import step_export
+    from hwgen.flow import out_dir, step_export
+    from hwgen.locks import locked_folder
 
-    step_export(_spec_and_folder(args))
+    spec = _spec_and_folder(args)
+    with locked_folder(out_dir(spec)):
+        step_export(spec)
 
 
 def _with_folding(spec, pe, simd):
@@ -169,10 +176,12 @@ def _done_line(folder: Path, failed: bool = False) -> str:
 
 def _cmd_hw(args) -> None:
     from hwgen.flow import hw, out_dir
+    from hwgen.locks import locked_folder
 
     spec = _with_folding(_spec_and_folder(args), args.pe, args.simd)
     try:
-        hw(spec, fmax=args.fmax, force=args.force)
+        with locked_folder(out_dir(spec)):
+            hw(spec, fmax=args.fmax, force=args.force)
     except VerificationError:
         print(_done_line(out_dir(spec), failed=True), flush=True)
         raise
@@ -208,15 +217,19 @@ def _load_input(path: str):
 
 
 def _rtl_for(file: str, pe: int, simd: int, max_steps: int) -> Path:
-    """Return the RTL folder of a QONNX file, generated once per file content, folding, depth."""
+    """Return the RTL folder of a QONNX file, generated once per file content, folding and
+    (for a design that buffers sequences; 0 otherwise) sequence-buffer depth."""
     import hashlib
 
     from hwgen.flow import BUILD_DIR, step_build
+    from hwgen.locks import locked_folder
 
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16]
-    out = BUILD_DIR / "run" / f"{digest}-pe{pe}-simd{simd}-t{max_steps}"
-    if not (out / "rtl" / "design.json").is_file() or not (out / "hls" / "design.json").is_file():
-        step_build(file, out, pe, simd, max_steps=max_steps)
+    depth = f"-t{max_steps}" if max_steps else ""
+    out = BUILD_DIR / "run" / f"{digest}-pe{pe}-simd{simd}{depth}"
+    with locked_folder(out):  # concurrent runs of one file generate it once
+        if not all((out / kind / "design.json").is_file() for kind in ("rtl", "hls")):
+            step_build(file, out, pe, simd, max_steps=max_steps)
     return out / "rtl"
 
 
@@ -239,8 +252,18 @@ def _steps(model, x) -> int:
     return int(x.shape[1] if attr(node, "batch_first", 0) else x.shape[0])
 
 
+def _buffer_depth(model, x) -> int:
+    """Return the sequence-buffer depth a design of the graph needs for input x: its sequence
+    length if the graph has a reverse direction, else 0 (the design then runs any length)."""
+    from hwgen.onnx.graph import RECURRENT_OPS, attr
+
+    nodes = [n for n in model.graph.node if n.op_type in RECURRENT_OPS]
+    return _steps(model, x) if any(attr(n, "reverse_input", 0) for n in nodes) else 0
+
+
 def _cmd_build(args) -> None:
-    from hwgen.flow import step_build, step_export, step_train
+    from hwgen.flow import out_dir, step_build, step_export, step_train
+    from hwgen.locks import locked_folder
     from hwgen.outputs import check_folder
     from hwgen.spec import load_spec
 
@@ -250,13 +273,15 @@ def _cmd_build(args) -> None:
     else:
         spec = load_spec(args.model)
         _with_folding(spec, args.pe, args.simd)  # a folding that does not fit stops before training
-        ckpt = step_train(spec)
-        onnx_path, source = step_export(spec, ckpt), spec.name
+        with locked_folder(out_dir(spec)):
+            ckpt = step_train(spec)
+            onnx_path, source = step_export(spec, ckpt), spec.name
         args.pe = spec.folding.pe if args.pe is None else args.pe
         args.simd = spec.folding.simd if args.simd is None else args.simd
         args.max_steps = spec.folding.max_steps if args.max_steps is None else args.max_steps
-    step_build(onnx_path, Path(args.out), args.pe or 0, args.simd or 0, source=str(source),
-               max_steps=32 if args.max_steps is None else args.max_steps)
+    with locked_folder(args.out):
+        step_build(onnx_path, Path(args.out), args.pe or 0, args.simd or 0, source=str(source),
+                   max_steps=32 if args.max_steps is None else args.max_steps)
 
 
 def _cmd_run(args) -> None:
@@ -274,11 +299,11 @@ def _cmd_run(args) -> None:
             from hwgen.sim.rtl_run import run_backend_rtl
 
             y = run_backend_rtl(model, x, _rtl_for(args.file, args.pe, args.simd,
-                                                   _steps(model, x)), **extra)
+                                                   _buffer_depth(model, x)), **extra)
         elif args.backend == "hls":
             from hwgen.sim.hls_run import run_backend_hls
 
-            rtl = _rtl_for(args.file, args.pe, args.simd, _steps(model, x))
+            rtl = _rtl_for(args.file, args.pe, args.simd, _buffer_depth(model, x))
             y = run_backend_hls(model, x, rtl.parent / "hls", **extra)
         else:
             y = run_reference(model, x, states)

@@ -5,25 +5,38 @@ model.onnx (QONNX), report.json and report.md.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import os
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from hwgen.spec import Spec
+from hwgen.locks import write_atomic
+from hwgen.spec import MODELS_DIR, Spec
 from hwgen.types import HwgenError, VerificationError
 
 BUILD_DIR = Path("build")
 
 
 def out_dir(spec: Spec) -> Path:
-    """Return (and create) the build folder of a spec: build/NAME, or the spec's own `out`."""
-    path = Path(spec.out) if spec.out else BUILD_DIR / spec.name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Return the build folder of a spec (not created): its own `out`, else build/NAME for a spec
+    in models/, else build/NAME-HASH, HASH naming the spec file's resolved path."""
+    if spec.out:
+        return Path(spec.out)
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", spec.name).lstrip(".") or "_"
+    path = Path(spec.path).resolve()
+    if path.parent == MODELS_DIR.resolve():
+        return BUILD_DIR / name
+    return BUILD_DIR / f"{name}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
+
+
+def model_arg(spec: Spec) -> str:
+    """Return what names the spec on hwgen's command line: NAME for models/, else its path."""
+    from_models = Path(spec.path).resolve().parent == MODELS_DIR.resolve()
+    return spec.name if from_models else str(spec.path)
 
 
 def _say(message: str) -> None:
@@ -33,9 +46,7 @@ def _say(message: str) -> None:
 
 def _atomic_save(obj, path: Path) -> None:
     """torch.save obj to path without ever leaving a partial file behind."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -97,8 +108,6 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     weights_only=True, and accepted wherever a float checkpoint is (ptq.float_checkpoint,
     `hwgen import`). A file made from the same dataset, net and training settings is reused.
     """
-    import hashlib
-
     from hwgen.qat.data import check_sizes, load_dataset
     from hwgen.qat.ptq import train_float
     from hwgen.qat.train import accuracy, predict, seed_everything
@@ -118,7 +127,6 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     by_length = spec.net.bidirectional
     model = train_float(spec, data, seed_everything(t.seed), by_length)
     acc = accuracy(predict(model, data.test, by_length=by_length), data.test.y)
-    path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_save({"float": model.state_dict(), "float_hash": digest, "float_accuracy": acc}, path)
     _say(f"wrote {path} (float accuracy {_pct(acc)})")
     return path
@@ -158,15 +166,70 @@ def quant_model(spec: Spec, ckpt: dict):
     return model.eval()
 
 
+# What an export depends on besides the weights and the spec: the code that builds and exports
+# the model, and the packages it runs on.
+EXPORT_SOURCES = ("qat/export.py", "qat/rnn_export.py", "qat/model.py", "onnx/graph.py",
+                  "onnx/lstm_cell.py", "onnx/rnn_cell.py")
+EXPORT_PACKAGES = ("torch", "brevitas", "qonnx", "onnx")
+
+
+def _export_key(spec: Spec, ckpt: dict) -> str:
+    """Return a digest of everything model.onnx is made from."""
+    from importlib import metadata
+
+    h = hashlib.sha256(spec.training_hash().encode())
+    for name, value in sorted(ckpt["quant"].items()):
+        array = value.detach().cpu().numpy()
+        h.update(f"{name} {array.dtype} {array.shape}".encode() + array.tobytes())
+    package = Path(__file__).resolve().parent
+    for source in EXPORT_SOURCES:
+        h.update((package / source).read_bytes())
+    for name in EXPORT_PACKAGES:
+        h.update(metadata.version(name).encode() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _exported(path: Path, key: str) -> bool:
+    """Return True when path holds the model exported with key (its sidecar PATH.key says so)."""
+    try:
+        record = json.loads(path.with_name(path.name + ".key").read_text())
+        return (record.get("key") == key
+                and record.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest())
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _checked_checkpoint(spec: Spec) -> dict:
+    """Return the spec's checkpoint, or raise HwgenError if it was trained from another spec."""
+    path = out_dir(spec) / "checkpoint.pt"
+    ckpt = load_checkpoint(path)
+    if ckpt.get("spec_hash") != spec.training_hash():
+        raise HwgenError(f"{path} was trained from another spec than {spec.path} (its dataset, "
+                         f"net, bits or train section changed); run `hwgen train "
+                         f"{model_arg(spec)}` first")
+    return ckpt
+
+
 def step_export(spec: Spec, ckpt: dict | None = None) -> Path:
-    """Export the trained model to build/MODEL/model.onnx and return its path."""
+    """Export the trained model to build/MODEL/model.onnx and return its path.
+
+    Without ckpt, the spec's checkpoint is loaded and must have been trained from this spec. An
+    existing model.onnx exported from the same weights, spec and exporter is reused.
+    """
     from hwgen.qat.export import export_model
 
-    ckpt = ckpt or load_checkpoint(out_dir(spec) / "checkpoint.pt")
-    model = quant_model(spec, ckpt)
+    ckpt = ckpt or _checked_checkpoint(spec)
     path = out_dir(spec) / "model.onnx"
+    key = _export_key(spec, ckpt)
+    if _exported(path, key):
+        _say(f"reusing {path} (exported from the same checkpoint)")
+        return path
+    model = quant_model(spec, ckpt)
     example = torch.zeros(1, 16, spec.net.input_size)
     export_model(model, example, path)
+    record = {"key": key, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    write_atomic(path.with_name(path.name + ".key"),
+                 lambda tmp: tmp.write_text(json.dumps(record) + "\n"))
     _say(f"wrote {path}")
     return path
 
@@ -258,8 +321,9 @@ def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict, hls: dict, cost: 
             "calibrated": p["calibrated_accuracy"], "finetuned": p["finetuned_accuracy"],
             "finetune_epochs": p["finetune_epochs"]}
     path = out_dir(spec) / "report.json"
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    (out_dir(spec) / "report.md").write_text(_report_md(report))
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(report, indent=2, sort_keys=True)
+                                                  + "\n"))
+    write_atomic(out_dir(spec) / "report.md", lambda tmp: tmp.write_text(_report_md(report)))
     return path
 
 
@@ -367,6 +431,11 @@ def step_build(onnx_path, out: Path, pe: int = 0, simd: int = 0, source: str = "
 
     max_steps is the sequence-buffer depth of designs with a reverse direction.
     """
+    return _build(onnx_path, out, pe, simd, source, max_steps)[0]
+
+
+def _build(onnx_path, out: Path, pe: int, simd: int, source: str, max_steps: int) -> tuple:
+    """Return (rtl folder, LoweredModel) after writing out/rtl and out/hls as step_build does."""
     from hwgen.codegen.hls import emit_hls
     from hwgen.codegen.rtl import emit_rtl
 
@@ -374,7 +443,7 @@ def step_build(onnx_path, out: Path, pe: int = 0, simd: int = 0, source: str = "
     rtl = emit_rtl(ir, out, source or Path(onnx_path).name, batch_first)
     hls = emit_hls(ir, out, source or Path(onnx_path).name, batch_first)
     _say(f"wrote {rtl} and {hls} ({len(ir.stages())} stages)")
-    return rtl
+    return rtl, ir
 
 
 def stage_summary(ir) -> list:
@@ -406,6 +475,14 @@ def _compare(outputs, classes, ref_scores, labels, exp: int) -> tuple:
     return mismatches, float(np.mean(np.asarray(classes) == labels))
 
 
+def _built(what: str, folder: Path, seconds: float) -> None:
+    """Say whether a simulator was built (and how long it took) or reused."""
+    if seconds:
+        _say(f"{what} in {folder} took {seconds:.0f} s")
+    else:
+        _say(f"reusing {what} in {folder} (sources unchanged)")
+
+
 def step_hls(spec: Spec, ref_scores: list) -> dict:
     """Compile the emitted HLS C++ with g++, run the test set in C simulation, compare."""
     from hwgen.qat.data import load_dataset
@@ -418,6 +495,7 @@ def step_hls(spec: Spec, ref_scores: list) -> dict:
     codes = [quantize_inputs(x, design) for x in data.test.x]
     _say(f"running {len(codes)} test sequences in HLS C simulation (g++)")
     result = run_hls(hls, codes)
+    _built("HLS C simulation binary", hls.parent / "hls_build", result.build_seconds)
     mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
                                design.y_type.exp)
     return {"accuracy": acc, "mismatches": mismatches}
@@ -434,15 +512,15 @@ def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list, compile_opt: str = "
 
     data = load_dataset(spec.dataset)
     f = spec.folding
-    rtl = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=f"{spec.name} ({onnx_path})",
-                     max_steps=f.max_steps)
-    _, ir, _ = lowered(onnx_path, f.pe, f.simd, f.max_steps)
+    rtl, ir = _build(onnx_path, out_dir(spec), f.pe, f.simd, f"{spec.name} ({onnx_path})",
+                     f.max_steps)
     design = load_design(rtl)
     codes = [quantize_inputs(x, design) for x in data.test.x]
     _say(f"simulating {len(codes)} test sequences in Verilator")
     # A stack starts the next sequence while later layers still work on the previous one; held
     # apart, each sequence's latency is the modelled one.
     result = run_rtl(rtl, codes, compile_opt=compile_opt, isolate=len(ir.layers) > 1)
+    _built("Verilator build", rtl.parent / "sim_build", result.build_seconds)
     mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
                                design.y_type.exp)
     layer = ir.layers[0]

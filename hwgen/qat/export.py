@@ -1,7 +1,6 @@
 """Export a Brevitas model to QONNX, check the graph really holds the LSTM, and tidy it."""
 from __future__ import annotations
 
-import os
 import tempfile
 import warnings
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import onnx
 import torch
 
+from hwgen.locks import write_atomic
 from hwgen.types import HwgenError
 
 INPUT_NAME = "x"
@@ -51,7 +51,6 @@ def export_model(model: torch.nn.Module, example, path, input_names=None) -> onn
     from hwgen.qat.rnn_export import export_qonnx_torchscript
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.onnx"
@@ -64,7 +63,5 @@ def export_model(model: torch.nn.Module, example, path, input_names=None) -> onn
     import hwgen.onnx.rnn_cell  # noqa: F401
 
     tidied = tidy(ModelWrapper(proto))
-    tmp_path = path.with_suffix(".onnx.tmp")
-    tidied.save(str(tmp_path))
-    os.replace(tmp_path, path)  # never leave a half-written model behind
+    write_atomic(path, lambda tmp: tidied.save(str(tmp)))  # never a half-written model
     return tidied.model
