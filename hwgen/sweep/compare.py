@@ -54,7 +54,7 @@ def _csv(rows: list[dict]) -> str:
 def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
             finetune_epochs: int | None = None, out: str | None = None) -> dict:
     """Run (or reuse) the comparison of a model at each width; write the table files."""
-    from hwgen.flow import BUILD_DIR, _say, step_float, step_train
+    from hwgen.flow import BUILD_DIR, _say, out_dir, step_float, step_train
     from hwgen.sweep.run import ptq_accuracies
 
     base = load_spec(model)
@@ -66,7 +66,7 @@ def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
     if epochs < 1:
         raise HwgenError(f"--finetune-epochs {epochs}: give at least 1 (the table compares "
                          f"with fine-tuning)")
-    folder = Path(out or BUILD_DIR / "compare" / base.name).resolve()
+    folder = Path(out or BUILD_DIR / "compare" / out_dir(base).name).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     source = base.float_checkpoint()
     if source is None:

@@ -234,7 +234,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
     """
     from tqdm import tqdm
 
-    from hwgen.flow import BUILD_DIR
+    from hwgen.flow import BUILD_DIR, out_dir
     from hwgen.sweep.report import write_results
 
     base = load_spec(model)
@@ -249,7 +249,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
     if options.finetune_epochs is not None and options.finetune_epochs < 0:
         raise HwgenError(f"--finetune-epochs {options.finetune_epochs}: give 0 or more")
     _check_points(base, Point(vary=vary, bits=bits[0], seed=seed), options)
-    folder = Path(out or BUILD_DIR / "sweep" / f"{base.name}-{vary}").resolve()
+    folder = Path(out or BUILD_DIR / "sweep" / f"{out_dir(base).name}-{vary}").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     previous = _load_rows(folder)
     meta = {"model": base.name, "spec": base.to_dict(), "vary": vary,
