@@ -10,12 +10,15 @@ safe_text itself, and folders a failed emission must not leave behind.
 """
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from hostile_names import (MARKER, PAYLOADS, assert_inert, build_as, export_tiny, markers)
 from hwgen.codegen.env import SAFE_CHARS, SAFE_TEXT_MAX, safe_text
+from hwgen.types import HwgenError
+from test_cli_errors import assert_one_error_line, hwgen_inprocess  # noqa: F401  (a fixture)
 
 VENDOR_COMMANDS = ("open_project", "set_top", "add_files", "open_solution", "set_part",
                    "create_clock", "csynth_design", "export_design")
@@ -72,3 +75,54 @@ def test_cpp_payload_does_not_run(tiny, tmp_path, monkeypatch):
     assert not markers(tmp_path, model.parent), f"the C++ payload ran ({MARKER} exists)"
     np.testing.assert_array_equal(got, run_reference(load_model(model), x))
     assert_inert(out, benign)
+
+
+# --- a failed emission leaves nothing behind ----------------------------------------------------
+def leftovers(out) -> list:
+    """Return the names of emission folders (final or private) in out."""
+    return sorted(p.name for p in out.iterdir() if p.name.lstrip(".").startswith(("rtl", "hls")))
+
+
+def test_refused_folding_leaves_nothing(tiny, tmp_path, hwgen_inprocess):
+    model, _, _ = tiny
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = hwgen_inprocess("build", model, "--out", out, "--pe", 5)  # 5 divides no row count
+    assert_one_error_line(proc, "PE=5")
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("error", [HwgenError("refused"), KeyboardInterrupt()])
+def test_failed_emission_keeps_the_old_folders(tiny, tmp_path, monkeypatch, error):
+    import hwgen.codegen.hls
+    import hwgen.codegen.rtl
+    from hwgen.flow import lowered
+
+    model, _, benign = tiny
+    out = tmp_path / "out"
+    shutil.copytree(benign, out)
+    _, ir, batch_first = lowered(model, 0, 0, 32)
+
+    def fail(*_):
+        raise error
+    for module, emit in ((hwgen.codegen.rtl, "emit_rtl"), (hwgen.codegen.hls, "emit_hls")):
+        monkeypatch.setattr(module, "render", fail)
+        with pytest.raises(type(error)):
+            getattr(module, emit)(ir, out, "m.onnx", batch_first)
+    assert leftovers(out) == ["hls", "rtl"]
+    for f in sorted(benign.rglob("*")):
+        assert f.is_dir() or f.read_bytes() == (out / f.relative_to(benign)).read_bytes(), f
+
+
+def test_concurrent_emissions_into_one_folder(tiny, tmp_path):
+    from hwgen.codegen.rtl import emit_rtl
+    from hwgen.flow import lowered
+
+    model, _, benign = tiny
+    _, ir, batch_first = lowered(model, 0, 0, 32)
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(lambda _: emit_rtl(ir, tmp_path, "benign.onnx", batch_first),
+                             range(8)))
+    assert done == [tmp_path / "rtl"] * 8 and leftovers(tmp_path) == ["rtl"]
+    assert sorted(p.name for p in (tmp_path / "rtl").rglob("*")) == \
+        sorted(p.name for p in (benign / "rtl").rglob("*"))
