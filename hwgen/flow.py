@@ -475,12 +475,12 @@ def _compare(outputs, classes, ref_scores, labels, exp: int) -> tuple:
     return mismatches, float(np.mean(np.asarray(classes) == labels))
 
 
-def _built(what: str, folder: Path, seconds: float) -> None:
-    """Say whether a simulator was built (and how long it took) or reused."""
+def _built(what: str, sources: Path, seconds: float) -> None:
+    """Say whether a simulator of sources was built (and how long it took) or reused."""
     if seconds:
-        _say(f"{what} in {folder} took {seconds:.0f} s")
+        _say(f"{what} of {sources} took {seconds:.0f} s")
     else:
-        _say(f"reusing {what} in {folder} (sources unchanged)")
+        _say(f"reusing {what} of {sources} (sources unchanged)")
 
 
 def step_hls(spec: Spec, ref_scores: list) -> dict:
@@ -495,7 +495,7 @@ def step_hls(spec: Spec, ref_scores: list) -> dict:
     codes = [quantize_inputs(x, design) for x in data.test.x]
     _say(f"running {len(codes)} test sequences in HLS C simulation (g++)")
     result = run_hls(hls, codes)
-    _built("HLS C simulation binary", hls.parent / "hls_build", result.build_seconds)
+    _built("HLS C simulation binary", hls, result.build_seconds)
     mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
                                design.y_type.exp)
     return {"accuracy": acc, "mismatches": mismatches}
@@ -520,7 +520,7 @@ def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list, compile_opt: str = "
     # A stack starts the next sequence while later layers still work on the previous one; held
     # apart, each sequence's latency is the modelled one.
     result = run_rtl(rtl, codes, compile_opt=compile_opt, isolate=len(ir.layers) > 1)
-    _built("Verilator build", rtl.parent / "sim_build", result.build_seconds)
+    _built("Verilator build", rtl, result.build_seconds)
     mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
                                design.y_type.exp)
     layer = ir.layers[0]
