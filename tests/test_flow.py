@@ -1,49 +1,11 @@
-"""End to end on a tiny spec: `hwgen hw` trains, exports, checks the reference, builds and simulates
-the RTL, and reports 0 mismatches."""
+"""End to end on tiny stacks: `hwgen hw` trains, exports, checks the reference, builds and simulates
+the RTL, and reports 0 mismatches (the single-layer tiny spec runs in test_cache_concurrency)."""
 from __future__ import annotations
 
 import json
 
 import pytest
-import torch
-from hwgen_cli import run_hwgen
-
-TINY = """\
-dataset: japanese_vowels
-net: {input_size: 12, hidden_size: 5, classes: 9}
-bits: {weight: 3, io: 6, input_acc: 5, forget_acc: 6, cell_acc: 4, output_acc: 7, sigmoid: 4,
-       tanh: 5, cell_state: 6, head: 4, bias: 12}
-train: {seed: 3, float_epochs: 2, qat_epochs: 1, batch_size: 64}
-"""
-
-
-def test_hw_flow_on_tiny_spec(tmp_path):
-    spec = tmp_path / "tiny.yaml"
-    spec.write_text(TINY)
-    first = run_hwgen("hw", str(spec), cwd=tmp_path)
-    assert first.returncode == 0, first.stderr[-2000:]
-    assert "float accuracy:" in first.stdout and "quantized accuracy:" in first.stdout
-    report = json.loads((tmp_path / "build" / "tiny" / "report.json").read_text())
-    assert report["sequences"] == 370
-    assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}
-    acc = report["accuracy"]
-    assert acc["reference"] == acc["quantized"] == acc["rtl"] == acc["hls"]
-    assert (tmp_path / "build" / "tiny" / "hls" / "build.tcl").is_file()
-    assert report["cycles_per_step"]["simulated"] == report["cycles_per_step"]["model"]
-    assert report["latency_cycles_per_sequence"]["max_difference"] == 0
-    assert {s["kind"] for s in report["stages"]} >= {"matvec", "gate_sum", "lut", "head"}
-    assert (tmp_path / "build" / "tiny" / "report.md").is_file()
-    res = report["resources"]  # Yosys synth_xilinx of the generated design
-    assert set(res) == {"LUT", "FF", "DSP", "BRAM"} and res["LUT"] > 0 and res["FF"] > 0
-    assert report["fmax_mhz"] is None  # not asked
-    assert "resources:" in first.stdout
-    # the checkpoint loads without unpickling arbitrary objects
-    ckpt = torch.load(tmp_path / "build" / "tiny" / "checkpoint.pt", weights_only=True)
-    assert ckpt["spec_hash"]
-    # a second run reuses the checkpoint of an unchanged spec
-    second = run_hwgen("train", str(spec), cwd=tmp_path)
-    assert second.returncode == 0 and "reusing" in second.stdout
-
+from hwgen_cli import build_folder, run_hwgen
 
 TINY_STACKS = {
     # two bidirectional CIFG LSTM layers: four engines, sequence buffers, equal-length batches
@@ -84,7 +46,7 @@ def test_hw_flow_on_tiny_stacks(name, tmp_path):
     spec.write_text(TINY_STACKS[name])
     run = run_hwgen("hw", str(spec), cwd=tmp_path)
     assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
-    report = json.loads((tmp_path / "build" / name / "report.json").read_text())
+    report = json.loads((tmp_path / build_folder(spec) / "report.json").read_text())
     assert report["sequences"] == 370
     assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}
     acc = report["accuracy"]

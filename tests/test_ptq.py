@@ -13,7 +13,7 @@ from hwgen.qat.calibrate import (activation_quantizers, calibrate, load_float_st
 from hwgen.qat.model import build_float, build_quant, load_float_into_quant
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError
-from hwgen_cli import run_hwgen
+from hwgen_cli import build_folder, run_hwgen
 
 SPEC = """\
 dataset: japanese_vowels
@@ -235,10 +235,10 @@ def test_import_calibrates_and_exports_like_training(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     for line in ("float accuracy:", "torch dynamic int8:", "calibrated:", "quantized accuracy:"):
         assert line in run.stdout
-    ckpt = torch.load(tmp_path / "build" / "tiny" / "checkpoint.pt", weights_only=True)
+    ckpt = torch.load(tmp_path / build_folder(spec) / "checkpoint.pt", weights_only=True)
     assert ckpt["ptq"]["calibration"] == "max" and ckpt["ptq"]["finetuned_accuracy"] is None
     assert ckpt["quant_accuracy"] == ckpt["ptq"]["calibrated_accuracy"]
-    assert (tmp_path / "build" / "tiny" / "model.onnx").is_file()
+    assert (tmp_path / build_folder(spec) / "model.onnx").is_file()
     # a checkpoint that does not fit: one line, exit 2, nothing written
     torch.save(UserNet(hidden=6).state_dict(), tmp_path / "wide.pt")
     bad = run_hwgen("import", "wide.pt", "--spec", "tiny.yaml", "--out", "other", cwd=tmp_path)
@@ -256,7 +256,7 @@ def test_compare_table_has_four_accuracies_per_width(tmp_path):
     run = run_hwgen("compare", "tiny.yaml", "--bits", "4,8", "--finetune-epochs", "1",
                  cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
-    folder = tmp_path / "build" / "compare" / "tiny"
+    folder = tmp_path / "build" / "compare" / build_folder(spec).name
     table = json.loads((folder / "compare.json").read_text())
     assert [r["bits"] for r in table["rows"]] == [4, 8]
     for row in table["rows"]:

@@ -17,7 +17,7 @@ import torch
 from hwgen.spec import load_spec
 from hwgen.sweep.points import GROUPS, Point, parse_bits, point_spec, quantizers
 from hwgen.types import HwgenError
-from hwgen_cli import run_hwgen
+from hwgen_cli import build_folder, run_hwgen
 
 # The spec's weights are 4 bits, so the 4-bit point of `--vary weights` is this very spec.
 TINY = """\
@@ -78,7 +78,7 @@ def test_local_then_ray_sweep(tiny, ray_cluster):
     # the 4-bit point is the spec itself: trained on its own, it gives the same accuracy
     train = run_hwgen("train", "tiny.yaml", cwd=tiny)
     assert train.returncode == 0, train.stderr[-2000:]
-    ckpt = torch.load(tiny / "build" / "tiny" / "checkpoint.pt", weights_only=True)
+    ckpt = torch.load(tiny / build_folder(tiny / "tiny.yaml") / "checkpoint.pt", weights_only=True)
     assert (ckpt["float_accuracy"], ckpt["quant_accuracy"]) == \
         (rows[1]["acc_float"], rows[1]["acc_quant"])
     assert rows[0]["acc_float"] == rows[1]["acc_float"]  # the float baseline is the same run
