@@ -57,9 +57,25 @@ def _acquire(folder: Path):
         lock.close()
 
 
-def _holds_nothing(folder: Path) -> bool:
-    """Return True when folder holds no file but its lock."""
-    return all(p.name == LOCK_NAME for p in folder.iterdir())
+def _missing(folder: Path) -> list:
+    """Return folder and those of its parents that do not exist, innermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_empty(folder: Path, created: list) -> None:
+    """Remove folder's lock and the created folders, innermost first, while they are empty."""
+    if not folder.is_dir() or any(p.name != LOCK_NAME for p in folder.iterdir()):
+        return
+    (folder / LOCK_NAME).unlink(missing_ok=True)
+    for path in created:
+        try:
+            path.rmdir()
+        except OSError:  # something arrived meanwhile: keep it
+            return
 
 
 @contextlib.contextmanager
@@ -67,18 +83,16 @@ def locked_folder(folder):
     """Hold folder's lock while the block runs; yield the folder as a Path.
 
     If the block raises and the folder did not exist before and holds nothing but the lock, the
-    folder is removed.
+    folder is removed, and so are the parents made for it (build/ of a first command).
     """
     folder = Path(folder)
-    created = not folder.exists()
+    created = _missing(folder)
     lock = _acquire(folder)
     try:
         yield folder
     except BaseException:
-        if created and folder.is_dir() and _holds_nothing(folder):
-            (folder / LOCK_NAME).unlink(missing_ok=True)
-            with contextlib.suppress(OSError):  # something arrived meanwhile: keep it
-                folder.rmdir()
+        if created:
+            _remove_empty(folder, created)
         raise
     finally:
         lock.close()  # closing the file releases the lock
