@@ -161,3 +161,24 @@ def test_export_refuses_another_specs_checkpoint(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"run `hwgen train {spec}` first" in err
     assert sorted(p.name for p in folder.iterdir()) == [".hwgen.lock", "checkpoint.pt"]
+
+
+def test_failed_import_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    """An import that fails after taking its build folder removes the folder it made."""
+    import hwgen.flow
+    from hwgen.qat.model import build_float
+    from hwgen.types import HwgenError
+
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    torch.save({"float": build_float(load_spec(str(spec))).state_dict()}, tmp_path / "float.pt")
+
+    def fail(*args, **kwargs):
+        """Stand in for the training step: fail as a bad input does."""
+        raise HwgenError("calibration failed")
+
+    monkeypatch.setattr(hwgen.flow, "step_train", fail)
+    assert main(["import", "float.pt", "--spec", str(spec)]) == 2
+    assert "calibration failed" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["float.pt", "tiny.yaml"]
