@@ -1,7 +1,10 @@
 """The named steps of `make hw`: train -> export -> reference; each step reads the previous artifact.
 
-Artifacts live in build/MODEL/: checkpoint.pt (trained weights, keyed by the spec's training hash),
-model.onnx (QONNX), report.json and report.md.
+Artifacts live in the spec's build folder (out_dir: build/NAME for a spec in models/):
+checkpoint.pt (trained weights, keyed by the spec's training hash), model.onnx (QONNX, keyed by the
+weights and the exporter in model.onnx.key), rtl/, hls/, the simulators' builds, synth/ (cached
+Yosys results), report.json and report.md. Each file is written whole (hwgen.locks.write_atomic);
+the CLI holds the folder's lock for the whole command (hwgen.locks.locked_folder).
 """
 from __future__ import annotations
 
