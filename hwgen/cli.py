@@ -114,15 +114,9 @@ def _cmd_import(args) -> None:
     ptq = dataclasses.replace(spec.ptq or PTQ(), float_checkpoint=str(source.resolve()))
     if args.calibration:
         ptq = dataclasses.replace(ptq, calibration=args.calibration)
-    checks = {"percentile": (lambda v: 0 < v <= 100, "a number in (0, 100]"),
-              "batches": (lambda v: v >= 1, "at least 1"),
-              "finetune_epochs": (lambda v: v >= 0, "0 or more")}
-    for key, (ok, wanted) in checks.items():
-        value = getattr(args, key)
-        if value is not None:
-            if not ok(value):
-                raise HwgenError(f"--{key.replace('_', '-')} {value}: give {wanted}")
-            ptq = dataclasses.replace(ptq, **{key: value})
+    for key in ("percentile", "batches", "finetune_epochs"):  # ranges checked by the parser
+        if getattr(args, key) is not None:
+            ptq = dataclasses.replace(ptq, **{key: getattr(args, key)})
     spec = dataclasses.replace(spec, ptq=ptq, out=args.out or spec.out)
     with locked_folder(out_dir(spec)):
         ckpt = step_train(spec, force=args.force)
