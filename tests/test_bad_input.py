@@ -4,6 +4,7 @@ verification (a backend that differs from the reference) is one line too, with e
 """
 import socket
 import time
+from pathlib import Path
 
 import onnx
 import pytest
@@ -83,14 +84,15 @@ def test_qat_epochs_zero_without_ptq(folder, hwgen_inprocess):
     assert _left(folder) == ["spec.yaml"]
 
 
-def test_float_checkpoint_with_nan(folder, hwgen_inprocess):
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_float_checkpoint_not_finite(folder, hwgen_inprocess, bad):
     from hwgen.qat.model import build_float
     from hwgen.spec import load_spec
 
     spec = _spec(folder)
     state = build_float(load_spec(str(spec))).state_dict()
     key = next(k for k in state if "weight_hh" in k)
-    state[key][0, 0] = float("nan")
+    state[key][0, 0] = float(bad)
     torch.save(state, folder / "float.pt")
     proc = hwgen_inprocess("import", folder / "float.pt", "--spec", spec, "--out", folder / "out")
     assert_one_error_line(proc, str(folder / "float.pt"), key, "NaN")
@@ -199,3 +201,21 @@ def test_verification_failure_exits_3(folder, hwgen_inprocess, monkeypatch):
     lines = proc.stderr.splitlines()
     assert proc.returncode == 3, proc.stderr
     assert len(lines) == 1 and lines[0].startswith("hwgen: error: the RTL differs"), proc.stderr
+
+
+def test_train_float_failed_save_leaves_nothing(folder, hwgen_inprocess, monkeypatch):
+    """A train-float whose save fails half way (a full disk) is one line; no .pt, no temporary."""
+    import hwgen.qat.ptq
+    from hwgen.qat.model import build_float
+
+    monkeypatch.setattr(hwgen.qat.ptq, "train_float", lambda spec, *_: build_float(spec))
+
+    def full_disk(obj, path):
+        Path(path).write_bytes(b"partial")
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    (folder / "models").mkdir()
+    proc = hwgen_inprocess("train-float", _spec(folder), "--out", folder / "models" / "f.pt")
+    assert_one_error_line(proc, "No space left on device")
+    assert _left(folder / "models") == []

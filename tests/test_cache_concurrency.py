@@ -48,6 +48,17 @@ def cached_files(folder: Path) -> dict:
     return {str(f): f.stat().st_mtime_ns for f in files}
 
 
+FIGURES = ("float accuracy:", "quantized accuracy:", "reference accuracy:", "rtl accuracy:",
+           "cycles per step:", "hls accuracy:", "resources:")
+
+
+def figures(stdout: str) -> list:
+    """Return the lines of a `hwgen hw` run that state its figures, in order."""
+    lines = [ln for ln in stdout.splitlines() if ln.startswith(FIGURES)]
+    assert len(lines) == len(FIGURES), stdout
+    return lines
+
+
 def check_report(report: dict) -> None:
     """Check a tiny spec's report: every backend equals the reference, cycles as modelled."""
     assert report["sequences"] == 370
@@ -72,6 +83,7 @@ def test_concurrent_hw_runs_agree_and_a_rerun_reuses_everything(tmp_path):
         assert status == 0, err[-2000:]
         assert "float accuracy:" in out and "quantized accuracy:" in out and "resources:" in out
     assert sum("waiting for another hwgen run" in out for _, out, _ in runs) == 1
+    assert figures(runs[0][1]) == figures(runs[1][1])  # the waiting run reports the same
     folder = tmp_path / build_folder(spec)
     report_bytes = (folder / "report.json").read_bytes()
     check_report(json.loads(report_bytes))
@@ -89,6 +101,7 @@ def test_concurrent_hw_runs_agree_and_a_rerun_reuses_everything(tmp_path):
                    "reusing synthesis result"):
         assert reused in out, reused
     assert "synthesizing" not in out and "training" not in err
+    assert figures(out) == figures(runs[0][1])
     assert cached_files(folder) == before
     assert (folder / "report.json").read_bytes() == report_bytes
 
