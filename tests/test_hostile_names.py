@@ -1,7 +1,7 @@
 """Hostile input names never run: a `.onnx` whose name holds Tcl or C++ code after a newline.
 
 Each case builds a copy of a tiny export under a hostile name with `hwgen build`, then runs the
-artifact that would execute the payload (build.tcl in tclsh with the vendor commands as no-ops;
+artifact that would execute the payload (build.tcl in Tcl, the vendor commands as no-ops;
 the HLS C simulation compiled with g++) in a folder where the payload would create its marker
 file. The marker must not exist, every generated file must equal a benign build's but for its
 first line (one comment line), and the outputs must still equal the reference. The
@@ -10,6 +10,7 @@ safe_text itself, and folders a failed emission must not leave behind.
 """
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -24,7 +25,13 @@ VENDOR_COMMANDS = ("open_project", "set_top", "add_files", "open_solution", "set
                    "create_clock", "csynth_design", "export_design")
 # build.tcl with the vendor commands as no-ops; `exit` (its last line) says it got there
 TCL_HARNESS = "".join(f"proc {c} args {{}}\n" for c in VENDOR_COMMANDS) + (
-    "rename exit real_exit\nproc exit args { puts finished }\nsource [lindex $argv 0]\nreal_exit 0\n")
+    "catch {rename exit {}}\nproc exit args { puts finished; flush stdout }\n"
+    "source [lindex $argv 0]\n")
+
+# The Tcl interpreter that ships with Python (tkinter), in its own process as tclsh would be:
+# argv[1] is the harness, argv[2] the script it sources.
+TCL_RUNNER = ("import sys, tkinter\ntcl = tkinter.Tcl()\ntcl.call('set', 'argv', (sys.argv[2],))\n"
+              "tcl.eval(sys.argv[1])\n")
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +56,10 @@ def test_safe_text_keeps_plain_names():
 
 
 def test_tcl_payload_does_not_run(tiny, tmp_path):
-    tclsh = shutil.which("tclsh")
-    if tclsh is None:
-        pytest.skip("tclsh is not installed")
     model, _, benign = tiny
     out = build_as(model, PAYLOADS["tcl"], tmp_path / "out")
-    harness = tmp_path / "harness.tcl"
-    harness.write_text(TCL_HARNESS)
-    done = subprocess.run([tclsh, str(harness), str(out / "hls" / "build.tcl")], cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-c", TCL_RUNNER, TCL_HARNESS,
+                           str(out / "hls" / "build.tcl")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60, check=False)
     assert not markers(tmp_path, model.parent), f"the Tcl payload ran ({MARKER} exists)"
     assert done.returncode == 0 and done.stdout.strip() == "finished", done.stderr
