@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+from hwgen.locks import write_atomic
 from hwgen.sim.tools import build_lock
 from hwgen.types import HwgenError
 
@@ -94,9 +95,8 @@ def _cached(path: Path, key: str) -> dict | None:
 
 def _store(path: Path, data: dict) -> None:
     """Write data as JSON at path atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
 def _tool(name: str) -> str:

@@ -21,7 +21,6 @@ import csv
 import io
 import json
 import math
-import os
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -92,13 +91,9 @@ def pareto_front(rows: list[dict], x: str = "LUT", y: str = "acc_int") -> list[d
 
 def _write_atomic(path: Path, data: bytes) -> Path:
     """Write data to path through a temporary file in the same folder; return path."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    from hwgen.locks import write_atomic
+
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _columns(rows: list[dict]) -> list[str]:
