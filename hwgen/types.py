@@ -43,6 +43,15 @@ class Rounding(enum.Enum):
             raise HwgenError(f"{where}: unsupported rounding mode {text!r} "
                              f"(supported: {', '.join(m.value for m in cls)})") from None
 
+    @property
+    def code(self) -> int:
+        """Return the mode's number in the hardware cores' ROUNDING parameter (RTL and HLS)."""
+        return _ROUNDING_CODES[self]
+
+
+_ROUNDING_CODES = {Rounding.ROUND: 0, Rounding.FLOOR: 1, Rounding.CEIL: 2,
+                   Rounding.ROUND_TO_ZERO: 3}
+
 
 @dataclass(frozen=True)
 class IntType:

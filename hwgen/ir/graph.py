@@ -16,7 +16,7 @@ from hwgen.gates import GATES, Gate
 from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, Head, HiddenOut, MatVec, StateReg
 from hwgen.reference.kernels import argmax_first, as_int, lut, matvec, saturate
 from hwgen.reference.lstm import Quantizer
-from hwgen.types import HwgenError
+from hwgen.types import HwgenError, IntType
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,38 @@ class LoweredModel:
     head: Optional[Head]
     max_steps: int = 0
     states: tuple = ()  # StateInput of every direction that does not start at zero, in order
+    batch_first: bool = False  # the layout of the exported graph's input: [B, T, I] when True
+
+    @property
+    def in_count(self) -> int:
+        """Return the number of input codes per timestep."""
+        return self.layers[0].input_size
+
+    @property
+    def out_type(self) -> IntType:
+        """Return the type of the output elements: the head's scores, or the last layer's h."""
+        if self.head is not None:
+            return self.head.score_type
+        return self.stack()[-1][0].state.h_type
+
+    @property
+    def out_count(self) -> int:
+        """Return the number of output elements: classes, or the last stack layer's h (all
+        directions side by side)."""
+        if self.head is not None:
+            return self.head.matvec.rows
+        return sum(layer.hidden_size for layer in self.stack()[-1])
+
+    @property
+    def out_kind(self) -> str:
+        """Return what the output holds: "scores" (a head) or "hidden"."""
+        return "scores" if self.head is not None else "hidden"
+
+    @property
+    def class_type(self) -> IntType:
+        """Return the unsigned type of the class index (1 bit when there is no head)."""
+        rows = self.head.matvec.rows if self.head is not None else 1
+        return IntType(max(1, (rows - 1).bit_length()), False)
 
     def state_of(self, layer: str, part: str) -> Optional[StateInput]:
         """Return the StateInput giving a direction's initial h or c, or None (it starts at 0)."""

@@ -200,4 +200,4 @@ def lower(model, pe: int = 0, simd: int = 0, max_steps: int = 0) -> LoweredModel
         head = _lower_head(model, gathers[0], in_type, time_axis)
     steps = max_steps if any(layer.reverse for layer in layers) else 0
     return LoweredModel(Quantizer(x_info.type, x_info.rounding), tuple(layers), head, steps,
-                        tuple(states))
+                        tuple(states), bool(attr(first, "batch_first", 0)))
