@@ -11,6 +11,9 @@ from hwgen.types import HwgenError, VerificationError, shown
 
 EXIT_BAD_INPUT = 2
 EXIT_VERIFICATION = 3  # hwgen's own check failed: a backend differs from the reference
+# The steps of `hwgen hw`, in order (hwgen.flow.STEPS; named here so --help needs no import).
+STEP_NAMES = ("train", "export", "lower", "fold", "reference", "emit_rtl", "emit_hls", "sim_rtl",
+              "sim_hls", "cost", "report")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -162,20 +165,21 @@ def _with_folding(spec, pe, simd):
 
 
 def _done_line(folder: Path, failed: bool = False) -> str:
-    """Return the line that ends `hwgen hw`: where the report, the RTL and the HLS are."""
-    where = (f"report {folder / 'report.md'}, RTL {folder / 'rtl'}/ (files.f), "
-             f"HLS {folder / 'hls'}/ (build.tcl)")
+    """Return the line that ends `hwgen hw`: where the report, the IR, the RTL and the HLS are."""
+    where = (f"report {folder / 'report.md'}, IR {folder / 'ir'}/ (ir.txt), RTL {folder / 'rtl'}/ "
+             f"(files.f), HLS {folder / 'hls'}/ (build.tcl)")
     return f"[hwgen] verification failed; see {where}" if failed else f"[hwgen] done: {where}"
 
 
 def _cmd_hw(args) -> None:
-    from hwgen.flow import hw, out_dir
+    from hwgen.flow import hw, out_dir, step_range
     from hwgen.locks import locked_folder
 
+    step_range(args.first, args.last)  # unknown or reversed steps stop here
     spec = _with_folding(_spec_and_folder(args), args.pe, args.simd)
     try:
         with locked_folder(out_dir(spec)):
-            hw(spec, fmax=args.fmax, force=args.force)
+            hw(spec, fmax=args.fmax, force=args.force, first=args.first, last=args.last)
     except VerificationError:
         print(_done_line(out_dir(spec), failed=True), flush=True)
         raise
@@ -210,21 +214,25 @@ def _load_input(path: str):
         raise HwgenError(f"{path}: not a readable .npy array ({type(exc).__name__})") from None
 
 
-def _rtl_for(file: str, pe: int, simd: int, max_steps: int) -> Path:
-    """Return the RTL folder of a QONNX file, generated once per file content, folding and
-    (for a design that buffers sequences; 0 otherwise) sequence-buffer depth."""
+def _design_for(file: str, model, x, pe: int, simd: int) -> Path:
+    """Return the folder with ir/, rtl/ and hls/ of a QONNX file (model: the loaded graph),
+    generated once per file content, folding and (for a design with a reverse direction, which
+    buffers whole sequences; 0 otherwise) the sequence length of input x."""
     import hashlib
 
     from hwgen.flow import BUILD_DIR, step_build
     from hwgen.locks import locked_folder
+    from hwgen.passes.lower import lower
 
+    ir = lower(model)
+    max_steps = int(x.shape[1 if ir.batch_first else 0]) if ir.bidirectional else 0
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16]
     depth = f"-t{max_steps}" if max_steps else ""
     out = BUILD_DIR / "run" / f"{digest}-pe{pe}-simd{simd}{depth}"
     with locked_folder(out):  # concurrent runs of one file generate it once
         if not all((out / kind / "design.json").is_file() for kind in ("rtl", "hls")):
-            step_build(file, out, pe, simd, max_steps=max_steps)
-    return out / "rtl"
+            step_build(ir, out, pe, simd, source=file, max_steps=max_steps)
+    return out
 
 
 def _load_states(items: list) -> dict:
@@ -238,23 +246,6 @@ def _load_states(items: list) -> dict:
     return states
 
 
-def _steps(model, x) -> int:
-    """Return the sequence length of input x in the graph's layout."""
-    from hwgen.onnx.graph import RECURRENT_OPS, attr
-
-    node = next(n for n in model.graph.node if n.op_type in RECURRENT_OPS)
-    return int(x.shape[1] if attr(node, "batch_first", 0) else x.shape[0])
-
-
-def _buffer_depth(model, x) -> int:
-    """Return the sequence-buffer depth a design of the graph needs for input x: its sequence
-    length if the graph has a reverse direction, else 0 (the design then runs any length)."""
-    from hwgen.onnx.graph import RECURRENT_OPS, attr
-
-    nodes = [n for n in model.graph.node if n.op_type in RECURRENT_OPS]
-    return _steps(model, x) if any(attr(n, "reverse_input", 0) for n in nodes) else 0
-
-
 def _cmd_build(args) -> None:
     from hwgen.flow import out_dir, step_build, step_export, step_train
     from hwgen.locks import locked_folder
@@ -262,7 +253,7 @@ def _cmd_build(args) -> None:
     from hwgen.spec import load_spec
 
     check_folder(args.out)
-    if args.model.endswith(".onnx"):
+    if args.model.endswith(".onnx") or (Path(args.model) / "ir.json").is_file():
         onnx_path, source = args.model, args.model
     else:
         spec = load_spec(args.model)
@@ -292,13 +283,13 @@ def _cmd_run(args) -> None:
         if args.backend == "rtl":
             from hwgen.sim.rtl_run import run_backend_rtl
 
-            y = run_backend_rtl(model, x, _rtl_for(args.file, args.pe, args.simd,
-                                                   _buffer_depth(model, x)), **extra)
+            y = run_backend_rtl(model, x, _design_for(args.file, model, x, args.pe, args.simd)
+                                / "rtl", **extra)
         elif args.backend == "hls":
             from hwgen.sim.hls_run import run_backend_hls
 
-            rtl = _rtl_for(args.file, args.pe, args.simd, _buffer_depth(model, x))
-            y = run_backend_hls(model, x, rtl.parent / "hls", **extra)
+            y = run_backend_hls(model, x, _design_for(args.file, model, x, args.pe, args.simd)
+                                / "hls", **extra)
         else:
             y = run_reference(model, x, states)
     except HwgenError as exc:
@@ -418,9 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "directions, batch, hidden]); once per state input the graph has")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/ and DIR/hls/")
-    p.add_argument("model", help=model_help + ", or a QONNX file (.onnx)")
-    p.add_argument("--out", required=True, help="output folder (DIR/rtl/ and DIR/hls/ are written)")
+    p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/ and DIR/hls/ "
+                       "(and the folded IR into DIR/ir/)")
+    p.add_argument("model", help=model_help + ", a QONNX file (.onnx), or a folder holding a "
+                   "saved IR (ir.json and ir.npz, e.g. build/MODEL/ir)")
+    p.add_argument("--out", required=True, help="output folder (DIR/ir/, DIR/rtl/ and DIR/hls/ "
+                   "are written)")
     p.add_argument("--pe", type=_spec_int("pe"), default=None,
                    help="gate rows per cycle (default: the "
                    "spec's folding, else all)")
@@ -444,6 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="columns per cycle (default: the spec's folding)")
     p.add_argument("--fmax", action="store_true",
                    help="also place and route for ECP5 with nextpnr and report Fmax")
+    steps = ", ".join(STEP_NAMES)
+    p.add_argument("--from", dest="first", default="train", metavar="STEP",
+                   help=f"start at this step; the artifacts of the steps before it are used as "
+                   f"they are in the build folder (steps: {steps}; default train)")
+    p.add_argument("--to", dest="last", default="report", metavar="STEP",
+                   help="stop after this step (default report)")
     p.set_defaults(func=_cmd_hw)
 
     p = sub.add_parser("sweep", help="accuracy and hardware cost over bit widths "

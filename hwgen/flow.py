@@ -1,23 +1,33 @@
-"""The named steps of `make hw`: train -> export -> reference; each step reads the previous artifact.
+"""The named steps of `make hw`; each reads saved artifacts and writes one.
 
-Artifacts live in the spec's build folder (out_dir: build/NAME for a spec in models/):
-checkpoint.pt (trained weights, keyed by the spec's training hash), model.onnx (QONNX, keyed by the
-weights and the exporter in model.onnx.key), rtl/, hls/, the simulators' builds, synth/ (cached
-Yosys results), report.json and report.md. Each file is written whole (hwgen.locks.write_atomic);
-the CLI holds the folder's lock for the whole command (hwgen.locks.locked_folder).
+train -> export -> lower -> fold -> reference -> emit_rtl, emit_hls -> sim_rtl, sim_hls -> cost
+-> report. The artifacts live in the spec's build folder (out_dir: build/NAME for a spec in
+models/): checkpoint.pt (keyed by the spec's training hash), model.onnx (keyed in model.onnx.key),
+lowered/ (the IR as lowered: ir.json, ir.npz), ir/ (the folded IR, and ir.txt), reference.npy
+(the int64 reference's scores of the test set), rtl/, hls/, the simulators' builds, synth/ (cached
+Yosys results), report.json and report.md. Every step after export keeps steps/STEP.json: a digest
+of its inputs (artifacts, settings, hwgen's code), its result and a digest of its output; while
+both hold, the step is reused and says so. RTL and HLS depend only on ir/. Each file is written
+whole (hwgen.locks.write_atomic); the CLI holds the folder's lock for the whole command
+(hwgen.locks.locked_folder).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from hwgen.locks import write_atomic
+from hwgen.progress import say
+from hwgen.report import RESOURCE_KEYS, build_report, pct, write_report
 from hwgen.spec import MODELS_DIR, Spec
 from hwgen.types import HwgenError, VerificationError
 
@@ -40,11 +50,6 @@ def model_arg(spec: Spec) -> str:
     """Return what names the spec on hwgen's command line: NAME for models/, else its path."""
     from_models = Path(spec.path).resolve().parent == MODELS_DIR.resolve()
     return spec.name if from_models else str(spec.path)
-
-
-def _say(message: str) -> None:
-    """Print a progress line."""
-    print(f"[hwgen] {message}", flush=True)
 
 
 def _atomic_save(obj, path: Path) -> None:
@@ -74,10 +79,10 @@ def step_train(spec: Spec, force: bool = False) -> dict:
     if path.is_file() and not force:
         ckpt = load_checkpoint(path)
         if ckpt.get("spec_hash") == spec.training_hash():
-            _say(f"reusing {path} (spec unchanged)")
+            say(f"reusing {path} (spec unchanged)")
             _print_accuracy(ckpt)
             return ckpt
-        _say(f"{path} was trained from another spec: retraining")
+        say(f"{path} was trained from another spec: retraining")
     data = load_dataset(spec.dataset)
     check_sizes(spec, data)
     t = spec.train
@@ -99,7 +104,7 @@ def step_train(spec: Spec, force: bool = False) -> dict:
     ckpt.update({"spec_hash": spec.training_hash(), "model": spec.name,
                  "train_seconds": time.time() - start})
     _atomic_save(ckpt, path)
-    _say(f"wrote {path} ({ckpt['train_seconds']:.0f} s)")
+    say(f"wrote {path} ({ckpt['train_seconds']:.0f} s)")
     _print_accuracy(ckpt)
     return ckpt
 
@@ -123,7 +128,7 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     if path.is_file() and not force:
         old = load_checkpoint(path)
         if old.get("float_hash") == digest:
-            _say(f"reusing {path} (float accuracy {_pct(old.get('float_accuracy'))})")
+            say(f"reusing {path} (float accuracy {pct(old.get('float_accuracy'))})")
             return path
     data = load_dataset(spec.dataset)
     check_sizes(spec, data)
@@ -131,29 +136,24 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     model = train_float(spec, data, seed_everything(t.seed), by_length)
     acc = accuracy(predict(model, data.test, by_length=by_length), data.test.y)
     _atomic_save({"float": model.state_dict(), "float_hash": digest, "float_accuracy": acc}, path)
-    _say(f"wrote {path} (float accuracy {_pct(acc)})")
+    say(f"wrote {path} (float accuracy {pct(acc)})")
     return path
-
-
-def _pct(value) -> str:
-    """Return a 0..1 accuracy as "96.22 %", or "n/a"."""
-    return "n/a" if value is None else f"{100 * value:.2f} %"
 
 
 def _print_accuracy(ckpt: dict) -> None:
     """Print the float and quantized test accuracy stored in a checkpoint (and the PTQ figures)."""
-    print(f"float accuracy:     {_pct(ckpt['float_accuracy'])}")
+    print(f"float accuracy:     {pct(ckpt['float_accuracy'])}")
     ptq = ckpt.get("ptq")
     if ptq:
-        print(f"torch dynamic int8: {_pct(ptq['torch_int8_accuracy'])}  (PyTorch "
+        print(f"torch dynamic int8: {pct(ptq['torch_int8_accuracy'])}  (PyTorch "
               f"quantize_dynamic; with this spec's weight widths: "
-              f"{_pct(ptq['torch_weights_accuracy'])})")
-        print(f"calibrated:         {_pct(ptq['calibrated_accuracy'])}  ({ptq['calibration']} "
+              f"{pct(ptq['torch_weights_accuracy'])})")
+        print(f"calibrated:         {pct(ptq['calibrated_accuracy'])}  ({ptq['calibration']} "
               f"ranges, float model {ptq['float_source']})")
         if ptq["finetuned_accuracy"] is not None:
-            print(f"fine-tuned:         {_pct(ptq['finetuned_accuracy'])}  "
+            print(f"fine-tuned:         {pct(ptq['finetuned_accuracy'])}  "
                   f"({ptq['finetune_epochs']} QAT epochs)")
-    print(f"quantized accuracy: {_pct(ckpt['quant_accuracy'])}")
+    print(f"quantized accuracy: {pct(ckpt['quant_accuracy'])}")
 
 
 def quant_model(spec: Spec, ckpt: dict):
@@ -225,7 +225,7 @@ def step_export(spec: Spec, ckpt: dict | None = None) -> Path:
     path = out_dir(spec) / "model.onnx"
     key = _export_key(spec, ckpt)
     if _exported(path, key):
-        _say(f"reusing {path} (exported from the same checkpoint)")
+        say(f"reusing {path} (exported from the same checkpoint)")
         return path
     model = quant_model(spec, ckpt)
     example = torch.zeros(1, 16, spec.net.input_size)
@@ -233,22 +233,8 @@ def step_export(spec: Spec, ckpt: dict | None = None) -> Path:
     record = {"key": key, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     write_atomic(path.with_name(path.name + ".key"),
                  lambda tmp: tmp.write_text(json.dumps(record) + "\n"))
-    _say(f"wrote {path}")
+    say(f"wrote {path}")
     return path
-
-
-def reference_scores(model, sequences: list) -> list:
-    """Return the graph's output for every sequence, run one length-group at a time."""
-    from hwgen.onnx.execute import run_reference
-
-    scores = [None] * len(sequences)
-    lengths = np.array([len(s) for s in sequences])
-    for length in np.unique(lengths):
-        index = np.flatnonzero(lengths == length)
-        out = run_reference(model, np.stack([sequences[i] for i in index]))
-        for row, i in enumerate(index):
-            scores[i] = out[row]
-    return scores
 
 
 @torch.no_grad()
@@ -271,206 +257,156 @@ def torch_scores(model, sequences: list, by_length: bool = False) -> list:
     return scores
 
 
-def step_reference(spec: Spec, ckpt: dict, onnx_path: Path) -> dict:
-    """Run the test set through the exported graph on the integer reference; compare with torch."""
-    from hwgen.onnx.graph import load_model
+
+
+# --- the steps after export: each reads saved artifacts and writes one --------------------------
+
+STEPS = ("train", "export", "lower", "fold", "reference", "emit_rtl", "emit_hls", "sim_rtl",
+         "sim_hls", "cost", "report")
+PACKAGE = Path(__file__).resolve().parent
+TEMPLATE_DIR = PACKAGE.parent / "templates"
+
+
+@dataclass
+class Build:
+    """One run of the flow for a spec: its options, the checkpoint once loaded, the results."""
+
+    spec: Spec
+    fmax: bool = False
+    force: bool = False
+    compile_opt: str = "-O1"  # the Verilator build's C++ optimisation (-O0 builds faster)
+    ckpt: dict | None = None
+    folded: object = None  # the folded IR once loaded
+    results: dict = field(default_factory=dict)  # step name -> its result
+
+    @property
+    def folder(self) -> Path:
+        return out_dir(self.spec)
+
+    def path(self, artifact: str) -> Path:
+        return self.folder / artifact
+
+    def checkpoint(self) -> dict:
+        """Return the checkpoint (train's output), loaded once."""
+        if self.ckpt is None:
+            self.ckpt = load_checkpoint(self.path("checkpoint.pt"))
+        return self.ckpt
+
+    def ir(self):
+        """Return the folded IR (fold's output), loaded from ir/ once."""
+        from hwgen.ir.store import load_ir
+
+        if self.folded is None:
+            self.folded = load_ir(self.path("ir"))
+        return self.folded
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step: reads its inputs (artifacts in the build folder), writes its output, returns a
+    JSON-ready result; show prints the result's figures (also when the step is reused)."""
+
+    name: str
+    inputs: tuple
+    output: str | None  # None: the result (kept in steps/NAME.json) is the output
+    run: Callable
+    show: Callable = (lambda result: None)
+    params: Callable = (lambda b: {})  # settings other than the inputs that shape the output
+    cached: bool = True
+
+
+def _dataset(b: Build) -> dict:
+    return {"dataset": b.spec.dataset}
+
+
+def _test_set(b: Build):
     from hwgen.qat.data import load_dataset
 
-    data = load_dataset(spec.dataset)
-    model = load_model(onnx_path)
-    _say(f"running {len(data.test.x)} test sequences on the integer reference")
-    ref = reference_scores(model, data.test.x)
-    quant = torch_scores(quant_model(spec, ckpt), data.test.x, spec.net.bidirectional)
-    mismatches = sum(int(not np.array_equal(a, b)) for a, b in zip(ref, quant))
-    ref_pred = np.array([int(np.argmax(s)) for s in ref])
-    ref_acc = float(np.mean(ref_pred == data.test.y))
-    print(f"reference accuracy: {100 * ref_acc:.2f} %  "
-          f"({mismatches} of {len(ref)} sequences differ from the quantized model)")
-    return {"reference_accuracy": ref_acc, "sequences": len(ref), "mismatches": mismatches,
-            "scores": ref}
+    return load_dataset(b.spec.dataset).test
 
 
-def write_report(spec: Spec, ckpt: dict, ref: dict, rtl: dict, hls: dict, cost: dict) -> Path:
-    """Write build/MODEL/report.json and report.md; return the JSON path.
-
-    cost is step_cost's result: Yosys resource counts and the ECP5 Fmax (None if not asked).
-    """
-    sim, model = rtl["cycles_per_step"]["simulated"], rtl["cycles_per_step"]["model"]
-    lat_sim, lat_model = rtl["latency"]["simulated"], rtl["latency"]["model"]
-    report = {
-        "model": spec.name,
-        "accuracy": {"float": ckpt["float_accuracy"], "quantized": ckpt["quant_accuracy"],
-                     "reference": ref["reference_accuracy"], "rtl": rtl["accuracy"],
-                     "hls": hls["accuracy"]},
-        "sequences": ref["sequences"],
-        "mismatches": {"reference": ref["mismatches"], "rtl": rtl["mismatches"],
-                       "hls": hls["mismatches"]},
-        "cycles_per_step": {"simulated": sim["max"], "simulated_min": sim["min"], "model": model},
-        "latency_cycles_per_sequence": {
-            "simulated_mean": float(np.mean(lat_sim)), "model_mean": float(np.mean(lat_model)),
-            "max_difference": int(np.max(np.abs(np.array(lat_sim) - np.array(lat_model))))},
-        "stages": rtl["stages"],
-        "folding": rtl["folding"],
-        "resources": {k: cost["resources"][k] for k in RESOURCE_KEYS},
-        "fmax_mhz": cost["fmax_mhz"],
-        "spec": spec.to_dict(),
-    }
-    if ckpt.get("ptq"):
-        p = ckpt["ptq"]
-        report["post_training"] = {
-            "float_source": p["float_source"], "calibration": p["calibration"],
-            "torch_dynamic_int8": p["torch_int8_accuracy"],
-            "torch_dynamic_spec_weights": p["torch_weights_accuracy"],
-            "calibrated": p["calibrated_accuracy"], "finetuned": p["finetuned_accuracy"],
-            "finetune_epochs": p["finetune_epochs"]}
-    path = out_dir(spec) / "report.json"
-    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(report, indent=2, sort_keys=True)
-                                                  + "\n"))
-    write_atomic(out_dir(spec) / "report.md", lambda tmp: tmp.write_text(_report_md(report)))
-    return path
-
-
-def _report_md(r: dict) -> str:
-    """Return the report for a person."""
-    acc, cyc, lat = r["accuracy"], r["cycles_per_step"], r["latency_cycles_per_sequence"]
-    lines = [f"# hwgen report: {r['model']}", "",
-             "| | accuracy |", "|---|---|",
-             *(f"| {k} | {100 * v:.2f} % |" for k, v in acc.items()), "",
-             *_post_training_md(r.get("post_training")),
-             f"Test sequences: {r['sequences']}. Mismatches against the quantized PyTorch model: "
-             f"reference {r['mismatches']['reference']}; against the reference: RTL "
-             f"{r['mismatches']['rtl']}, HLS C simulation {r['mismatches']['hls']} (scores "
-             "compared with ==).", "",
-             f"Folding: {r['folding']}. Cycles per timestep: simulated {cyc['simulated']} "
-             f"(min {cyc['simulated_min']}), model {cyc['model']}. Latency per sequence: "
-             f"simulated mean {lat['simulated_mean']:.1f}, model mean {lat['model_mean']:.1f} "
-             f"(largest difference {lat['max_difference']}).", "",
-             "Resources (Yosys synth_xilinx, 7-series): "
-             + ", ".join(f"{k} {v}" for k, v in r["resources"].items())
-             + (f". Fmax (nextpnr, ECP5 LFE5U-85F): {r['fmax_mhz']:.1f} MHz."
-                if r["fmax_mhz"] is not None else ". Fmax: not asked (`hwgen hw --fmax`)."), "",
-             "| stage | kind | bits |", "|---|---|---|",
-             *(f"| {s['name']} | {s['kind']} | "
-               + ", ".join(f"{k}={v}" for k, v in s["bits"].items()) + " |" for s in r["stages"]),
-             ""]
-    return "\n".join(lines)
-
-
-def _post_training_md(p: dict | None) -> list[str]:
-    """Return the report's lines about post-training quantization (none for a QAT model)."""
-    if not p:
-        return []
-    tuned = (f"; after {p['finetune_epochs']} fine-tuning epochs {_pct(p['finetuned'])}"
-             if p["finetuned"] is not None else "; not fine-tuned")
-    return [f"Post-training quantization of {p['float_source']} ({p['calibration']} ranges): "
-            f"calibrated {_pct(p['calibrated'])}{tuned}. PyTorch dynamic quantization of the "
-            f"same float model: int8 {_pct(p['torch_dynamic_int8'])}, with this spec's weight "
-            f"widths {_pct(p['torch_dynamic_spec_weights'])}.", ""]
-
-
-RESOURCE_KEYS = ("LUT", "FF", "DSP", "BRAM")
-
-
-def step_cost(rtl_dir: Path, fmax: bool = False) -> dict:
-    """Return {"resources": Yosys synth_xilinx counts, "fmax_mhz": ECP5 Fmax or None} of a design."""
-    from hwgen.sim.synth import fmax_ecp5, resources
-
-    res = resources(rtl_dir)
-    print("resources:          " + ", ".join(f"{k} {res[k]}" for k in RESOURCE_KEYS)
-          + " (Yosys synth_xilinx)")
-    mhz = None
-    if fmax:
-        mhz = fmax_ecp5(rtl_dir)["fmax_mhz"]
-        print(f"fmax:               {mhz:.1f} MHz (nextpnr-ecp5, LFE5U-85F)")
-    return {"resources": res, "fmax_mhz": mhz}
-
-
-def hw(spec: Spec, fmax: bool = False, force: bool = False) -> dict:
-    """Run every step for a spec and return the report; raise if any backend differs.
-
-    fmax adds an ECP5 place and route (nextpnr) for the clock frequency; force retrains even if
-    the checkpoint matches the spec.
-    """
-    ckpt = step_train(spec, force=force)
-    onnx_path = step_export(spec, ckpt)
-    ref = step_reference(spec, ckpt, onnx_path)
-    rtl = step_rtl(spec, onnx_path, ref["scores"])
-    print(f"rtl accuracy:       {100 * rtl['accuracy']:.2f} %  ({rtl['mismatches']} of "
-          f"{ref['sequences']} sequences differ from the reference)")
-    cyc = rtl["cycles_per_step"]
-    print(f"cycles per step:    simulated {cyc['simulated']['max']}, model {cyc['model']}")
-    hls = step_hls(spec, ref["scores"])
-    print(f"hls accuracy:       {100 * hls['accuracy']:.2f} %  ({hls['mismatches']} of "
-          f"{ref['sequences']} sequences differ from the reference)")
-    cost = step_cost(rtl["rtl_dir"], fmax)
-    path = write_report(spec, ckpt, ref, rtl, hls, cost)
-    _say(f"wrote {path} and report.md")
-    if ref["mismatches"] or ref["reference_accuracy"] != ckpt["quant_accuracy"]:
-        raise VerificationError(f"the integer reference differs from the quantized model on "
-                                f"{ref['mismatches']} sequences (see {path})")
-    for name, res in (("RTL", rtl), ("HLS C simulation", hls)):
-        if res["mismatches"] or res["accuracy"] != ckpt["quant_accuracy"]:
-            raise VerificationError(f"the {name} differs from the reference on "
-                                    f"{res['mismatches']} sequences (see {path})")
-    return json.loads(path.read_text())
-
-
-def lowered(onnx_path, pe: int = 0, simd: int = 0, max_steps: int = 0):
-    """Return (tidied graph, LoweredModel, batch_first) of a QONNX file.
-
-    max_steps is the sequence-buffer depth of designs with a reverse direction.
-    """
-    from hwgen.onnx.graph import RECURRENT_OPS, attr, load_model
+def _lower(b: Build) -> dict:
+    from hwgen.ir.store import save_ir
+    from hwgen.onnx.graph import load_model
     from hwgen.passes.lower import lower
 
-    graph = load_model(onnx_path)
-    node = next(n for n in graph.graph.node if n.op_type in RECURRENT_OPS)
-    return graph, lower(graph, pe, simd, max_steps), bool(attr(node, "batch_first", 0))
+    ir = lower(load_model(b.path("model.onnx")))
+    save_ir(ir, b.path("lowered"))
+    say(f"wrote {b.path('lowered')} ({len(ir.stages())} stages)")
+    return {"stages": len(ir.stages())}
 
 
-def step_build(onnx_path, out: Path, pe: int = 0, simd: int = 0, source: str = "",
-               max_steps: int = 32) -> Path:
-    """Lower a QONNX file and write its RTL into out/rtl and its HLS into out/hls; return rtl.
-
-    max_steps is the sequence-buffer depth of designs with a reverse direction.
-    """
-    return _build(onnx_path, out, pe, simd, source, max_steps)[0]
+def _folding(b: Build) -> dict:
+    f = b.spec.folding
+    return {"pe": f.pe, "simd": f.simd, "max_steps": f.max_steps}
 
 
-def _build(onnx_path, out: Path, pe: int, simd: int, source: str, max_steps: int) -> tuple:
-    """Return (rtl folder, LoweredModel) after writing out/rtl and out/hls as step_build does."""
-    from hwgen.codegen.hls import emit_hls
-    from hwgen.codegen.rtl import emit_rtl
+def _fold(b: Build) -> dict:
+    from hwgen.ir.store import load_ir, save_ir
+    from hwgen.passes.fold import fold
 
-    _, ir, batch_first = lowered(onnx_path, pe, simd, max_steps)
-    rtl = emit_rtl(ir, out, source or Path(onnx_path).name, batch_first)
-    hls = emit_hls(ir, out, source or Path(onnx_path).name, batch_first)
-    _say(f"wrote {rtl} and {hls} ({len(ir.stages())} stages)")
-    return rtl, ir
-
-
-def stage_summary(ir) -> list:
-    """Return a JSON-ready description of every stage: name, kind and bit widths."""
-    rows = []
-    for s in ir.stages():
-        bits = {}
-        for key in ("weight_type", "in_type", "acc_type", "sum_type", "out_type", "f_type",
-                    "i_type", "g_type", "o_type", "tanh_type", "h_type", "c_type", "score_type"):
-            t = getattr(s, key, None)
-            if t is not None:
-                bits[key.replace("_type", "")] = t.describe()
-        for key in ("out", "cell"):
-            q = getattr(s, key, None)
-            if q is not None and hasattr(q, "type"):
-                bits[key] = q.type.describe()
-        row = {"name": s.name, "kind": s.kind, "bits": bits}
-        if s.kind == "matvec":
-            row.update(rows=s.rows, cols=s.cols, pe=s.pe, simd=s.simd)
-        rows.append(row)
-    return rows
+    ir = fold(load_ir(b.path("lowered")), **_folding(b))
+    b.folded = None
+    save_ir(ir, b.path("ir"))
+    write_atomic(b.path("ir") / "ir.txt", lambda tmp: tmp.write_text(ir.dump()))
+    say(f"wrote {b.path('ir')} (folding {_folding(b)})")
+    return {}
 
 
-def _compare(outputs, classes, ref_scores, labels, exp: int) -> tuple:
+def reference_codes(ir, sequences: list) -> np.ndarray:
+    """Return the IR's output codes for every sequence (scores, or the last step's h), run on
+    the int64 reference one length-group at a time."""
+    from hwgen.ir.graph import execute
+    from hwgen.reference.luts import quantize_input
+
+    lengths = np.array([len(s) for s in sequences])
+    out = np.zeros((len(sequences), ir.out_count), dtype=np.int64)
+    for length in np.unique(lengths):
+        index = np.flatnonzero(lengths == length)
+        x = np.stack([sequences[i] for i in index], axis=1)  # [T, B, I]
+        codes = quantize_input(x, ir.input.type, ir.input.rounding, "test sequences")
+        result = execute(ir, codes)
+        out[index] = result["scores"] if ir.head is not None else result["outputs"][-1]
+    return out
+
+
+def _reference(b: Build) -> dict:
+    """Run the test set on the folded IR (int64) and compare its scores with the quantized
+    PyTorch model's, with ==."""
+    ir, test = b.ir(), _test_set(b)
+    say(f"running {len(test.x)} test sequences on the integer reference")
+    scores = reference_codes(ir, test.x).astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)
+    quant = torch_scores(quant_model(b.spec, b.checkpoint()), test.x, b.spec.net.bidirectional)
+    mismatches = sum(int(not np.array_equal(a, q)) for a, q in zip(scores, quant))
+    write_atomic(b.path("reference.npy"), lambda tmp: np.save(tmp, scores))
+    accuracy = float(np.mean(np.argmax(scores, axis=1) == test.y))
+    return {"reference_accuracy": accuracy, "sequences": len(test.x), "mismatches": mismatches}
+
+
+def _show_reference(r: dict) -> None:
+    print(f"reference accuracy: {100 * r['reference_accuracy']:.2f} %  "
+          f"({r['mismatches']} of {r['sequences']} sequences differ from the quantized model)")
+
+
+def _source(b: Build) -> dict:
+    return {"source": f"{b.spec.name} ({b.path('model.onnx')})"}
+
+
+def _emit(kind: str):
+    """Return the run function of emit_rtl or emit_hls: write rtl/ or hls/ from the folded IR."""
+    def run(b: Build) -> dict:
+        if kind == "rtl":
+            from hwgen.codegen.rtl import emit_rtl as emit
+        else:
+            from hwgen.codegen.hls import emit_hls as emit
+        ir = b.ir()
+        folder = emit(ir, b.folder, _source(b)["source"])
+        say(f"wrote {folder} ({len(ir.stages())} stages)")
+        return {}
+    return run
+
+
+def compare_scores(outputs, classes, ref_scores, labels, exp: int) -> tuple:
     """Return (mismatching sequences, accuracy) of backend scores against the reference."""
     scale = np.float32(2.0 ** exp)
     mismatches = sum(int(not np.array_equal(np.asarray(got).astype(np.float32) * scale, want))
@@ -481,60 +417,286 @@ def _compare(outputs, classes, ref_scores, labels, exp: int) -> tuple:
 def _built(what: str, sources: Path, seconds: float) -> None:
     """Say whether a simulator of sources was built (and how long it took) or reused."""
     if seconds:
-        _say(f"{what} of {sources} took {seconds:.0f} s")
+        say(f"{what} of {sources} took {seconds:.0f} s")
     else:
-        _say(f"reusing {what} of {sources} (sources unchanged)")
+        say(f"reusing {what} of {sources} (sources unchanged)")
 
 
-def step_hls(spec: Spec, ref_scores: list) -> dict:
-    """Compile the emitted HLS C++ with g++, run the test set in C simulation, compare."""
-    from hwgen.qat.data import load_dataset
-    from hwgen.sim.hls_run import run_hls
-    from hwgen.sim.rtl_run import load_design, quantize_inputs
-
-    data = load_dataset(spec.dataset)
-    hls = out_dir(spec) / "hls"
-    design = load_design(hls)
-    codes = [quantize_inputs(x, design) for x in data.test.x]
-    _say(f"running {len(codes)} test sequences in HLS C simulation (g++)")
-    result = run_hls(hls, codes)
-    _built("HLS C simulation binary", hls, result.build_seconds)
-    mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
-                               design.y_type.exp)
-    return {"accuracy": acc, "mismatches": mismatches}
-
-
-def step_rtl(spec: Spec, onnx_path: Path, ref_scores: list, compile_opt: str = "-O1") -> dict:
-    """Emit the RTL, stream the whole test set through Verilator, and compare with the reference.
-
-    compile_opt is the C++ optimisation of the Verilator build (-O0 builds faster, runs slower).
-    """
+def _sim_rtl(b: Build) -> dict:
+    """Stream the test set through the RTL on Verilator; compare with the reference."""
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
-    from hwgen.qat.data import load_dataset
-    from hwgen.sim.rtl_run import load_design, quantize_inputs, run_rtl
+    from hwgen.sim.design import load_design, quantize_inputs
+    from hwgen.sim.rtl_run import run_rtl
 
-    data = load_dataset(spec.dataset)
-    f = spec.folding
-    rtl, ir = _build(onnx_path, out_dir(spec), f.pe, f.simd, f"{spec.name} ({onnx_path})",
-                     f.max_steps)
+    ir, test, rtl = b.ir(), _test_set(b), b.path("rtl")
     design = load_design(rtl)
-    codes = [quantize_inputs(x, design) for x in data.test.x]
-    _say(f"simulating {len(codes)} test sequences in Verilator")
+    codes = [quantize_inputs(x, design) for x in test.x]
+    say(f"simulating {len(codes)} test sequences in Verilator")
     # A stack starts the next sequence while later layers still work on the previous one; held
     # apart, each sequence's latency is the modelled one.
-    result = run_rtl(rtl, codes, compile_opt=compile_opt, isolate=len(ir.layers) > 1)
+    result = run_rtl(rtl, codes, compile_opt=b.compile_opt, isolate=len(ir.layers) > 1)
     _built("Verilator build", rtl, result.build_seconds)
-    mismatches, acc = _compare(result.outputs, result.classes, ref_scores, data.test.y,
-                               design.y_type.exp)
-    layer = ir.layers[0]
-    return {
-        "rtl_dir": rtl,
-        "accuracy": acc,
-        "mismatches": mismatches,
-        "cycles_per_step": {"simulated": result.cycle_summary()["per_step"],
-                            "model": per_step_cycles(ir)},
-        "latency": {"simulated": result.latencies,
-                    "model": [sequence_cycles(ir, len(x)) for x in data.test.x]},
-        "stages": stage_summary(ir),
-        "folding": {"pe": layer.x_mv.pe, "simd_x": layer.x_mv.simd, "simd_h": layer.h_mv.simd},
-    }
+    mismatches, acc = compare_scores(result.outputs, result.classes,
+                                     np.load(b.path("reference.npy")), test.y, design.y_type.exp)
+    return {"accuracy": acc, "mismatches": mismatches, "sequences": len(codes),
+            "cycles_per_step": {"simulated": result.cycle_summary()["per_step"],
+                                "model": per_step_cycles(ir)},
+            "latency": {"simulated": [int(v) for v in result.latencies],
+                        "model": [sequence_cycles(ir, len(x)) for x in test.x]}}
+
+
+def _show_rtl(r: dict) -> None:
+    print(f"rtl accuracy:       {100 * r['accuracy']:.2f} %  ({r['mismatches']} of "
+          f"{r['sequences']} sequences differ from the reference)")
+    cyc = r["cycles_per_step"]
+    print(f"cycles per step:    simulated {cyc['simulated']['max']}, model {cyc['model']}")
+
+
+def _sim_hls(b: Build) -> dict:
+    """Compile the HLS C++ with g++, run the test set in C simulation, compare."""
+    from hwgen.sim.design import load_design, quantize_inputs
+    from hwgen.sim.hls_run import run_hls
+
+    test, hls = _test_set(b), b.path("hls")
+    design = load_design(hls)
+    codes = [quantize_inputs(x, design) for x in test.x]
+    say(f"running {len(codes)} test sequences in HLS C simulation (g++)")
+    result = run_hls(hls, codes)
+    _built("HLS C simulation binary", hls, result.build_seconds)
+    mismatches, acc = compare_scores(result.outputs, result.classes,
+                                     np.load(b.path("reference.npy")), test.y, design.y_type.exp)
+    return {"accuracy": acc, "mismatches": mismatches, "sequences": len(codes)}
+
+
+def _show_hls(r: dict) -> None:
+    print(f"hls accuracy:       {100 * r['accuracy']:.2f} %  ({r['mismatches']} of "
+          f"{r['sequences']} sequences differ from the reference)")
+
+
+def _cost(b: Build) -> dict:
+    """Return the design's Yosys synth_xilinx counts and, when asked, its ECP5 Fmax."""
+    from hwgen.sim.synth import fmax_ecp5, resources
+
+    res = resources(b.path("rtl"))
+    mhz = fmax_ecp5(b.path("rtl"))["fmax_mhz"] if b.fmax else None
+    return {"resources": {k: res[k] for k in RESOURCE_KEYS}, "fmax_mhz": mhz}
+
+
+def _show_cost(r: dict) -> None:
+    print("resources:          " + ", ".join(f"{k} {r['resources'][k]}" for k in RESOURCE_KEYS)
+          + " (Yosys synth_xilinx)")
+    if r["fmax_mhz"] is not None:
+        print(f"fmax:               {r['fmax_mhz']:.1f} MHz (nextpnr-ecp5, LFE5U-85F)")
+
+
+def _report(b: Build) -> dict:
+    report = build_report(b.spec.name, b.spec.to_dict(), b.checkpoint(), b.ir(),
+                          {k: result_of(b, k) for k in ("reference", "sim_rtl", "sim_hls",
+                                                        "cost")})
+    path = write_report(b.folder, report)
+    say(f"wrote {path} and report.md")
+    return {}
+
+
+FLOW = {s.name: s for s in (
+    Step("lower", ("model.onnx",), "lowered", _lower),
+    Step("fold", ("lowered",), "ir", _fold, params=_folding),
+    Step("reference", ("ir", "checkpoint.pt"), "reference.npy", _reference, _show_reference,
+         _dataset),
+    Step("emit_rtl", ("ir",), "rtl", _emit("rtl"), params=_source),
+    Step("emit_hls", ("ir",), "hls", _emit("hls"), params=_source),
+    Step("sim_rtl", ("ir", "rtl", "reference.npy"), None, _sim_rtl, _show_rtl,
+         lambda b: {**_dataset(b), "compile_opt": b.compile_opt}),
+    Step("sim_hls", ("hls", "reference.npy"), None, _sim_hls, _show_hls, _dataset),
+    Step("cost", ("rtl",), None, _cost, _show_cost, lambda b: {"fmax": b.fmax}),
+    Step("report", ("ir", "checkpoint.pt"), "report.json", _report, cached=False),
+)}
+# The step that writes each artifact (train and export keep their own caches).
+MADE_BY = {"checkpoint.pt": "train", "model.onnx": "export",
+           **{s.output: s.name for s in FLOW.values() if s.output}}
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Return a digest of hwgen's code and templates: a step's output depends on both."""
+    h = hashlib.sha256()
+    files = sorted(PACKAGE.rglob("*.py")) + sorted(p for p in TEMPLATE_DIR.rglob("*")
+                                                   if p.is_file())
+    for path in files:
+        h.update(str(path.relative_to(PACKAGE.parent)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def artifact_digest(path: Path) -> str:
+    """Return a digest of a file's bytes, or of every file under a folder (names and bytes);
+    "missing" when there is neither."""
+    if not path.exists():
+        return "missing"
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode() + b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _record_path(b: Build, name: str) -> Path:
+    return b.path("steps") / f"{name}.json"
+
+
+def _read_record(path: Path) -> dict | None:
+    try:
+        record = json.loads(path.read_text())
+        return record if isinstance(record, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def result_of(b: Build, name: str) -> dict:
+    """Return a step's result: from this run, else from its record in the build folder."""
+    if name not in b.results:
+        record = _read_record(_record_path(b, name))
+        if record is None:
+            raise HwgenError(f"{_record_path(b, name)}: missing; run `hwgen hw "
+                             f"{model_arg(b.spec)} --from {name}` first")
+        b.results[name] = record["result"]
+    return b.results[name]
+
+
+def _key(b: Build, step: Step) -> str:
+    """Return the digest of everything a step's output is made from."""
+    text = json.dumps({"step": step.name, "code": code_digest(), "params": step.params(b),
+                       "inputs": {a: artifact_digest(b.path(a)) for a in step.inputs}},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _reusable(b: Build, step: Step, key: str, record: dict | None) -> bool:
+    """Return True when a step's record holds this key and its output is what it wrote."""
+    if not step.cached or not record or record.get("key") != key:
+        return False
+    if step.output is None:
+        return True
+    output = b.path(step.output)
+    return output.exists() and record.get("output") == artifact_digest(output)
+
+
+def run_step(b: Build, step: Step) -> dict:
+    """Run one step unless its record shows the same inputs and an intact output; return its
+    result and print its figures."""
+    key, path = _key(b, step), _record_path(b, step.name)
+    record = _read_record(path)
+    if _reusable(b, step, key, record):
+        say(f"reusing {step.name} result (inputs unchanged): "
+            f"{b.path(step.output) if step.output else path}")
+        result = record["result"]
+    else:
+        result = step.run(b)
+        record = {"key": key, "result": result}
+        if step.output is not None:
+            record["output"] = artifact_digest(b.path(step.output))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, lambda tmp: tmp.write_text(json.dumps(record, sort_keys=True) + "\n"))
+    step.show(result)
+    b.results[step.name] = result
+    return result
+
+
+def step_range(first: str = "train", last: str = "report") -> tuple:
+    """Return the names of the steps from first to last, or raise HwgenError naming them."""
+    for name in (first, last):
+        if name not in STEPS:
+            raise HwgenError(f"unknown step {name!r} (steps: {', '.join(STEPS)})")
+    names = STEPS[STEPS.index(first):STEPS.index(last) + 1]
+    if not names:
+        raise HwgenError(f"--from {first} comes after --to {last}")
+    return names
+
+
+def check_inputs(b: Build, names: tuple) -> None:
+    """Raise HwgenError naming the first artifact the steps need that a skipped step makes and
+    that is missing (checked before any step runs)."""
+    for name in names:
+        for artifact in FLOW[name].inputs if name in FLOW else ():
+            maker = MADE_BY[artifact]
+            if maker not in names and not b.path(artifact).exists():
+                raise HwgenError(f"{b.path(artifact)}: missing (step {maker} makes it); start "
+                                 f"at --from {maker} or earlier")
+        if name == "report":
+            for needed in ("reference", "sim_rtl", "sim_hls", "cost"):
+                if needed not in names and not _record_path(b, needed).is_file():
+                    raise HwgenError(f"{_record_path(b, needed)}: missing (step {needed} "
+                                     f"records it); start at --from {needed} or earlier")
+
+
+def run_flow(b: Build, names: tuple, skip: tuple = ()) -> dict:
+    """Run the named steps in order (train and export with their own caches); return the
+    results by step name."""
+    check_inputs(b, tuple(n for n in names if n not in skip))
+    for name in names:
+        if name in skip:
+            continue
+        if name == "train":
+            b.ckpt = step_train(b.spec, force=b.force)
+        elif name == "export":
+            step_export(b.spec, b.ckpt)
+        else:
+            run_step(b, FLOW[name])
+    return b.results
+
+
+def verify(b: Build) -> None:
+    """Raise VerificationError if a step that ran found a backend differing from the reference."""
+    where = b.path("report.json") if "report" in b.results else b.path("steps")
+    ref = b.results.get("reference")
+    quant = b.checkpoint()["quant_accuracy"]
+    if ref and (ref["mismatches"] or ref["reference_accuracy"] != quant):
+        raise VerificationError(f"the integer reference differs from the quantized model on "
+                                f"{ref['mismatches']} sequences (see {where})")
+    for name, step in (("RTL", "sim_rtl"), ("HLS C simulation", "sim_hls")):
+        res = b.results.get(step)
+        if res and (res["mismatches"] or res["accuracy"] != quant):
+            raise VerificationError(f"the {name} differs from the reference on "
+                                    f"{res['mismatches']} sequences (see {where})")
+
+
+def hw(spec: Spec, fmax: bool = False, force: bool = False, first: str = "train",
+       last: str = "report") -> dict:
+    """Run the steps first..last for a spec; return the report (empty if report did not run);
+    raise VerificationError if any backend differs.
+
+    fmax adds an ECP5 place and route (nextpnr) for the clock frequency; force retrains even if
+    the checkpoint matches the spec.
+    """
+    b = Build(spec, fmax=fmax, force=force)
+    run_flow(b, step_range(first, last))
+    verify(b)
+    return json.loads(b.path("report.json").read_text()) if "report" in b.results else {}
+
+
+def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
+               max_steps: int = 32) -> Path:
+    """Lower a QONNX file (a path or a loaded graph) or load a saved IR folder, fold it, save it
+    to out/ir, and write its RTL into out/rtl and its HLS into out/hls; return out/rtl.
+
+    max_steps is the sequence-buffer depth of designs with a reverse direction.
+    """
+    from hwgen.codegen.hls import emit_hls
+    from hwgen.codegen.rtl import emit_rtl
+    from hwgen.ir.store import load_ir, save_ir
+    from hwgen.onnx.graph import load_model
+    from hwgen.passes.fold import fold
+    from hwgen.passes.lower import lower
+
+    if isinstance(model, (str, Path)) and Path(model).is_dir():
+        ir = load_ir(model)
+    else:
+        ir = lower(load_model(model) if isinstance(model, (str, Path)) else model)
+    ir = fold(ir, pe, simd, max_steps)
+    out = Path(out)
+    save_ir(ir, out / "ir")
+    name = source or (Path(model).name if isinstance(model, (str, Path)) else "model")
+    rtl = emit_rtl(ir, out, name)
+    hls = emit_hls(ir, out, name)
+    say(f"wrote {out / 'ir'}, {rtl} and {hls} ({len(ir.stages())} stages)")
+    return rtl

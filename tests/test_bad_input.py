@@ -180,22 +180,22 @@ def test_os_error_is_one_line(folder, hwgen_inprocess, monkeypatch):
 
 
 def test_verification_failure_exits_3(folder, hwgen_inprocess, monkeypatch):
+    import dataclasses
+
     import hwgen.flow
 
-    agree = {"accuracy": 0.5, "mismatches": 0, "rtl_dir": folder,
-             "cycles_per_step": {"simulated": {"max": 4}, "model": 4}}
-    fakes = {
-        "step_train": lambda spec, **kw: {"quant_accuracy": 0.5},
-        "step_export": lambda spec, ckpt: folder / "model.onnx",
-        "step_reference": lambda *a: {"scores": None, "sequences": 2, "mismatches": 0,
-                                      "reference_accuracy": 0.5},
-        "step_rtl": lambda *a, **kw: {**agree, "accuracy": 0.0, "mismatches": 1},
-        "step_hls": lambda *a, **kw: agree,
-        "step_cost": lambda *a, **kw: {},
-        "write_report": lambda *a, **kw: folder / "report.json",
-    }
-    for name, fake in fakes.items():
-        monkeypatch.setattr(hwgen.flow, name, fake)
+    rtl = {"accuracy": 0.0, "mismatches": 1, "sequences": 2,
+           "cycles_per_step": {"simulated": {"max": 4}, "model": 4}}
+    results = {"lower": {}, "fold": {}, "emit_rtl": {}, "emit_hls": {},
+               "reference": {"sequences": 2, "mismatches": 0, "reference_accuracy": 0.5},
+               "sim_rtl": rtl, "sim_hls": {**rtl, "accuracy": 0.5, "mismatches": 0},
+               "cost": {"resources": dict.fromkeys(hwgen.flow.RESOURCE_KEYS, 1), "fmax_mhz": None},
+               "report": {}}
+    monkeypatch.setattr(hwgen.flow, "step_train", lambda spec, **kw: {"quant_accuracy": 0.5})
+    monkeypatch.setattr(hwgen.flow, "step_export", lambda spec, ckpt: folder / "model.onnx")
+    for name, result in results.items():
+        step = dataclasses.replace(hwgen.flow.FLOW[name], run=lambda b, r=result: r)
+        monkeypatch.setitem(hwgen.flow.FLOW, name, step)
     proc = hwgen_inprocess("hw", _spec(folder))
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()

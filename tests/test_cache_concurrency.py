@@ -75,7 +75,7 @@ def check_report(report: dict) -> None:
 
 def test_concurrent_hw_runs_agree_and_a_rerun_reuses_everything(tmp_path):
     """Two `hwgen hw` of one spec at once both succeed with the same report; a third trains,
-    exports, builds and synthesizes nothing."""
+    exports, lowers, builds, simulates and synthesizes nothing."""
     spec = tmp_path / "tiny.yaml"
     spec.write_text(TINY)
     runs = finish([start("hw", spec, cwd=tmp_path) for _ in range(2)])
@@ -97,8 +97,9 @@ def test_concurrent_hw_runs_agree_and_a_rerun_reuses_everything(tmp_path):
     assert status == 0, err[-2000:]
     for reused in (f"reusing {build_folder(spec) / 'checkpoint.pt'} (spec unchanged)",
                    f"reusing {build_folder(spec) / 'model.onnx'} (exported from the same",
-                   "reusing Verilator build", "reusing HLS C simulation binary",
-                   "reusing synthesis result"):
+                   *(f"reusing {step} result (inputs unchanged)" for step in
+                     ("lower", "fold", "reference", "emit_rtl", "emit_hls", "sim_rtl", "sim_hls",
+                      "cost"))):
         assert reused in out, reused
     assert "synthesizing" not in out and "training" not in err
     assert figures(out) == figures(runs[0][1])

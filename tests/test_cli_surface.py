@@ -122,8 +122,8 @@ def fake_hw(monkeypatch, tmp_path):
     """Replace hwgen.flow.hw with a stand-in recording its arguments; return the record."""
     seen = {}
 
-    def hw(spec, fmax=False, force=False):
-        seen.update(spec=spec, fmax=fmax, force=force)
+    def hw(spec, fmax=False, force=False, first="train", last="report"):
+        seen.update(spec=spec, fmax=fmax, force=force, first=first, last=last)
         if seen.get("fail"):
             raise VerificationError("the RTL differs from the reference on 1 sequences")
         return {"model": spec.name}
@@ -140,6 +140,33 @@ def test_hw_options_reach_the_flow(hwgen_inprocess, fake_hw, tmp_path):
     assert (spec.name, spec.out, spec.folding.pe, spec.folding.simd) == ("lstm4b", str(out), 8, 4)
     assert spec.folding.max_steps == 32  # the rest of the folding is the spec's
     assert fake_hw["force"] is True and fake_hw["fmax"] is False
+    assert (fake_hw["first"], fake_hw["last"]) == ("train", "report")
+
+
+def test_hw_step_range_reaches_the_flow(hwgen_inprocess, fake_hw):
+    proc = hwgen_inprocess("hw", "lstm4b", "--from", "emit_rtl", "--to", "sim_rtl")
+    assert proc.returncode == 0, proc.stderr
+    assert (fake_hw["first"], fake_hw["last"]) == ("emit_rtl", "sim_rtl")
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--from", "emit"), "unknown step 'emit' (steps: train, export, lower, fold,"),
+    (("--from", "cost", "--to", "lower"), "--from cost comes after --to lower")])
+def test_hw_from_a_step_whose_input_is_missing(hwgen_inprocess, tmp_path):
+    """--from emit_rtl in an empty folder names the missing IR and the step that makes it before
+    any work, and leaves no folder behind."""
+    out = tmp_path / "empty"
+    proc = hwgen_inprocess("hw", "lstm4b", "--out", out, "--from", "emit_rtl")
+    assert proc.returncode == 2
+    assert proc.stderr == (f"hwgen: error: {out / 'ir'}: missing (step fold makes it); start at "
+                           "--from fold or earlier\n")
+    assert not out.exists()
+
+
+def test_hw_bad_step_range(hwgen_inprocess, no_work, args, words):
+    proc = hwgen_inprocess("hw", "lstm4b", *args)
+    assert proc.returncode == 2 and proc.stderr.startswith(f"hwgen: error: {words}"), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
 
 
 def test_hw_defaults_keep_the_spec(hwgen_inprocess, fake_hw):
@@ -156,8 +183,8 @@ def test_hw_closing_line(hwgen_inprocess, fake_hw, tmp_path):
     proc = hwgen_inprocess("hw", "lstm4b", "--out", out)
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.splitlines()[-1]
-    assert last == (f"[hwgen] done: report {out / 'report.md'}, RTL {out / 'rtl'}/ (files.f), "
-                    f"HLS {out / 'hls'}/ (build.tcl)")
+    assert last == (f"[hwgen] done: report {out / 'report.md'}, IR {out / 'ir'}/ (ir.txt), "
+                    f"RTL {out / 'rtl'}/ (files.f), HLS {out / 'hls'}/ (build.tcl)")
 
 
 def test_hw_closing_line_after_failed_verification(hwgen_inprocess, fake_hw, tmp_path):

@@ -7,6 +7,11 @@ import json
 import pytest
 from hwgen_cli import build_folder, run_hwgen
 
+import hwgen.onnx.graph
+import hwgen.passes.lower
+from hwgen import cli, flow
+from hwgen.ir.store import load_ir
+
 TINY_STACKS = {
     # two bidirectional CIFG LSTM layers: four engines, sequence buffers, equal-length batches
     "bi2": """\
@@ -40,13 +45,17 @@ ptq: {batches: 2}
 # bi2 (about 3 minutes) runs in `make test-slow`: the RTL and HLS of 2-layer bidirectional CIFG
 # stacks are checked in make test by rtl_tests/test_e2e_stack.py and tests/test_hls_stack.py.
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n == "bi2" else [])
-                                  for n in sorted(TINY_STACKS)])
+                                  for n in sorted(TINY_STACKS) if n != "rnn"])
 def test_hw_flow_on_tiny_stacks(name, tmp_path):
     spec = tmp_path / f"{name}.yaml"
     spec.write_text(TINY_STACKS[name])
     run = run_hwgen("hw", str(spec), cwd=tmp_path)
     assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
-    report = json.loads((tmp_path / build_folder(spec) / "report.json").read_text())
+    check_report(name, json.loads((tmp_path / build_folder(spec) / "report.json").read_text()))
+
+
+def check_report(name: str, report: dict) -> None:
+    """Check a tiny stack's report: every backend equals the reference, cycles as modelled."""
     assert report["sequences"] == 370
     assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}
     acc = report["accuracy"]
@@ -55,3 +64,56 @@ def test_hw_flow_on_tiny_stacks(name, tmp_path):
     if name == "ptq":
         post = report["post_training"]
         assert post["calibrated"] == acc["quantized"] and post["finetuned"] is None
+
+
+class Calls:
+    """Counts the calls of the functions that parse an ONNX file and lower a graph."""
+
+    def __init__(self, monkeypatch):
+        self.counts = {"load_model": 0, "lower": 0}
+        for module, name in ((hwgen.onnx.graph, "load_model"), (hwgen.passes.lower, "lower")):
+            monkeypatch.setattr(module, name, self.counted(name, getattr(module, name)))
+
+    def counted(self, name, function):
+        def wrapper(*args, **kwargs):
+            self.counts[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+
+def mtimes(folder) -> dict:
+    return {str(p): p.stat().st_mtime_ns for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, monkeypatch,
+                                                                      capsys):
+    """`hwgen hw` on a tiny relu QuantRNN (hwgen's own export path) parses model.onnx once and
+    lowers once; every later step reads the saved IR; `--from emit_rtl` parses and lowers
+    nothing and leaves the saved IR as it is."""
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "rnn.yaml"
+    spec.write_text(TINY_STACKS["rnn"])
+    calls = Calls(monkeypatch)
+    assert cli.main(["hw", str(spec)]) == 0, capsys.readouterr().err
+    assert calls.counts == {"load_model": 1, "lower": 1}
+    folder = tmp_path / build_folder(spec)
+    report = json.loads((folder / "report.json").read_text())
+    check_report("rnn", report)
+    dump = load_ir(folder / "ir").dump()
+    assert (folder / "ir" / "ir.txt").read_text() == dump == (folder / "rtl" / "ir.txt").read_text()
+    assert "layer l0: rnn" in dump
+    saved = mtimes(folder / "ir")
+    capsys.readouterr()
+
+    assert cli.main(["hw", str(spec), "--from", "emit_rtl"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert calls.counts == {"load_model": 1, "lower": 1}  # nothing parsed or lowered again
+    assert mtimes(folder / "ir") == saved
+    for step in ("emit_rtl", "emit_hls", "sim_rtl", "sim_hls", "cost"):
+        assert f"reusing {step} result (inputs unchanged)" in out, step
+    assert "checkpoint.pt" not in out and "model.onnx" not in out  # train, export not run
+    assert json.loads((folder / "report.json").read_text()) == report
+
+
+def test_step_names_are_the_flows():
+    assert cli.STEP_NAMES == flow.STEPS

@@ -18,6 +18,7 @@ import time
 import traceback
 from pathlib import Path
 
+from hwgen.progress import say
 from hwgen.spec import Spec, check_folding_fits, load_spec
 from hwgen.sweep.points import Point, point_key, point_spec, quantizers
 from hwgen.types import HwgenError, VerificationError, shown
@@ -39,10 +40,6 @@ class Options:
     def keyed(self) -> dict:
         """Return the options a point's row depends on."""
         return {"fmax": self.fmax, "simulate": self.simulate}
-
-
-def _say(message: str) -> None:
-    print(f"[hwgen] {message}", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -99,39 +96,34 @@ def run_point(task: dict) -> dict:
 
 
 def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
-    """Train, export, check and build one point; return its accuracy, cost and cycle figures."""
+    """Train, export, check and build one point; return its accuracy, cost and cycle figures.
+
+    The point runs the flow's steps up to cost (sim_rtl only with simulate, nothing of HLS);
+    its cycle figures come from the saved, folded IR.
+    """
     import numpy as np
 
-    from hwgen.flow import (RESOURCE_KEYS, lowered, out_dir, step_build, step_cost,
-                            step_export, step_reference, step_rtl, step_train)
+    from hwgen.flow import STEPS, Build, run_flow
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
     from hwgen.qat.data import load_dataset
+    from hwgen.report import RESOURCE_KEYS
 
-    ckpt = step_train(spec)
-    onnx_path = step_export(spec, ckpt)
-    ref = step_reference(spec, ckpt, onnx_path)
-    f = spec.folding
-    if simulate:
-        rtl = step_rtl(spec, onnx_path, ref["scores"], compile_opt="-O0")
-        rtl_dir = rtl["rtl_dir"]
-    else:
-        rtl_dir = step_build(onnx_path, out_dir(spec), f.pe, f.simd, source=spec.name,
-                             max_steps=f.max_steps)
-    _, ir, _ = lowered(onnx_path, f.pe, f.simd, f.max_steps)
-    step = per_step_cycles(ir)
+    b = Build(spec, fmax=fmax, compile_opt="-O0")
+    skip = ("emit_hls", "sim_hls") + (() if simulate else ("sim_rtl",))
+    results = run_flow(b, STEPS[:STEPS.index("cost") + 1], skip=skip)
+    ckpt, ref, cost, ir = b.checkpoint(), results["reference"], results["cost"], b.ir()
+    rtl = results.get("sim_rtl")
     lengths = [len(x) for x in load_dataset(spec.dataset).test.x]
-    cost = step_cost(rtl_dir, fmax)
     row = {
         **ptq_accuracies(ckpt),
         "acc_float": ckpt["float_accuracy"], "acc_quant": ckpt["quant_accuracy"],
         "acc_int": ref["reference_accuracy"], "mismatches": ref["mismatches"],
-        "rtl_mismatches": rtl["mismatches"] if simulate else None,
+        "rtl_mismatches": rtl["mismatches"] if rtl else None,
         **{k: cost["resources"][k] for k in RESOURCE_KEYS}, "fmax_mhz": cost["fmax_mhz"],
-        "cycles_per_step": step,
-        "cycles_per_step_sim": rtl["cycles_per_step"]["simulated"]["max"] if simulate else None,
+        "cycles_per_step": per_step_cycles(ir),
+        "cycles_per_step_sim": rtl["cycles_per_step"]["simulated"]["max"] if rtl else None,
         "cycles_per_sequence": float(np.mean([sequence_cycles(ir, n) for n in lengths])),
-        "cycles_per_sequence_sim":
-            float(np.mean(rtl["latency"]["simulated"])) if simulate else None,
+        "cycles_per_sequence_sim": float(np.mean(rtl["latency"]["simulated"])) if rtl else None,
     }
     if row["mismatches"] or (simulate and row["rtl_mismatches"]):
         raise VerificationError(f"{spec.name}: the integer reference differs from the quantized "
@@ -272,10 +264,11 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
                       "simulate": options.simulate})
     # Widest first: they take longest, so the pool's last round is short.
     tasks.sort(key=lambda t: -t["point"]["bits"])
-    _say(f"sweep of {base.name}: {vary} ({', '.join(quantizers(vary))}) at "
+    say(f"sweep of {base.name}: {vary} ({', '.join(quantizers(vary))}) at "
          f"{', '.join(map(str, bits))} bits; {len(rows)} point(s) already done, {len(tasks)} "
          f"to run ({options.executor}"
-         + (f", {options.jobs} jobs" if options.executor == "local" else "") + f") in {folder}")
+         + (f", {options.jobs} jobs" if options.executor == "local" else "") + f") in {folder}",
+        sys.stderr)
     _write(folder, rows, bits, meta, write_results)
     runner = (_local(tasks, options.jobs) if options.executor == "local"
               else _ray(tasks, options.address))
