@@ -290,12 +290,12 @@ def _cmd_run(args) -> None:
     extra = {"states": states} if states else {}
     try:
         if args.backend == "rtl":
-            from hwgen.sim.rtl_run import run_backend_rtl
+            from hwgen.backends import run_backend_rtl
 
             y = run_backend_rtl(model, x, _rtl_for(args.file, args.pe, args.simd,
                                                    _buffer_depth(model, x)), **extra)
         elif args.backend == "hls":
-            from hwgen.sim.hls_run import run_backend_hls
+            from hwgen.backends import run_backend_hls
 
             rtl = _rtl_for(args.file, args.pe, args.simd, _buffer_depth(model, x))
             y = run_backend_hls(model, x, rtl.parent / "hls", **extra)
