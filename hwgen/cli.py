@@ -281,12 +281,12 @@ def _cmd_run(args) -> None:
     extra = {"states": states} if states else {}
     try:
         if args.backend == "rtl":
-            from hwgen.sim.rtl_run import run_backend_rtl
+            from hwgen.backends import run_backend_rtl
 
             y = run_backend_rtl(model, x, _design_for(args.file, model, x, args.pe, args.simd)
                                 / "rtl", **extra)
         elif args.backend == "hls":
-            from hwgen.sim.hls_run import run_backend_hls
+            from hwgen.backends import run_backend_hls
 
             y = run_backend_hls(model, x, _design_for(args.file, model, x, args.pe, args.simd)
                                 / "hls", **extra)

@@ -14,11 +14,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from hwgen.progress import say
+
 LOCK_NAME = ".hwgen.lock"
-
-
-def _say(message: str) -> None:
-    print(f"[hwgen] {message}", flush=True)
 
 
 def _is_current(lock, path: Path) -> bool:
@@ -49,7 +47,7 @@ def _acquire(folder: Path):
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not said:
-                _say(f"waiting for another hwgen run that uses {folder}")
+                say(f"waiting for another hwgen run that uses {folder}")
                 said = True
             fcntl.flock(lock, fcntl.LOCK_EX)
         if _is_current(lock, folder / LOCK_NAME):

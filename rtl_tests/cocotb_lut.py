@@ -3,7 +3,7 @@ import cocotb
 import numpy as np
 
 from hwgen.reference.kernels import lut
-from hwgen.sim.cycles import LUT_LATENCY
+from hwgen.cores import LUT_LATENCY
 from hwgen.types import IntType
 from rtl_tests.cocotb_streams import StreamTB, check_in_order, load_case, run_stream, unpack
 

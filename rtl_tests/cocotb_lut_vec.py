@@ -15,7 +15,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from hwgen.reference.kernels import lut
-from hwgen.sim.cycles import LUT_LATENCY
+from hwgen.cores import LUT_LATENCY
 from hwgen.types import IntType
 from rtl_tests.cocotb_streams import PERIOD_NS, load_case, pack, unpack
 

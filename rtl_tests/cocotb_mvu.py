@@ -1,10 +1,10 @@
 """cocotb tests for hwgen_mvu: vectors through stalls against hwgen.reference.kernels.matvec,
-and measured cycles against hwgen.sim.cycles."""
+and measured cycles against hwgen.cores."""
 import cocotb
 import numpy as np
 
 from hwgen.reference.kernels import matvec
-from hwgen.sim.cycles import mvu_cycles, mvu_latency
+from hwgen.cores import mvu_cycles, mvu_latency
 from hwgen.types import IntType
 from rtl_tests.cocotb_streams import (StreamTB, check_in_order, load_case, pack, record,
                                      run_stream, unpack)
@@ -55,7 +55,7 @@ async def vectors_through_stalls(dut):
 
 @cocotb.test()
 async def cycles_match_model(dut):
-    """Without stalls: vector interval and latency equal hwgen.sim.cycles and the core's own."""
+    """Without stalls: vector interval and latency equal hwgen.cores and the core's own."""
     tb = MvuTB(dut)
     await tb.start()
     per_vector, latency = mvu_cycles(*tb.shape), mvu_latency(*tb.shape)

@@ -18,7 +18,8 @@ from hwgen.passes.cycles import sequence_cycles, transfer_times
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.qat.model import LSTMWidths, Net, QuantClassifier, quant_recurrent
-from hwgen.sim.rtl_run import backend_output, load_design, quantize_inputs, run_rtl
+from hwgen.sim.design import backend_output, load_design, quantize_inputs
+from hwgen.sim.rtl_run import run_rtl
 from hwgen.sim.tools import verilator_lint
 
 FAST_BUILD = "-O0"  # a few thousand cycles per run: compile time dominates

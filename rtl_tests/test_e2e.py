@@ -20,7 +20,8 @@ from hwgen.onnx.graph import attr, load_model
 from hwgen.passes.cycles import (head_cycles, lstm_step_cycles, per_step_cycles,
                                  sequence_cycles)
 from hwgen.passes.lower import lower
-from hwgen.sim.rtl_run import load_design, quantize_inputs, run_rtl
+from hwgen.sim.design import load_design, quantize_inputs
+from hwgen.sim.rtl_run import run_rtl
 from hwgen.sim.tools import verilator_lint, yosys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from hwgen.backends import run_backend_rtl
 from hwgen.codegen.rtl import emit_rtl
 from hwgen.ir.graph import execute, initial_state_codes
 from hwgen.onnx.execute import run_reference
@@ -19,8 +20,8 @@ from hwgen.onnx.graph import load_model
 from hwgen.passes.cycles import sequence_cycles
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
-from hwgen.sim.rtl_run import (backend_output, load_design, quantize_inputs, run_backend_rtl,
-                               run_rtl, state_codes)
+from hwgen.sim.design import backend_output, load_design, quantize_inputs, state_codes
+from hwgen.sim.rtl_run import run_rtl
 from hwgen.sim.tools import verilator_lint
 from hwgen.types import HwgenError
 from rtl_tests.state_designs import (BATCH, HIDDEN, INPUTS, LENGTHS, MAX_STEPS,

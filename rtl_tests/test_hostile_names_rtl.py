@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hwgen.backends import run_backend_rtl
 from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
-from hwgen.sim.rtl_run import run_backend_rtl
 from hwgen.sim.tools import make_safe_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

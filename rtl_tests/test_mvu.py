@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from hwgen.sim.cycles import mvu_cycles, mvu_latency
+from hwgen.cores import mvu_cycles, mvu_latency
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType, type_for_range
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwgen.sim.rtl_run import (RtlSimError, load_design, quantize_inputs, run_backend_rtl,
-                               run_rtl)
+from hwgen.backends import run_backend_rtl
+from hwgen.sim.design import load_design, quantize_inputs
+from hwgen.sim.rtl_run import RtlSimError, run_rtl
 from hwgen.sim.tools import sim_build_dir, verilator_lint
 from hwgen.types import HwgenError
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from brevitas_cases import export_case, random_case, trained_model
+from hwgen.backends import run_backend_hls
 from hwgen.codegen.env import TEMPLATES, render
 from hwgen.codegen.hls import context, emit_hls
 from hwgen.ir.graph import execute
@@ -22,8 +23,9 @@ from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.qat.model import LSTMWidths, QuantClassifier
 from hwgen.reference.kernels import requantize
-from hwgen.sim.hls_run import CXX_FLAGS, ap_types_dir, require_cxx, run_backend_hls, run_hls
-from hwgen.sim.rtl_run import load_design, quantize_inputs
+from hwgen.sim.design import load_design, quantize_inputs
+from hwgen.sim.hls_run import CXX_FLAGS, run_hls
+from hwgen.sim.tools import ap_types_dir, require_cxx
 from hwgen.types import HwgenError, IntType, Rounding
 
 SEEDS = list(range(4000, 4006))

@@ -17,8 +17,8 @@ from hwgen.onnx.graph import load_model
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.qat.model import LSTMWidths, Net, QuantClassifier, quant_lstm, quant_rnn
+from hwgen.sim.design import backend_output, load_design, quantize_inputs
 from hwgen.sim.hls_run import run_hls
-from hwgen.sim.rtl_run import backend_output, load_design, quantize_inputs
 from hwgen.types import HwgenError
 
 MAX_STEPS = 6

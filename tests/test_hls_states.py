@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 import torch
 
+from hwgen.backends import run_backend_hls
 from hwgen.codegen.hls import emit_hls
 from hwgen.ir.graph import execute, initial_state_codes
 from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
-from hwgen.sim.hls_run import run_backend_hls, run_hls, state_codes
-from hwgen.sim.rtl_run import backend_output, load_design, quantize_inputs
+from hwgen.sim.design import backend_output, load_design, quantize_inputs, state_codes
+from hwgen.sim.hls_run import run_hls
 from hwgen.types import HwgenError
 from rtl_tests.state_designs import (BATCH, HIDDEN, INPUTS, LENGTHS, MAX_STEPS,
                                      StateCase, Stateful, data, state_cases)

@@ -69,7 +69,7 @@ def test_tcl_payload_does_not_run(tiny, tmp_path):
 def test_cpp_payload_does_not_run(tiny, tmp_path, monkeypatch):
     from hwgen.onnx.execute import run_reference
     from hwgen.onnx.graph import load_model
-    from hwgen.sim.hls_run import run_backend_hls
+    from hwgen.backends import run_backend_hls
 
     model, x, benign = tiny
     out = build_as(model, PAYLOADS["cpp"], tmp_path / "out")

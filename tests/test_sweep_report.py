@@ -6,7 +6,7 @@ import matplotlib.image
 import PIL.Image
 import pytest
 
-from hwgen.sweep.report import _bits_figure, _luts_figure, pareto_front, write_results
+from hwgen.sweep.report import bits_figure, luts_figure, pareto_front, write_results
 
 FILES = ("results.csv", "results.json", "results.md", "accuracy_vs_bits.png",
          "accuracy_vs_luts.png")
@@ -135,7 +135,7 @@ def test_pngs_open_with_fixed_size_and_no_stamp(written):
 
 
 def test_bits_figure_axes():
-    ax = _bits_figure(ROWS, META).axes[0]
+    ax = bits_figure(ROWS, META).axes[0]
     assert "bit" in ax.get_xlabel() and "accuracy" in ax.get_ylabel()
     assert "lstm4b" in ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -145,7 +145,7 @@ def test_bits_figure_axes():
 
 
 def test_luts_figure_front_skips_unmeasured():
-    ax = _luts_figure(ROWS, META).axes[0]
+    ax = luts_figure(ROWS, META).axes[0]
     assert "LUT" in ax.get_xlabel() and "accuracy" in ax.get_ylabel()
     front = next(line for line in ax.get_lines() if line.get_label() == "Pareto front")
     assert list(front.get_xdata()) == [3420, 5210]
@@ -154,7 +154,7 @@ def test_luts_figure_front_skips_unmeasured():
 
 def test_luts_figure_without_resources():
     rows = [_row("io4", 4, acc_int=0.96), _row("io5", 5, acc_int=0.97)]
-    ax = _luts_figure(rows, META).axes[0]
+    ax = luts_figure(rows, META).axes[0]
     assert [t.get_text() for t in ax.texts] == ["no resource figures"]
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hwgen.codegen.design import design_description, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
-from hwgen.codegen.rtl import ROUNDING_CODE, design_description, state_description
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType, type_for_range
 
@@ -65,7 +65,7 @@ def _gate(name: str, s, lut, block: int, hidden: int) -> dict:
     return {"name": name, "comment": s.dump(), "block": block, "hidden": hidden,
             "x_shift": s.x_shift, "h_shift": s.h_shift, "sum_t": s.sum_type.hls(),
             "bias": _array(bias, s.sum_type, s.name), "acc_t": acc.hls(),
-            "acc_shift": acc.exp - s.sum_type.exp, "rounding": ROUNDING_CODE[s.out.rounding],
+            "acc_shift": acc.exp - s.sum_type.exp, "rounding": s.out.rounding.code,
             "acc_min": acc.min, "acc_max": acc.max, "act_t": lut.out_type.hls(),
             "depth": len(lut.table), "table": _array(lut.table, lut.out_type, lut.name)}
 
@@ -103,7 +103,7 @@ def _lstm(layer) -> dict:
                      "g_t": cu.g_type.hls(), "c_t": c.hls(),
                      "fc_shift": c.exp - (cu.f_type.exp + c.exp),
                      "ig_shift": c.exp - (cu.i_type.exp + cu.g_type.exp),
-                     "rounding": ROUNDING_CODE[cu.cell.rounding], "c_min": c.min,
+                     "rounding": cu.cell.rounding.code, "c_min": c.min,
                      "c_max": c.max, "one": cu.one_code},
             "tanh": {"name": f"{name}_tanh_c", "comment": tanh.dump(),
                      "in_t": tanh.in_type.hls(), "out_t": tanh.out_type.hls(),
@@ -112,7 +112,7 @@ def _lstm(layer) -> dict:
             "hid": {"name": f"{name}_hidden", "comment": hid.dump(), "o_t": hid.o_type.hls(),
                     "t_t": hid.tanh_type.hls(), "h_t": hid.out.type.hls(),
                     "shift": hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp),
-                    "rounding": ROUNDING_CODE[hid.out.rounding], "h_min": hid.out.type.min,
+                    "rounding": hid.out.rounding.code, "h_min": hid.out.type.min,
                     "h_max": hid.out.type.max}}
 
 

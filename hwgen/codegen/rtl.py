@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from hwgen.codegen.design import design_description, out_type, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
 from hwgen.gates import GATES
 from hwgen.ir.graph import LoweredModel
-from hwgen.passes.cycles import cycle_parameters
 from hwgen.types import HwgenError, IntType, Rounding
 
 ROUNDING_CODE = {Rounding.ROUND: 0, Rounding.FLOOR: 1, Rounding.CEIL: 2, Rounding.ROUND_TO_ZERO: 3}
@@ -258,13 +258,6 @@ def _top(model: LoweredModel, engines: dict, class_width: int) -> dict:
             "assigns": net.assigns, "comment": comment, "wires": net.wires}
 
 
-def _out_type(model: LoweredModel) -> IntType:
-    """Return the type of the design's output elements: scores, or the last layer's h."""
-    if model.head is not None:
-        return model.head.score_type
-    return model.stack()[-1][0].state.h_type
-
-
 def context(model: LoweredModel, source: str) -> dict:
     """Return the template context of a lowered model: its engines and the top's netlist.
 
@@ -280,44 +273,12 @@ def context(model: LoweredModel, source: str) -> dict:
     if model.head is not None:
         out = _port(model.head.score_type, model.head.matvec.rows, kind="scores")
     else:
-        out = _port(_out_type(model), sum(layer.hidden_size for layer in last), kind="hidden")
+        out = _port(out_type(model), sum(layer.hidden_size for layer in last), kind="hidden")
     state = state_description(model) if model.states else None
     return {"source": safe_text(source),
             "x": _port(model.input.type, model.layers[0].input_size),
             "out": out, "class_width": class_width, "engines": list(engines.values()),
             "state": state, "top": _top(model, engines, class_width)}
-
-
-def state_description(model: LoweredModel) -> dict:
-    """Return the packed state word of one sequence: its width and slices, in model.states order.
-
-    Slice k holds `count` codes of its type; element e sits at bit offset + e * width, LSB first.
-    """
-    slices, offset = [], 0
-    for s in model.states:
-        slices.append({"tensor": s.tensor, "row": s.row, "layer": s.layer, "part": s.part,
-                       **s.quant.type.to_dict(), "rounding": s.quant.rounding.value,
-                       "count": s.count, "offset": offset})
-        offset += s.quant.type.width * s.count
-    return {"width": offset, "codes": sum(s.count for s in model.states), "slices": slices}
-
-
-def design_description(model: LoweredModel, ctx: dict, batch_first: bool) -> dict:
-    """Return design.json: the stream formats, the sequence-buffer depth and the cycle model."""
-    desc = {
-        "top": "hwgen_top",
-        "input": {**model.input.type.to_dict(), "count": ctx["x"]["count"],
-                  "rounding": model.input.rounding.value},
-        "output": {**_out_type(model).to_dict(), "count": ctx["out"]["count"],
-                   "kind": ctx["out"]["kind"]},
-        "class_width": ctx["class_width"],
-        "batch_first": batch_first,
-        "max_steps": model.max_steps,
-        "cycles": cycle_parameters(model),
-    }
-    if model.states:
-        desc["state"] = state_description(model)
-    return desc
 
 
 def cores(ctx: dict) -> tuple:

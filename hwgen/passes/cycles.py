@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.sim.cycles import (PICK_LAST_LATENCY, SEQ_BUF_LATENCY, ZIP_LATENCY, mvu_folds,
-                              mvu_latency)
+from hwgen.cores import (PICK_LAST_LATENCY, SEQ_BUF_LATENCY, ZIP_LATENCY, mvu_folds,
+                         mvu_latency)
 from hwgen.types import HwgenError
 
 GATE_STAGE = 1  # sum + requantize + registered table

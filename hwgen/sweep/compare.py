@@ -15,9 +15,11 @@ import io
 import json
 from pathlib import Path
 
+from hwgen.locks import write_atomic
+from hwgen.progress import say
 from hwgen.spec import PTQ, load_spec
 from hwgen.sweep.points import Point, point_spec, quantizers
-from hwgen.sweep.report import _pct, _write_atomic
+from hwgen.sweep.report import pct
 from hwgen.types import HwgenError
 
 DEFAULT_FINETUNE_EPOCHS = 10
@@ -37,7 +39,7 @@ def _markdown(rows: list[dict], meta: dict) -> str:
              f"arithmetic between layers; its weights go no wider than 8 bits.", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for r in rows:
-        lines.append("| " + " | ".join([str(r["bits"])] + [_pct(r[k]) for k in COLUMNS[1:]])
+        lines.append("| " + " | ".join([str(r["bits"])] + [pct(r[k]) for k in COLUMNS[1:]])
                      + " |")
     return "\n".join(lines) + "\n"
 
@@ -54,7 +56,7 @@ def _csv(rows: list[dict]) -> str:
 def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
             finetune_epochs: int | None = None, out: str | None = None) -> dict:
     """Run (or reuse) the comparison of a model at each width; write the table files."""
-    from hwgen.flow import BUILD_DIR, _say, out_dir, step_float, step_train
+    from hwgen.flow import BUILD_DIR, out_dir, step_float, step_train
     from hwgen.sweep.run import ptq_accuracies
 
     base = load_spec(model)
@@ -77,7 +79,7 @@ def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
     for b in bits:
         spec = point_spec(base, Point(vary=vary, bits=b, seed=base.train.seed), folder,
                           finetune_epochs=epochs)
-        _say(f"{spec.name}: {vary} at {b} bits")
+        say(f"{spec.name}: {vary} at {b} bits")
         ckpt = step_train(spec)
         rows.append({"bits": b, "acc_float": ckpt["float_accuracy"], **ptq_accuracies(ckpt),
                      "checkpoint": str(Path(spec.out) / "checkpoint.pt")})
@@ -90,7 +92,7 @@ def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
     texts = {"md": _markdown(rows, meta), "csv": _csv(rows),
              "json": json.dumps({"meta": meta, "rows": rows}, indent=2, sort_keys=True) + "\n"}
     for kind, text in texts.items():
-        _write_atomic(paths[kind], text.encode())
+        write_atomic(paths[kind], lambda tmp: tmp.write_bytes(text.encode()))
     print(paths["md"].read_text(), end="")
     print(f"wrote {paths['md']}, {paths['csv']}, {paths['json']}")
     return {"rows": rows, "meta": meta, "paths": paths}

@@ -118,7 +118,7 @@ def _json_text(rows: list[dict], meta: dict) -> str:
     return json.dumps({"meta": meta, "rows": rows}, indent=2, sort_keys=True, default=str) + "\n"
 
 
-def _pct(v) -> str:
+def pct(v) -> str:
     """Return a 0..1 fraction as a percentage with 2 decimals, or MISSING."""
     return MISSING if v is None else f"{100 * v:.2f}"
 
@@ -141,8 +141,8 @@ MD_HEADER = ("bits", "float %", "fake-quant %", "integer %", "mismatches (ref / 
 def _md_cells(r: dict, ptq: bool = False) -> list[str]:
     """Return the Markdown table cells of one row, in MD_HEADER order (PTQ columns after float)."""
     v = {k: _value(r, k) for k in COLUMNS}
-    extra = [_pct(_value(r, k)) for k in PTQ_COLUMNS] if ptq else []
-    return [_num(v["bits"]), _pct(v["acc_float"]), *extra, _pct(v["acc_quant"]), _pct(v["acc_int"]),
+    extra = [pct(_value(r, k)) for k in PTQ_COLUMNS] if ptq else []
+    return [_num(v["bits"]), pct(v["acc_float"]), *extra, pct(v["acc_quant"]), pct(v["acc_int"]),
             _pair(v["mismatches"], v["rtl_mismatches"]), _num(v["LUT"]), _num(v["FF"]),
             _num(v["DSP"]), _num(v["BRAM"], "g"), _num(v["fmax_mhz"], ".1f"),
             _pair(v["cycles_per_step"], v["cycles_per_step_sim"]),
@@ -209,7 +209,7 @@ def _title(meta: dict, what: str) -> str:
     return f"{meta.get('model', '?')}: {what} (varying {meta.get('vary', '?')})"
 
 
-def _bits_figure(rows: list[dict], meta: dict) -> Figure:
+def bits_figure(rows: list[dict], meta: dict) -> Figure:
     """Return the accuracy-over-bit-width Figure of the done rows."""
     fig, ax = _new_axes(_title(meta, "test accuracy vs bit width"))
     ax.set_xlabel("bit width")
@@ -231,7 +231,7 @@ def _bits_figure(rows: list[dict], meta: dict) -> Figure:
     return fig
 
 
-def _luts_figure(rows: list[dict], meta: dict) -> Figure:
+def luts_figure(rows: list[dict], meta: dict) -> Figure:
     """Return the integer-accuracy-over-LUTs Figure of the done rows, with the Pareto front."""
     fig, ax = _new_axes(_title(meta, "integer accuracy vs LUTs"))
     ax.set_xlabel("LUTs (Yosys synth_xilinx)")
@@ -273,7 +273,7 @@ def write_results(folder: Path, rows: list[dict], meta: dict) -> dict[str, Path]
     paths = {kind: _write_atomic(folder / name, text.encode())
              for kind, (name, text) in texts.items()}
     paths["bits_plot"] = _write_atomic(folder / "accuracy_vs_bits.png",
-                                       _png_bytes(_bits_figure(rows, meta)))
+                                       _png_bytes(bits_figure(rows, meta)))
     paths["luts_plot"] = _write_atomic(folder / "accuracy_vs_luts.png",
-                                       _png_bytes(_luts_figure(rows, meta)))
+                                       _png_bytes(luts_figure(rows, meta)))
     return paths

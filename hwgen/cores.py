@@ -1,4 +1,8 @@
-"""Cycle model of the hand-written cores; the simulator tests check it against measured cycles."""
+"""What the hand-written cores (templates/rtl/lib) promise: their cycles per vector and latencies.
+
+hwgen.passes.cycles builds a design's cycle model from these; the core tests in rtl_tests/ check
+them against measured cycles.
+"""
 from __future__ import annotations
 
 from hwgen.types import HwgenError
