@@ -13,13 +13,6 @@ PACKAGE = ROOT / "hwgen"
 # Sibling backends: a module of the package imports none of them but itself.
 BACKENDS = {"hwgen.codegen": ("hwgen.codegen.rtl", "hwgen.codegen.hls"),
             "hwgen.sim": ("hwgen.sim.rtl_run", "hwgen.sim.hls_run")}
-# (importer, module, name): imports of a name from a module that only re-exports it, left in the
-# modules the lead rewrites (hwgen/flow.py, hwgen/cli.py, hwgen/sweep/run.py). Empty it as they
-# import from the name's home; the test fails while an entry is stale.
-ALLOWED_REEXPORTS = {
-    ("hwgen.flow", "hwgen.sim.rtl_run", "load_design"),
-    ("hwgen.flow", "hwgen.sim.rtl_run", "quantize_inputs"),
-}
 
 
 def _name(path: Path) -> str:
@@ -140,8 +133,7 @@ def test_tests_use_no_private_name(folder):
 
 def test_names_imported_from_their_home():
     found = set().union(*(reexports(m, tree) for m, tree in _modules().items()))
-    assert found - ALLOWED_REEXPORTS == set()
-    assert ALLOWED_REEXPORTS - found == set(), "stale ALLOWED_REEXPORTS entries"
+    assert found == set()
 
 
 @pytest.mark.parametrize("package", sorted(BACKENDS))

@@ -23,10 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-# load_design and quantize_inputs stay importable from here until hwgen.flow imports them from
-# hwgen.sim.design
-from hwgen.sim.design import (Design, check_sequences, check_states, load_design,  # noqa: F401
-                              quantize_inputs, state_slices)
+from hwgen.sim.design import Design, check_sequences, check_states, load_design, state_slices
 from hwgen.sim.tools import (VERILATOR_FLAGS, build_lock, cocotb_results, cocotb_test, log_tail,
                              make_safe_dir, require_cocotb, require_verilator, verilator_build,
                              verilator_env)
