@@ -421,11 +421,12 @@ def lowered(onnx_path, pe: int = 0, simd: int = 0, max_steps: int = 0):
     max_steps is the sequence-buffer depth of designs with a reverse direction.
     """
     from hwgen.onnx.graph import RECURRENT_OPS, attr, load_model
+    from hwgen.passes.fold import fold
     from hwgen.passes.lower import lower
 
     graph = load_model(onnx_path)
     node = next(n for n in graph.graph.node if n.op_type in RECURRENT_OPS)
-    return graph, lower(graph, pe, simd, max_steps), bool(attr(node, "batch_first", 0))
+    return graph, fold(lower(graph), pe, simd, max_steps), bool(attr(node, "batch_first", 0))
 
 
 def step_build(onnx_path, out: Path, pe: int = 0, simd: int = 0, source: str = "",
