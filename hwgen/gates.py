@@ -30,7 +30,7 @@ GATES = tuple(Gate)
 
 
 def gate_rows(gates: tuple, gate: Gate, hidden: int) -> slice:
-    """Return the rows of ``gate`` in a matrix of ``hidden``-row blocks stacked in ``gates`` order."""
+    """Return the rows of ``gate`` in a matrix of ``hidden``-row blocks stacked in gates' order."""
     block = gates.index(gate)
     return slice(block * hidden, (block + 1) * hidden)
 

@@ -1,4 +1,4 @@
-"""Regenerate the saved IR fixtures and their golden dumps: python tests/make_ir_fixtures.py [NAME...]
+"""Regenerate the saved IR fixtures and golden dumps: python tests/make_ir_fixtures.py [NAME...]
 
 Builds each case of ir_fixtures.CASES afresh (train, export, lower) and writes
 tests/fixtures/ir/NAME/{ir.json, ir.npz} and tests/golden/NAME.ir.txt.
@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # this checkout's hwgen, whatever is installed
 
 from hwgen.ir.store import save_ir  # noqa: E402
 from hwgen.locks import write_atomic  # noqa: E402

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import zipfile
 
 import numpy as np
 import pytest

@@ -91,7 +91,8 @@ class MatVec:
             if not t.contains(self.weights[k * size:(k + 1) * size]):
                 _fail(self.name, f"weights of block {k} do not fit {t.describe()}")
         lo, hi = matvec_range(self.weights, self.in_type)
-        if self.rows and not (self.acc_type.signed and self.acc_type.contains([lo.min(), hi.max()])):
+        exact = self.acc_type.signed and self.acc_type.contains([lo.min(), hi.max()])
+        if self.rows and not exact:
             _fail(self.name, f"accumulator {self.acc_type.describe()} does not hold the exact "
                              f"range [{lo.min()}, {hi.max()}] as a signed number")
         for what, n, total in (("PE", self.pe, self.rows), ("SIMD", self.simd, self.cols)):

@@ -240,7 +240,8 @@ class _Reader:
     def layer(self, d, p):
         kind = self.get(d, "kind", p, str)
         st, sp = self.get(d, "state", p, dict), f"{p}.state"
-        common = dict(name=self.get(d, "name", p, str), input_size=self.get(d, "input_size", p, int),
+        common = dict(name=self.get(d, "name", p, str),
+                      input_size=self.get(d, "input_size", p, int),
                       hidden_size=self.get(d, "hidden_size", p, int),
                       reverse=self.get(d, "reverse", p, bool),
                       x_mv=self.matvec(d, "x_mv", p), h_mv=self.matvec(d, "h_mv", p),
