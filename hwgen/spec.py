@@ -342,7 +342,7 @@ def load_spec(model: str) -> Spec:
 
 def check_folding_fits(spec: Spec, where: str = "") -> None:
     """Raise HwgenError if the folding (PE, SIMD) does not divide every recurrent weight matrix."""
-    from hwgen.passes.lower_lstm import check_folding
+    from hwgen.passes.fold import check_folding
 
     net, f = spec.net, spec.folding
     gates = 1 if net.cell == "rnn" else 3 if net.cifg else 4

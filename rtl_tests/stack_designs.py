@@ -15,6 +15,7 @@ from hwgen.ir.graph import execute
 from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
 from hwgen.passes.cycles import sequence_cycles, transfer_times
+from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.qat.model import LSTMWidths, Net, QuantClassifier, quant_recurrent
@@ -92,7 +93,7 @@ def build(case: StackCase, name: str, tmp_path: Path):
     batches = [_floats(case, n).numpy() for n in LENGTHS]
     export_model(model, torch.from_numpy(batches[0]), tmp_path / "m.onnx")
     graph = load_model(tmp_path / "m.onnx")
-    ir = lower(graph, case.pe, case.simd, MAX_STEPS)
+    ir = fold(lower(graph), case.pe, case.simd, MAX_STEPS)
     return graph, batches, ir, emit_rtl(ir, tmp_path / "out", name, True)
 
 

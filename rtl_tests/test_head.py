@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from hwgen.passes.cycles import HEAD_LATENCY
-from hwgen.passes.lower_lstm import matvec_range
+from hwgen.reference.kernels import matvec_range
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType, type_for_range
 

@@ -9,6 +9,7 @@ import torch
 from hwgen.codegen.env import render
 from hwgen.codegen.rtl import context, emit_rtl, pack
 from hwgen.onnx.graph import load_model
+from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.qat.model import LSTMWidths, QuantClassifier
@@ -36,7 +37,7 @@ def test_same_model_gives_byte_identical_sources(graph, tmp_path):
 
 def test_folding_changes_only_the_matrix_units(graph, tmp_path):
     a = (emit_rtl(lower(graph), tmp_path / "a", "m", True) / "hwgen_l0.sv").read_text()
-    b = (emit_rtl(lower(graph, 4, 1), tmp_path / "b", "m", True) / "hwgen_l0.sv").read_text()
+    b = (emit_rtl(fold(lower(graph), 4, 1), tmp_path / "b", "m", True) / "hwgen_l0.sv").read_text()
     diff = [(x, y) for x, y in zip(a.splitlines(), b.splitlines()) if x != y]
     assert diff and all(".PE(" in x for x, _ in diff)
 

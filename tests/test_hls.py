@@ -19,6 +19,7 @@ from hwgen.codegen.hls import context, emit_hls
 from hwgen.ir.graph import execute
 from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
+from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.qat.model import LSTMWidths, QuantClassifier
@@ -97,7 +98,7 @@ FOLDINGS = {"pe4_simd2": (4, 2), "pe1_simd1": (1, 1)}
 def test_folded_classifier_equals_ir(name, tmp_path):
     pe, simd = FOLDINGS[name]
     _, x, path = _classifier(tmp_path, seed=9, hidden=8, inputs=4)
-    ir = lower(load_model(path), pe, simd)
+    ir = fold(lower(load_model(path)), pe, simd)
     hls = emit_hls(ir, tmp_path / "out", name, True)
     config = (hls / "hwgen_config.h").read_text()
     assert f"static const unsigned pe = {pe};" in config

@@ -14,6 +14,7 @@ from hwgen.codegen.hls import emit_hls
 from hwgen.ir.graph import execute
 from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
+from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.qat.model import LSTMWidths, Net, QuantClassifier, quant_lstm, quant_rnn
@@ -121,7 +122,7 @@ def _lowered(name: str, tmp_path):
     x = _floats(case, MAX_STEPS, BATCH).numpy()
     export_model(model, torch.from_numpy(x), path)
     graph = load_model(path)
-    ir = lower(graph, *case.fold, max_steps=MAX_STEPS)
+    ir = fold(lower(graph), *case.fold, max_steps=MAX_STEPS)
     batch_first = case.batch_first or case.head
     return graph, x, ir, emit_hls(ir, tmp_path / "out", name, batch_first)
 
@@ -170,7 +171,7 @@ def test_buffered_design_refuses_overlong_sequences(tmp_path):
 
 def test_stack_gives_byte_identical_sources(tmp_path):
     graph, _, ir, first = _lowered("rnn_tanh_bidir_2layer_head", tmp_path)
-    second = emit_hls(lower(graph, max_steps=MAX_STEPS), tmp_path / "again",
+    second = emit_hls(fold(lower(graph), max_steps=MAX_STEPS), tmp_path / "again",
                       "rnn_tanh_bidir_2layer_head", True)
     tree = {p.name: p.read_bytes() for p in sorted(first.iterdir())}
     assert tree == {p.name: p.read_bytes() for p in sorted(second.iterdir())}

@@ -16,6 +16,7 @@ from hwgen.codegen.hls import emit_hls
 from hwgen.ir.graph import execute, initial_state_codes
 from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
+from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.sim.design import backend_output, load_design, quantize_inputs, state_codes
@@ -55,7 +56,7 @@ def _export(name: str, tmp_path, with_states: bool = True):
     else:
         export_model(model, x, path)
     graph = load_model(path)
-    ir = lower(graph, max_steps=MAX_STEPS)
+    ir = fold(lower(graph), max_steps=MAX_STEPS)
     return graph, model, ir, emit_hls(ir, tmp_path / "out", name, True)
 
 

@@ -9,9 +9,9 @@ from brevitas_cases import export_case, random_case, trained_model
 from hwgen.ir.graph import execute
 from hwgen.onnx.graph import load_model, quant_info
 from hwgen.onnx.lstm_cell import lstm_params
+from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
-from hwgen.passes.lower_lstm import matvec_range
-from hwgen.reference.kernels import matvec
+from hwgen.reference.kernels import matvec, matvec_range
 from hwgen.reference.lstm import lstm_layer
 from hwgen.reference.luts import quantize_input
 from hwgen.types import HwgenError, signed_type_for_range
@@ -96,5 +96,5 @@ def test_folding_that_does_not_divide_is_refused(tmp_path):
     graph = load_model(export_case(model, x, tmp_path / "m.onnx"))
     rows = lower(graph).layers[0].x_mv.rows
     with pytest.raises(HwgenError, match="PE=.* does not divide"):
-        lower(graph, pe=rows + 1)
-    assert lower(graph, pe=rows // (4 if not case.cifg else 3)).layers[0].x_mv.pe >= 1
+        fold(lower(graph), pe=rows + 1)
+    assert fold(lower(graph), pe=rows // (4 if not case.cifg else 3)).layers[0].x_mv.pe >= 1

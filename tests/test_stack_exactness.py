@@ -13,6 +13,7 @@ import torch
 from hwgen.ir.graph import execute, initial_state_codes
 from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model
+from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.reference.luts import quantize_input
@@ -53,7 +54,7 @@ def check_case(case: StackCase, tmp_path) -> None:
     path = tmp_path / f"stack{case.seed}.onnx"
     export_model(model, inputs[0], path, input_names=["x", *state_names(case)])
     graph = load_model(path)
-    ir = lower(graph, max_steps=16)
+    ir = fold(lower(graph), max_steps=16)
     assert len(ir.states) == (len(ir.layers) * len(state_names(case)))
     for args in inputs:
         x = args[0]

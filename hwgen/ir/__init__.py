@@ -1,1 +1,1 @@
-"""The dataflow IR: typed stages, layers, an executor and a text dump."""
+"""The dataflow IR: typed stages, layers, an executor, a text dump and a saved form (store)."""

@@ -4,6 +4,9 @@ The stack is a flat tuple of directions (LayerIR for LSTM, RNNLayerIR for a plai
 the index of the stack layer it belongs to; a stack layer is one forward direction, optionally
 followed by its reverse direction. Both directions of a layer read the same input; the next layer
 reads their outputs concatenated on the feature axis (forward first), as Brevitas computes them.
+
+Layers and the model check, when built, that their stages fit together (sizes, types, exact gate
+sum ranges, the chain of layer types); a failure is a HwgenError naming the layer.
 """
 from __future__ import annotations
 
@@ -12,15 +15,70 @@ from typing import Optional
 
 import numpy as np
 
-from hwgen.gates import GATES, Gate
+from hwgen.gates import GATES, Gate, gate_rows
 from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, Head, HiddenOut, MatVec, StateReg
-from hwgen.reference.kernels import argmax_first, as_int, lut, matvec, saturate
+from hwgen.reference.kernels import argmax_first, as_int, lut, matvec, matvec_range, saturate
 from hwgen.reference.lstm import Quantizer
 from hwgen.types import HwgenError, IntType
 
 
+def _fail(layer: str, message: str) -> None:
+    raise HwgenError(f"IR layer {layer!r}: {message}")
+
+
+def _same(layer: str, what: str, got: IntType, want: IntType) -> None:
+    """Raise unless a stage's type is the type its neighbour gives it."""
+    if got != want:
+        _fail(layer, f"{what} is {got.describe()}, expected {want.describe()}")
+
+
+class _Rows:
+    """What both layer kinds share: gate row blocks and the checks of their matrix-vector units
+    and gate sums."""
+
+    def rows(self, gate: Gate) -> slice:
+        """Return the rows of a gate in both matrix-vector units."""
+        return gate_rows(self.x_mv.gates, gate, self.hidden_size)
+
+    def block(self, gate: Gate) -> int:
+        """Return the index of a gate's block of rows (its position in the gate order)."""
+        return self.x_mv.gates.index(gate)
+
+    def _check_matvecs(self, gates: tuple) -> None:
+        """Check both matrix-vector units: gate blocks, shapes and input types."""
+        for mv, cols in ((self.x_mv, self.input_size), (self.h_mv, self.hidden_size)):
+            if mv.gates != gates:
+                _fail(self.name, f"{mv.name} carries gates "
+                                 f"{''.join(g.short for g in mv.gates)!r}, expected "
+                                 f"{''.join(g.short for g in gates)!r}")
+            if (mv.rows, mv.cols) != (len(gates) * self.hidden_size, cols):
+                _fail(self.name, f"{mv.name} is {mv.rows}x{mv.cols}, expected "
+                                 f"{len(gates) * self.hidden_size}x{cols}")
+        _same(self.name, f"{self.h_mv.name} input", self.h_mv.in_type, self.state.h_type)
+
+    def _check_sum(self, s: GateSum) -> None:
+        """Check a gate sum against its rows: shifts align the scales, sum_type is exact."""
+        rows, block = self.rows(s.gate), self.block(s.gate)
+        lo, hi = 0, 0
+        for mv, shift in ((self.x_mv, s.x_shift), (self.h_mv, s.h_shift)):
+            w_type = mv.weight_types[block]
+            if shift != w_type.exp + mv.in_type.exp - s.sum_type.exp:
+                _fail(self.name, f"{s.name}: shift {shift} does not align {mv.name} "
+                                 f"({w_type.describe()} x {mv.in_type.describe()}) to "
+                                 f"{s.sum_type.describe()}")
+            part_lo, part_hi = matvec_range(mv.weights[rows], mv.in_type)
+            lo, hi = lo + (part_lo << shift), hi + (part_hi << shift)
+        if s.bias is not None:
+            if s.bias.shape != (self.hidden_size,):
+                _fail(self.name, f"{s.name}: {len(s.bias)} biases for {self.hidden_size} rows")
+            lo, hi = lo + s.bias, hi + s.bias
+        if self.hidden_size and not s.sum_type.contains([lo.min(), hi.max()]):
+            _fail(self.name, f"{s.name}: sum {s.sum_type.describe()} does not hold the exact "
+                             f"range [{lo.min()}, {hi.max()}]")
+
+
 @dataclass(frozen=True)
-class LayerIR:
+class LayerIR(_Rows):
     """One LSTM layer (one direction) as dataflow stages."""
 
     name: str
@@ -39,6 +97,35 @@ class LayerIR:
 
     kind = "lstm"
 
+    def __post_init__(self):
+        gates = tuple(g for g in GATES if g in self.sums)
+        if set(self.luts) != set(gates) or any(self.sums[g].gate is not g for g in gates):
+            _fail(self.name, "every gate needs one gate sum and one table")
+        if not {Gate.INPUT, Gate.CELL, Gate.OUTPUT} <= set(gates):
+            _fail(self.name, "the input, cell and output gates are required")
+        if self.cell.cifg != (Gate.FORGET not in gates):
+            _fail(self.name, "the forget gate is there exactly when the cell is not CIFG")
+        self._check_matvecs(gates)
+        for g in gates:
+            self._check_sum(self.sums[g])
+            _same(self.name, f"{self.luts[g].name} input", self.luts[g].in_type,
+                  self.sums[g].out.type)
+            if self.luts[g].function != g.activation:
+                _fail(self.name, f"{self.luts[g].name} is {self.luts[g].function}, expected "
+                                 f"{g.activation}")
+        acts = {g: self.luts[g].out_type for g in gates}
+        cu = self.cell
+        _same(self.name, f"{cu.name} i", cu.i_type, acts[Gate.INPUT])
+        _same(self.name, f"{cu.name} f", cu.f_type, acts.get(Gate.FORGET, cu.i_type))
+        _same(self.name, f"{cu.name} g", cu.g_type, acts[Gate.CELL])
+        _same(self.name, f"{self.cell_tanh.name} input", self.cell_tanh.in_type, cu.cell.type)
+        _same(self.name, f"{self.hidden.name} o", self.hidden.o_type, acts[Gate.OUTPUT])
+        _same(self.name, f"{self.hidden.name} tanh", self.hidden.tanh_type,
+              self.cell_tanh.out_type)
+        _same(self.name, f"{self.state.name} h", self.state.h_type, self.hidden.out.type)
+        if self.state.c_type != cu.cell.type:
+            _fail(self.name, f"{self.state.name} c must be the cell state's type")
+
     def stages(self) -> list:
         """Return every stage in dataflow order."""
         gates = [g for g in GATES if g in self.sums]
@@ -48,7 +135,7 @@ class LayerIR:
 
 
 @dataclass(frozen=True)
-class RNNLayerIR:
+class RNNLayerIR(_Rows):
     """One plain RNN layer (one direction): h' = act(acc(Wx x + Wh h + b)) at the io quantizer.
 
     The single gate sum is stored under Gate.CELL (its matrix-vector units carry that one gate);
@@ -67,6 +154,16 @@ class RNNLayerIR:
     index: int = 0
 
     kind = "rnn"
+
+    def __post_init__(self):
+        if self.sum.gate is not Gate.CELL:
+            _fail(self.name, f"{self.sum.name} must carry the cell gate")
+        self._check_matvecs((Gate.CELL,))
+        self._check_sum(self.sum)
+        _same(self.name, f"{self.act.name} input", self.act.in_type, self.sum.out.type)
+        _same(self.name, f"{self.act.name} output", self.act.out_type, self.state.h_type)
+        if self.state.c_type is not None:
+            _fail(self.name, f"{self.state.name}: a plain RNN has no cell state")
 
     @property
     def out_type(self):
@@ -112,6 +209,47 @@ class LoweredModel:
     max_steps: int = 0
     states: tuple = ()  # StateInput of every direction that does not start at zero, in order
     batch_first: bool = False  # the layout of the exported graph's input: [B, T, I] when True
+
+    def __post_init__(self):
+        object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "states", tuple(self.states))
+        if not self.layers:
+            raise HwgenError("IR model: no recurrent layer")
+        if not isinstance(self.max_steps, int) or self.max_steps < 0:
+            raise HwgenError(f"IR model: max_steps {self.max_steps!r} must be >= 0")
+        names = [layer.name for layer in self.layers]
+        if len(set(names)) != len(names):
+            raise HwgenError(f"IR model: layer names {names} are not unique")
+        stack = self.stack()
+        if [d[0].index for d in stack] != list(range(len(stack))):
+            raise HwgenError("IR model: stack layers must be numbered 0, 1, ... in order")
+        in_type, in_size = self.input.type, self.layers[0].input_size
+        for directions in stack:
+            if [d.reverse for d in directions] not in ([False], [False, True]):
+                _fail(directions[0].name, "a stack layer is a forward direction, optionally "
+                                          "followed by a reverse one")
+            for d in directions:
+                _same(d.name, "input", d.x_mv.in_type, in_type)
+                if d.input_size != in_size:
+                    _fail(d.name, f"input size {d.input_size}, but {in_size} features feed it")
+                _same(d.name, "output", d.state.h_type, directions[0].state.h_type)
+            in_type, in_size = directions[0].state.h_type, sum(d.hidden_size for d in directions)
+        if self.head is not None:
+            mv = self.head.matvec
+            if mv.cols != in_size:
+                raise HwgenError(f"IR stage {self.head.name!r}: {mv.cols} columns for the "
+                                 f"{in_size} features of the last layer")
+            if mv.in_type != in_type:
+                raise HwgenError(f"IR stage {self.head.name!r}: input {mv.in_type.describe()}, "
+                                 f"expected {in_type.describe()}")
+        by_name = {layer.name: layer for layer in self.layers}
+        for s in self.states:
+            layer = by_name.get(s.layer)
+            state = None if layer is None else {"h": layer.state.h_type,
+                                                "c": layer.state.c_type}.get(s.part)
+            if state is None or s.quant.type != state or s.count != layer.hidden_size:
+                raise HwgenError(f"IR model: state input {s.tensor}[{s.row}] does not match "
+                                 f"{s.layer}.{s.part}")
 
     @property
     def in_count(self) -> int:
@@ -184,10 +322,9 @@ class LoweredModel:
 def _gate_acts(layer: LayerIR, x_acc: np.ndarray, h_acc: np.ndarray) -> dict:
     """Return each gate's activation codes from the two matrix-vector results."""
     acts = {}
-    hidden = layer.hidden_size
-    for block, gate in enumerate(layer.x_mv.gates):
+    for gate in layer.x_mv.gates:
         s = layer.sums[gate]
-        rows = slice(block * hidden, (block + 1) * hidden)
+        rows = layer.rows(gate)
         total = (x_acc[..., rows] << s.x_shift) + (h_acc[..., rows] << s.h_shift)
         if s.bias is not None:
             total = total + s.bias

@@ -3,6 +3,11 @@
 A layer is: an input matrix-vector unit (x part of all gates; independent of the recurrence), a
 recurrent matrix-vector unit (h part), a gate sum + bias + requantizer and a lookup table per gate,
 the cell update, tanh(c), the hidden-state requantizer and the state registers. A head may follow.
+
+Every stage checks its own invariants when it is built (HwgenError naming the stage), so a stage
+read back from a file is as sound as one the lowering made. Invariants that need a neighbour (a
+gate sum's exact range needs the matrix-vector units) are checked by the layer (hwgen.ir.graph).
+bits() gives the stage's types for reports: name -> IntType.describe().
 """
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from typing import Optional
 import numpy as np
 
 from hwgen.gates import Gate
+from hwgen.reference.kernels import as_int, matvec_range
 from hwgen.reference.lstm import Quantizer
-from hwgen.types import IntType
+from hwgen.types import HwgenError, IntType
 
 
 def _digest(array: np.ndarray) -> str:
@@ -28,20 +34,70 @@ def _q(q: Quantizer) -> str:
     return f"{q.type.describe()}/{q.rounding.value}"
 
 
+def _fail(stage: str, message: str) -> None:
+    raise HwgenError(f"IR stage {stage!r}: {message}")
+
+
+def _int_array(stage, name: str, values, ndim: int) -> np.ndarray:
+    """Return values as a read-only int64 array of ndim dimensions, or raise naming the stage."""
+    arr = np.asarray(values)
+    if arr.ndim != ndim or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        _fail(stage, f"{name} must be a {ndim}-D integer array, not {arr.dtype} "
+                     f"{list(arr.shape)}")
+    arr = as_int(arr).copy()
+    arr.flags.writeable = False
+    return arr
+
+
+def _types(types) -> str:
+    """Return the description of the types when they are all one type, else each one's in order,
+    joined by ','."""
+    names = [t.describe() for t in types]
+    return names[0] if len(set(names)) == 1 else ",".join(names)
+
+
 @dataclass(frozen=True)
 class MatVec:
-    """rows x cols weights times an input vector; rows are the gates' rows stacked in gate order."""
+    """rows x cols weights times an input vector; rows are the gates' rows stacked in gate order.
+
+    weight_types holds the exact type (scale included) of each block of rows: one per gate, or
+    one for a head. Brevitas quantizes each gate's weights on its own scale, so the blocks' scales
+    may differ; the gate sums' shifts align them. weight_type is the element type the hardware
+    stores: the codes of every block, at exponent 0.
+    """
 
     name: str
-    gates: tuple  # the Gate of each block of `hidden` rows, in order
+    gates: tuple  # the Gate of each block of `hidden` rows, in order (empty for a head)
     weights: np.ndarray
-    weight_type: IntType
+    weight_types: tuple  # IntType of each block of rows, in order
     in_type: IntType
     acc_type: IntType  # exact: derived from the actual weights and the input range
     pe: int
     simd: int
 
     kind = "matvec"
+
+    def __post_init__(self):
+        object.__setattr__(self, "weights", _int_array(self.name, "weights", self.weights, 2))
+        object.__setattr__(self, "gates", tuple(self.gates))
+        object.__setattr__(self, "weight_types", tuple(self.weight_types))
+        blocks = max(1, len(self.gates))
+        if len(self.weight_types) != blocks:
+            _fail(self.name, f"{len(self.weight_types)} weight types for {blocks} row blocks")
+        if self.rows % blocks:
+            _fail(self.name, f"{self.rows} rows do not split into {blocks} gate blocks")
+        for k, t in enumerate(self.weight_types):
+            size = self.rows // blocks
+            if not t.contains(self.weights[k * size:(k + 1) * size]):
+                _fail(self.name, f"weights of block {k} do not fit {t.describe()}")
+        lo, hi = matvec_range(self.weights, self.in_type)
+        exact = self.acc_type.signed and self.acc_type.contains([lo.min(), hi.max()])
+        if self.rows and not exact:
+            _fail(self.name, f"accumulator {self.acc_type.describe()} does not hold the exact "
+                             f"range [{lo.min()}, {hi.max()}] as a signed number")
+        for what, n, total in (("PE", self.pe, self.rows), ("SIMD", self.simd, self.cols)):
+            if not isinstance(n, int) or n < 1 or total % n:
+                _fail(self.name, f"{what}={n!r} does not divide {total}")
 
     @property
     def rows(self) -> int:
@@ -51,8 +107,19 @@ class MatVec:
     def cols(self) -> int:
         return int(self.weights.shape[1])
 
+    @property
+    def weight_type(self) -> IntType:
+        """Return the storage type of every weight code (exponent 0; scales: weight_types)."""
+        ts = self.weight_types
+        return IntType(max(t.width for t in ts), any(t.signed for t in ts), 0,
+                       all(t.narrow for t in ts))
+
+    def bits(self) -> dict:
+        return {"weight": self.weight_type.describe(), "in": self.in_type.describe(),
+                "acc": self.acc_type.describe()}
+
     def dump(self) -> str:
-        return (f"{self.name}: matvec {self.rows}x{self.cols} w={self.weight_type.describe()} "
+        return (f"{self.name}: matvec {self.rows}x{self.cols} w={_types(self.weight_types)} "
                 f"in={self.in_type.describe()} acc={self.acc_type.describe()} pe={self.pe} "
                 f"simd={self.simd} gates={''.join(g.short for g in self.gates)} "
                 f"weights#{_digest(self.weights)}")
@@ -72,6 +139,19 @@ class GateSum:
 
     kind = "gate_sum"
 
+    def __post_init__(self):
+        if min(self.x_shift, self.h_shift) < 0:
+            _fail(self.name, f"shifts x<<{self.x_shift} h<<{self.h_shift} must be >= 0")
+        if not self.sum_type.signed:
+            _fail(self.name, f"sum {self.sum_type.describe()} must be signed")
+        if self.bias is not None:
+            object.__setattr__(self, "bias", _int_array(self.name, "bias", self.bias, 1))
+            if not self.sum_type.contains(self.bias):
+                _fail(self.name, f"bias does not fit the sum {self.sum_type.describe()}")
+
+    def bits(self) -> dict:
+        return {"sum": self.sum_type.describe(), "out": self.out.type.describe()}
+
     def dump(self) -> str:
         bias = f"bias#{_digest(self.bias)}" if self.bias is not None else "no-bias"
         return (f"{self.name}: gate_sum {self.gate.value} x<<{self.x_shift} h<<{self.h_shift} "
@@ -89,6 +169,17 @@ class ActLUT:
     out_type: IntType
 
     kind = "lut"
+
+    def __post_init__(self):
+        object.__setattr__(self, "table", _int_array(self.name, "table", self.table, 1))
+        if len(self.table) != self.in_type.levels:
+            _fail(self.name, f"{len(self.table)} entries for the {self.in_type.levels} codes of "
+                             f"{self.in_type.describe()}")
+        if not self.out_type.contains(self.table):
+            _fail(self.name, f"table values do not fit {self.out_type.describe()}")
+
+    def bits(self) -> dict:
+        return {"in": self.in_type.describe(), "out": self.out_type.describe()}
 
     def dump(self) -> str:
         return (f"{self.name}: lut {self.function} in={self.in_type.describe()} "
@@ -110,6 +201,18 @@ class CellUpdate:
 
     kind = "cell_update"
 
+    def __post_init__(self):
+        # fc_shift and ig_shift may have either sign: the requantizer cores shift both ways.
+        if self.cifg and (self.f_type != self.i_type or self.one_code < 0
+                          or not self.i_type.contains(self.one_code)):
+            _fail(self.name, f"under CIFG f is ONE - i: f must have i's type and ONE="
+                             f"{self.one_code} must be a non-negative code of "
+                             f"{self.i_type.describe()}")
+
+    def bits(self) -> dict:
+        return {"f": self.f_type.describe(), "i": self.i_type.describe(),
+                "g": self.g_type.describe(), "cell": self.cell.type.describe()}
+
     def dump(self) -> str:
         cifg = f" cifg one={self.one_code}" if self.cifg else ""
         return (f"{self.name}: cell_update f={self.f_type.describe()} i={self.i_type.describe()} "
@@ -127,6 +230,13 @@ class HiddenOut:
 
     kind = "hidden_out"
 
+    # No own invariant: its shift may have either sign (the requantizer core shifts both ways);
+    # the layer checks that o and tanh are its neighbours' types.
+
+    def bits(self) -> dict:
+        return {"o": self.o_type.describe(), "tanh": self.tanh_type.describe(),
+                "out": self.out.type.describe()}
+
     def dump(self) -> str:
         return (f"{self.name}: hidden_out o={self.o_type.describe()} "
                 f"tanh={self.tanh_type.describe()} h={_q(self.out)}")
@@ -141,6 +251,12 @@ class StateReg:
     c_type: Optional[IntType]  # None for a plain RNN
 
     kind = "state"
+
+    def bits(self) -> dict:
+        out = {"h": self.h_type.describe()}
+        if self.c_type is not None:
+            out["c"] = self.c_type.describe()
+        return out
 
     def dump(self) -> str:
         c = f" c={self.c_type.describe()}" if self.c_type is not None else ""
@@ -159,7 +275,34 @@ class Head:
 
     kind = "head"
 
+    def __post_init__(self):
+        mv = self.matvec
+        if len(mv.weight_types) != 1 or self.mv_shift != (
+                mv.weight_types[0].exp + mv.in_type.exp - self.score_type.exp):
+            _fail(self.name, f"mv<<{self.mv_shift} does not align the weights "
+                             f"{_types(mv.weight_types)} times {mv.in_type.describe()} to the "
+                             f"scores {self.score_type.describe()}")
+        if self.mv_shift < 0:
+            _fail(self.name, f"mv<<{self.mv_shift} must be >= 0")
+        lo, hi = matvec_range(mv.weights, mv.in_type)
+        lo, hi = lo << self.mv_shift, hi << self.mv_shift
+        if self.bias is not None:
+            object.__setattr__(self, "bias", _int_array(self.name, "bias", self.bias, 1))
+            if self.bias.shape != (mv.rows,):
+                _fail(self.name, f"{len(self.bias)} biases for {mv.rows} classes")
+            lo, hi = lo + self.bias, hi + self.bias
+        if mv.rows and not (self.score_type.signed
+                            and self.score_type.contains([lo.min(), hi.max()])):
+            _fail(self.name, f"scores {self.score_type.describe()} do not hold the exact range "
+                             f"[{lo.min()}, {hi.max()}] as a signed number")
+
+    def bits(self) -> dict:
+        return {"score": self.score_type.describe()}
+
     def dump(self) -> str:
+        mv = self.matvec
         bias = f"bias#{_digest(self.bias)}" if self.bias is not None else "no-bias"
-        return (f"{self.name}: head {self.matvec.rows} classes mv<<{self.mv_shift} {bias} "
+        return (f"{self.name}: head {mv.rows} classes w={_types(mv.weight_types)} "
+                f"in={mv.in_type.describe()} acc={mv.acc_type.describe()} "
+                f"weights#{_digest(mv.weights)} mv<<{self.mv_shift} {bias} "
                 f"scores={self.score_type.describe()} argmax")

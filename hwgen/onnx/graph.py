@@ -8,6 +8,7 @@ from typing import Callable, Optional
 import numpy as np
 import onnx
 
+from hwgen.gates import LSTM_CELL, RNN_CELL
 from hwgen.types import HwgenError, IntType, Rounding, exact_log2, quant_type, shown
 
 QONNX_DOMAINS = ("qonnx.custom_op.general", "onnx.brevitas")
@@ -226,9 +227,10 @@ def set_unknown_shapes(model) -> None:
     for node in model.graph.node:
         if node.op_type not in RECURRENT_OPS:
             continue
-        x_shape = model.get_tensor_shape(node.input[0])
+        layout = LSTM_CELL if node.op_type == "QuantLSTMCell" else RNN_CELL
+        x_shape = model.get_tensor_shape(node.input[layout.x])
         # the hidden-to-hidden weight [H, H]
-        hidden = model.get_tensor_shape(node.input[7 if node.op_type == "QuantLSTMCell" else 3])
+        hidden = model.get_tensor_shape(node.input[layout.wh(layout.gates[0])])
         if x_shape is None or hidden is None:
             continue
         batch = x_shape[0] if attr(node, "batch_first", 0) else x_shape[1]

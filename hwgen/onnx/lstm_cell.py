@@ -11,18 +11,14 @@ import onnx.helper
 from qonnx.custom_op.base import CustomOp
 from qonnx.custom_op.registry import add_op_to_domain
 
-from hwgen.gates import GATES, Gate
+from hwgen.gates import GATES, LSTM_CELL, CellLayout, Gate
 from hwgen.onnx.graph import SHAPE_ONLY_DOMAIN, attr, codes_of, constant, quant_info, quantized_constant, quantizer_type
 from hwgen.reference.lstm import GateParams, LSTMParams, Quantizer, lstm_layer
 from hwgen.reference.luts import activation_table, quantize_float32
 from hwgen.types import HwgenError, Rounding
 
-# Node layout (Brevitas BrevitasQuantLSTMCellFn): x, h0, c0, 4 input weights, 4 hidden weights,
-# 4 biases (all in gate order), then scale / zero-point / bit-width inputs of these quantizers:
-QUANTIZERS = ("output", "cell_state", "input_acc", "forget_acc", "cell_acc", "output_acc",
-              "input_sigmoid", "forget_sigmoid", "cell_tanh", "output_sigmoid", "hidden_state_tanh")
-FIRST_QUANT_INPUT = 15
-GATE_INDEX = {gate: k for k, gate in enumerate(GATES)}
+# Node layout (Brevitas BrevitasQuantLSTMCellFn): hwgen.gates.LSTM_CELL.
+QUANTIZERS = LSTM_CELL.quantizers
 GATE_ACC = {Gate.INPUT: "input_acc", Gate.FORGET: "forget_acc", Gate.CELL: "cell_acc",
             Gate.OUTPUT: "output_acc"}
 GATE_ACT = {Gate.INPUT: "input_sigmoid", Gate.FORGET: "forget_sigmoid", Gate.CELL: "cell_tanh",
@@ -31,15 +27,13 @@ GATE_ACT = {Gate.INPUT: "input_sigmoid", Gate.FORGET: "forget_sigmoid", Gate.CEL
 NARROW_ATTR = {"output_sigmoid": "output_sigmoid_narrow_range"}
 
 
-def node_quantizer(model, node, name: str, quantizers: tuple = QUANTIZERS,
-                   first: int = FIRST_QUANT_INPUT) -> Quantizer:
+def node_quantizer(model, node, name: str, layout: CellLayout = LSTM_CELL) -> Quantizer:
     """Return the Quantizer the node's inputs and attributes describe for quantizer ``name``.
 
-    quantizers and first give the node's layout: the names of its quantizers in input order and
-    the input index of the first one's scale (each quantizer has scale, zero-point, bit width).
+    layout gives the node's input positions (each quantizer has scale, zero-point, bit width).
     """
     where = f"node {node.name!r} quantizer {name}"
-    base = first + 3 * quantizers.index(name)
+    base = layout.quant(name)
     if len(node.input) < base + 3:
         raise HwgenError(f"node {node.name!r}: missing inputs of quantizer {name}")
     narrow = attr(node, NARROW_ATTR.get(name, f"{name}_narrow"))
@@ -53,7 +47,7 @@ def node_quantizer(model, node, name: str, quantizers: tuple = QUANTIZERS,
 
 def _bias(model, node, gate: Gate, values):
     """Return (codes, type) of a gate's bias, or (None, None) for a layer exported without bias."""
-    tensor = node.input[11 + GATE_INDEX[gate]]
+    tensor = node.input[LSTM_CELL.bias(gate)]
     if quant_info(model, tensor, per_channel=True) is None:
         value = constant(model, tensor, f"node {node.name!r} {gate.value} bias")
         if np.any(value != 0):
@@ -65,8 +59,8 @@ def _bias(model, node, gate: Gate, values):
 def _gate(model, node, gate: Gate, source: Gate, x_size: int, hidden: int, values) -> GateParams:
     """Return one gate's parameters; ``source`` names the weights to read (CIFG reuses input's)."""
     where = f"node {node.name!r} {gate.value} gate"
-    wx, wx_type = quantized_constant(model, node.input[3 + GATE_INDEX[source]], where, values)
-    wh, wh_type = quantized_constant(model, node.input[7 + GATE_INDEX[source]], where, values)
+    wx, wx_type = quantized_constant(model, node.input[LSTM_CELL.wx(source)], where, values)
+    wh, wh_type = quantized_constant(model, node.input[LSTM_CELL.wh(source)], where, values)
     if wx.shape != (hidden, x_size) or wh.shape != (hidden, hidden):
         raise HwgenError(f"{where}: weight shapes {list(wx.shape)} and {list(wh.shape)} do not "
                          f"match input size {x_size} and hidden size {hidden}")
@@ -79,11 +73,12 @@ def _gate(model, node, gate: Gate, source: Gate, x_size: int, hidden: int, value
 
 def lstm_params(model, node, values=None) -> LSTMParams:
     """Return the integer LSTMParams of a QuantLSTMCell node (values: optional name -> array)."""
-    x_info = quant_info(model, node.input[0])
+    x_info = quant_info(model, node.input[LSTM_CELL.x])
     out = node_quantizer(model, node, "output")
     x_type = x_info.type if x_info is not None else out.type
-    w_shape = model.get_tensor_shape(node.input[3]) or list(
-        constant(model, quant_info(model, node.input[3]).source, node.name).shape)
+    first = node.input[LSTM_CELL.wx(GATES[0])]
+    w_shape = model.get_tensor_shape(first) or list(
+        constant(model, quant_info(model, first).source, node.name).shape)
     hidden, x_size = int(w_shape[0]), int(w_shape[1])
     cifg = bool(attr(node, "cifg", 0))
     gates = {}
@@ -150,7 +145,7 @@ class QuantLSTMCell(RecurrentCellOp):
 
     def verify_node(self):
         """Return a list of messages about the node's well-formedness."""
-        ok = len(self.onnx_node.input) == FIRST_QUANT_INPUT + 3 * len(QUANTIZERS)
+        ok = len(self.onnx_node.input) == LSTM_CELL.count
         return ["QuantLSTMCell: input count " + ("ok" if ok else "wrong")]
 
     def execute_node(self, context, graph):
@@ -161,14 +156,17 @@ class QuantLSTMCell(RecurrentCellOp):
         model = ModelWrapper(onnx.helper.make_model(graph))
         p = lstm_params(model, node, values=context.get)
         batch_first = bool(self.get_nodeattr("batch_first"))
-        x = _time_major(np.asarray(context[node.input[0]]), batch_first)
+        x_name = node.input[LSTM_CELL.x]
+        x = _time_major(np.asarray(context[x_name]), batch_first)
         if x.ndim != 3 or x.shape[2] != p.input_size:
-            raise HwgenError(f"node {node.name!r}: input {node.input[0]!r} has shape "
-                             f"{list(np.shape(context[node.input[0]]))}, expected 3 dimensions "
+            raise HwgenError(f"node {node.name!r}: input {x_name!r} has shape "
+                             f"{list(np.shape(context[x_name]))}, expected 3 dimensions "
                              f"ending in {p.input_size}")
-        x_codes = codes_of(x, p.x_type, f"node {node.name!r} input {node.input[0]!r}")
-        h0 = self._state(context, node.input[1], p.out.type, x.shape[1], p.hidden_size)
-        c0 = self._state(context, node.input[2], p.cell.type, x.shape[1], p.hidden_size)
+        x_codes = codes_of(x, p.x_type, f"node {node.name!r} input {x_name!r}")
+        h0 = self._state(context, node.input[LSTM_CELL.h0], p.out.type, x.shape[1],
+                         p.hidden_size)
+        c0 = self._state(context, node.input[LSTM_CELL.c0], p.cell.type, x.shape[1],
+                         p.hidden_size)
         outs, h, c = lstm_layer(p, x_codes, h0, c0)
         context[node.output[0]] = _time_major(outs, batch_first).astype(np.float32) * np.float32(
             p.out.type.scale)

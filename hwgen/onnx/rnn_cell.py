@@ -1,8 +1,9 @@
 """QuantRNNCell: a Brevitas QuantRNN layer (one direction) as an executable qonnx CustomOp.
 
 Brevitas has no QONNX export for QuantRNN; hwgen.qat.rnn_export writes this node, in hwgen's own
-op domain. Layout: inputs x, h0, input weight, hidden weight, bias (a zero constant when the layer
-has none), then scale / zero-point / bit width of the accumulator and of the output (io) quantizer.
+op domain. Layout (hwgen.gates.RNN_CELL): inputs x, h0, input weight, hidden weight, bias (a zero
+constant when the layer has none), then scale / zero-point / bit width of the accumulator and of
+the output (io) quantizer.
 Attributes: batch_first, reverse_input, nonlinearity ("tanh" or "relu") and narrow / signed /
 rounding_mode per quantizer. One output: the hidden state at every step.
 """
@@ -12,7 +13,7 @@ import numpy as np
 import onnx.helper
 from qonnx.custom_op.registry import add_op_to_domain
 
-from hwgen.gates import Gate
+from hwgen.gates import RNN_CELL, Gate
 from hwgen.onnx.graph import attr, codes_of, constant, quant_info, quantized_constant
 from hwgen.onnx.lstm_cell import RecurrentCellOp, node_quantizer, state_codes
 from hwgen.reference.lstm import GateParams
@@ -21,14 +22,13 @@ from hwgen.reference.rnn import NONLINEARITIES, RNNParams, rnn_layer
 from hwgen.types import HwgenError
 
 HWGEN_DOMAIN = "hwgen.custom_op"
-QUANTIZERS = ("gate_acc", "output")
-FIRST_QUANT_INPUT = 5
-INPUT_COUNT = FIRST_QUANT_INPUT + 3 * len(QUANTIZERS)
+QUANTIZERS = RNN_CELL.quantizers
+INPUT_COUNT = RNN_CELL.count
 
 
 def _bias(model, node, values):
     """Return (codes, type) of the bias, or (None, None) when the layer has none (zeros)."""
-    tensor = node.input[4]
+    tensor = node.input[RNN_CELL.bias(Gate.CELL)]
     if quant_info(model, tensor, per_channel=True) is None:
         value = constant(model, tensor, f"node {node.name!r} bias")
         if np.any(value != 0):
@@ -46,12 +46,14 @@ def rnn_params(model, node, values=None) -> RNNParams:
     act = attr(node, "nonlinearity", "tanh")
     if act not in NONLINEARITIES:
         raise HwgenError(f"{where}: nonlinearity {act!r} is not one of {', '.join(NONLINEARITIES)}")
-    acc = node_quantizer(model, node, "gate_acc", QUANTIZERS, FIRST_QUANT_INPUT)
-    out = node_quantizer(model, node, "output", QUANTIZERS, FIRST_QUANT_INPUT)
-    x_info = quant_info(model, node.input[0])
+    acc = node_quantizer(model, node, "gate_acc", RNN_CELL)
+    out = node_quantizer(model, node, "output", RNN_CELL)
+    x_info = quant_info(model, node.input[RNN_CELL.x])
     x_type = x_info.type if x_info is not None else out.type
-    wx, wx_type = quantized_constant(model, node.input[2], f"{where} input weight", values)
-    wh, wh_type = quantized_constant(model, node.input[3], f"{where} hidden weight", values)
+    wx, wx_type = quantized_constant(model, node.input[RNN_CELL.wx(Gate.CELL)],
+                                     f"{where} input weight", values)
+    wh, wh_type = quantized_constant(model, node.input[RNN_CELL.wh(Gate.CELL)],
+                                     f"{where} hidden weight", values)
     hidden, x_size = wx.shape
     if wh.shape != (hidden, hidden):
         raise HwgenError(f"{where}: hidden weight shape {list(wh.shape)} does not match hidden "
@@ -89,14 +91,15 @@ class QuantRNNCell(RecurrentCellOp):
         model = ModelWrapper(onnx.helper.make_model(graph))
         p = rnn_params(model, node, values=context.get)
         batch_first = bool(self.get_nodeattr("batch_first"))
-        raw = np.asarray(context[node.input[0]])
+        x_name, h_name = node.input[RNN_CELL.x], node.input[RNN_CELL.h0]
+        raw = np.asarray(context[x_name])
         x = np.swapaxes(raw, 0, 1) if batch_first else raw
         if x.ndim != 3 or x.shape[2] != p.input_size:
-            raise HwgenError(f"node {node.name!r}: input {node.input[0]!r} has shape "
+            raise HwgenError(f"node {node.name!r}: input {x_name!r} has shape "
                              f"{list(raw.shape)}, expected 3 dimensions ending in {p.input_size}")
-        x_codes = codes_of(x, p.x_type, f"node {node.name!r} input {node.input[0]!r}")
-        h0 = state_codes(context[node.input[1]], p.out.type, x.shape[1], p.hidden_size,
-                         f"node {node.name!r} state {node.input[1]!r}")
+        x_codes = codes_of(x, p.x_type, f"node {node.name!r} input {x_name!r}")
+        h0 = state_codes(context[h_name], p.out.type, x.shape[1], p.hidden_size,
+                         f"node {node.name!r} state {h_name!r}")
         outs, _ = rnn_layer(p, x_codes, h0)
         if batch_first:
             outs = np.swapaxes(outs, 0, 1)

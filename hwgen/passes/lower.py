@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwgen.gates import LSTM_CELL, RNN_CELL
 from hwgen.ir.graph import LoweredModel, StateInput
 from hwgen.ir.stages import Head, MatVec
 from hwgen.onnx.graph import (RECURRENT_OPS, attr, constant, producer, quant_info,
                               quantized_constant)
 from hwgen.onnx.lstm_cell import lstm_params
 from hwgen.onnx.rnn_cell import rnn_params
-from hwgen.passes.lower_lstm import check_folding, lower_lstm, lower_rnn, matvec_range
+from hwgen.passes.lower_lstm import lower_lstm, lower_rnn
 from hwgen.reference.rnn import RNNParams
-from hwgen.reference.kernels import align
+from hwgen.reference.kernels import align, matvec_range
 from hwgen.reference.lstm import Quantizer
 from hwgen.types import HwgenError, signed_type_for_range
 
@@ -46,8 +47,8 @@ def _lower_head(model, gather, in_type, time_axis: int) -> Head:
     exp = min(exps)
     lo, hi = matvec_range(weight, in_type)
     acc = signed_type_for_range(int(lo.min()), int(hi.max()))
-    mv = MatVec("head.mv", (), weight, w_type, in_type, acc, *check_folding(
-        weight.shape[0], weight.shape[1], 0, 0, "head"))
+    mv = MatVec("head.mv", (), weight, (w_type,), in_type, acc, int(weight.shape[0]),
+                int(weight.shape[1]))  # the head stays fully parallel
     shift = w_type.exp + in_type.exp - exp
     aligned = align(bias, b_type.exp, exp) if bias is not None else None
     lo, hi = lo << shift, hi << shift
@@ -143,11 +144,12 @@ def _state_input(model, node, tensor: str, part: str, layer: str, want, count: i
 
 def _state_inputs(model, node, layer) -> list:
     """Return the StateInputs of one lowered direction (empty when its states start at zero)."""
-    out = [_state_input(model, node, node.input[1], "h", layer.name, layer.state.h_type,
+    cell = LSTM_CELL if layer.kind == "lstm" else RNN_CELL
+    out = [_state_input(model, node, node.input[cell.h0], "h", layer.name, layer.state.h_type,
                         layer.hidden_size)]
     if layer.kind == "lstm":
-        out.append(_state_input(model, node, node.input[2], "c", layer.name, layer.state.c_type,
-                                layer.hidden_size))
+        out.append(_state_input(model, node, node.input[cell.c0], "c", layer.name,
+                                layer.state.c_type, layer.hidden_size))
     return [s for s in out if s is not None]
 
 
@@ -158,17 +160,18 @@ def _params(model, node):
     return lstm_params(model, node)
 
 
-def _lower_layer(params, name: str, index: int, pe: int, simd: int):
+def _lower_layer(params, name: str, index: int):
     """Return the LayerIR or RNNLayerIR of one direction."""
     if isinstance(params, RNNParams):
-        return lower_rnn(params, name, pe, simd, index)
-    return lower_lstm(params, name, pe, simd, index)
+        return lower_rnn(params, name, index)
+    return lower_lstm(params, name, index)
 
 
-def lower(model, pe: int = 0, simd: int = 0, max_steps: int = 0) -> LoweredModel:
+def lower(model) -> LoweredModel:
     """Return the LoweredModel of a graph: a chain of recurrent layers and an optional head.
 
-    max_steps is the sequence-buffer depth that reverse directions need (0: none needed).
+    The result is fully parallel and has max_steps 0; hwgen.passes.fold folds it and sets the
+    sequence-buffer depth that reverse directions need.
     """
     stack, output = recurrent_stack(model)
     first = stack[0][0]
@@ -183,21 +186,17 @@ def lower(model, pe: int = 0, simd: int = 0, max_steps: int = 0) -> LoweredModel
                 raise HwgenError(f"node {node.name!r}: its input type {params.x_type.describe()} "
                                  f"differs from what feeds it ({in_type.describe()})")
             suffix = "r" if params.reverse else ""
-            layers.append(_lower_layer(params, f"l{index}{suffix}", index, pe, simd))
+            layers.append(_lower_layer(params, f"l{index}{suffix}", index))
             states += _state_inputs(model, node, layers[-1])
         out_types = {layer.state.h_type for layer in layers[-len(nodes):]}
         if len(out_types) != 1:
             raise HwgenError(f"node {nodes[1].name!r}: the two directions' outputs have different "
                              "types")
         in_type = out_types.pop()
-    if any(layer.reverse for layer in layers) and max_steps < 1:
-        raise HwgenError("the graph has a reverse direction: give the longest sequence the "
-                         "hardware must buffer (max_steps)")
     head = None
     gathers = [n for n in _consumers(model, output) if n.op_type == "Gather"]
     if gathers:
         time_axis = 1 if attr(first, "batch_first", 0) else 0
         head = _lower_head(model, gathers[0], in_type, time_axis)
-    steps = max_steps if any(layer.reverse for layer in layers) else 0
-    return LoweredModel(Quantizer(x_info.type, x_info.rounding), tuple(layers), head, steps,
+    return LoweredModel(Quantizer(x_info.type, x_info.rounding), tuple(layers), head, 0,
                         tuple(states), bool(attr(first, "batch_first", 0)))

@@ -6,40 +6,22 @@ import numpy as np
 from hwgen.gates import GATES, Gate
 from hwgen.ir.graph import LayerIR, RNNLayerIR
 from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, HiddenOut, MatVec, StateReg
-from hwgen.reference.kernels import align
+from hwgen.reference.kernels import align, matvec_range
 from hwgen.reference.lstm import LSTMParams, gate_sum_exp
 from hwgen.reference.rnn import RNNParams
-from hwgen.types import HwgenError, IntType, signed_type_for_range
+from hwgen.types import IntType, signed_type_for_range
 
 
-def matvec_range(weights: np.ndarray, in_type: IntType) -> tuple:
-    """Return per-row (lo, hi) bounds of weights @ x over every x in in_type's range."""
-    w = np.asarray(weights, dtype=np.int64)
-    at_max, at_min = w * in_type.max, w * in_type.min
-    return np.minimum(at_max, at_min).sum(axis=1), np.maximum(at_max, at_min).sum(axis=1)
-
-
-def check_folding(rows: int, cols: int, pe: int, simd: int, where: str) -> tuple:
-    """Return (pe, simd) with 0 meaning fully parallel, or raise HwgenError if they do not divide."""
-    pe, simd = pe or rows, simd or cols
-    if rows % pe:
-        raise HwgenError(f"{where}: PE={pe} does not divide the {rows} gate rows")
-    if cols % simd:
-        raise HwgenError(f"{where}: SIMD={simd} does not divide the {cols} columns")
-    return pe, simd
-
-
-def _matvec(name, p: LSTMParams, part: str, in_type: IntType, pe: int, simd: int) -> MatVec:
-    """Return the stacked matrix-vector stage of the x ('wx') or h ('wh') part of every gate."""
+def _matvec(name, p: LSTMParams, part: str, in_type: IntType) -> MatVec:
+    """Return the fully parallel matrix-vector stage of the x ('wx') or h ('wh') part of every
+    gate: the gates' weights stacked in gate order, each block keeping its own exact type."""
     gates = tuple(g for g in GATES if g in p.gates)
     weights = np.concatenate([getattr(p.gate(g), part) for g in gates], axis=0)
-    types = {getattr(p.gate(g), f"{part}_type") for g in gates}
-    w_type = IntType(max(t.width for t in types), any(t.signed for t in types), 0,
-                     all(t.narrow for t in types))
+    types = tuple(getattr(p.gate(g), f"{part}_type") for g in gates)
     lo, hi = matvec_range(weights, in_type)
     acc = signed_type_for_range(int(lo.min()), int(hi.max()))
-    pe, simd = check_folding(weights.shape[0], weights.shape[1], pe, simd, name)
-    return MatVec(name, gates, weights, w_type, in_type, acc, pe, simd)
+    return MatVec(name, gates, weights, types, in_type, acc, int(weights.shape[0]),
+                  int(weights.shape[1]))
 
 
 def _gate_sum(name: str, p: LSTMParams, gate: Gate, x_mv: MatVec, h_mv: MatVec) -> GateSum:
@@ -59,13 +41,13 @@ def _gate_sum(name: str, p: LSTMParams, gate: Gate, x_mv: MatVec, h_mv: MatVec) 
     return GateSum(name, gate, x_shift, h_shift, bias, sum_type, g.acc)
 
 
-def lower_lstm(p: LSTMParams, name: str, pe: int = 0, simd: int = 0, index: int = 0) -> LayerIR:
-    """Return the LayerIR of an LSTM layer; pe/simd fold both matrix-vector units (0 = parallel).
+def lower_lstm(p: LSTMParams, name: str, index: int = 0) -> LayerIR:
+    """Return the fully parallel LayerIR of an LSTM layer (hwgen.passes.fold folds it).
 
     index is the stack layer the direction belongs to.
     """
-    x_mv = _matvec(f"{name}.x_mv", p, "wx", p.x_type, pe, simd)
-    h_mv = _matvec(f"{name}.h_mv", p, "wh", p.out.type, pe, simd)
+    x_mv = _matvec(f"{name}.x_mv", p, "wx", p.x_type)
+    h_mv = _matvec(f"{name}.h_mv", p, "wh", p.out.type)
     sums = {g: _gate_sum(f"{name}.sum_{g.short}", p, g, x_mv, h_mv) for g in GATES if g in p.gates}
     luts = {g: ActLUT(f"{name}.act_{g.short}", g.activation, p.gate(g).table, p.gate(g).acc.type,
                       p.gate(g).act.type) for g in sums}
@@ -80,10 +62,11 @@ def lower_lstm(p: LSTMParams, name: str, pe: int = 0, simd: int = 0, index: int 
                    cell_tanh, hidden, state, index)
 
 
-def lower_rnn(p: RNNParams, name: str, pe: int = 0, simd: int = 0, index: int = 0) -> RNNLayerIR:
-    """Return the RNNLayerIR of a plain RNN layer: its gate sum and one table straight to h."""
-    x_mv = _matvec(f"{name}.x_mv", p, "wx", p.x_type, pe, simd)
-    h_mv = _matvec(f"{name}.h_mv", p, "wh", p.out.type, pe, simd)
+def lower_rnn(p: RNNParams, name: str, index: int = 0) -> RNNLayerIR:
+    """Return the fully parallel RNNLayerIR of a plain RNN layer: its gate sum and one table
+    straight to h."""
+    x_mv = _matvec(f"{name}.x_mv", p, "wx", p.x_type)
+    h_mv = _matvec(f"{name}.h_mv", p, "wh", p.out.type)
     g = p.gate(Gate.CELL)
     act = ActLUT(f"{name}.act", p.nonlinearity, g.table, g.acc.type, p.out.type)
     state = StateReg(f"{name}.state", p.out.type, None)

@@ -60,6 +60,13 @@ def matvec(weights, x) -> np.ndarray:
     return np.matmul(as_int(x), as_int(weights).T)
 
 
+def matvec_range(weights, in_type: IntType) -> tuple:
+    """Return per-row (lo, hi) bounds of weights @ x over every x in in_type's range."""
+    w = as_int(weights)
+    at_max, at_min = w * I64(in_type.max), w * I64(in_type.min)
+    return np.minimum(at_max, at_min).sum(axis=1), np.maximum(at_max, at_min).sum(axis=1)
+
+
 def lut(table, index_type: IntType, x) -> np.ndarray:
     """Return table[x - index_type.min]: a lookup table indexed by every code of index_type."""
     x = as_int(x)

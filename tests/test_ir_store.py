@@ -1,0 +1,151 @@
+"""Saved IR: fixtures load to their golden dumps, re-save byte-identically, fold like a fresh
+lowering, and bad files give one-line errors naming the file and the key."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from hwgen.ir.store import NPZ_NAME, ir_digest, load_ir, save_ir
+from hwgen.passes.fold import fold
+from hwgen.types import HwgenError
+from ir_fixtures import CASES, fixture_dir, golden_text, load_fixture, lower_case
+
+NAMES = sorted(CASES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fixture_loads_to_its_golden_dump(name):
+    assert load_fixture(name).dump() == golden_text(name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_resaving_a_fixture_is_byte_identical(name, tmp_path):
+    ir = load_fixture(name)
+    save_ir(ir, tmp_path / "a")
+    save_ir(ir, tmp_path / "b")
+    for file in ("ir.json", "ir.npz"):
+        want = (fixture_dir(name) / file).read_bytes()
+        assert (tmp_path / "a" / file).read_bytes() == want
+        assert (tmp_path / "b" / file).read_bytes() == want
+    assert ir_digest(tmp_path / "a") == ir_digest(fixture_dir(name))
+    assert len(ir_digest(fixture_dir(name))) == 16
+
+
+def test_folded_ir_round_trips(tmp_path):
+    ir = fold(load_fixture("bilstm_2x"), 4, 1, 9)
+    save_ir(ir, tmp_path)
+    back = load_ir(tmp_path)
+    assert back.dump() == ir.dump() and back.max_steps == 9 and back.layers[1].h_mv.pe == 4
+
+
+@pytest.fixture(scope="module")
+def fresh_lstm_head(tmp_path_factory):
+    """The lstm_head case built afresh: trained with its seed, exported and lowered."""
+    return lower_case("lstm_head", tmp_path_factory.mktemp("fresh"))
+
+
+def test_fresh_lowering_gives_the_golden_dump(fresh_lstm_head):
+    assert fresh_lstm_head.dump() == golden_text("lstm_head")
+
+
+def test_fold_of_loaded_fixture_equals_fold_of_fresh_lowering(fresh_lstm_head, tmp_path):
+    for pe, simd in ((0, 0), (4, 4), (8, 2)):
+        save_ir(fold(load_fixture("lstm_head"), pe, simd), tmp_path / "loaded")
+        save_ir(fold(fresh_lstm_head, pe, simd), tmp_path / "fresh")
+        for file in ("ir.json", "ir.npz"):
+            assert ((tmp_path / "loaded" / file).read_bytes()
+                    == (tmp_path / "fresh" / file).read_bytes()), (pe, simd, file)
+
+
+# --- bad files ------------------------------------------------------------------------------
+def _copy(tmp_path, name="rnn_head"):
+    folder = tmp_path / name
+    shutil.copytree(fixture_dir(name), folder)
+    return folder
+
+
+def _edit_json(folder, edit):
+    data = json.loads((folder / "ir.json").read_text())
+    edit(data)
+    (folder / "ir.json").write_text(json.dumps(data))
+
+
+def _rewrite_npz(folder, key, value):
+    with np.load(folder / NPZ_NAME) as arrays:
+        data = {k: arrays[k] for k in arrays.files}
+    if value is None:
+        del data[key]
+    else:
+        data[key] = value
+    buffer = io.BytesIO()
+    np.savez(buffer, **data)
+    (folder / NPZ_NAME).write_bytes(buffer.getvalue())
+
+
+def _error(folder) -> str:
+    with pytest.raises(HwgenError) as info:
+        load_ir(folder)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize("file", ["ir.json", "ir.npz"])
+def test_missing_file(tmp_path, file):
+    folder = _copy(tmp_path)
+    (folder / file).unlink()
+    assert f"{folder / file}: missing" in _error(folder)
+    with pytest.raises(HwgenError, match="missing"):
+        ir_digest(folder)
+
+
+def test_wrong_version(tmp_path):
+    folder = _copy(tmp_path)
+    _edit_json(folder, lambda d: d.update(version=99))
+    assert _error(folder).startswith(f"{folder / 'ir.json'}: format 'hwgen-ir' version 99")
+
+
+def test_missing_key(tmp_path):
+    folder = _copy(tmp_path)
+    _edit_json(folder, lambda d: d["layers"][0]["sum"].pop("x_shift"))
+    assert _error(folder) == f"{folder / 'ir.json'}: key layers.0.sum.x_shift: missing"
+
+
+def test_wrong_value_kind(tmp_path):
+    folder = _copy(tmp_path)
+    _edit_json(folder, lambda d: d["head"].update(mv_shift="6"))
+    assert _error(folder) == f"{folder / 'ir.json'}: key head.mv_shift: '6' is not int"
+
+
+def test_not_json(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "ir.json").write_text("{")
+    assert _error(folder).startswith(f"{folder / 'ir.json'}: not JSON")
+
+
+def test_wrong_array_shape(tmp_path):
+    folder = _copy(tmp_path)
+    _rewrite_npz(folder, "l0.x_mv.weights", np.zeros((6, 4), dtype=np.int64))
+    assert _error(folder) == (f"{folder / 'ir.npz'}: key l0.x_mv.weights: shape [6, 4], "
+                              "expected [6, 5]")
+
+
+def test_missing_array(tmp_path):
+    folder = _copy(tmp_path)
+    _rewrite_npz(folder, "l0.act.table", None)
+    assert _error(folder) == f"{folder / 'ir.npz'}: key l0.act.table: missing"
+
+
+def test_loaded_records_check_their_invariants(tmp_path):
+    folder = _copy(tmp_path)
+    _edit_json(folder, lambda d: d["layers"][0]["x_mv"]["acc_type"].update(width=3))
+    message = _error(folder)
+    assert message.startswith(f"{folder / 'ir.json'}: key layers.0.x_mv: IR stage 'l0.x_mv': "
+                              "accumulator int3*2^0 does not hold")
+    folder = _copy(tmp_path, "lstm_head")
+    _edit_json(folder, lambda d: d["layers"][0]["hidden"]["o_type"].update(width=6))
+    assert "key layers.0: IR layer 'l0': l0.hidden o is uint6" in _error(folder)
