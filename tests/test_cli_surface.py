@@ -149,9 +149,6 @@ def test_hw_step_range_reaches_the_flow(hwgen_inprocess, fake_hw):
     assert (fake_hw["first"], fake_hw["last"]) == ("emit_rtl", "sim_rtl")
 
 
-@pytest.mark.parametrize("args, words", [
-    (("--from", "emit"), "unknown step 'emit' (steps: train, export, lower, fold,"),
-    (("--from", "cost", "--to", "lower"), "--from cost comes after --to lower")])
 def test_hw_from_a_step_whose_input_is_missing(hwgen_inprocess, tmp_path):
     """--from emit_rtl in an empty folder names the missing IR and the step that makes it before
     any work, and leaves no folder behind."""
@@ -163,6 +160,9 @@ def test_hw_from_a_step_whose_input_is_missing(hwgen_inprocess, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("args, words", [
+    (("--from", "emit"), "unknown step 'emit' (steps: train, export, lower, fold,"),
+    (("--from", "cost", "--to", "lower"), "--from cost comes after --to lower")])
 def test_hw_bad_step_range(hwgen_inprocess, no_work, args, words):
     proc = hwgen_inprocess("hw", "lstm4b", *args)
     assert proc.returncode == 2 and proc.stderr.startswith(f"hwgen: error: {words}"), proc.stderr
