@@ -443,8 +443,8 @@ def _build(onnx_path, out: Path, pe: int, simd: int, source: str, max_steps: int
     from hwgen.codegen.rtl import emit_rtl
 
     _, ir, batch_first = lowered(onnx_path, pe, simd, max_steps)
-    rtl = emit_rtl(ir, out, source or Path(onnx_path).name, batch_first)
-    hls = emit_hls(ir, out, source or Path(onnx_path).name, batch_first)
+    rtl = emit_rtl(ir, out, source or Path(onnx_path).name)
+    hls = emit_hls(ir, out, source or Path(onnx_path).name)
     _say(f"wrote {rtl} and {hls} ({len(ir.stages())} stages)")
     return rtl, ir
 

@@ -104,14 +104,14 @@ def test_failed_emission_keeps_the_old_folders(tiny, tmp_path, monkeypatch, erro
     model, _, benign = tiny
     out = tmp_path / "out"
     shutil.copytree(benign, out)
-    _, ir, batch_first = lowered(model, 0, 0, 32)
+    _, ir, _ = lowered(model, 0, 0, 32)
 
     def fail(*_):
         raise error
     for module, emit in ((hwgen.codegen.rtl, "emit_rtl"), (hwgen.codegen.hls, "emit_hls")):
         monkeypatch.setattr(module, "render", fail)
         with pytest.raises(type(error)):
-            getattr(module, emit)(ir, out, "m.onnx", batch_first)
+            getattr(module, emit)(ir, out, "m.onnx")
     assert leftovers(out) == ["hls", "rtl"]
     for f in sorted(benign.rglob("*")):
         assert f.is_dir() or f.read_bytes() == (out / f.relative_to(benign)).read_bytes(), f
@@ -122,9 +122,9 @@ def test_concurrent_emissions_into_one_folder(tiny, tmp_path):
     from hwgen.flow import lowered
 
     model, _, benign = tiny
-    _, ir, batch_first = lowered(model, 0, 0, 32)
+    _, ir, _ = lowered(model, 0, 0, 32)
     with ThreadPoolExecutor(4) as pool:
-        done = list(pool.map(lambda _: emit_rtl(ir, tmp_path, "benign.onnx", batch_first),
+        done = list(pool.map(lambda _: emit_rtl(ir, tmp_path, "benign.onnx"),
                              range(8)))
     assert done == [tmp_path / "rtl"] * 8 and leftovers(tmp_path) == ["rtl"]
     assert sorted(p.name for p in (tmp_path / "rtl").rglob("*")) == \
