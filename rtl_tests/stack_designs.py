@@ -94,7 +94,7 @@ def build(case: StackCase, name: str, tmp_path: Path):
     export_model(model, torch.from_numpy(batches[0]), tmp_path / "m.onnx")
     graph = load_model(tmp_path / "m.onnx")
     ir = fold(lower(graph), case.pe, case.simd, MAX_STEPS)
-    return graph, batches, ir, emit_rtl(ir, tmp_path / "out", name, True)
+    return graph, batches, ir, emit_rtl(ir, tmp_path / "out", name)
 
 
 def _tree(folder: Path) -> dict:
@@ -106,7 +106,7 @@ def check_structure(case: StackCase, name: str, ir, rtl: Path) -> None:
 
     Emitting the same IR again gives byte-identical files.
     """
-    again = emit_rtl(ir, rtl.parent.parent / "again", name, True)
+    again = emit_rtl(ir, rtl.parent.parent / "again", name)
     assert _tree(again) == _tree(rtl)
     n = case.net
     directions = 2 if n.bidirectional else 1

@@ -8,7 +8,6 @@ import os
 
 import pytest
 
-from hwgen.codegen.rtl import ROUNDING_CODE
 from hwgen.reference.kernels import saturate
 from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding
@@ -25,7 +24,7 @@ def case(units, f, i, g, c, rounding, cifg=False, one=None):
         one = int(saturate(1 << -i.exp, i)) if cifg else 0
     return dict(h=units, **{k: [t.width, t.signed, t.exp, t.narrow]
                             for k, t in zip("figc", (f, i, g, c))},
-                rounding=rounding.value, rounding_code=ROUNDING_CODE[rounding], cifg=int(cifg),
+                rounding=rounding.value, rounding_code=rounding.code, cifg=int(cifg),
                 one=one, fc_shift=c.exp - (f.exp + c.exp), ig_shift=c.exp - (i.exp + g.exp))
 
 

@@ -42,7 +42,7 @@ def _design(case_seed, tmp_path, max_size=32, max_steps=8, pe=0, simd=0):
     model, x = trained_model(case)
     graph = load_model(export_case(model, x, tmp_path / "m.onnx"))
     ir = fold(lower(graph), pe, simd)
-    rtl = emit_rtl(ir, tmp_path / "out", f"case {case_seed}", case.batch_first)
+    rtl = emit_rtl(ir, tmp_path / "out", f"case {case_seed}")
     return case, model, x, graph, ir, rtl
 
 
@@ -112,7 +112,7 @@ def test_simulated_cycles_equal_the_model(name, tmp_path):
     x = torch.randn(4, 6, 4)
     graph = load_model(export_model(m, x, tmp_path / "c.onnx") and tmp_path / "c.onnx")
     ir = fold(lower(graph), pe, simd)
-    rtl = emit_rtl(ir, tmp_path / "out", name, True)
+    rtl = emit_rtl(ir, tmp_path / "out", name)
     design = load_design(rtl)
     seqs = [s for s in quantize_inputs(x.numpy(), design)] + [
         quantize_inputs(x.numpy()[0, :2], design)]
@@ -143,7 +143,7 @@ def test_generated_sources_lint_clean_and_yosys_reads_them(tmp_path):
     m = QuantClassifier(3, 4, 3, LSTMWidths(), 8).eval()
     graph = load_model(export_model(m, torch.randn(1, 3, 3), tmp_path / "h.onnx") and
                        tmp_path / "h.onnx")
-    designs.append(emit_rtl(fold(lower(graph), 4, 1), tmp_path / "head", "head", True))
+    designs.append(emit_rtl(fold(lower(graph), 4, 1), tmp_path / "head", "head"))
     for rtl in designs:
         files = (rtl / "files.f").read_text().split()
         status, warnings = verilator_lint([rtl / f for f in files], "hwgen_top", {})

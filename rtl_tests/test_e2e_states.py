@@ -58,7 +58,7 @@ def _export(name: str, tmp_path, with_states: bool = True):
         export_model(model, x, path)
     graph = load_model(path)
     ir = fold(lower(graph), max_steps=MAX_STEPS)
-    return graph, ir, emit_rtl(ir, tmp_path / "out", name, True)
+    return graph, ir, emit_rtl(ir, tmp_path / "out", name)
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else [])

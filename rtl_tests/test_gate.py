@@ -9,7 +9,6 @@ import os
 import numpy as np
 import pytest
 
-from hwgen.codegen.rtl import ROUNDING_CODE
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding, type_for_range
 
@@ -57,7 +56,7 @@ def make_case(name: str, seed: int) -> dict:
     sum_type = type_for_range(min(int(lo.min()), -1), max(int(hi.max()), 0), c["sum_exp"])
     acc, act = IntType(*c["acc"]), IntType(*c["act"])
     c.update(bias=bias.tolist(), sum_w=sum_type.width, acc_shift=acc.exp - c["sum_exp"],
-             rounding_code=ROUNDING_CODE[Rounding(c["rounding"])],
+             rounding_code=Rounding(c["rounding"]).code,
              table=rng.integers(act.min, act.max + 1, size=acc.levels).tolist())
     return c
 

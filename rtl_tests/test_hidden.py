@@ -7,7 +7,6 @@ import os
 
 import pytest
 
-from hwgen.codegen.rtl import ROUNDING_CODE
 from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding
 
@@ -20,7 +19,7 @@ def case(units, o, t, out, rounding):
     return dict(h=units, o=[o.width, o.signed, o.exp, o.narrow],
                 t=[t.width, t.signed, t.exp, t.narrow],
                 out=[out.width, out.signed, out.exp, out.narrow], rounding=rounding.value,
-                rounding_code=ROUNDING_CODE[rounding], shift=out.exp - (o.exp + t.exp))
+                rounding_code=rounding.code, shift=out.exp - (o.exp + t.exp))
 
 
 CASES = {

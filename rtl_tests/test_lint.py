@@ -42,14 +42,29 @@ LINT_CASES = {
     "state_init_rnn": ("hwgen_state_init", dict(HW=20, CW=1)),
     "state_bcast_defaults": ("hwgen_state_bcast", {}),
     "state_bcast_four": ("hwgen_state_bcast", dict(N=4)),
+    "lstm_engine_defaults": ("hwgen_lstm_engine", {}),
+    "lstm_engine_head_init": ("hwgen_lstm_engine", dict(HEAD=1, INIT=1, OUT_N=2, OUT_W=24)),
+    "lstm_engine_cifg": ("hwgen_lstm_engine", dict(CIFG=1, GATES=3, ACTS_W=24, G_LSB=8,
+                                                   O_LSB=16, MX_PE=3, MH_PE=1, MH_SIMD=1)),
+    "lstm_engine_cifg_head_init": ("hwgen_lstm_engine", dict(
+        CIFG=1, GATES=3, ACTS_W=24, G_LSB=8, O_LSB=16, MX_PE=1, MH_PE=3, HEAD=1, INIT=1,
+        OUT_N=3, OUT_W=24, CLASSES=3, CLASS_W=2)),
+    "rnn_engine_defaults": ("hwgen_rnn_engine", {}),
+    "rnn_engine_head_init": ("hwgen_rnn_engine", dict(H=3, MX_PE=3, MH_PE=1, MH_SIMD=3, HEAD=1,
+                                                      INIT=1, OUT_N=2, OUT_W=24)),
 }
+# The cores an engine core instantiates (linted with it).
+ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec", "hwgen_mvu", "hwgen_cell",
+                "hwgen_hidden", "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init")
 
 
 @pytest.mark.parametrize("name", LINT_CASES)
 def test_lint_clean(name):
     """No warning at all under -Wall (a scoped lint_off in a core must give its reason)."""
     top, parameters = LINT_CASES[name]
-    status, messages = verilator_lint([RTL_LIB / f"{top}.sv"], top, parameters)
+    parts = ENGINE_PARTS if top.endswith("_engine") else ()
+    status, messages = verilator_lint([RTL_LIB / f"{m}.sv" for m in (top, *parts)], top,
+                                      parameters)
     assert status == 0 and "%Warning" not in messages and "%Error" not in messages, messages
 
 

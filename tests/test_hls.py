@@ -56,7 +56,7 @@ def test_bare_lstm_csim_equals_ir_and_brevitas(seed, tmp_path):
     model, x = trained_model(case)
     graph = load_model(export_case(model, x, tmp_path / "m.onnx"))
     ir = lower(graph)
-    hls = emit_hls(ir, tmp_path / "out", f"case {seed}", case.batch_first)
+    hls = emit_hls(ir, tmp_path / "out", f"case {seed}")
     design = load_design(hls)
     codes = quantize_inputs(x.numpy(), design)
     seqs = list(codes if case.batch_first else np.swapaxes(codes, 0, 1))
@@ -75,7 +75,7 @@ def test_bare_lstm_csim_equals_ir_and_brevitas(seed, tmp_path):
 def test_classifier_backend_equals_reference_and_brevitas(tmp_path):
     m, x, path = _classifier(tmp_path)
     ir = lower(load_model(path))
-    hls = emit_hls(ir, tmp_path / "out", "classifier", True)
+    hls = emit_hls(ir, tmp_path / "out", "classifier")
     got = run_backend_hls(path, x.numpy(), hls, tmp_path / "build")
     assert got.dtype == np.float32
     assert np.array_equal(got, run_reference(load_model(path), x.numpy()))
@@ -99,7 +99,7 @@ def test_folded_classifier_equals_ir(name, tmp_path):
     pe, simd = FOLDINGS[name]
     _, x, path = _classifier(tmp_path, seed=9, hidden=8, inputs=4)
     ir = fold(lower(load_model(path)), pe, simd)
-    hls = emit_hls(ir, tmp_path / "out", name, True)
+    hls = emit_hls(ir, tmp_path / "out", name)
     config = (hls / "hwgen_config.h").read_text()
     assert f"static const unsigned pe = {pe};" in config
     assert f"static const unsigned simd = {simd};" in config
@@ -114,8 +114,8 @@ def test_folded_classifier_equals_ir(name, tmp_path):
 
 def test_same_model_gives_byte_identical_sources(tmp_path):
     _, _, path = _classifier(tmp_path)
-    first = emit_hls(lower(load_model(path)), tmp_path / "a", "m", True)
-    second = emit_hls(lower(load_model(path)), tmp_path / "b", "m", True)
+    first = emit_hls(lower(load_model(path)), tmp_path / "a", "m")
+    second = emit_hls(lower(load_model(path)), tmp_path / "b", "m")
     assert _tree(first) == _tree(second)
     names = {p.name for p in first.iterdir()}
     assert {"hwgen_config.h", "hwgen_top.h", "hwgen_top.cpp", "tb.cpp", "build.tcl",
@@ -128,7 +128,7 @@ def test_same_model_gives_byte_identical_sources(tmp_path):
 def test_templates_refuse_missing_values(tmp_path):
     _, _, path = _classifier(tmp_path)
     ctx = context(lower(load_model(path)), "m")
-    del ctx["directions"][0]["cell"]["one"]
+    del ctx["directions"][0]["cell_update"]["one"]
     with pytest.raises(jinja2.UndefinedError):
         render("hls/hwgen_config.h.j2", ctx)
     ctx = context(lower(load_model(path)), "m")

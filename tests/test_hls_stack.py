@@ -123,8 +123,8 @@ def _lowered(name: str, tmp_path):
     export_model(model, torch.from_numpy(x), path)
     graph = load_model(path)
     ir = fold(lower(graph), *case.fold, max_steps=MAX_STEPS)
-    batch_first = case.batch_first or case.head
-    return graph, x, ir, emit_hls(ir, tmp_path / "out", name, batch_first)
+    assert ir.batch_first == (case.batch_first or case.head)  # design.json's layout
+    return graph, x, ir, emit_hls(ir, tmp_path / "out", name)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -172,7 +172,7 @@ def test_buffered_design_refuses_overlong_sequences(tmp_path):
 def test_stack_gives_byte_identical_sources(tmp_path):
     graph, _, ir, first = _lowered("rnn_tanh_bidir_2layer_head", tmp_path)
     second = emit_hls(fold(lower(graph), max_steps=MAX_STEPS), tmp_path / "again",
-                      "rnn_tanh_bidir_2layer_head", True)
+                      "rnn_tanh_bidir_2layer_head")
     tree = {p.name: p.read_bytes() for p in sorted(first.iterdir())}
     assert tree == {p.name: p.read_bytes() for p in sorted(second.iterdir())}
     assert {"hwgen_stack.h", "hwgen_rnn.h", "hwgen_lstm.h", "hwgen_kernels.h"} <= set(tree)

@@ -57,7 +57,7 @@ def _export(name: str, tmp_path, with_states: bool = True):
         export_model(model, x, path)
     graph = load_model(path)
     ir = fold(lower(graph), max_steps=MAX_STEPS)
-    return graph, model, ir, emit_hls(ir, tmp_path / "out", name, True)
+    return graph, model, ir, emit_hls(ir, tmp_path / "out", name)
 
 
 def _packets(ir, codes: dict) -> list:

@@ -18,6 +18,8 @@ import pytest
 
 from hostile_names import (MARKER, PAYLOADS, assert_inert, build_as, export_tiny, markers)
 from hwgen.codegen.env import SAFE_CHARS, SAFE_TEXT_MAX, safe_text
+from hwgen.onnx.graph import load_model
+from hwgen.passes.lower import lower
 from hwgen.types import HwgenError
 from test_cli_errors import assert_one_error_line, hwgen_inprocess  # noqa: F401  (a fixture)
 
@@ -99,19 +101,17 @@ def test_refused_folding_leaves_nothing(tiny, tmp_path, hwgen_inprocess):
 def test_failed_emission_keeps_the_old_folders(tiny, tmp_path, monkeypatch, error):
     import hwgen.codegen.hls
     import hwgen.codegen.rtl
-    from hwgen.flow import lowered
-
     model, _, benign = tiny
     out = tmp_path / "out"
     shutil.copytree(benign, out)
-    _, ir, batch_first = lowered(model, 0, 0, 32)
+    ir = lower(load_model(model))
 
     def fail(*_):
         raise error
     for module, emit in ((hwgen.codegen.rtl, "emit_rtl"), (hwgen.codegen.hls, "emit_hls")):
         monkeypatch.setattr(module, "render", fail)
         with pytest.raises(type(error)):
-            getattr(module, emit)(ir, out, "m.onnx", batch_first)
+            getattr(module, emit)(ir, out, "m.onnx")
     assert leftovers(out) == ["hls", "rtl"]
     for f in sorted(benign.rglob("*")):
         assert f.is_dir() or f.read_bytes() == (out / f.relative_to(benign)).read_bytes(), f
@@ -119,12 +119,10 @@ def test_failed_emission_keeps_the_old_folders(tiny, tmp_path, monkeypatch, erro
 
 def test_concurrent_emissions_into_one_folder(tiny, tmp_path):
     from hwgen.codegen.rtl import emit_rtl
-    from hwgen.flow import lowered
-
     model, _, benign = tiny
-    _, ir, batch_first = lowered(model, 0, 0, 32)
+    ir = lower(load_model(model))
     with ThreadPoolExecutor(4) as pool:
-        done = list(pool.map(lambda _: emit_rtl(ir, tmp_path, "benign.onnx", batch_first),
+        done = list(pool.map(lambda _: emit_rtl(ir, tmp_path, "benign.onnx"),
                              range(8)))
     assert done == [tmp_path / "rtl"] * 8 and leftovers(tmp_path) == ["rtl"]
     assert sorted(p.name for p in (tmp_path / "rtl").rglob("*")) == \

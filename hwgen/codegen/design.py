@@ -1,20 +1,49 @@
-"""design.json: what a generated rtl or hls folder says about its design.
+"""What both backends share about a design: its ports, state word, gate rows and design.json.
 
-Both backends write it, in the same format; hwgen.sim.design reads it. It holds the stream
-formats, the sequence-buffer depth, the cycle model and the slices of the initial-state word.
+Neither backend imports the other; both take from here the stream formats of the top
+(ports), the packed initial-state word (state_description), the rows of the stacked
+matrix-vector units each gate reads (gate_rows) and design.json (design_description), which the
+simulation runners read.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from hwgen.ir.graph import LoweredModel
 from hwgen.passes.cycles import cycle_parameters
 from hwgen.types import IntType
 
 
-def out_type(model: LoweredModel) -> IntType:
-    """Return the type of the design's output elements: scores, or the last layer's h."""
-    if model.head is not None:
-        return model.head.score_type
-    return model.stack()[-1][0].state.h_type
+def port(t: IntType, count: int, kind: str = "") -> dict:
+    """Return the description of a stream of `count` codes of type t per transfer."""
+    return {"count": count, "type": t.describe(), "kind": kind}
+
+
+def ports(model: LoweredModel) -> dict:
+    """Return the top's stream formats: "x" (input), "out" (output) and the class index width."""
+    return {"x": port(model.input.type, model.in_count),
+            "out": port(model.out_type, model.out_count, model.out_kind),
+            "class_width": model.class_type.width}
+
+
+@dataclass(frozen=True)
+class GateRows:
+    """One gate of a direction: its sum and table stages and the rows [first, end) of both
+    stacked matrix-vector units it reads."""
+
+    sum: object  # GateSum
+    lut: object  # ActLUT
+    first: int
+    end: int
+
+
+def gate_rows(layer) -> list:
+    """Return the GateRows of a direction's gates, in the matrix units' row order (the rows
+    come from the IR's layer.rows, hwgen.gates.gate_rows; a plain RNN has one gate)."""
+    if layer.kind == "rnn":
+        return [GateRows(layer.sum, layer.act, 0, layer.hidden_size)]
+    return [GateRows(layer.sums[g], layer.luts[g], layer.rows(g).start, layer.rows(g).stop)
+            for g in layer.x_mv.gates]
 
 
 def state_description(model: LoweredModel) -> dict:
@@ -24,26 +53,30 @@ def state_description(model: LoweredModel) -> dict:
     """
     slices, offset = [], 0
     for s in model.states:
+        bits = s.quant.type.width * s.count
         slices.append({"tensor": s.tensor, "row": s.row, "layer": s.layer, "part": s.part,
                        **s.quant.type.to_dict(), "rounding": s.quant.rounding.value,
                        "count": s.count, "offset": offset})
-        offset += s.quant.type.width * s.count
+        offset += bits
     return {"width": offset, "codes": sum(s.count for s in model.states), "slices": slices}
 
 
-def design_description(model: LoweredModel, ctx: dict, batch_first: bool) -> dict:
+def design_description(model: LoweredModel) -> dict:
     """Return design.json: the stream formats, the sequence-buffer depth and the cycle model."""
     desc = {
         "top": "hwgen_top",
-        "input": {**model.input.type.to_dict(), "count": ctx["x"]["count"],
+        "input": {**model.input.type.to_dict(), "count": model.in_count,
                   "rounding": model.input.rounding.value},
-        "output": {**out_type(model).to_dict(), "count": ctx["out"]["count"],
-                   "kind": ctx["out"]["kind"]},
-        "class_width": ctx["class_width"],
-        "batch_first": batch_first,
+        "output": {**model.out_type.to_dict(), "count": model.out_count,
+                   "kind": model.out_kind},
+        "class_width": model.class_type.width,
+        "batch_first": model.batch_first,
         "max_steps": model.max_steps,
         "cycles": cycle_parameters(model),
     }
     if model.states:
         desc["state"] = state_description(model)
     return desc
+
+
+__all__ = ["port", "ports", "GateRows", "gate_rows", "state_description", "design_description"]

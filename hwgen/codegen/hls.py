@@ -11,13 +11,12 @@ directions are bound to their slices of that packet.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.design import design_description, state_description
+from hwgen.codegen.design import design_description, gate_rows, ports, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
 from hwgen.ir.graph import LoweredModel
@@ -58,11 +57,13 @@ def _mv(name: str, mv) -> dict:
             "acc_t": mv.acc_type.hls(), "weights": _array(mv.weights, mv.weight_type, mv.name)}
 
 
-def _gate(name: str, s, lut, block: int, hidden: int) -> dict:
-    """Return a gate config: sum s, its quantizer and table lut, on rows block * hidden + j."""
+def _gate(name: str, rows, hidden: int) -> dict:
+    """Return a gate config: its sum, quantizer and table, on rows first_row + j (rows: the
+    gate's GateRows)."""
+    s, lut = rows.sum, rows.lut
     acc = s.out.type
     bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
-    return {"name": name, "comment": s.dump(), "block": block, "hidden": hidden,
+    return {"name": name, "comment": s.dump(), "first_row": rows.first, "hidden": hidden,
             "x_shift": s.x_shift, "h_shift": s.h_shift, "sum_t": s.sum_type.hls(),
             "bias": _array(bias, s.sum_type, s.name), "acc_t": acc.hls(),
             "acc_shift": acc.exp - s.sum_type.exp, "rounding": s.out.rounding.code,
@@ -93,12 +94,12 @@ def _lstm(layer) -> dict:
     name, hidden = layer.name, layer.hidden_size
     cu, hid, tanh = layer.cell, layer.hidden, layer.cell_tanh
     c = cu.cell.type
-    gates = [_gate(f"{name}_gate_{g.short}", layer.sums[g], layer.luts[g], b, hidden)
-             for b, g in enumerate(layer.x_mv.gates)]
-    roles = [(f"gate_{g.short}", gate["name"]) for g, gate in zip(layer.x_mv.gates, gates)]
+    bank = gate_rows(layer)
+    gates = [_gate(f"{name}_gate_{rows.sum.gate.short}", rows, hidden) for rows in bank]
+    roles = [(f"gate_{rows.sum.gate.short}", gate["name"]) for rows, gate in zip(bank, gates)]
     return {**_direction(layer), "gates": gates, "roles": roles,
             "cifg": "true" if cu.cifg else "false", "c_t": c.hls(),
-            "cell": {"name": f"{name}_cell", "comment": cu.dump(),
+            "cell_update": {"name": f"{name}_cell", "comment": cu.dump(),
                      "f_t": _forget_type(cu).hls(), "i_t": cu.i_type.hls(),
                      "g_t": cu.g_type.hls(), "c_t": c.hls(),
                      "fc_shift": c.exp - (cu.f_type.exp + c.exp),
@@ -118,28 +119,19 @@ def _lstm(layer) -> dict:
 
 def _rnn(layer) -> dict:
     """Return the config context of one plain RNN direction."""
-    gate = _gate(f"{layer.name}_sum", layer.sum, layer.act, 0, layer.hidden_size)
+    gate = _gate(f"{layer.name}_sum", gate_rows(layer)[0], layer.hidden_size)
     return {**_direction(layer), "gates": [gate], "sum": gate["name"]}
 
 
 DIRECTIONS = {"lstm": _lstm, "rnn": _rnn}
 
 
-def _port(t: IntType, count: int, kind: str = "") -> dict:
-    return {"count": count, "type": t.describe(), "ctype": t.hls(), "kind": kind}
-
-
 def _ports(model: LoweredModel) -> dict:
-    """Return the input and output stream formats and the class width, from the IR."""
-    ports = {"x": _port(model.input.type, model.layers[0].input_size), "class_width": 1}
-    if model.head is None:
-        last = model.stack()[-1]
-        ports["out"] = _port(last[0].state.h_type, sum(d.hidden_size for d in last), "hidden")
-        return ports
-    classes = model.head.matvec.rows
-    ports["out"] = _port(model.head.score_type, classes, "scores")
-    ports["class_width"] = max(1, math.ceil(math.log2(classes)))
-    return ports
+    """Return the input and output stream formats (with their C++ types) and the class width."""
+    desc = ports(model)
+    desc["x"]["ctype"] = model.input.type.hls()
+    desc["out"]["ctype"] = model.out_type.hls()
+    return desc
 
 
 def _head(hd) -> dict:
@@ -157,6 +149,7 @@ def _state(model: LoweredModel):
     for s, d in zip(model.states, desc["slices"]):
         d["ctype"], d["type"] = s.quant.type.hls(), s.quant.type.describe()
         d["tensor"] = safe_text(d["tensor"])  # a graph input's name, shown in a comment
+        d["last_bit"] = d["offset"] + d["count"] * d["width"] - 1
     return desc
 
 
@@ -177,7 +170,10 @@ def context(model: LoweredModel, source: str) -> dict:
     for layer in model.layers:
         if layer.kind not in DIRECTIONS:
             raise HwgenError(f"layer {layer.name}: the HLS backend has no {layer.kind!r} layers")
+    buffering = (f"buffers up to {model.max_steps} steps per sequence" if model.max_steps
+                 else "streams one timestep per call")
     ctx = {"source": safe_text(source), "top": TOP, "max_steps": model.max_steps,
+           "buffering": buffering,
            "directions": [DIRECTIONS[layer.kind](layer) for layer in model.layers],
            "stack": [[_binding(model, d) for d in group] for group in model.stack()],
            "state": _state(model),
@@ -185,29 +181,29 @@ def context(model: LoweredModel, source: str) -> dict:
            "part": PART, "clock_ns": CLOCK_NS, "project": "hwgen_prj", "tcl_name": "build.tcl",
            **_ports(model)}
     if ctx["head"] is not None:
-        ctx["head"]["class_t"] = IntType(ctx["class_width"], False).hls()
+        ctx["head"]["class_t"] = model.class_type.hls()
     return ctx
 
 
-def _write_hls(tmp: Path, model: LoweredModel, ctx: dict, batch_first: bool) -> None:
+def _write_hls(tmp: Path, model: LoweredModel, ctx: dict) -> None:
     """Write the HLS files of a design context into the empty folder tmp."""
     for header in LIB:
         shutil.copyfile(TEMPLATES / "hls" / "lib" / header, tmp / header)
     shutil.copyfile(TEMPLATES / "hls" / "tb.cpp", tmp / "tb.cpp")
     for target, template in GENERATED.items():
         (tmp / target).write_text(render(template, ctx))
-    desc = design_description(model, ctx, batch_first)  # ctx has its x, out and class_width
+    desc = design_description(model)
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
 
 
-def emit_hls(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
+def emit_hls(model: LoweredModel, out_dir, source: str) -> Path:
     """Write the HLS C++ of a lowered model into out_dir/hls; return that folder.
 
     The folder appears whole or not at all; source (the input's name) is kept as safe_text.
     """
     ctx = context(model, source)
-    return publish(Path(out_dir) / "hls", lambda tmp: _write_hls(tmp, model, ctx, batch_first))
+    return publish(Path(out_dir) / "hls", lambda tmp: _write_hls(tmp, model, ctx))
 
 
 __all__ = ["emit_hls", "context"]

@@ -1,11 +1,13 @@
 """Verilog generation: bind a LoweredModel's parameters and data to the cores in templates/rtl/lib.
 
-Every direction of the stack becomes one generated engine module (hwgen_<layer>.sv: controller,
-matrix-vector units, gates, cell; the last one may carry the head); the generated hwgen_top.sv only
-wires engines and stream cores. A unidirectional layer streams into the next one; a bidirectional
-layer is bcast -> [forward engine -> buffer] and [reversing buffer -> reverse engine -> reversing
-buffer] -> zip (forward's h in the low bits); a head after a bidirectional layer reads the zip's
-last element through pick_last.
+Every direction of the stack becomes one generated engine module (hwgen_<layer>.sv): the
+hand-written engine core of its kind (hwgen_lstm_engine or hwgen_rnn_engine: controller,
+matrix-vector units, cell, optional head and initial state) and one hwgen_gate per gate on the
+core's gate-bank port. Python computes every parameter, literal, width and bus slice; the template
+only binds them. The generated hwgen_top.sv only wires engines and stream cores. A
+unidirectional layer streams into the next one; a bidirectional layer is bcast -> [forward engine
+-> buffer] and [reversing buffer -> reverse engine -> reversing buffer] -> zip (forward's h in the
+low bits); a head after a bidirectional layer reads the zip's last element through pick_last.
 
 A model with initial-state inputs (model.states) gets a second input stream, s_state_*: one
 state word per sequence, its slices in model.states order (see state_description). A
@@ -19,27 +21,31 @@ design.json and ir.txt.
 from __future__ import annotations
 
 import json
-import math
 import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.design import design_description, out_type, state_description
+from hwgen.codegen.design import design_description, gate_rows, port, ports, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
-from hwgen.gates import GATES
+from hwgen.gates import GATES, Gate
 from hwgen.ir.graph import LoweredModel
-from hwgen.types import HwgenError, IntType, Rounding
+from hwgen.types import HwgenError, IntType
 
-ROUNDING_CODE = {Rounding.ROUND: 0, Rounding.FLOOR: 1, Rounding.CEIL: 2, Rounding.ROUND_TO_ZERO: 3}
 # Stream cores chain a stack's engines; a single forward layer needs none of them.
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
-                "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_state_init.sv")
+                "hwgen_pick_last.sv", "hwgen_state_bcast.sv")
+ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv"}
 CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lut_vec.sv", "hwgen_mvu.sv", "hwgen_gate.sv",
-         "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv") + STREAM_CORES
+         "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
+         "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SCALAR = "logic"  # the SystemVerilog type of a one-bit control signal
+# The LSTM engine's parameter giving the bit where a gate's activations sit on its gate bank.
+LSB_PARAMETER = {Gate.INPUT: "I_LSB", Gate.FORGET: "F_LSB", Gate.CELL: "G_LSB",
+                 Gate.OUTPUT: "O_LSB"}
 
 
 def pack(values, width: int) -> str:
@@ -53,70 +59,105 @@ def pack(values, width: int) -> str:
     return f"{total}'h{word:x}"
 
 
-def _bit(flag: bool) -> int:
-    return 1 if flag else 0
+def _flag(value: bool) -> str:
+    return "1'b1" if value else "1'b0"
 
 
-def _mv(name: str, mv) -> dict:
-    return {"name": name, "rows": mv.rows, "cols": mv.cols, "pe": mv.pe, "simd": mv.simd,
-            "weight_width": mv.weight_type.width, "in_width": mv.in_type.width,
-            "in_signed": _bit(mv.in_type.signed), "acc_width": mv.acc_type.width,
-            "weights": pack(mv.weights, mv.weight_type.width)}
+def _bus(width: int) -> str:
+    """Return the SystemVerilog type of a `width`-bit bus (IntType renders it)."""
+    return IntType(width, False).sv()
 
 
-def _gate(s, lut, block: int, hidden: int) -> dict:
-    """Return the parameters of one hwgen_gate: gate sum s, then table lut."""
+def _bits(lsb: int, width: int) -> str:
+    """Return the part-select "[msb:lsb]" of `width` bits from bit lsb."""
+    return f"[{lsb + width - 1}:{lsb}]"
+
+
+def _mv(prefix: str, mv) -> list:
+    """Return the parameter groups of one of an engine's matrix-vector units."""
+    return [[(f"{prefix}_PE", mv.pe), (f"{prefix}_SIMD", mv.simd),
+             (f"{prefix}_W_W", mv.weight_type.width), (f"{prefix}_ACC_W", mv.acc_type.width)],
+            [(f"{prefix}_WEIGHTS", pack(mv.weights, mv.weight_type.width))]]
+
+
+def _gate(rows, layer, lsb: int, done: int) -> dict:
+    """Return one hwgen_gate on the gate bank: its parameters, then its bus slices.
+
+    rows: the gate's GateRows; lsb: the bit of its activations on acts; done: its bit of
+    gate_done.
+    """
+    s, lut, hidden = rows.sum, rows.lut, layer.hidden_size
     bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
-    acc = s.out.type
-    return {"name": s.gate.short, "block": block, "x_shift": s.x_shift, "h_shift": s.h_shift,
-            "sum_width": s.sum_type.width, "bias": pack(bias, s.sum_type.width),
-            "acc_shift": acc.exp - s.sum_type.exp, "rounding": ROUNDING_CODE[s.out.rounding],
-            "acc_width": acc.width, "acc_signed": _bit(acc.signed), "acc_min": acc.min,
-            "acc_max": acc.max, "act_width": lut.out_type.width,
-            "table": pack(lut.table, lut.out_type.width)}
+    acc, ax, ah = s.out.type, layer.x_mv.acc_type.width, layer.h_mv.acc_type.width
+    act = lut.out_type.width
+    params = [[("H", hidden), ("AX_W", ax), ("AH_W", ah), ("X_SHIFT", s.x_shift)],
+              [("H_SHIFT", s.h_shift), ("SUM_W", s.sum_type.width),
+               ("BIAS", pack(bias, s.sum_type.width))],
+              [("ACC_SHIFT", acc.exp - s.sum_type.exp), ("ROUNDING", s.out.rounding.code),
+               ("ACC_W", acc.width)],
+              [("ACC_SIGNED", _flag(acc.signed)), ("ACC_MIN", acc.min), ("ACC_MAX", acc.max)],
+              [("ACT_W", act), ("TABLE", pack(lut.table, act))]]
+    ports_ = [[("clk", "clk"), ("rst", "rst")],
+              [("x_acc", "x_acc" + _bits(rows.first * ax, (rows.end - rows.first) * ax))],
+              [("h_acc", "h_acc" + _bits(rows.first * ah, (rows.end - rows.first) * ah))],
+              [("in_valid", "gate_start"), ("act", "acts" + _bits(lsb, hidden * act)),
+               ("out_valid", f"gate_done[{done}]")]]
+    return {"instance": f"u_gate_{s.gate.short}", "params": params, "ports": ports_,
+            "gate": s.gate, "lsb": lsb, "width": hidden * act}
 
 
-def _port(t: IntType, count: int, **extra) -> dict:
-    return {"count": count, "width": t.width, "signed": _bit(t.signed), "min": t.min, "max": t.max,
-            "type": t.describe(), **extra}
+def _gate_bank(layer) -> list:
+    """Return the hwgen_gate of every gate, their activations packed on acts in row order."""
+    gates, lsb = [], 0
+    for done, rows in enumerate(gate_rows(layer)):
+        gates.append(_gate(rows, layer, lsb, done))
+        lsb += gates[-1]["width"]
+    return gates
 
 
-def _head(hd) -> dict:
-    bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
-    return {"classes": hd.matvec.rows, "features": hd.matvec.cols,
-            "in_width": hd.matvec.in_type.width, "in_signed": _bit(hd.matvec.in_type.signed),
-            "weight_width": hd.matvec.weight_type.width,
-            "weights": pack(hd.matvec.weights, hd.matvec.weight_type.width),
-            "acc_width": hd.matvec.acc_type.width, "mv_shift": hd.mv_shift,
-            "score_width": hd.score_type.width, "bias": pack(bias, hd.score_type.width)}
-
-
-def _lstm_stages(layer) -> dict:
-    """Return the gates, cell, tanh(c) and hidden-state parameters of an LSTM direction."""
-    cu, hid = layer.cell, layer.hidden
+def _lstm_params(layer, gates: list) -> list:
+    """Return the LSTM engine's gate-bank, cell, tanh(c) and hidden-state parameter groups."""
+    cu, hid, tanh = layer.cell, layer.hidden, layer.cell_tanh
     c = cu.cell.type
-    return {
-        "gates": [_gate(layer.sums[g], layer.luts[g], b, layer.hidden_size)
-                  for b, g in enumerate(layer.x_mv.gates)],
-        "cell": {"f_width": cu.f_type.width, "f_signed": _bit(cu.f_type.signed),
-                 "i_width": cu.i_type.width, "i_signed": _bit(cu.i_type.signed),
-                 "g_width": cu.g_type.width, "g_signed": _bit(cu.g_type.signed),
-                 "c_width": c.width, "c_signed": _bit(c.signed), "c_min": c.min, "c_max": c.max,
-                 "fc_shift": c.exp - (cu.f_type.exp + c.exp),
-                 "ig_shift": c.exp - (cu.i_type.exp + cu.g_type.exp),
-                 "rounding": ROUNDING_CODE[cu.cell.rounding], "cifg": _bit(cu.cifg),
-                 "one": cu.one_code, "f_source": "act_i" if cu.cifg else "act_f"},
-        "tanh": {"depth": len(layer.cell_tanh.table), "out_width": layer.cell_tanh.out_type.width,
-                 "table": pack(layer.cell_tanh.table, layer.cell_tanh.out_type.width)},
-        "hid": {"o_width": hid.o_type.width, "o_signed": _bit(hid.o_type.signed),
-                "t_signed": _bit(hid.tanh_type.signed),
-                "shift": hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp),
-                "rounding": ROUNDING_CODE[hid.out.rounding]},
-    }
+    bank = [("ACTS_W", sum(g["width"] for g in gates))]
+    bank += [(LSB_PARAMETER[g["gate"]], g["lsb"]) for g in gates]
+    return [bank,
+            [("I_W", cu.i_type.width), ("I_SIGNED", _flag(cu.i_type.signed)),
+             ("F_W", cu.f_type.width), ("F_SIGNED", _flag(cu.f_type.signed)),
+             ("G_W", cu.g_type.width), ("G_SIGNED", _flag(cu.g_type.signed))],
+            [("C_W", c.width), ("C_SIGNED", _flag(c.signed)), ("C_MIN", c.min), ("C_MAX", c.max),
+             ("FC_SHIFT", c.exp - (cu.f_type.exp + c.exp)),
+             ("IG_SHIFT", c.exp - (cu.i_type.exp + cu.g_type.exp)),
+             ("CELL_ROUNDING", cu.cell.rounding.code), ("CIFG", _flag(cu.cifg)),
+             ("ONE", cu.one_code)],
+            [("T_DEPTH", len(tanh.table)), ("T_W", tanh.out_type.width),
+             ("T_SIGNED", _flag(hid.tanh_type.signed))],
+            [("T_TABLE", pack(tanh.table, tanh.out_type.width))],
+            [("O_W", hid.o_type.width), ("O_SIGNED", _flag(hid.o_type.signed)),
+             ("HID_SHIFT", hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp)),
+             ("HID_ROUNDING", hid.out.rounding.code)]]
 
 
-def _class_width(head) -> int:
-    return max(1, math.ceil(math.log2(head.matvec.rows))) if head is not None else 1
+def _head_params(hd, class_width: int) -> list:
+    """Return an engine's head parameter groups (HEAD and the hwgen_head parameters)."""
+    bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
+    mv = hd.matvec
+    return [[("HEAD", _flag(True)), ("CLASSES", mv.rows), ("HD_W_W", mv.weight_type.width),
+             ("HD_ACC_W", mv.acc_type.width), ("HD_MV_SHIFT", hd.mv_shift),
+             ("SCORE_W", hd.score_type.width), ("CLASS_W", class_width)],
+            [("HD_WEIGHTS", pack(mv.weights, mv.weight_type.width))],
+            [("HD_BIAS", pack(bias, hd.score_type.width))]]
+
+
+def _head(hd, class_width: int) -> list:
+    """Return the parameters of a hwgen_head after the stack (pick_last -> head)."""
+    bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
+    mv = hd.matvec
+    return [("C", mv.rows), ("H", mv.cols), ("IN_W", mv.in_type.width),
+            ("IN_SIGNED", _flag(mv.in_type.signed)), ("W_W", mv.weight_type.width),
+            ("WEIGHTS", pack(mv.weights, mv.weight_type.width)), ("ACC_W", mv.acc_type.width),
+            ("MV_SHIFT", hd.mv_shift), ("SCORE_W", hd.score_type.width),
+            ("BIAS", pack(bias, hd.score_type.width)), ("CLASS_W", class_width)]
 
 
 def _init(model: LoweredModel, layer) -> dict | None:
@@ -126,22 +167,87 @@ def _init(model: LoweredModel, layer) -> dict | None:
     return parts if any(parts.values()) else None
 
 
-def _engine(layer, head, init=None) -> dict:
+def _engine_ports(layer, init, head: bool, out_bits: int, class_width: int) -> tuple:
+    """Return (the generated module's ports, the engine core's port bindings, the reason some
+    engine ports stay open or "")."""
+    h_bits = layer.hidden_size * layer.state.h_type.width
+    lstm = layer.kind == "lstm"
+    ports_ = [("input ", SCALAR, "clk"), ("input ", SCALAR, "rst"),
+              ("input ", _bus(layer.input_size * layer.x_mv.in_type.width), "s_tdata"),
+              ("input ", SCALAR, "s_tvalid"), ("input ", SCALAR, "s_tlast"),
+              ("output", SCALAR, "s_tready")]
+    state = [("st_h", "st_h" if init and init["h"] else "'0")]
+    if lstm:
+        state.append(("st_c", "st_c" if init and init["c"] else "'0"))
+    state += [("st_tvalid", "st_tvalid" if init else "1'b0"),
+              ("st_tready", "st_tready" if init else "")]
+    if init:
+        if init["h"]:
+            ports_.append(("input ", _bus(h_bits), "st_h"))
+        if init["c"]:
+            c_bits = layer.hidden_size * layer.state.c_type.width
+            ports_.append(("input ", _bus(c_bits), "st_c"))
+        ports_ += [("input ", SCALAR, "st_tvalid"), ("output", SCALAR, "st_tready")]
+    ports_.append(("output", _bus(out_bits), "m_tdata"))
+    if head:
+        ports_.append(("output", _bus(class_width), "m_tclass"))
+    ports_ += [("output", SCALAR, "m_tvalid"), ("output", SCALAR, "m_tlast"),
+               ("input ", SCALAR, "m_tready")]
+    bindings = [[("clk", "clk"), ("rst", "rst")],
+                [(f"s_{sig}", f"s_{sig}") for sig in ("tdata", "tvalid", "tlast", "tready")],
+                state,
+                [("m_tdata", "m_tdata"), ("m_tclass", "m_tclass" if head else ""),
+                 ("m_tvalid", "m_tvalid"), ("m_tlast", "m_tlast"), ("m_tready", "m_tready")],
+                [(sig, sig) for sig in ("x_acc", "h_acc", "gate_start", "acts", "gate_done")]]
+    open_ = [why for why, is_open in (("no head: the class stays 0", not head),
+                                      ("no initial state: st_tready stays 0", not init))
+             if is_open]
+    return ports_, bindings, "; ".join(open_)
+
+
+def _engine(model: LoweredModel, layer, head, init=None) -> dict:
     """Return the template context of one direction's engine (head: the Head it carries or None;
     init: what _init says)."""
     if not IDENTIFIER.fullmatch(layer.name):
         raise HwgenError(f"layer {layer.name!r}: its name is not a Verilog identifier")
-    h_type = layer.state.h_type
-    h = _port(h_type, layer.hidden_size, kind="hidden")
-    e = {"module": f"hwgen_{layer.name}", "name": layer.name, "index": layer.index,
-         "kind": layer.kind, "reverse": layer.reverse, "hidden": layer.hidden_size,
-         "x": _port(layer.x_mv.in_type, layer.input_size), "h": h, "init": init,
-         "x_mv": _mv("mx", layer.x_mv), "h_mv": _mv("mh", layer.h_mv),
-         "head": _head(head) if head is not None else None, "class_width": _class_width(head),
-         "out": _port(head.score_type, head.matvec.rows, kind="scores") if head else h}
-    if layer.kind == "rnn":
-        return {**e, "gates": [_gate(layer.sum, layer.act, 0, layer.hidden_size)]}
-    return {**e, **_lstm_stages(layer)}
+    h_type, x_type = layer.state.h_type, layer.x_mv.in_type
+    if layer.h_mv.in_type != h_type:
+        raise HwgenError(f"layer {layer.name}: the h matrix unit reads "
+                         f"{layer.h_mv.in_type.describe()}, not the state's {h_type.describe()}")
+    gates = _gate_bank(layer)
+    hidden = layer.hidden_size
+    if not layer.x_mv.rows == layer.h_mv.rows == len(gates) * hidden:
+        raise HwgenError(f"layer {layer.name}: the matrix units' rows are not its gates' rows")
+    out_type, out_count = (head.score_type, head.matvec.rows) if head else (h_type, hidden)
+    class_width = model.class_type.width if head else 1
+    streams = [("I", layer.input_size), ("X_W", x_type.width), ("X_SIGNED", _flag(x_type.signed)),
+               ("H", hidden), ("H_W", h_type.width), ("H_SIGNED", _flag(h_type.signed))]
+    if layer.kind == "lstm":
+        streams += [("H_MIN", h_type.min), ("H_MAX", h_type.max)]
+    params = [streams, [("OUT_N", out_count), ("OUT_W", out_type.width), ("INIT", _flag(init))]]
+    if layer.kind == "lstm":
+        params.append([("GATES", len(gates))])
+    params += _mv("MX", layer.x_mv) + _mv("MH", layer.h_mv)
+    if layer.kind == "lstm":
+        params += _lstm_params(layer, gates)
+    if head:
+        params += _head_params(head, class_width)
+    ports_, bindings, open_ = _engine_ports(layer, init, head is not None,
+                                            out_count * out_type.width, class_width)
+    wires = [(_bus(layer.x_mv.acc_type.width * layer.x_mv.rows), "x_acc"),
+             (_bus(layer.h_mv.acc_type.width * layer.h_mv.rows), "h_acc"),
+             (SCALAR, "gate_start"), (_bus(sum(g["width"] for g in gates)), "acts"),
+             (_bus(len(gates)), "gate_done")]
+    return {"module": f"hwgen_{layer.name}", "name": layer.name, "index": layer.index,
+            "kind": layer.kind, "reverse": layer.reverse,
+            "core": ENGINE_CORES[layer.kind].removesuffix(".sv"),
+            "x": port(x_type, layer.input_size),
+            "out": port(out_type, out_count, "scores" if head else "hidden"),
+            "h_bits": hidden * h_type.width, "h_width": h_type.width,
+            "x_bits": layer.input_size * x_type.width,
+            "head": head is not None, "init": init, "ports": ports_, "wires": wires,
+            "params": params, "bindings": bindings, "open_ports": open_,
+            "gates": [{k: g[k] for k in ("instance", "params", "ports")} for g in gates]}
 
 
 def _ports(prefix: str, stream: str) -> list:
@@ -158,7 +264,7 @@ class _Netlist:
         self.state_ports = {}
 
     def stream(self, name: str, width: int, tlast: bool = True) -> str:
-        self.streams.append({"name": name, "width": width, "tlast": tlast})
+        self.streams.append({"name": name, "type": _bus(width), "tlast": tlast})
         return name
 
     def add(self, module: str, name: str, params: list, ports: list) -> None:
@@ -178,12 +284,12 @@ class _Netlist:
         takers = list(dict.fromkeys(s.layer for s in model.states))
         self.state_ports = {name: [] for name in takers}
         for s, d in zip(model.states, desc["slices"]):
-            bits = f"s_state_tdata[{d['offset'] + d['count'] * d['width'] - 1}:{d['offset']}]"
+            bits = "s_state_tdata" + _bits(d["offset"], d["count"] * d["width"])
             self.state_ports[s.layer].append((f"st_{s.part}", bits))
         for k, name in enumerate(takers):
             self.state_ports[name] += [("st_tvalid", f"state_tvalid[{k}]"),
                                        ("st_tready", f"state_tready[{k}]")]
-        self.wires.append({"name": "state", "count": len(takers)})
+        self.wires.append({"name": "state", "type": _bus(len(takers))})
         self.add("hwgen_state_bcast", "state_bcast", [("N", len(takers))], [
             [("s_tvalid", "s_state_tvalid"), ("s_tready", "s_state_tready")],
             [("m_tvalid", "state_tvalid"), ("m_tready", "state_tready")]])
@@ -191,7 +297,7 @@ class _Netlist:
     def bidirectional(self, fwd: dict, rev: dict, src: str, dst: str, depth: int) -> None:
         """Add bcast -> [fwd -> buffer], [reversing buffer -> rev -> reversing buffer] -> zip."""
         f, r = fwd["name"], rev["name"]
-        x_w, h_w = fwd["x"]["count"] * fwd["x"]["width"], fwd["h"]["count"] * fwd["h"]["width"]
+        x_w, h_w = fwd["x_bits"], fwd["h_bits"]
         fx, rx_seq, rx = (self.stream(n, x_w) for n in (f"{f}_x", f"{r}_x_seq", f"{r}_x"))
         fh, rh, fh_seq, rh_seq = (self.stream(n, h_w) for n in (f"{f}_h", f"{r}_h", f"{f}_h_seq",
                                                                 f"{r}_h_seq"))
@@ -208,29 +314,41 @@ class _Netlist:
         self.add("hwgen_stream_zip", f"{f}_zip", [("WA", h_w), ("WB", h_w)],
                  [_ports("sa", fh_seq), _ports("sb", rh_seq), _ports("m", dst)])
 
-    def head(self, hd: dict, class_width: int, src: str) -> None:
+    def head(self, hd, class_width: int, src: str) -> None:
         """Add pick_last -> hwgen_head -> the design output (m_*, m_tclass)."""
-        width = hd["features"] * hd["in_width"]
+        width = hd.matvec.cols * hd.matvec.in_type.width
         last = self.stream("last", width, tlast=False)
         self.add("hwgen_pick_last", "pick_last", [("W", width)],
                  [_ports("s", src), [("m_tdata", "last_tdata"), ("m_tvalid", "last_tvalid"),
                                      ("m_tlast", "m_tlast"), ("m_tready", "last_tready")]])
-        params = [("C", hd["classes"]), ("H", hd["features"]), ("IN_W", hd["in_width"]),
-                  ("IN_SIGNED", f"1'b{hd['in_signed']}"), ("W_W", hd["weight_width"]),
-                  ("WEIGHTS", hd["weights"]), ("ACC_W", hd["acc_width"]),
-                  ("MV_SHIFT", hd["mv_shift"]), ("SCORE_W", hd["score_width"]),
-                  ("BIAS", hd["bias"]), ("CLASS_W", class_width)]
-        self.add("hwgen_head", "head", params, [
+        self.add("hwgen_head", "head", _head(hd, class_width), [
             [("in_data", "last_tdata"), ("in_valid", "last_tvalid"), ("in_ready", "last_tready")],
             [("scores", "m_tdata"), ("class_idx", "m_tclass"), ("out_valid", "m_tvalid"),
              ("out_ready", "m_tready")]])
 
 
 def _buffer(width: int, depth: int, reverse: bool) -> list:
-    return [("W", width), ("DEPTH", depth), ("REVERSE", f"1'b{_bit(reverse)}"), ("BANKS", 2)]
+    return [("W", width), ("DEPTH", depth), ("REVERSE", _flag(reverse)), ("BANKS", 2)]
 
 
-def _top(model: LoweredModel, engines: dict, class_width: int) -> dict:
+def _top_ports(model: LoweredModel) -> list:
+    """Return the ports of hwgen_top: (direction, type, name, trailing comment)."""
+    ports_ = [("input ", SCALAR, "clk", ""), ("input ", SCALAR, "rst", ""),
+              ("input ", _bus(model.in_count * model.input.type.width), "s_tdata", ""),
+              ("input ", SCALAR, "s_tvalid", ""), ("input ", SCALAR, "s_tlast", ""),
+              ("output", SCALAR, "s_tready", "")]
+    if model.states:
+        ports_ += [("input ", _bus(state_description(model)["width"]), "s_state_tdata",
+                    "  // one initial state word per sequence"),
+                   ("input ", SCALAR, "s_state_tvalid", ""),
+                   ("output", SCALAR, "s_state_tready", "")]
+    return ports_ + [("output", _bus(model.out_count * model.out_type.width), "m_tdata", ""),
+                     ("output", _bus(model.class_type.width), "m_tclass", ""),
+                     ("output", SCALAR, "m_tvalid", ""), ("output", SCALAR, "m_tlast", ""),
+                     ("input ", SCALAR, "m_tready", "")]
+
+
+def _top(model: LoweredModel, engines: dict) -> dict:
     """Return the generated top's netlist: engines and stream cores chained from s_* to m_*."""
     net = _Netlist()
     if model.states:
@@ -242,54 +360,51 @@ def _top(model: LoweredModel, engines: dict, class_width: int) -> dict:
         if k == len(stack) - 1 and (len(directions) == 1 or model.head is None):
             dst = "m"
         else:  # both directions' h side by side, forward's in the low bits
-            dst = net.stream(f"y{k}", sum(engines[d.name]["h"]["count"] * fwd["h"]["width"]
-                                          for d in directions))
+            dst = net.stream(f"y{k}", sum(d.hidden_size * fwd["h_width"] for d in directions))
         if len(directions) == 1:
             net.engine(fwd, src, dst)
         else:
             net.bidirectional(fwd, engines[directions[1].name], src, dst, model.max_steps)
         src = dst
     if src != "m":  # a head after a bidirectional layer
-        net.head(_head(model.head), class_width, src)
+        net.head(model.head, model.class_type.width, src)
     elif model.head is None:
         net.assigns.append(("m_tclass", "'0"))
     comment = [line for line in model.dump().splitlines() if line.startswith(("layer", "max_"))]
-    return {"engines": list(engines), "streams": net.streams, "instances": net.instances,
-            "assigns": net.assigns, "comment": comment, "wires": net.wires}
+    return {"engines": list(engines), "ports": _top_ports(model), "streams": net.streams,
+            "instances": net.instances, "assigns": net.assigns, "comment": comment,
+            "wires": net.wires}
 
 
 def context(model: LoweredModel, source: str) -> dict:
     """Return the template context of a lowered model: its engines and the top's netlist.
 
-    "x", "out" and "class_width" describe the top's ports (the HLS backend reads them too).
+    "x" and "out" describe the top's streams for its comment.
     """
     stack = model.stack()
     last = stack[-1]
     head_engine = model.head if len(last) == 1 else None
-    engines = {layer.name: _engine(layer, head_engine if layer is last[0] else None,
+    engines = {layer.name: _engine(model, layer, head_engine if layer is last[0] else None,
                                    _init(model, layer))
                for layer in model.layers}
-    class_width = _class_width(model.head)
-    if model.head is not None:
-        out = _port(model.head.score_type, model.head.matvec.rows, kind="scores")
-    else:
-        out = _port(out_type(model), sum(layer.hidden_size for layer in last), kind="hidden")
     state = state_description(model) if model.states else None
-    return {"source": safe_text(source),
-            "x": _port(model.input.type, model.layers[0].input_size),
-            "out": out, "class_width": class_width, "engines": list(engines.values()),
-            "state": state, "top": _top(model, engines, class_width)}
+    return {"source": safe_text(source), **ports(model), "engines": list(engines.values()),
+            "state": state, "top": _top(model, engines)}
 
 
 def cores(ctx: dict) -> tuple:
-    """Return the hand-written cores (file names, in CORES order) a design context uses."""
-    top = {f"{i['module']}.sv" for i in ctx["top"]["instances"]}
-    if ctx["state"]:
-        top.add("hwgen_state_init.sv")  # in the engines with a slice of the state word
-    return tuple(c for c in CORES if c not in STREAM_CORES or c in top)
+    """Return the hand-written cores (file names, in CORES order) a design context uses.
+
+    Every engine core instantiates hwgen_state_init (inside a generate branch), so it is always
+    listed; an engine core is listed when a direction uses it.
+    """
+    used = {f"{i['module']}.sv" for i in ctx["top"]["instances"]}
+    used |= {ENGINE_CORES[e["kind"]] for e in ctx["engines"]}
+    optional = STREAM_CORES + tuple(ENGINE_CORES.values())
+    return tuple(c for c in CORES if c not in optional or c in used)
 
 
-def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict, batch_first: bool) -> None:
+def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict) -> None:
     """Write the RTL files of a design context into the empty folder tmp."""
     (tmp / "cores").mkdir()
     used = cores(ctx)
@@ -303,18 +418,18 @@ def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict, batch_first: bool) -> 
     (tmp / "hwgen_top.sv").write_text(render("rtl/hwgen_top.sv.j2", ctx))
     (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used)
                                  + "".join(f"{g}\n" for g in generated) + "hwgen_top.sv\n")
-    desc = design_description(model, ctx, batch_first)
+    desc = design_description(model)
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
 
 
-def emit_rtl(model: LoweredModel, out_dir, source: str, batch_first: bool) -> Path:
+def emit_rtl(model: LoweredModel, out_dir, source: str) -> Path:
     """Write the RTL of a lowered model into out_dir/rtl; return that folder.
 
     The folder appears whole or not at all; source (the input's name) is kept as safe_text.
     """
     ctx = context(model, source)
-    return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx, batch_first))
+    return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx))
 
 
-__all__ = ["emit_rtl", "context", "pack", "state_description", "GATES"]
+__all__ = ["emit_rtl", "context", "pack", "GATES"]

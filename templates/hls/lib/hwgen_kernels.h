@@ -51,7 +51,7 @@ struct rom<ap_uint<W> > {
 };
 #endif
 
-// Rounding of a right shift; the codes are the ones hwgen.codegen.rtl.ROUNDING_CODE assigns.
+// Rounding of a right shift; the codes are the ones hwgen.types.Rounding.code assigns.
 enum rounding_mode { ROUND_HALF_EVEN = 0, ROUND_FLOOR = 1, ROUND_CEIL = 2, ROUND_TO_ZERO = 3 };
 
 template <int A, int B>
@@ -150,7 +150,7 @@ row_fold:
 }
 
 // act = table(requantize(x_acc << x_shift + h_acc << h_shift + bias)) for one gate's N rows.
-// Gate config G: block (row block of the stacked matrix units), x_shift, h_shift, sum_t,
+// Gate config G: first_row (its first row in the stacked matrix units), x_shift, h_shift, sum_t,
 // bias[N], acc_t + acc_shift/rounding/acc_min/acc_max (the gate quantizer), act_t,
 // table[depth] (the activation over every acc_t code). An LSTM has one per gate; a plain RNN
 // has one whose table maps straight to hidden-state codes.
@@ -165,8 +165,8 @@ void gate(const typename XMV::acc_t x_acc[XMV::rows], const typename HMV::acc_t 
 rows:
     for (unsigned j = 0; j < N; j++) {
 #pragma HLS UNROLL
-        const tmp_t total = (tmp_t(x_acc[G::block * N + j]) << G::x_shift) +
-                            (tmp_t(h_acc[G::block * N + j]) << G::h_shift) +
+        const tmp_t total = (tmp_t(x_acc[G::first_row + j]) << G::x_shift) +
+                            (tmp_t(h_acc[G::first_row + j]) << G::h_shift) +
                             tmp_t(typename G::sum_t(G::bias[j]));
         const typename G::sum_t sum = total;  // exact: sum_t covers every reachable sum
         const typename G::acc_t q = requantize<typename G::acc_t, G::acc_shift, G::rounding,
