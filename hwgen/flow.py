@@ -370,6 +370,12 @@ def reference_codes(ir, sequences: list) -> np.ndarray:
     return out
 
 
+def _save_array(path: Path, array: np.ndarray) -> None:
+    """Write array to path in .npy format (np.save given a name would add ".npy" to it)."""
+    with open(path, "wb") as f:
+        np.save(f, array)
+
+
 def _reference(b: Build) -> dict:
     """Run the test set on the folded IR (int64) and compare its scores with the quantized
     PyTorch model's, with ==."""
@@ -378,7 +384,7 @@ def _reference(b: Build) -> dict:
     scores = reference_codes(ir, test.x).astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)
     quant = torch_scores(quant_model(b.spec, b.checkpoint()), test.x, b.spec.net.bidirectional)
     mismatches = sum(int(not np.array_equal(a, q)) for a, q in zip(scores, quant))
-    write_atomic(b.path("reference.npy"), lambda tmp: np.save(tmp, scores))
+    write_atomic(b.path("reference.npy"), lambda tmp: _save_array(tmp, scores))
     accuracy = float(np.mean(np.argmax(scores, axis=1) == test.y))
     return {"reference_accuracy": accuracy, "sequences": len(test.x), "mismatches": mismatches}
 
@@ -676,19 +682,23 @@ def hw(spec: Spec, fmax: bool = False, force: bool = False, first: str = "train"
 
 def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
                max_steps: int = 32) -> Path:
-    """Lower a QONNX file (a path or a loaded graph) or load a saved IR folder, fold it, save it
-    to out/ir, and write its RTL into out/rtl and its HLS into out/hls; return out/rtl.
+    """Lower a QONNX file (a path or a loaded graph), or take a lowered model or a saved IR
+    folder; fold it, save it to out/ir, and write its RTL into out/rtl and its HLS into out/hls;
+    return out/rtl.
 
     max_steps is the sequence-buffer depth of designs with a reverse direction.
     """
     from hwgen.codegen.hls import emit_hls
     from hwgen.codegen.rtl import emit_rtl
+    from hwgen.ir.graph import LoweredModel
     from hwgen.ir.store import load_ir, save_ir
     from hwgen.onnx.graph import load_model
     from hwgen.passes.fold import fold
     from hwgen.passes.lower import lower
 
-    if isinstance(model, (str, Path)) and Path(model).is_dir():
+    if isinstance(model, LoweredModel):
+        ir = model
+    elif isinstance(model, (str, Path)) and Path(model).is_dir():
         ir = load_ir(model)
     else:
         ir = lower(load_model(model) if isinstance(model, (str, Path)) else model)
