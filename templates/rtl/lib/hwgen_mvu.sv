@@ -11,7 +11,7 @@
 //   latency, input transfer -> out_valid   = NF*SF + 1   (LATENCY)
 // The next vector is accepted in the cycle the current one finishes, so in_ready depends
 // combinationally on out_ready in that cycle (as in any single-stage valid/ready pipeline).
-// hwgen/sim/cycles.py (mvu_cycles, mvu_latency) models exactly these numbers; the cocotb test
+// hwgen/cores.py (mvu_cycles, mvu_latency) models exactly these numbers; the cocotb test
 // checks simulation against it.
 //
 // Sums wrap modulo 2**ACC_W, so every output equal to a value that fits ACC_W signed bits is
