@@ -13,6 +13,7 @@ from hwgen.ir.store import NPZ_NAME, ir_digest, load_ir, save_ir
 from hwgen.passes.fold import fold
 from hwgen.types import HwgenError
 from ir_fixtures import CASES, fixture_dir, golden_text, load_fixture, lower_case
+from test_cli_errors import hwgen_inprocess  # noqa: F401  (a fixture)
 
 NAMES = sorted(CASES)
 
@@ -149,3 +150,17 @@ def test_loaded_records_check_their_invariants(tmp_path):
     folder = _copy(tmp_path, "lstm_head")
     _edit_json(folder, lambda d: d["layers"][0]["hidden"]["o_type"].update(width=6))
     assert "key layers.0: IR layer 'l0': l0.hidden o is uint6" in _error(folder)
+
+
+def test_build_from_a_saved_ir(hwgen_inprocess, tmp_path):
+    """`hwgen build IR_DIR` emits from a saved IR: its folded copy and the RTL's ir.txt are the
+    fixture's, and a folding is applied to it."""
+    out = tmp_path / "o"
+    proc = hwgen_inprocess("build", fixture_dir("lstm_head"), "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "rtl" / "ir.txt").read_text() == golden_text("lstm_head")
+    for name in ("ir.json", "ir.npz"):
+        assert (out / "ir" / name).read_bytes() == (fixture_dir("lstm_head") / name).read_bytes()
+    proc = hwgen_inprocess("build", fixture_dir("lstm_head"), "--out", tmp_path / "f", "--pe", 8)
+    assert proc.returncode == 0, proc.stderr
+    assert "pe=8" in (tmp_path / "f" / "rtl" / "ir.txt").read_text()
