@@ -257,8 +257,6 @@ def torch_scores(model, sequences: list, by_length: bool = False) -> list:
     return scores
 
 
-
-
 # --- the steps after export: each reads saved artifacts and writes one --------------------------
 
 STEPS = ("train", "export", "lower", "fold", "reference", "emit_rtl", "emit_hls", "sim_rtl",
@@ -277,6 +275,7 @@ class Build:
     compile_opt: str = "-O1"  # the Verilator build's C++ optimisation (-O0 builds faster)
     ckpt: dict | None = None
     folded: object = None  # the folded IR once loaded
+    test: object = None  # the dataset's test set once loaded
     results: dict = field(default_factory=dict)  # step name -> its result
 
     @property
@@ -291,6 +290,14 @@ class Build:
         if self.ckpt is None:
             self.ckpt = load_checkpoint(self.path("checkpoint.pt"))
         return self.ckpt
+
+    def test_set(self):
+        """Return the spec's test set (a SequenceSet), loaded once."""
+        from hwgen.qat.data import load_dataset
+
+        if self.test is None:
+            self.test = load_dataset(self.spec.dataset).test
+        return self.test
 
     def ir(self):
         """Return the folded IR (fold's output), loaded from ir/ once."""
@@ -317,12 +324,6 @@ class Step:
 
 def _dataset(b: Build) -> dict:
     return {"dataset": b.spec.dataset}
-
-
-def _test_set(b: Build):
-    from hwgen.qat.data import load_dataset
-
-    return load_dataset(b.spec.dataset).test
 
 
 def _lower(b: Build) -> dict:
@@ -379,7 +380,7 @@ def _save_array(path: Path, array: np.ndarray) -> None:
 def _reference(b: Build) -> dict:
     """Run the test set on the folded IR (int64) and compare its scores with the quantized
     PyTorch model's, with ==."""
-    ir, test = b.ir(), _test_set(b)
+    ir, test = b.ir(), b.test_set()
     say(f"running {len(test.x)} test sequences on the integer reference")
     scores = reference_codes(ir, test.x).astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)
     quant = torch_scores(quant_model(b.spec, b.checkpoint()), test.x, b.spec.net.bidirectional)
@@ -428,27 +429,38 @@ def _built(what: str, sources: Path, seconds: float) -> None:
         say(f"reusing {what} of {sources} (sources unchanged)")
 
 
+def _run_backend(b: Build, folder: Path, doing: str, run, what: str) -> tuple:
+    """Return (the backend's raw result, its accuracy / mismatches / sequences) after run(codes)
+    streamed the test set, quantized as folder/design.json says, through the design in folder."""
+    from hwgen.sim.design import load_design, quantize_inputs
+
+    test = b.test_set()
+    design = load_design(folder)
+    codes = [quantize_inputs(x, design) for x in test.x]
+    say(f"{doing} {len(codes)} test sequences {what}")
+    result = run(codes)
+    mismatches, acc = compare_scores(result.outputs, result.classes,
+                                     np.load(b.path("reference.npy")), test.y, design.y_type.exp)
+    return result, {"accuracy": acc, "mismatches": mismatches, "sequences": len(codes)}
+
+
 def _sim_rtl(b: Build) -> dict:
     """Stream the test set through the RTL on Verilator; compare with the reference."""
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
-    from hwgen.sim.design import load_design, quantize_inputs
     from hwgen.sim.rtl_run import run_rtl
 
-    ir, test, rtl = b.ir(), _test_set(b), b.path("rtl")
-    design = load_design(rtl)
-    codes = [quantize_inputs(x, design) for x in test.x]
-    say(f"simulating {len(codes)} test sequences in Verilator")
+    ir, rtl = b.ir(), b.path("rtl")
     # A stack starts the next sequence while later layers still work on the previous one; held
     # apart, each sequence's latency is the modelled one.
-    result = run_rtl(rtl, codes, compile_opt=b.compile_opt, isolate=len(ir.layers) > 1)
+    result, summary = _run_backend(
+        b, rtl, "simulating", lambda codes: run_rtl(rtl, codes, compile_opt=b.compile_opt,
+                                                    isolate=len(ir.layers) > 1), "in Verilator")
     _built("Verilator build", rtl, result.build_seconds)
-    mismatches, acc = compare_scores(result.outputs, result.classes,
-                                     np.load(b.path("reference.npy")), test.y, design.y_type.exp)
-    return {"accuracy": acc, "mismatches": mismatches, "sequences": len(codes),
+    return {**summary,
             "cycles_per_step": {"simulated": result.cycle_summary()["per_step"],
                                 "model": per_step_cycles(ir)},
             "latency": {"simulated": [int(v) for v in result.latencies],
-                        "model": [sequence_cycles(ir, len(x)) for x in test.x]}}
+                        "model": [sequence_cycles(ir, len(x)) for x in b.test_set().x]}}
 
 
 def _show_rtl(r: dict) -> None:
@@ -460,18 +472,13 @@ def _show_rtl(r: dict) -> None:
 
 def _sim_hls(b: Build) -> dict:
     """Compile the HLS C++ with g++, run the test set in C simulation, compare."""
-    from hwgen.sim.design import load_design, quantize_inputs
     from hwgen.sim.hls_run import run_hls
 
-    test, hls = _test_set(b), b.path("hls")
-    design = load_design(hls)
-    codes = [quantize_inputs(x, design) for x in test.x]
-    say(f"running {len(codes)} test sequences in HLS C simulation (g++)")
-    result = run_hls(hls, codes)
+    hls = b.path("hls")
+    result, summary = _run_backend(b, hls, "running", lambda codes: run_hls(hls, codes),
+                                   "in HLS C simulation (g++)")
     _built("HLS C simulation binary", hls, result.build_seconds)
-    mismatches, acc = compare_scores(result.outputs, result.classes,
-                                     np.load(b.path("reference.npy")), test.y, design.y_type.exp)
-    return {"accuracy": acc, "mismatches": mismatches, "sequences": len(codes)}
+    return summary
 
 
 def _show_hls(r: dict) -> None:

@@ -105,7 +105,6 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
 
     from hwgen.flow import STEPS, Build, run_flow
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
-    from hwgen.qat.data import load_dataset
     from hwgen.report import RESOURCE_KEYS
 
     b = Build(spec, fmax=fmax, compile_opt="-O0")
@@ -113,7 +112,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
     results = run_flow(b, STEPS[:STEPS.index("cost") + 1], skip=skip)
     ckpt, ref, cost, ir = b.checkpoint(), results["reference"], results["cost"], b.ir()
     rtl = results.get("sim_rtl")
-    lengths = [len(x) for x in load_dataset(spec.dataset).test.x]
+    lengths = [len(x) for x in b.test_set().x]
     row = {
         **ptq_accuracies(ckpt),
         "acc_float": ckpt["float_accuracy"], "acc_quant": ckpt["quant_accuracy"],
