@@ -280,18 +280,14 @@ def _cmd_run(args) -> None:
     states = _load_states(args.state)
     extra = {"states": states} if states else {}
     try:
-        if args.backend == "rtl":
-            from hwgen.backends import run_backend_rtl
-
-            y = run_backend_rtl(model, x, _design_for(args.file, model, x, args.pe, args.simd)
-                                / "rtl", **extra)
-        elif args.backend == "hls":
-            from hwgen.backends import run_backend_hls
-
-            y = run_backend_hls(model, x, _design_for(args.file, model, x, args.pe, args.simd)
-                                / "hls", **extra)
-        else:
+        if args.backend == "reference":
             y = run_reference(model, x, states)
+        else:
+            from hwgen.backends import run_backend_hls, run_backend_rtl
+
+            run = run_backend_rtl if args.backend == "rtl" else run_backend_hls
+            folder = _design_for(args.file, model, x, args.pe, args.simd)
+            y = run(model, x, folder / args.backend, **extra)  # rtl/ or hls/
     except HwgenError as exc:
         raise HwgenError(f"{args.file}: {exc}") from None
     except Exception as exc:  # a graph qonnx/onnxruntime cannot execute
