@@ -32,21 +32,21 @@ def test_same_model_gives_byte_identical_sources(graph, tmp_path):
     first = emit_rtl(lower(graph), tmp_path / "a", "m")
     second = emit_rtl(lower(graph), tmp_path / "b", "m")
     assert _tree(first) == _tree(second)
-    assert (first / "hwgen_l0.sv").read_text().count("hwgen_gate #(") == 4
+    assert (first / "hwgen_top.sv").read_text().count("hwgen_gate #(") == 4
 
 
 def test_folding_changes_only_the_matrix_units(graph, tmp_path):
-    a = (emit_rtl(lower(graph), tmp_path / "a", "m") / "hwgen_l0.sv").read_text()
-    b = (emit_rtl(fold(lower(graph), 4, 1), tmp_path / "b", "m") / "hwgen_l0.sv").read_text()
+    a = (emit_rtl(lower(graph), tmp_path / "a", "m") / "hwgen_top.sv").read_text()
+    b = (emit_rtl(fold(lower(graph), 4, 1), tmp_path / "b", "m") / "hwgen_top.sv").read_text()
     diff = [(x, y) for x, y in zip(a.splitlines(), b.splitlines()) if x != y]
     assert diff and all("_PE(" in x for x, _ in diff)  # the engine core's MX_PE, MH_PE lines
 
 
 def test_templates_refuse_missing_values(graph):
-    engine = context(lower(graph), "m")["engines"][0]
-    del engine["gates"][0]["instance"]
+    ctx = context(lower(graph), "m")
+    del ctx["top"]["instances"][1]["name"]  # the first gate of the engine
     with pytest.raises(jinja2.UndefinedError):
-        render("rtl/hwgen_engine.sv.j2", {"source": "m", "e": engine})
+        render("rtl/hwgen_top.sv.j2", ctx)
 
 
 @pytest.mark.parametrize("width", [1, 3, 8, 13])

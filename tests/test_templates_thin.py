@@ -49,7 +49,7 @@ def test_template_only_binds(path):
 
 def test_the_scan_sees_templates():
     assert {p.relative_to(TEMPLATES).as_posix() for p in TEMPLATE_FILES} >= {
-        "rtl/hwgen_engine.sv.j2", "rtl/hwgen_top.sv.j2", "hls/hwgen_config.h.j2",
+        "rtl/hwgen_top.sv.j2", "hls/hwgen_config.h.j2",
         "hls/hwgen_top.h.j2", "hls/hwgen_top.cpp.j2", "hls/build.tcl.j2"}
 
 

@@ -1,10 +1,12 @@
 """Verilog generation: bind a LoweredModel's parameters and data to the cores in templates/rtl/lib.
 
-Every direction of the stack becomes one generated engine module (hwgen_<layer>.sv): the
+Every direction of the stack is, in the one generated module hwgen_top.sv, an instance of the
 hand-written engine core of its kind (hwgen_lstm_engine or hwgen_rnn_engine: controller,
 matrix-vector units, cell, optional head and initial state) and one hwgen_gate per gate on the
-core's gate-bank port. Python computes every parameter, literal, width and bus slice; the template
-only binds them. The generated hwgen_top.sv only wires engines and stream cores. A
+core's gate-bank port, joined by the direction's own wires (<layer>_x_acc, <layer>_acts, ...).
+Python computes every parameter, literal, width and bus slice; the template only binds them.
+hwgen_top.sv holds no logic: it wires engines, gates and stream cores. (There is no generated
+module per direction: that extra level of hierarchy changes how Yosys maps the flattened design.) A
 unidirectional layer streams into the next one; a bidirectional layer is bcast -> [forward engine
 -> buffer] and [reversing buffer -> reverse engine -> reversing buffer] -> zip (forward's h in the
 low bits); a head after a bidirectional layer reads the zip's last element through pick_last.
@@ -15,7 +17,7 @@ hwgen_state_bcast hands the word to every direction with a slice, and each of th
 starts its sequence from it through a hwgen_state_init core; the word transfers once all have.
 Designs without states are generated exactly as before.
 
-Writes DIR/rtl/: the generated modules, cores/*.sv (copied from templates/rtl/lib), files.f,
+Writes DIR/rtl/: hwgen_top.sv, cores/*.sv (copied from templates/rtl/lib), files.f,
 design.json and ir.txt.
 """
 from __future__ import annotations
@@ -50,12 +52,15 @@ LSB_PARAMETER = {Gate.INPUT: "I_LSB", Gate.FORGET: "F_LSB", Gate.CELL: "G_LSB",
 
 def pack(values, width: int) -> str:
     """Return a SystemVerilog literal packing values (element k at [k*width +: width], 2's compl.)."""
-    flat = [int(v) for v in np.asarray(values, dtype=np.int64).reshape(-1)]
-    mask = (1 << width) - 1
-    word = 0
-    for k, v in enumerate(flat):
-        word |= (v & mask) << (k * width)
-    total = max(1, len(flat) * width)
+    flat = np.asarray(values, dtype=np.int64).reshape(-1)
+    total = max(1, flat.size * width)
+    if flat.size == 0:
+        return f"{total}'h0"
+    codes = flat & np.int64((1 << width) - 1) if width < 63 else flat
+    # Element k's bits, least significant first, at bits [k*width, (k+1)*width): one bit array,
+    # packed into bytes and printed once (linear in the number of elements).
+    bits = ((codes[:, None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.uint8).reshape(-1)
+    word = int.from_bytes(np.packbits(bits, bitorder="little").tobytes(), "little")
     return f"{total}'h{word:x}"
 
 
@@ -81,11 +86,12 @@ def _mv(prefix: str, mv) -> list:
 
 
 def _gate(rows, layer, lsb: int, done: int) -> dict:
-    """Return one hwgen_gate on the gate bank: its parameters, then its bus slices.
+    """Return one hwgen_gate on the direction's gate bank: its parameters, then its bus slices.
 
-    rows: the gate's GateRows; lsb: the bit of its activations on acts; done: its bit of
-    gate_done.
+    rows: the gate's GateRows; lsb: the bit of its activations on the direction's acts; done: its
+    bit of gate_done.
     """
+    net = f"{layer.name}_"
     s, lut, hidden = rows.sum, rows.lut, layer.hidden_size
     bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
     acc, ax, ah = s.out.type, layer.x_mv.acc_type.width, layer.h_mv.acc_type.width
@@ -97,12 +103,11 @@ def _gate(rows, layer, lsb: int, done: int) -> dict:
                ("ACC_W", acc.width)],
               [("ACC_SIGNED", _flag(acc.signed)), ("ACC_MIN", acc.min), ("ACC_MAX", acc.max)],
               [("ACT_W", act), ("TABLE", pack(lut.table, act))]]
-    ports_ = [[("clk", "clk"), ("rst", "rst")],
-              [("x_acc", "x_acc" + _bits(rows.first * ax, (rows.end - rows.first) * ax))],
-              [("h_acc", "h_acc" + _bits(rows.first * ah, (rows.end - rows.first) * ah))],
-              [("in_valid", "gate_start"), ("act", "acts" + _bits(lsb, hidden * act)),
-               ("out_valid", f"gate_done[{done}]")]]
-    return {"instance": f"u_gate_{s.gate.short}", "params": params, "ports": ports_,
+    ports_ = [[("x_acc", net + "x_acc" + _bits(rows.first * ax, (rows.end - rows.first) * ax))],
+              [("h_acc", net + "h_acc" + _bits(rows.first * ah, (rows.end - rows.first) * ah))],
+              [("in_valid", net + "gate_start"), ("act", net + "acts" + _bits(lsb, hidden * act)),
+               ("out_valid", net + f"gate_done[{done}]")]]
+    return {"name": f"{layer.name}_gate_{s.gate.short}", "params": params, "ports": ports_,
             "gate": s.gate, "lsb": lsb, "width": hidden * act}
 
 
@@ -167,42 +172,11 @@ def _init(model: LoweredModel, layer) -> dict | None:
     return parts if any(parts.values()) else None
 
 
-def _engine_ports(layer, init, head: bool, out_bits: int, class_width: int) -> tuple:
-    """Return (the generated module's ports, the engine core's port bindings, the reason some
-    engine ports stay open or "")."""
-    h_bits = layer.hidden_size * layer.state.h_type.width
-    lstm = layer.kind == "lstm"
-    ports_ = [("input ", SCALAR, "clk"), ("input ", SCALAR, "rst"),
-              ("input ", _bus(layer.input_size * layer.x_mv.in_type.width), "s_tdata"),
-              ("input ", SCALAR, "s_tvalid"), ("input ", SCALAR, "s_tlast"),
-              ("output", SCALAR, "s_tready")]
-    state = [("st_h", "st_h" if init and init["h"] else "'0")]
-    if lstm:
-        state.append(("st_c", "st_c" if init and init["c"] else "'0"))
-    state += [("st_tvalid", "st_tvalid" if init else "1'b0"),
-              ("st_tready", "st_tready" if init else "")]
-    if init:
-        if init["h"]:
-            ports_.append(("input ", _bus(h_bits), "st_h"))
-        if init["c"]:
-            c_bits = layer.hidden_size * layer.state.c_type.width
-            ports_.append(("input ", _bus(c_bits), "st_c"))
-        ports_ += [("input ", SCALAR, "st_tvalid"), ("output", SCALAR, "st_tready")]
-    ports_.append(("output", _bus(out_bits), "m_tdata"))
-    if head:
-        ports_.append(("output", _bus(class_width), "m_tclass"))
-    ports_ += [("output", SCALAR, "m_tvalid"), ("output", SCALAR, "m_tlast"),
-               ("input ", SCALAR, "m_tready")]
-    bindings = [[("clk", "clk"), ("rst", "rst")],
-                [(f"s_{sig}", f"s_{sig}") for sig in ("tdata", "tvalid", "tlast", "tready")],
-                state,
-                [("m_tdata", "m_tdata"), ("m_tclass", "m_tclass" if head else ""),
-                 ("m_tvalid", "m_tvalid"), ("m_tlast", "m_tlast"), ("m_tready", "m_tready")],
-                [(sig, sig) for sig in ("x_acc", "h_acc", "gate_start", "acts", "gate_done")]]
-    open_ = [why for why, is_open in (("no head: the class stays 0", not head),
-                                      ("no initial state: st_tready stays 0", not init))
-             if is_open]
-    return ports_, bindings, "; ".join(open_)
+def _open(head: bool, init) -> str:
+    """Return why some of an engine core's ports stay open, or ""."""
+    return "; ".join(why for why, is_open in (("no head: the class stays 0", not head),
+                                              ("no initial state: st_tready stays 0", not init))
+                     if is_open)
 
 
 def _engine(model: LoweredModel, layer, head, init=None) -> dict:
@@ -232,22 +206,19 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
         params += _lstm_params(layer, gates)
     if head:
         params += _head_params(head, class_width)
-    ports_, bindings, open_ = _engine_ports(layer, init, head is not None,
-                                            out_count * out_type.width, class_width)
-    wires = [(_bus(layer.x_mv.acc_type.width * layer.x_mv.rows), "x_acc"),
-             (_bus(layer.h_mv.acc_type.width * layer.h_mv.rows), "h_acc"),
-             (SCALAR, "gate_start"), (_bus(sum(g["width"] for g in gates)), "acts"),
-             (_bus(len(gates)), "gate_done")]
-    return {"module": f"hwgen_{layer.name}", "name": layer.name, "index": layer.index,
-            "kind": layer.kind, "reverse": layer.reverse,
-            "core": ENGINE_CORES[layer.kind].removesuffix(".sv"),
+    nets = [(_bus(layer.x_mv.acc_type.width * layer.x_mv.rows), "x_acc"),
+            (_bus(layer.h_mv.acc_type.width * layer.h_mv.rows), "h_acc"),
+            (SCALAR, "gate_start"), (_bus(sum(g["width"] for g in gates)), "acts"),
+            (_bus(len(gates)), "gate_done")]
+    return {"name": layer.name, "index": layer.index, "kind": layer.kind,
+            "reverse": layer.reverse, "core": ENGINE_CORES[layer.kind].removesuffix(".sv"),
             "x": port(x_type, layer.input_size),
             "out": port(out_type, out_count, "scores" if head else "hidden"),
             "h_bits": hidden * h_type.width, "h_width": h_type.width,
-            "x_bits": layer.input_size * x_type.width,
-            "head": head is not None, "init": init, "ports": ports_, "wires": wires,
-            "params": params, "bindings": bindings, "open_ports": open_,
-            "gates": [{k: g[k] for k in ("instance", "params", "ports")} for g in gates]}
+            "x_bits": layer.input_size * x_type.width, "lstm": layer.kind == "lstm",
+            "head": head is not None, "init": init, "nets": nets, "params": params,
+            "open": _open(head is not None, init),
+            "gates": [{k: g[k] for k in ("name", "params", "ports")} for g in gates]}
 
 
 def _ports(prefix: str, stream: str) -> list:
@@ -261,22 +232,34 @@ class _Netlist:
 
     def __init__(self):
         self.streams, self.instances, self.assigns, self.wires = [], [], [], []
+        self.nets = []  # (type, name) of plain wires
         self.state_ports = {}
 
     def stream(self, name: str, width: int, tlast: bool = True) -> str:
         self.streams.append({"name": name, "type": _bus(width), "tlast": tlast})
         return name
 
-    def add(self, module: str, name: str, params: list, ports: list) -> None:
-        self.instances.append({"module": module, "name": name, "params": params, "ports": ports})
+    def add(self, module: str, name: str, params: list, ports: list, open_: str = "") -> None:
+        """Add an instance; params and ports are lists of groups (one line each) of pairs."""
+        self.instances.append({"module": module, "name": name, "params": params, "ports": ports,
+                               "open": open_})
 
     def engine(self, e: dict, src: str, dst: str) -> None:
-        ports = [_ports("s", src), _ports("m", dst)]
-        if e["head"]:
-            ports.append([("m_tclass", "m_tclass")])
-        if e["init"]:
-            ports.append(self.state_ports[e["name"]])
-        self.add(e["module"], e["name"], [], ports)
+        """Add one direction: its wires, its engine core reading src and writing dst, its gates."""
+        name = e["name"]
+        self.nets += [(type_, f"{name}_{net}") for type_, net in e["nets"]]
+        state = dict(self.state_ports.get(name, []))
+        st = [("st_h", state.get("st_h", "'0"))]
+        if e["lstm"]:
+            st.append(("st_c", state.get("st_c", "'0")))
+        st += [("st_tvalid", state.get("st_tvalid", "1'b0")),
+               ("st_tready", state.get("st_tready", ""))]
+        bank = [(net, f"{name}_{net}") for _, net in e["nets"]]
+        ports = [_ports("s", src), st,
+                 _ports("m", dst) + [("m_tclass", "m_tclass" if e["head"] else "")], bank]
+        self.add(e["core"], name, e["params"], ports, e["open"])
+        for g in e["gates"]:
+            self.add("hwgen_gate", g["name"], g["params"], g["ports"])
 
     def state(self, model: LoweredModel) -> None:
         """Add the state word's broadcast to every direction with a slice; keep their ports."""
@@ -290,7 +273,7 @@ class _Netlist:
             self.state_ports[name] += [("st_tvalid", f"state_tvalid[{k}]"),
                                        ("st_tready", f"state_tready[{k}]")]
         self.wires.append({"name": "state", "type": _bus(len(takers))})
-        self.add("hwgen_state_bcast", "state_bcast", [("N", len(takers))], [
+        self.add("hwgen_state_bcast", "state_bcast", [[("N", len(takers))]], [
             [("s_tvalid", "s_state_tvalid"), ("s_tready", "s_state_tready")],
             [("m_tvalid", "state_tvalid"), ("m_tready", "state_tready")]])
 
@@ -301,27 +284,27 @@ class _Netlist:
         fx, rx_seq, rx = (self.stream(n, x_w) for n in (f"{f}_x", f"{r}_x_seq", f"{r}_x"))
         fh, rh, fh_seq, rh_seq = (self.stream(n, h_w) for n in (f"{f}_h", f"{r}_h", f"{f}_h_seq",
                                                                 f"{r}_h_seq"))
-        self.add("hwgen_stream_bcast", f"{f}_bcast", [("W", x_w)],
+        self.add("hwgen_stream_bcast", f"{f}_bcast", [[("W", x_w)]],
                  [_ports("s", src), _ports("ma", fx), _ports("mb", rx_seq)])
         self.engine(fwd, fx, fh)
-        self.add("hwgen_seq_buf", f"{f}_h_buf", _buffer(h_w, depth, False),
+        self.add("hwgen_seq_buf", f"{f}_h_buf", [_buffer(h_w, depth, False)],
                  [_ports("s", fh), _ports("m", fh_seq)])
-        self.add("hwgen_seq_buf", f"{r}_x_buf", _buffer(x_w, depth, True),
+        self.add("hwgen_seq_buf", f"{r}_x_buf", [_buffer(x_w, depth, True)],
                  [_ports("s", rx_seq), _ports("m", rx)])
         self.engine(rev, rx, rh)
-        self.add("hwgen_seq_buf", f"{r}_h_buf", _buffer(h_w, depth, True),
+        self.add("hwgen_seq_buf", f"{r}_h_buf", [_buffer(h_w, depth, True)],
                  [_ports("s", rh), _ports("m", rh_seq)])
-        self.add("hwgen_stream_zip", f"{f}_zip", [("WA", h_w), ("WB", h_w)],
+        self.add("hwgen_stream_zip", f"{f}_zip", [[("WA", h_w), ("WB", h_w)]],
                  [_ports("sa", fh_seq), _ports("sb", rh_seq), _ports("m", dst)])
 
     def head(self, hd, class_width: int, src: str) -> None:
         """Add pick_last -> hwgen_head -> the design output (m_*, m_tclass)."""
         width = hd.matvec.cols * hd.matvec.in_type.width
         last = self.stream("last", width, tlast=False)
-        self.add("hwgen_pick_last", "pick_last", [("W", width)],
+        self.add("hwgen_pick_last", "pick_last", [[("W", width)]],
                  [_ports("s", src), [("m_tdata", "last_tdata"), ("m_tvalid", "last_tvalid"),
                                      ("m_tlast", "m_tlast"), ("m_tready", "last_tready")]])
-        self.add("hwgen_head", "head", _head(hd, class_width), [
+        self.add("hwgen_head", "head", [_head(hd, class_width)], [
             [("in_data", "last_tdata"), ("in_valid", "last_tvalid"), ("in_ready", "last_tready")],
             [("scores", "m_tdata"), ("class_idx", "m_tclass"), ("out_valid", "m_tvalid"),
              ("out_ready", "m_tready")]])
@@ -373,7 +356,7 @@ def _top(model: LoweredModel, engines: dict) -> dict:
     comment = [line for line in model.dump().splitlines() if line.startswith(("layer", "max_"))]
     return {"engines": list(engines), "ports": _top_ports(model), "streams": net.streams,
             "instances": net.instances, "assigns": net.assigns, "comment": comment,
-            "wires": net.wires}
+            "wires": net.wires, "nets": net.nets}
 
 
 def context(model: LoweredModel, source: str) -> dict:
@@ -399,7 +382,6 @@ def cores(ctx: dict) -> tuple:
     listed; an engine core is listed when a direction uses it.
     """
     used = {f"{i['module']}.sv" for i in ctx["top"]["instances"]}
-    used |= {ENGINE_CORES[e["kind"]] for e in ctx["engines"]}
     optional = STREAM_CORES + tuple(ENGINE_CORES.values())
     return tuple(c for c in CORES if c not in optional or c in used)
 
@@ -410,14 +392,8 @@ def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict) -> None:
     used = cores(ctx)
     for core in used:
         shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
-    generated = []
-    for e in ctx["engines"]:
-        generated.append(f"{e['module']}.sv")
-        (tmp / generated[-1]).write_text(render("rtl/hwgen_engine.sv.j2",
-                                                {"source": ctx["source"], "e": e}))
     (tmp / "hwgen_top.sv").write_text(render("rtl/hwgen_top.sv.j2", ctx))
-    (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used)
-                                 + "".join(f"{g}\n" for g in generated) + "hwgen_top.sv\n")
+    (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used) + "hwgen_top.sv\n")
     desc = design_description(model)
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
