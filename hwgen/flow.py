@@ -116,12 +116,12 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     weights_only=True, and accepted wherever a float checkpoint is (ptq.float_checkpoint,
     `hwgen import`). A file made from the same dataset, net and training settings is reused.
     """
-    from hwgen.qat.data import check_sizes, load_dataset
+    from hwgen.qat.data import check_sizes, load_dataset, ref_digest
     from hwgen.qat.ptq import train_float
     from hwgen.qat.train import accuracy, predict, seed_everything
 
     t = spec.train
-    keyed = {"dataset": spec.dataset, "net": spec.to_dict()["net"],
+    keyed = {"dataset": ref_digest(spec.dataset), "net": spec.to_dict()["net"],
              "train": [t.seed, t.batch_size, t.float_epochs, t.lr]}
     digest = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(path)
@@ -323,7 +323,9 @@ class Step:
 
 
 def _dataset(b: Build) -> dict:
-    return {"dataset": b.spec.dataset}
+    from hwgen.qat.data import ref_digest
+
+    return {"dataset": ref_digest(b.spec.dataset)}
 
 
 def _lower(b: Build) -> dict:

@@ -16,7 +16,7 @@ import yaml
 from hwgen.types import HwgenError, shown
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-DATASETS = ("japanese_vowels",)
+DEFAULT_DATASET = "japanese_vowels"
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,10 @@ class Spec:
 
     def training_hash(self) -> str:
         """Return a digest of everything that determines the trained checkpoint."""
-        keyed = {"dataset": self.dataset, "net": asdict(self.net), "bits": asdict(self.bits),
+        from hwgen.qat.data import ref_digest
+
+        keyed = {"dataset": ref_digest(self.dataset), "net": asdict(self.net),
+                 "bits": asdict(self.bits),
                  "train": asdict(self.train)}
         if self.ptq is not None:
             keyed["ptq"] = asdict(self.ptq)
@@ -300,7 +303,7 @@ def _spec_text(path: Path) -> str:
 
 def load_spec(model: str) -> Spec:
     """Return the validated Spec for a model name or spec path."""
-    from hwgen.qat.data import check_sizes
+    from hwgen.qat.data import check_sizes, dataset_ref
 
     path = resolve_path(model)
     where = str(path)
@@ -319,9 +322,7 @@ def load_spec(model: str) -> Spec:
         if key not in allowed:
             raise HwgenError(f"{where}: unknown key {shown(str(key))} "
                              f"(known: {', '.join(sorted(allowed))})")
-    dataset = raw.get("dataset", DATASETS[0])
-    if dataset not in DATASETS:
-        raise HwgenError(f"{where}: dataset {shown(dataset)} is not one of {', '.join(DATASETS)}")
+    dataset = dataset_ref(raw.get("dataset", DEFAULT_DATASET), path.parent, where)
     parts = {name: _section(where, name, raw.get(name), cls) for name, cls in _SECTIONS.items()}
     _check_net(where, parts["net"])
     for name, cls in _OPTIONAL_SECTIONS.items():

@@ -1,15 +1,41 @@
-"""Datasets, read from files that ship inside installed packages (no network)."""
+"""Datasets, read from disk only (no network): named sets that ship inside installed packages,
+and the user's own .npz files.
+
+A spec's `dataset` value names one of them; dataset_ref turns it into a canonical reference:
+- "japanese_vowels" (the default): aeon's JapaneseVowels (9 speakers, 12 LPC channels, 7..29
+  steps), kept under its historical name;
+- "aeon:NAME": any classification set shipped in the installed aeon package
+  (aeon/datasets/data/NAME/NAME_TRAIN.ts and NAME_TEST.ts, its own split), univariate or
+  multivariate, equal or unequal length. Class labels are numbered in sorted order (numerically
+  when every label is a number);
+- "file:PATH" (a spec writes `dataset: {file: PATH}`, relative to the spec's folder): a .npz file
+  laid out as NPZ_LAYOUT says.
+
+Every sequence is standardized per feature with the training set's mean and standard deviation
+(a feature that never varies keeps its values minus the mean). Errors are one-line HwgenErrors
+naming the file, the array and the problem.
+"""
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hwgen.types import HwgenError
+from hwgen.types import HwgenError, shown
 
-#: Features per step and classes of every dataset, known without loading it.
+#: Features per step and classes of the named datasets known without loading them.
 SIZES = {"japanese_vowels": (12, 9)}
+AEON = "aeon:"
+FILE = "file:"
+NPZ_LAYOUT = """\
+x       float, [N, T] (one feature) or [N, T, C]: N sequences, padded at the end to T steps
+lengths int [N], optional: the steps of each sequence (1..T; default: all T)
+y       int [N]: class labels 0..K-1 (K = the largest label + 1)
+split   int or bool [N], optional: 1 (True) for a test sequence, 0 for a training one
+        (default: every fifth sequence, index 4, 9, ..., is a test sequence)"""
 
 
 @dataclass(frozen=True)
@@ -35,62 +61,225 @@ class Dataset:
     mean: np.ndarray
     std: np.ndarray
     classes: int
+    labels: tuple = ()  # the original label of every class index, when the source names them
+
+    @property
+    def features(self) -> int:
+        """Return the features per step."""
+        return int(self.train.x[0].shape[1])
 
 
-def _ts_file(name: str) -> Path:
-    """Return the path of a .ts file shipped in aeon's package data."""
+def aeon_dir() -> Path:
+    """Return the folder of the datasets shipped in the installed aeon package."""
     import aeon.datasets
 
-    path = Path(aeon.datasets.__file__).parent / "data" / "JapaneseVowels" / name
-    if not path.is_file():
-        raise HwgenError(f"dataset file {path} is missing from the installed aeon package")
-    return path
+    return Path(aeon.datasets.__file__).parent / "data"
 
 
-def _read(name: str):
-    """Return (list of [T, C] float arrays, integer labels from 0) from an aeon .ts file."""
-    from aeon.datasets import load_from_ts_file
-
-    series, labels = load_from_ts_file(str(_ts_file(name)))
-    xs = [np.ascontiguousarray(np.asarray(s, dtype=np.float64).T) for s in series]
-    ys = np.array([int(label) - 1 for label in labels], dtype=np.int64)
-    return xs, ys
+def aeon_sets() -> list[str]:
+    """Return the names of aeon's shipped sets that have a NAME_TRAIN.ts and a NAME_TEST.ts."""
+    root = aeon_dir()
+    return sorted(d.name for d in root.iterdir()
+                  if (d / f"{d.name}_TRAIN.ts").is_file() and (d / f"{d.name}_TEST.ts").is_file())
 
 
-def japanese_vowels() -> Dataset:
-    """Return JapaneseVowels (9 speakers, 12 LPC channels, 7..29 steps): 270 train, 370 test."""
-    train_x, train_y = _read("JapaneseVowels_TRAIN.ts")
-    test_x, test_y = _read("JapaneseVowels_TEST.ts")
-    stacked = np.concatenate(train_x)
+def dataset_ref(value, base: Path, where: str) -> str:
+    """Return the canonical reference of a spec's dataset value (see the module docstring).
+
+    base: the folder relative file paths start from; where: the spec, for error messages.
+    """
+    if isinstance(value, dict):
+        if set(value) != {"file"} or not isinstance(value["file"], str) or not value["file"]:
+            raise HwgenError(f"{where}: dataset must be a name or {{file: PATH}} "
+                             f"(got keys {', '.join(map(str, value)) or 'none'})")
+        path = Path(value["file"]).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            raise HwgenError(f"{where}: dataset file {shown(str(path))} does not exist")
+        return FILE + str(path.resolve())
+    if not isinstance(value, str):
+        raise HwgenError(f"{where}: dataset must be a name or {{file: PATH}}")
+    if value in SIZES:
+        return value
+    if value.startswith(AEON):
+        name = value[len(AEON):]
+        if name not in aeon_sets():
+            raise HwgenError(f"{where}: dataset {shown(value)}: aeon ships no set of that name "
+                             f"(it has: {', '.join(aeon_sets())})")
+        return value
+    raise HwgenError(f"{where}: dataset {shown(value)} is not one of {', '.join(SIZES)}, "
+                     f"aeon:NAME or {{file: PATH}}")
+
+
+def ref_digest(ref: str) -> str:
+    """Return what identifies a dataset's contents for caches: the name, or a file's digest."""
+    if ref.startswith(FILE):
+        return FILE + hashlib.sha256(Path(ref[len(FILE):]).read_bytes()).hexdigest()
+    return ref
+
+
+def _standardized(name: str, train: tuple, test: tuple, classes: int,
+                  labels: tuple = ()) -> Dataset:
+    """Return a Dataset of raw (sequences, labels) pairs, standardized with train's statistics."""
+    stacked = np.concatenate(train[0])
     mean, std = stacked.mean(axis=0), stacked.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
 
     def norm(xs):
         return [((s - mean) / std).astype(np.float32) for s in xs]
 
-    return Dataset("japanese_vowels", SequenceSet(norm(train_x), train_y),
-                   SequenceSet(norm(test_x), test_y), mean.astype(np.float32),
-                   std.astype(np.float32), SIZES["japanese_vowels"][1])
+    return Dataset(name, SequenceSet(norm(train[0]), train[1]), SequenceSet(norm(test[0]), test[1]),
+                   mean.astype(np.float32), std.astype(np.float32), classes, labels)
 
 
-def load_dataset(name: str) -> Dataset:
-    """Return the named dataset."""
-    if name == "japanese_vowels":
+def _read_ts(path: Path):
+    """Return (list of [T, C] float64 arrays, labels as strings) from an aeon .ts file."""
+    from aeon.datasets import load_from_ts_file
+
+    if not path.is_file():
+        raise HwgenError(f"dataset file {path} is missing from the installed aeon package")
+    try:
+        series, labels = load_from_ts_file(str(path))
+    except Exception as exc:  # aeon raises many types for a malformed file
+        raise HwgenError(f"{path}: not readable as a .ts file ({type(exc).__name__})") from None
+    xs = [np.ascontiguousarray(np.asarray(s, dtype=np.float64).T) for s in series]
+    return xs, [str(label) for label in labels]
+
+
+def _class_order(labels: list) -> tuple:
+    """Return the distinct labels in class-index order: numeric order if all are numbers."""
+    distinct = set(labels)
+    try:
+        return tuple(sorted(distinct, key=float))
+    except ValueError:
+        return tuple(sorted(distinct))
+
+
+def _aeon(name: str) -> Dataset:
+    """Return aeon's shipped classification set NAME with its own train/test split."""
+    folder = aeon_dir() / name
+    train_x, train_l = _read_ts(folder / f"{name}_TRAIN.ts")
+    test_x, test_l = _read_ts(folder / f"{name}_TEST.ts")
+    header = (folder / f"{name}_TRAIN.ts").read_text(errors="replace")[:4096].lower()
+    if "@targetlabel true" in header:
+        raise HwgenError(f"dataset aeon:{name} is a regression set (real-valued targets); hwgen "
+                         f"trains classifiers only")
+    order = _class_order(train_l + test_l)
+    index = {label: k for k, label in enumerate(order)}
+
+    def ys(labels):
+        return np.array([index[label] for label in labels], dtype=np.int64)
+
+    return _standardized(AEON + name, (train_x, ys(train_l)), (test_x, ys(test_l)), len(order),
+                         order)
+
+
+def japanese_vowels() -> Dataset:
+    """Return JapaneseVowels (9 speakers, 12 LPC channels, 7..29 steps): 270 train, 370 test."""
+    data = _aeon("JapaneseVowels")
+    return Dataset("japanese_vowels", data.train, data.test, data.mean, data.std, data.classes,
+                   data.labels)
+
+
+def _npz_arrays(path: Path) -> dict:
+    """Return the arrays of a .npz file (no pickled objects) or raise a one-line error."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise HwgenError(f"{path}: holds pickled objects; store x as a padded float array "
+                             f"with lengths (see the README)") from None
+        raise HwgenError(f"{path}: not a readable .npz file ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise HwgenError(f"{path}: not a readable .npz file ({type(exc).__name__})") from None
+
+
+def _npz_checked(path: Path, arrays: dict) -> tuple:
+    """Return (x [N, T, C] float64, lengths [N], y [N], test mask [N]) of a user .npz file."""
+    def bad(name, problem):
+        return HwgenError(f"{path}: array {name!r} {problem}")
+
+    unknown = set(arrays) - {"x", "y", "lengths", "split"}
+    if unknown:
+        raise bad(sorted(unknown)[0], "is not part of the layout (x, y, lengths, split)")
+    for name in ("x", "y"):
+        if name not in arrays:
+            raise HwgenError(f"{path}: no array {name!r} (layout: x, y, optional lengths, split)")
+    x = arrays["x"]
+    if x.dtype.kind not in "fiu" or x.ndim not in (2, 3) or x.shape[0] < 2 or x.shape[1] < 1:
+        raise bad("x", f"must be a float array [N, T] or [N, T, C] with N >= 2 "
+                       f"(got {x.dtype} {list(x.shape)})")
+    x = x.astype(np.float64).reshape(x.shape[0], x.shape[1], -1)
+    n, steps = x.shape[:2]
+    y = arrays["y"]
+    if y.shape != (n,) or y.dtype.kind not in "iu" or y.min() < 0:
+        raise bad("y", f"must hold {n} integer class labels >= 0 (got {y.dtype} {list(y.shape)})")
+    lengths = arrays.get("lengths", np.full(n, steps))
+    if lengths.shape != (n,) or lengths.dtype.kind not in "iu" or lengths.min() < 1 \
+            or lengths.max() > steps:
+        raise bad("lengths", f"must hold {n} integers in 1..{steps}")
+    split = arrays.get("split", np.arange(n) % 5 == 4)
+    if split.shape != (n,) or split.dtype.kind not in "biu" or not np.isin(split, (0, 1)).all():
+        raise bad("split", f"must hold {n} values 0 (train) or 1 (test)")
+    split = split.astype(bool)
+    if split.all() or not split.any():
+        raise bad("split", "must leave at least one training and one test sequence")
+    valid = np.arange(steps)[None, :] < lengths[:, None]
+    if not np.isfinite(x[valid]).all():
+        raise bad("x", "holds NaN or infinite values inside a sequence")
+    return x, lengths.astype(np.int64), y.astype(np.int64), split
+
+
+def _file(path: Path) -> Dataset:
+    """Return the user's .npz dataset (see NPZ_LAYOUT)."""
+    x, lengths, y, test = _npz_checked(path, _npz_arrays(path))
+    seqs = [x[i, :lengths[i]] for i in range(len(y))]
+
+    def part(mask):
+        idx = np.flatnonzero(mask)
+        return [seqs[i] for i in idx], y[idx]
+
+    return _standardized(FILE + str(path), part(~test), part(test), int(y.max()) + 1)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(ref: str, digest: str) -> Dataset:
+    """Return a dataset by reference (digest: what identifies its contents, for the cache)."""
+    del digest
+    if ref == "japanese_vowels":
         return japanese_vowels()
-    raise HwgenError(f"unknown dataset {name!r}")
+    if ref.startswith(AEON):
+        return _aeon(ref[len(AEON):])
+    if ref.startswith(FILE):
+        return _file(Path(ref[len(FILE):]))
+    raise HwgenError(f"unknown dataset {ref!r}")
+
+
+def load_dataset(ref: str) -> Dataset:
+    """Return the dataset a canonical reference (dataset_ref) names."""
+    return _load(ref, ref_digest(ref))
+
+
+def sizes(ref: str) -> tuple:
+    """Return (features per step, classes) of a dataset, without loading the named ones."""
+    if ref in SIZES:
+        return SIZES[ref]
+    data = load_dataset(ref)
+    return data.features, data.classes
 
 
 def check_sizes(spec, data: Dataset | None = None) -> None:
     """Raise HwgenError if the spec's net.input_size or net.classes does not match the dataset
-    (the loaded data, else the sizes its name promises in SIZES: no loading)."""
-    features, classes = SIZES[spec.dataset]
-    if data is not None:
-        features, classes = data.train.x[0].shape[1], data.classes
+    (the loaded data, else what sizes() says)."""
+    features, classes = sizes(spec.dataset) if data is None else (data.features, data.classes)
+    shown_name = spec.dataset.removeprefix(FILE)
     if spec.net.input_size != features:
         raise HwgenError(f"{spec.path}: net.input_size is {spec.net.input_size}, dataset "
-                         f"{spec.dataset} has {features} features per step")
+                         f"{shown_name} has {features} features per step")
     if spec.net.classes != classes:
         raise HwgenError(f"{spec.path}: net.classes is {spec.net.classes}, dataset "
-                         f"{spec.dataset} has {classes} classes")
+                         f"{shown_name} has {classes} classes")
 
 
 def pad_batch(xs: list) -> tuple:
