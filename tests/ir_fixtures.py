@@ -1,7 +1,9 @@
 """Saved lowered models for tests: three small curated Brevitas models, lowered and saved.
 
-tests/fixtures/ir/NAME/{ir.json, ir.npz} is the saved IR (fully parallel, max_steps 0) and
-tests/golden/NAME.ir.txt its dump. tests/make_ir_fixtures.py regenerates both from CASES.
+tests/fixtures/ir/NAME/{ir.json, ir.npz} is the saved IR (fully parallel, max_steps 0),
+tests/fixtures/onnx/NAME.onnx the QONNX export it was lowered from and tests/golden/NAME.ir.txt
+its dump. tests/make_ir_fixtures.py regenerates all three from CASES. (Training is not
+bit-reproducible across CPUs, so tests lower the saved export rather than train again.)
 Codegen and simulation tests can start from load_fixture(NAME) without training or exporting.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ from stack_cases import StackCase
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "ir"
+EXPORTS = HERE / "fixtures" / "onnx"
 GOLDEN = HERE / "golden"
 
 W = LSTMWidths(weight=4, io=6, input_acc=7, cell_acc=5, sigmoid=5, cell_state=7)
@@ -42,6 +45,19 @@ def load_fixture(name: str):
     from hwgen.ir.store import load_ir
 
     return load_ir(fixture_dir(name))
+
+
+def export_path(name: str) -> Path:
+    """Return the saved QONNX export a fixture was lowered from."""
+    return EXPORTS / f"{name}.onnx"
+
+
+def lower_export(name: str):
+    """Return the LoweredModel of a fixture's saved QONNX export, lowered afresh."""
+    from hwgen.onnx.graph import load_model
+    from hwgen.passes.lower import lower
+
+    return lower(load_model(export_path(name)))
 
 
 def lower_case(name: str, folder: Path):

@@ -12,7 +12,7 @@ import pytest
 from hwgen.ir.store import NPZ_NAME, ir_digest, load_ir, save_ir
 from hwgen.passes.fold import fold
 from hwgen.types import HwgenError
-from ir_fixtures import CASES, fixture_dir, golden_text, load_fixture, lower_case
+from ir_fixtures import CASES, fixture_dir, golden_text, load_fixture, lower_export
 from test_cli_errors import hwgen_inprocess  # noqa: F401  (a fixture)
 
 NAMES = sorted(CASES)
@@ -44,13 +44,14 @@ def test_folded_ir_round_trips(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def fresh_lstm_head(tmp_path_factory):
-    """The lstm_head case built afresh: trained with its seed, exported and lowered."""
-    return lower_case("lstm_head", tmp_path_factory.mktemp("fresh"))
+def fresh_lstm_head():
+    """The lstm_head case lowered afresh from its saved QONNX export."""
+    return lower_export("lstm_head")
 
 
-def test_fresh_lowering_gives_the_golden_dump(fresh_lstm_head):
-    assert fresh_lstm_head.dump() == golden_text("lstm_head")
+@pytest.mark.parametrize("name", NAMES)
+def test_lowering_the_saved_export_gives_the_golden_dump(name):
+    assert lower_export(name).dump() == golden_text(name)
 
 
 def test_fold_of_loaded_fixture_equals_fold_of_fresh_lowering(fresh_lstm_head, tmp_path):
