@@ -310,6 +310,41 @@ def _cmd_run(args) -> None:
     print(f"wrote {out} {list(y.shape)} float32")
 
 
+def _design_folder(path: str) -> Path:
+    """Return the folder holding design.json: path itself, or its rtl/ (a build folder)."""
+    folder = Path(path)
+    for candidate in (folder, folder / "rtl"):
+        if (candidate / "design.json").is_file():
+            return candidate
+    raise HwgenError(f"{path}: no design.json here or in rtl/ (not a folder hwgen built)")
+
+
+def _cmd_quantize_input(args) -> None:
+    import numpy as np
+
+    from hwgen.locks import write_atomic
+    from hwgen.sim.design import load_design, quantize_raw
+
+    folder = _design_folder(args.design)
+    raw = _load_input(args.input)
+    codes = quantize_raw(raw, load_design(folder), str(folder / "design.json"))
+    out = Path(args.output)
+    if not out.name or out.is_dir():
+        raise HwgenError(f"{args.output!r}: not a file name for the codes")
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, codes)
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, save)
+    except OSError as exc:
+        raise HwgenError(f"{out}: cannot write the codes ({exc.strerror or type(exc).__name__})") \
+            from None
+    print(f"wrote {out} {list(codes.shape)} int64 input codes")
+
+
 def _version() -> str:
     """Return the installed hwgen version (the package's own when not installed)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -404,6 +439,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an initial-state graph input (Brevitas's hx or cx, float32 [layers * "
                         "directions, batch, hidden]); once per state input the graph has")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("quantize-input", help="turn raw input features into the input codes a "
+                       "built design takes (standardized and quantized as in training)")
+    p.add_argument("design", help="a build folder (build/MODEL) or its rtl/ or hls/ folder")
+    p.add_argument("input", help="raw features, float .npy [T, C] or [N, T, C] (unstandardized, "
+                   "as the dataset files hold them)")
+    p.add_argument("output", help="where to write the int64 codes (.npy, same shape)")
+    p.set_defaults(func=_cmd_quantize_input)
 
     p = sub.add_parser("build", help="generate the hardware sources into DIR/rtl/ and DIR/hls/ "
                        "(and the folded IR into DIR/ir/)")

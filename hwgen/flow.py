@@ -13,6 +13,7 @@ whole (hwgen.locks.write_atomic); the CLI holds the folder's lock for the whole 
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -70,7 +71,7 @@ def load_checkpoint(path: Path) -> dict:
 def step_train(spec: Spec, force: bool = False) -> dict:
     """Train the float baseline and the QAT model, or, for a spec with a ptq section, quantize a
     float model after training (reusing a checkpoint of the same spec and float checkpoint)."""
-    from hwgen.qat.data import check_sizes, load_dataset
+    from hwgen.qat.data import check_sizes, load_dataset, preprocess_of
     from hwgen.qat.model import build_quant, load_float_into_quant
     from hwgen.qat.ptq import post_training, train_float
     from hwgen.qat.train import accuracy, fit, predict, seed_everything
@@ -80,6 +81,9 @@ def step_train(spec: Spec, force: bool = False) -> dict:
         ckpt = load_checkpoint(path)
         if ckpt.get("spec_hash") == spec.training_hash():
             say(f"reusing {path} (spec unchanged)")
+            if "preprocess" not in ckpt:  # a checkpoint from before inputs were described
+                ckpt["preprocess"] = preprocess_of(load_dataset(spec.dataset))
+                _atomic_save(ckpt, path)
             _print_accuracy(ckpt)
             return ckpt
         say(f"{path} was trained from another spec: retraining")
@@ -102,7 +106,7 @@ def step_train(spec: Spec, force: bool = False) -> dict:
         ckpt = {"quant": quant.state_dict(), "float": float_model.state_dict(),
                 "float_accuracy": float_acc, "quant_accuracy": quant_acc}
     ckpt.update({"spec_hash": spec.training_hash(), "model": spec.name,
-                 "train_seconds": time.time() - start})
+                 "train_seconds": time.time() - start, "preprocess": preprocess_of(data)})
     _atomic_save(ckpt, path)
     say(f"wrote {path} ({ckpt['train_seconds']:.0f} s)")
     _print_accuracy(ckpt)
@@ -329,11 +333,17 @@ def _dataset(b: Build) -> dict:
 
 
 def _lower(b: Build) -> dict:
+    """Lower the exported graph; the IR also records how raw features become its input (the
+    checkpoint's standardization)."""
+    from hwgen.ir.graph import Preprocess
     from hwgen.ir.store import save_ir
     from hwgen.onnx.graph import load_model
     from hwgen.passes.lower import lower
 
     ir = lower(load_model(b.path("model.onnx")))
+    pre = b.checkpoint().get("preprocess")
+    if pre is not None:
+        ir = dataclasses.replace(ir, preprocess=Preprocess(pre["mean"], pre["std"]))
     save_ir(ir, b.path("lowered"))
     say(f"wrote {b.path('lowered')} ({len(ir.stages())} stages)")
     return {"stages": len(ir.stages())}
@@ -514,7 +524,7 @@ def _report(b: Build) -> dict:
 
 
 FLOW = {s.name: s for s in (
-    Step("lower", ("model.onnx",), "lowered", _lower),
+    Step("lower", ("model.onnx", "checkpoint.pt"), "lowered", _lower),
     Step("fold", ("lowered",), "ir", _fold, params=_folding),
     Step("reference", ("ir", "checkpoint.pt"), "reference.npy", _reference, _show_reference,
          _dataset),

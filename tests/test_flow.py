@@ -102,6 +102,9 @@ def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, m
     dump = load_ir(folder / "ir").dump()
     assert (folder / "ir" / "ir.txt").read_text() == dump == (folder / "rtl" / "ir.txt").read_text()
     assert "layer l0: rnn" in dump
+    pre = json.loads((folder / "rtl" / "design.json").read_text())["preprocess"]
+    assert len(pre["mean"]) == len(pre["std"]) == 12  # JapaneseVowels' standardization
+    assert dump.splitlines()[1].startswith("preprocess: (raw - mean) / std over 12 features")
     saved = mtimes(folder / "ir")
     capsys.readouterr()
 

@@ -62,7 +62,8 @@ def state_description(model: LoweredModel) -> dict:
 
 
 def design_description(model: LoweredModel) -> dict:
-    """Return design.json: the stream formats, the sequence-buffer depth and the cycle model."""
+    """Return design.json: the stream formats, the sequence-buffer depth, the cycle model and,
+    when the IR records it, how raw features become input codes (preprocess)."""
     desc = {
         "top": "hwgen_top",
         "input": {**model.input.type.to_dict(), "count": model.in_count,
@@ -76,6 +77,12 @@ def design_description(model: LoweredModel) -> dict:
     }
     if model.states:
         desc["state"] = state_description(model)
+    if model.preprocess is not None:
+        desc["preprocess"] = {
+            "mean": list(model.preprocess.mean), "std": list(model.preprocess.std),
+            "how": "x = float32((raw - mean) / std), per feature in float64; then the input "
+                   "quantizer: code = clamp(round(x / 2**exp)) with the input's rounding",
+        }
     return desc
 
 

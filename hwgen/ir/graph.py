@@ -195,9 +195,50 @@ class StateInput:
                 f"{self.quant.type.describe()}/{self.quant.rounding.value} x{self.count}")
 
 
+def in_size_0(model) -> int:
+    """Return the input features of a model's first layer."""
+    return model.layers[0].input_size
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How raw input features become the model's input: x = (raw - mean) / std per feature,
+    in float64, then rounded to float32 (what the model was trained on) and quantized by the
+    input quantizer. mean and std come from the training set (hwgen.qat.data)."""
+
+    mean: tuple
+    std: tuple
+
+    def __post_init__(self):
+        for name in ("mean", "std"):
+            values = getattr(self, name)
+            if not all(isinstance(v, (int, float, np.floating, np.integer))
+                       and not isinstance(v, bool) for v in values):
+                raise HwgenError(f"IR preprocess: {name} must hold numbers")
+            object.__setattr__(self, name, tuple(float(v) for v in values))
+        values = np.array(self.mean + self.std, dtype=np.float64)
+        if len(self.mean) != len(self.std) or not self.mean:
+            raise HwgenError(f"IR preprocess: {len(self.mean)} means for {len(self.std)} "
+                             f"standard deviations")
+        if not np.isfinite(values).all() or min(self.std) <= 0:
+            raise HwgenError("IR preprocess: means and standard deviations must be finite and "
+                             "the deviations positive")
+
+    def apply(self, raw) -> np.ndarray:
+        """Return raw features [..., C] standardized as the model's input (float32)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        mean, std = np.array(self.mean), np.array(self.std)
+        return ((raw - mean) / std).astype(np.float32)
+
+    def dump(self) -> str:
+        return (f"preprocess: (raw - mean) / std over {len(self.mean)} features, "
+                f"mean[0]={self.mean[0]!r} std[0]={self.std[0]!r}")
+
+
 @dataclass(frozen=True)
 class LoweredModel:
-    """The lowered model: input quantizer, the stack's directions, optional head.
+    """The lowered model: input quantizer, the stack's directions, optional head, and how raw
+    features become its input (preprocess; None when the model came without training data).
 
     max_steps is the longest sequence the hardware buffers (reverse directions need the whole
     sequence before they start); 0 means the design needs no sequence buffer.
@@ -209,6 +250,7 @@ class LoweredModel:
     max_steps: int = 0
     states: tuple = ()  # StateInput of every direction that does not start at zero, in order
     batch_first: bool = False  # the layout of the exported graph's input: [B, T, I] when True
+    preprocess: Optional[Preprocess] = None
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -242,6 +284,9 @@ class LoweredModel:
             if mv.in_type != in_type:
                 raise HwgenError(f"IR stage {self.head.name!r}: input {mv.in_type.describe()}, "
                                  f"expected {in_type.describe()}")
+        if self.preprocess is not None and len(self.preprocess.mean) != in_size_0(self):
+            raise HwgenError(f"IR model: preprocess over {len(self.preprocess.mean)} features, "
+                             f"the model takes {in_size_0(self)}")
         by_name = {layer.name: layer for layer in self.layers}
         for s in self.states:
             layer = by_name.get(s.layer)
@@ -306,6 +351,8 @@ class LoweredModel:
     def dump(self) -> str:
         """Return a deterministic text description, one line per stage."""
         lines = [f"input: quant {self.input.type.describe()}/{self.input.rounding.value}"]
+        if self.preprocess is not None:
+            lines.append(self.preprocess.dump())
         if self.max_steps:
             lines.append(f"max_steps: {self.max_steps}")
         lines += [s.dump() for s in self.states]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hwgen.gates import Gate
-from hwgen.ir.graph import LayerIR, LoweredModel, RNNLayerIR, StateInput
+from hwgen.ir.graph import LayerIR, LoweredModel, Preprocess, RNNLayerIR, StateInput
 from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, Head, HiddenOut, MatVec, StateReg
 from hwgen.locks import write_atomic
 from hwgen.reference.lstm import Quantizer
@@ -91,7 +91,10 @@ class _Writer:
 
     def model(self, model: LoweredModel) -> dict:
         head = model.head
-        return {
+        pre = model.preprocess
+        extra = {} if pre is None else {"preprocess": {"mean": list(pre.mean),
+                                                       "std": list(pre.std)}}
+        return {**extra,
             "format": FORMAT, "version": VERSION, "input": _quant(model.input),
             "max_steps": model.max_steps, "batch_first": model.batch_first,
             "states": [{"tensor": s.tensor, "row": s.row, "layer": s.layer, "part": s.part,
@@ -296,9 +299,13 @@ class _Reader:
                               self.array(head, "bias", "head", optional=True),
                               self.get(head, "mv_shift", "head", int),
                               self.type(head, "score_type", "head"))
+        pre = d.get("preprocess")
+        if pre is not None:
+            pre = self.build("preprocess", Preprocess, self.get(pre, "mean", "preprocess", list),
+                             self.get(pre, "std", "preprocess", list))
         return self.build("", LoweredModel, self.quant(d, "input", ""), layers, head,
                           self.get(d, "max_steps", "", int), tuple(states),
-                          self.get(d, "batch_first", "", bool))
+                          self.get(d, "batch_first", "", bool), pre)
 
 
 def load_ir(folder) -> LoweredModel:

@@ -53,7 +53,8 @@ class SequenceSet:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split, standardized per feature with the training set's statistics."""
+    """A train/test split, standardized per feature with the training set's statistics (mean and
+    std, float64: x = ((raw - mean) / std) rounded to float32)."""
 
     name: str
     train: SequenceSet
@@ -129,7 +130,7 @@ def _standardized(name: str, train: tuple, test: tuple, classes: int,
         return [((s - mean) / std).astype(np.float32) for s in xs]
 
     return Dataset(name, SequenceSet(norm(train[0]), train[1]), SequenceSet(norm(test[0]), test[1]),
-                   mean.astype(np.float32), std.astype(np.float32), classes, labels)
+                   mean, std, classes, labels)
 
 
 def _read_ts(path: Path):
@@ -155,8 +156,9 @@ def _class_order(labels: list) -> tuple:
         return tuple(sorted(distinct))
 
 
-def _aeon(name: str) -> Dataset:
-    """Return aeon's shipped classification set NAME with its own train/test split."""
+def _aeon_raw(name: str) -> tuple:
+    """Return ((train sequences, train labels), (test ...), class order) of aeon's set NAME:
+    raw float64 sequences [T, C] and class indices."""
     folder = aeon_dir() / name
     train_x, train_l = _read_ts(folder / f"{name}_TRAIN.ts")
     test_x, test_l = _read_ts(folder / f"{name}_TEST.ts")
@@ -170,8 +172,13 @@ def _aeon(name: str) -> Dataset:
     def ys(labels):
         return np.array([index[label] for label in labels], dtype=np.int64)
 
-    return _standardized(AEON + name, (train_x, ys(train_l)), (test_x, ys(test_l)), len(order),
-                         order)
+    return (train_x, ys(train_l)), (test_x, ys(test_l)), order
+
+
+def _aeon(name: str) -> Dataset:
+    """Return aeon's shipped classification set NAME with its own train/test split."""
+    train, test, order = _aeon_raw(name)
+    return _standardized(AEON + name, train, test, len(order), order)
 
 
 def japanese_vowels() -> Dataset:
@@ -231,8 +238,8 @@ def _npz_checked(path: Path, arrays: dict) -> tuple:
     return x, lengths.astype(np.int64), y.astype(np.int64), split
 
 
-def _file(path: Path) -> Dataset:
-    """Return the user's .npz dataset (see NPZ_LAYOUT)."""
+def _file_raw(path: Path) -> tuple:
+    """Return ((train sequences, labels), (test sequences, labels)) of a user .npz file."""
     x, lengths, y, test = _npz_checked(path, _npz_arrays(path))
     seqs = [x[i, :lengths[i]] for i in range(len(y))]
 
@@ -240,7 +247,26 @@ def _file(path: Path) -> Dataset:
         idx = np.flatnonzero(mask)
         return [seqs[i] for i in idx], y[idx]
 
-    return _standardized(FILE + str(path), part(~test), part(test), int(y.max()) + 1)
+    return part(~test), part(test)
+
+
+def _file(path: Path) -> Dataset:
+    """Return the user's .npz dataset (see NPZ_LAYOUT)."""
+    train, test = _file_raw(path)
+    return _standardized(FILE + str(path), train, test, int(max(train[1].max(), test[1].max())) + 1)
+
+
+def raw_sequences(ref: str, part: str = "test") -> list:
+    """Return the raw (unstandardized, float64) sequences [T, C] of a dataset's "train" or "test"
+    part, as its files hold them: what `hwgen quantize-input` takes."""
+    if part not in ("train", "test"):
+        raise HwgenError(f"part {part!r} is not train or test")
+    if ref.startswith(FILE):
+        split = _file_raw(Path(ref[len(FILE):]))
+    else:
+        name = "JapaneseVowels" if ref == "japanese_vowels" else ref.removeprefix(AEON)
+        split = _aeon_raw(name)
+    return list(split[0 if part == "train" else 1][0])
 
 
 @functools.lru_cache(maxsize=4)
@@ -259,6 +285,11 @@ def _load(ref: str, digest: str) -> Dataset:
 def load_dataset(ref: str) -> Dataset:
     """Return the dataset a canonical reference (dataset_ref) names."""
     return _load(ref, ref_digest(ref))
+
+
+def preprocess_of(data: Dataset) -> dict:
+    """Return the standardization of a dataset as checkpoints keep it: {"mean", "std"} lists."""
+    return {"mean": [float(v) for v in data.mean], "std": [float(v) for v in data.std]}
 
 
 def sizes(ref: str) -> tuple:

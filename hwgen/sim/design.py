@@ -92,6 +92,29 @@ def quantize_inputs(x_float, design: Design) -> np.ndarray:
     return quantize_input(x_float, design.x_type, design.rounding, "input")
 
 
+def preprocess_of(design: Design, where: str = "design.json"):
+    """Return the design's Preprocess (how raw features become its input), or raise HwgenError
+    when design.json does not record one."""
+    from hwgen.ir.graph import Preprocess
+
+    pre = design.raw.get("preprocess")
+    if pre is None:
+        raise HwgenError(f"{where}: records no preprocessing (a design built from a QONNX file "
+                         f"alone takes standardized inputs: quantize them with the input type)")
+    return Preprocess(_get(pre, "mean", f"{where}: preprocess", list),
+                      _get(pre, "std", f"{where}: preprocess", list))
+
+
+def quantize_raw(raw, design: Design, where: str = "design.json") -> np.ndarray:
+    """Return the input codes of raw features [..., C]: standardized as design.json's
+    preprocess says, then quantized by the design's input quantizer (what the flow feeds it)."""
+    raw = np.asarray(raw)
+    if raw.dtype.kind not in "fiu" or raw.ndim < 1 or raw.shape[-1] != design.x_count:
+        raise HwgenError(f"raw input: {raw.dtype} {list(raw.shape)}, want numbers [..., "
+                         f"{design.x_count}]")
+    return quantize_inputs(preprocess_of(design, where).apply(raw), design)
+
+
 def check_sequences(sequences, design: Design) -> list[np.ndarray]:
     """Return sequences as int64 [T_i, I] arrays, or raise HwgenError naming the first bad one."""
     if len(sequences) == 0:
