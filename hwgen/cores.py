@@ -11,8 +11,9 @@ from hwgen.types import HwgenError
 MVU_EXTRA_CYCLES = 0  # per vector: the next vector is accepted in the cycle the last fold runs
 MVU_EXTRA_LATENCY = 1  # input transfer -> out_valid: the result leaves through a register
 LUT_LATENCY = 1  # hwgen_lut.sv: registered output, one code per cycle
-# hwgen_head.sv: the weight read, the products, the score and the best-so-far register, each 1
-HEAD_EXTRA_LATENCY = 3
+# hwgen_head.sv: the weight read, the operand and the product registers, the score and the
+# best-so-far register, each 1
+HEAD_EXTRA_LATENCY = 4
 HEAD_TREE_LEVELS = 2  # hwgen_head's default TREE_LEVELS: adder levels between two registers
 
 

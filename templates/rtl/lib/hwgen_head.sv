@@ -3,15 +3,20 @@
 //   class    = the first k with the largest score (torch.argmax's tie rule)
 // One class (row of W) per cycle: H multipliers and an adder tree over H, pipelined.
 //
-// Pipeline, one register per line; row k enters it k cycles after row 0:
-//   the input vector x (on its transfer) and the row's weights (a registered ROM read indexed by
-//   the row counter; row 0 is read during the transfer cycle) -- H products -- the adder tree,
-//   S = ceil(clog2(H) / TREE_LEVELS) registers (one after every TREE_LEVELS adder levels and
-//   after the last; the row's bias is read from a ROM beside the last) -- the score, shifted
-//   sum + bias -- the running best score and class, and the scores, shifted in one per row.
+// Pipeline, one register stage per item; row k enters it k cycles after row 0:
+//   1. the input vector x (on its transfer) and the row's weights (a registered ROM read indexed
+//      by the row counter; row 0 is read during the transfer cycle);
+//   2. the multipliers' operands, registered again; 3. the H products (DSP-friendly: registered
+//      operands, registered product);
+//   4. the adder tree over H: S = ceil(clog2(H) / TREE_LEVELS) registers, one after every
+//      TREE_LEVELS adder levels and after the last (the row's bias is read from a ROM beside
+//      the last);
+//   5. the score, (sum <<< MV_SHIFT) + bias;
+//   6. the running best score and its class (a strictly larger score replaces it), and the
+//      scores, shifted in one per row.
 // Timing, with no stalls (hwgen/cores.py head_latency models it):
-//   latency, in transfer -> out_valid = C + S + 3   (LATENCY)
-//   cycles per vector                 = C + S + 4   (the next vector is taken the cycle after
+//   latency, in transfer -> out_valid = C + S + 4   (LATENCY)
+//   cycles per vector                 = C + S + 5   (the next vector is taken the cycle after
 //                                                    the result has left)
 // in_ready = the head holds no vector (a register); scores and class_idx hold until out_ready.
 module hwgen_head #(
@@ -41,7 +46,7 @@ module hwgen_head #(
     localparam int NL = H > 1 ? $clog2(H) : 0;                  // adder levels
     localparam int S  = (NL + TREE_LEVELS - 1) / TREE_LEVELS;   // adder tree registers
     /* verilator lint_off UNUSEDPARAM */  // published for the cycle model's tests
-    localparam int LATENCY = C + S + 3;
+    localparam int LATENCY = C + S + 4;
     /* verilator lint_on UNUSEDPARAM */
     localparam int RW  = C > 1 ? $clog2(C) : 1;                 // row counter
     localparam int XW  = IN_W + (IN_SIGNED ? 0 : 1);            // an input element, signed
@@ -49,7 +54,7 @@ module hwgen_head #(
     localparam int ROW = H * W_W;                               // one row of weights
     localparam int LVL = H * ACC_W;                             // one tree level, H slots
     localparam int TAG = RW + 1;                                // a row's {valid, row}
-    localparam int NT  = S + 3;                                 // row tags: x/weights .. score
+    localparam int NT  = S + 4;                                 // row tags: weights .. score
 
     initial begin
         if (C < 2 || (1 << CLASS_W) < C)
@@ -82,7 +87,10 @@ module hwgen_head #(
     logic [RW-1:0]     row;      // the next row to read (0 when idle)
     logic [H*IN_W-1:0] x_q;      // the vector
     logic [ROW-1:0]    w_q;      // the weights of row tag[0]
-    logic [NT*TAG-1:0] tag;      // {valid, row} beside x/w_q, the products, the tree, the score
+    logic [H*IN_W-1:0] xa_q;     // the multipliers' operands: x_q and w_q, registered again
+    logic [ROW-1:0]    wa_q;     // (beside the multipliers, away from the ROM and the input)
+    logic [NT*TAG-1:0] tag;      // {valid, row} beside w_q, the operands, the products, the
+                                 // tree's registers, the score
     logic [(S+1)*LVL-1:0] tree_q, tree_d;  // level 0: the products; then the tree's registers
     logic [SCORE_W-1:0]   b_q;     // the bias of the row in the tree's last register
     logic signed [SCORE_W-1:0] score_q, best_q;
@@ -105,9 +113,9 @@ module hwgen_head #(
         tree_d = '0;
         {a_v, b_v, s_v, lvl_v} = '0;
         for (int j = 0; j < H; j++) begin
-            w_v = w_q[j*W_W +: W_W];
-            x_v = IN_SIGNED ? XW'($signed(x_q[j*IN_W +: IN_W]))
-                            : XW'($unsigned(x_q[j*IN_W +: IN_W]));
+            w_v = wa_q[j*W_W +: W_W];
+            x_v = IN_SIGNED ? XW'($signed(xa_q[j*IN_W +: IN_W]))
+                            : XW'($unsigned(xa_q[j*IN_W +: IN_W]));
             p_v = PW'(w_v) * PW'(x_v);
             tree_d[j*ACC_W +: ACC_W] = ACC_W'(p_v);
         end
@@ -136,8 +144,10 @@ module hwgen_head #(
     always_ff @(posedge clk) begin
         if (in_valid && in_ready) x_q <= in_data;
         w_q     <= w_rom[row];
+        wa_q    <= w_q;
+        xa_q    <= x_q;
         tree_q  <= tree_d;
-        b_q     <= b_rom[tag[S*TAG +: RW]];
+        b_q     <= b_rom[tag[(S+1)*TAG +: RW]];
         score_q <= (SCORE_W'($signed(tree_q[S*LVL +: ACC_W])) <<< MV_SHIFT) + $signed(b_q);
         tag     <= {tag[(NT-1)*TAG-1:0], rd, row};
         if (sc_valid) begin
