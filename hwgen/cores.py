@@ -35,17 +35,22 @@ def mvu_latency(rows: int, cols: int, pe: int, simd: int) -> int:
     return mvu_folds(rows, cols, pe, simd) + MVU_EXTRA_LATENCY
 
 
-def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS) -> int:
+def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,
+                 lut_mul_weight_width: int = 0) -> int:
     """Return hwgen_head's cycles from an input transfer to out_valid (no stalls).
 
     One class per cycle through the pipeline documented at the top of hwgen_head.sv: the
-    classes, the adder tree's registers (ceil(clog2(hidden) / tree_levels)) and the fixed stages.
+    classes, the adder tree's registers (ceil(clog2(inputs) / tree_levels)) and the fixed stages.
+    The tree adds the hidden products, or with LUT_MUL (lut_mul_weight_width = W_W > 0) the
+    ceil(W_W / 2) two-bit weight slices times x of every hidden unit.
     """
-    if classes < 2 or hidden < 1 or tree_levels < 1:
-        raise HwgenError(f"no head with {classes} classes, {hidden} inputs and "
-                         f"{tree_levels} adder levels per register")
-    levels = (hidden - 1).bit_length()  # clog2(hidden)
+    if classes < 2 or hidden < 1 or tree_levels < 1 or lut_mul_weight_width < 0:
+        raise HwgenError(f"no head with {classes} classes, {hidden} inputs, {tree_levels} adder "
+                         f"levels per register and LUT_MUL weight width {lut_mul_weight_width}")
+    inputs = hidden * max(1, -(-lut_mul_weight_width // 2))
+    levels = (inputs - 1).bit_length()  # clog2(inputs)
     return classes + -(-levels // tree_levels) + HEAD_EXTRA_LATENCY
+
 
 # The stream cores' LATENCY localparams (documented at the top of each file): the cycles from an
 # element's input transfer to its output transfer with no stalls, each passing one element per

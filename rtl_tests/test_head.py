@@ -36,6 +36,12 @@ CASES = {  # classes, hidden units, input and weight types, shift, bias range (N
     "c6_h5_register_every_level": dict(c=6, h=5, in_w=2, in_signed=False, w_w=6, mv_shift=0,
                                        bias_range=(0, 9), twins=(3, 5), equal_rows=True,
                                        levels=1),
+    # lut_mul: products as shift-adds of 2-bit weight slices (even and odd weight widths)
+    "c5_h6_lut_mul_even": dict(c=5, h=6, in_w=5, in_signed=True, w_w=4, mv_shift=1,
+                               bias_range=(-50, 50), twins=(1, 4), equal_rows=False,
+                               lut_mul=True),
+    "c3_h4_lut_mul_odd": dict(c=3, h=4, in_w=3, in_signed=False, w_w=5, mv_shift=0,
+                              bias_range=(-9, 9), twins=(0, 2), equal_rows=True, lut_mul=True),
 }
 
 
@@ -67,6 +73,7 @@ def make_case(name: str, seed: int) -> dict:
 def parameters(c: dict) -> dict:
     """Return the hwgen_head parameters of a case."""
     levels = {"TREE_LEVELS": c["levels"]} if "levels" in c else {}
+    levels.update({"LUT_MUL": 1} if c.get("lut_mul") else {})
     return dict(C=c["c"], H=c["h"], IN_W=c["in_w"], IN_SIGNED=c["in_signed"], W_W=c["w_w"],
                 WEIGHTS=packed_literal(np.reshape(c["weights"], -1), c["w_w"]), ACC_W=c["acc_w"],
                 MV_SHIFT=c["mv_shift"], SCORE_W=c["score_w"],
@@ -81,7 +88,8 @@ def test_head(name, request):
     build = sim_build_dir(f"rtl_tests/{request.node.name}")
     run_cocotb("hwgen_head", SOURCES, parameters(c), "rtl_tests.cocotb_head", build, c)
     measured = json.loads((build / "measured.json").read_text())
-    model = head_latency(c["c"], c["h"], *([c["levels"]] if "levels" in c else []))
+    model = head_latency(c["c"], c["h"], *([c["levels"]] if "levels" in c else []),
+                         **({"lut_mul_weight_width": c["w_w"]} if c.get("lut_mul") else {}))
     assert set(measured["latencies"]) == {model}
     # the next vector is taken the cycle after the result has left (hwgen_head.sv's header)
     assert set(measured["intervals"]) == {model + 1}

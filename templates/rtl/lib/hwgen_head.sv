@@ -2,13 +2,17 @@
 //   score[k] = (sum_j W[k][j] * h[j]) <<< MV_SHIFT + BIAS[k]     (exact, SCORE_W bits)
 //   class    = the first k with the largest score (torch.argmax's tie rule)
 // One class (row of W) per cycle: H multipliers and an adder tree over H, pipelined.
+// With LUT_MUL no multipliers: each weight is cut into K = ceil(W_W / 2) slices of 2 bits (the
+// top one signed), each slice times x is a shift-add in logic, and the tree adds all H*K
+// (where a multiplier block cannot hold its own registers, this is the faster choice).
 //
 // Pipeline, one register stage per item; row k enters it k cycles after row 0:
 //   1. the input vector x (on its transfer) and the row's weights (a registered ROM read indexed
 //      by the row counter; row 0 is read during the transfer cycle);
 //   2. the multipliers' operands, registered again; 3. the H products (DSP-friendly: registered
 //      operands, registered product);
-//   4. the adder tree over H: S = ceil(clog2(H) / TREE_LEVELS) registers, one after every
+//   4. the adder tree over N = H (H*K with LUT_MUL) inputs: S = ceil(clog2(N) / TREE_LEVELS)
+//      registers, one after every
 //      TREE_LEVELS adder levels and after the last (the row's bias is read from a ROM beside
 //      the last);
 //   5. the score, (sum <<< MV_SHIFT) + bias;
@@ -31,7 +35,8 @@ module hwgen_head #(
     parameter int SCORE_W     = 24,
     parameter logic [C*SCORE_W-1:0] BIAS = '0,
     parameter int CLASS_W     = 1,
-    parameter int TREE_LEVELS = 2   // adder levels between two pipeline registers
+    parameter int TREE_LEVELS = 2,  // adder levels between two pipeline registers
+    parameter bit LUT_MUL     = 1'b0  // 1: shift-add products in logic (see above), no multipliers
 ) (
     input  logic                 clk,
     input  logic                 rst,
@@ -43,7 +48,9 @@ module hwgen_head #(
     output logic                 out_valid,
     input  logic                 out_ready
 );
-    localparam int NL = H > 1 ? $clog2(H) : 0;                  // adder levels
+    localparam int K  = LUT_MUL ? (W_W + 1) / 2 : 1;            // tree inputs per element
+    localparam int N  = H * K;                                  // tree inputs
+    localparam int NL = N > 1 ? $clog2(N) : 0;                  // adder levels
     localparam int S  = (NL + TREE_LEVELS - 1) / TREE_LEVELS;   // adder tree registers
     /* verilator lint_off UNUSEDPARAM */  // published for the cycle model's tests
     localparam int LATENCY = C + S + 4;
@@ -52,7 +59,7 @@ module hwgen_head #(
     localparam int XW  = IN_W + (IN_SIGNED ? 0 : 1);            // an input element, signed
     localparam int PW  = W_W + XW;                              // one exact product
     localparam int ROW = H * W_W;                               // one row of weights
-    localparam int LVL = H * ACC_W;                             // one tree level, H slots
+    localparam int LVL = N * ACC_W;                             // one tree level, N slots
     localparam int TAG = RW + 1;                                // a row's {valid, row}
     localparam int NT  = S + 4;                                 // row tags: weights .. score
 
@@ -102,35 +109,48 @@ module hwgen_head #(
     assign sc_valid = tag[(NT-1)*TAG + RW];
     assign sc_row   = tag[(NT-1)*TAG +: RW];
 
-    // Products and adder tree. Level l holds ceil(H / 2**l) sums of at most PW + l bits, kept
-    // sign-extended in ACC_W-bit slots (all modulo 2**ACC_W, exact for the row sums).
+    // Products and adder tree. Level l holds ceil(N / 2**l) sums of at most PW + l bits, kept
+    // sign-extended in ACC_W-bit slots (all modulo 2**ACC_W, exact for the row sums). A product
+    // (or with LUT_MUL a slice times x) fits PW bits.
     logic signed [W_W-1:0]   w_v;
     logic signed [XW-1:0]    x_v;
-    logic signed [PW-1:0]    p_v;
+    logic signed [PW-1:0]    p_v, lo_v, hi_v;
     logic signed [ACC_W-1:0] a_v, b_v, s_v;
     logic [LVL-1:0]          lvl_v;
     always_comb begin
         tree_d = '0;
-        {a_v, b_v, s_v, lvl_v} = '0;
+        {a_v, b_v, s_v, lvl_v, lo_v, hi_v} = '0;
         for (int j = 0; j < H; j++) begin
             w_v = wa_q[j*W_W +: W_W];
             x_v = IN_SIGNED ? XW'($signed(xa_q[j*IN_W +: IN_W]))
                             : XW'($unsigned(xa_q[j*IN_W +: IN_W]));
-            p_v = PW'(w_v) * PW'(x_v);
-            tree_d[j*ACC_W +: ACC_W] = ACC_W'(p_v);
+            for (int c = 0; c < K; c++) begin
+                if (!LUT_MUL) begin
+                    p_v = PW'(w_v) * PW'(x_v);
+                end else begin  // slice c: weight bits 2c (lo) and 2c+1 (hi, if any)
+                    lo_v = w_v[2*c] ? PW'(x_v) : '0;
+                    hi_v = 2*c + 1 < W_W && w_v[2*c + 1 < W_W ? 2*c + 1 : 0]
+                         ? PW'(x_v) <<< 1 : '0;
+                    if (2*c + 1 == W_W - 1) p_v = lo_v - hi_v;  // hi is the sign bit
+                    else if (2*c == W_W - 1) p_v = -lo_v;       // lo is the sign bit
+                    else p_v = lo_v + hi_v;
+                    p_v = p_v <<< (2*c);
+                end
+                tree_d[(j*K + c)*ACC_W +: ACC_W] = ACC_W'(p_v);
+            end
         end
         for (int s = 1; s <= S; s++) begin
             lvl_v = tree_q[(s-1)*LVL +: LVL];
             for (int l = 1; l <= NL; l++) begin
                 if ((l - 1) / TREE_LEVELS == s - 1) begin
-                    for (int i = 0; i < H; i++) begin
-                        a_v = lvl_v[(2*i < H ? 2*i : 0)*ACC_W +: ACC_W];
-                        b_v = lvl_v[(2*i+1 < H ? 2*i+1 : 0)*ACC_W +: ACC_W];
+                    for (int i = 0; i < N; i++) begin
+                        a_v = lvl_v[(2*i < N ? 2*i : 0)*ACC_W +: ACC_W];
+                        b_v = lvl_v[(2*i+1 < N ? 2*i+1 : 0)*ACC_W +: ACC_W];
                         s_v = a_v + b_v;
                         s_v = (s_v <<< (PW + l < ACC_W ? ACC_W - PW - l : 0))
                               >>> (PW + l < ACC_W ? ACC_W - PW - l : 0);
-                        if (i < ((H - 1) >> l) + 1)
-                            lvl_v[i*ACC_W +: ACC_W] = (2*i+1 < ((H - 1) >> (l - 1)) + 1)
+                        if (i < ((N - 1) >> l) + 1)
+                            lvl_v[i*ACC_W +: ACC_W] = (2*i+1 < ((N - 1) >> (l - 1)) + 1)
                                                       ? s_v : a_v;
                         else
                             lvl_v[i*ACC_W +: ACC_W] = '0;
