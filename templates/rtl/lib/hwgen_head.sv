@@ -78,7 +78,8 @@ module hwgen_head #(
             $fatal(1, "hwgen_head: TREE_LEVELS=%0d must be >= 1", TREE_LEVELS);
     end
 
-    // The weights and the biases as ROMs, one row per class, each read through a register.
+    // The weights and the biases as ROMs, one row per class, each read through a register (Yosys
+    // infers ROMs with a registered read port; it may map small ones to logic).
     logic [ROW-1:0]     w_rom [C];
     logic [SCORE_W-1:0] b_rom [C];
     initial begin
@@ -94,8 +95,8 @@ module hwgen_head #(
     logic [RW-1:0]     row;      // the next row to read (0 when idle)
     logic [H*IN_W-1:0] x_q;      // the vector
     logic [ROW-1:0]    w_q;      // the weights of row tag[0]
-    logic [H*IN_W-1:0] xa_q;     // the multipliers' operands: x_q and w_q, registered again
-    logic [ROW-1:0]    wa_q;     // (beside the multipliers, away from the ROM and the input)
+    logic [H*IN_W-1:0] xa_q;     // the multipliers' operands: x_q and w_q registered again,
+    logic [ROW-1:0]    wa_q;     // as a multiplier block's input registers take them
     logic [NT*TAG-1:0] tag;      // {valid, row} beside w_q, the operands, the products, the
                                  // tree's registers, the score
     logic [(S+1)*LVL-1:0] tree_q, tree_d;  // level 0: the products; then the tree's registers
