@@ -11,6 +11,10 @@ from hwgen.types import HwgenError
 MVU_EXTRA_CYCLES = 0  # per vector: the next vector is accepted in the cycle the last fold runs
 MVU_EXTRA_LATENCY = 1  # input transfer -> out_valid: the result leaves through a register
 LUT_LATENCY = 1  # hwgen_lut.sv: registered output, one code per cycle
+# hwgen_head.sv: the weight read, the operand and the product registers, the score and the
+# best-so-far register, each 1
+HEAD_EXTRA_LATENCY = 4
+HEAD_TREE_LEVELS = 2  # hwgen_head's default TREE_LEVELS: adder levels between two registers
 
 
 def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
@@ -29,6 +33,24 @@ def mvu_cycles(rows: int, cols: int, pe: int, simd: int) -> int:
 def mvu_latency(rows: int, cols: int, pe: int, simd: int) -> int:
     """Return hwgen_mvu's cycles from an input transfer to its result's out_valid (no stalls)."""
     return mvu_folds(rows, cols, pe, simd) + MVU_EXTRA_LATENCY
+
+
+def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,
+                 lut_mul_weight_width: int = 0) -> int:
+    """Return hwgen_head's cycles from an input transfer to out_valid (no stalls).
+
+    One class per cycle through the pipeline documented at the top of hwgen_head.sv: the
+    classes, the adder tree's registers (ceil(clog2(inputs) / tree_levels)) and the fixed stages.
+    The tree adds the hidden products, or with LUT_MUL (lut_mul_weight_width = W_W > 0) the
+    ceil(W_W / 2) two-bit weight slices times x of every hidden unit.
+    """
+    if classes < 2 or hidden < 1 or tree_levels < 1 or lut_mul_weight_width < 0:
+        raise HwgenError(f"no head with {classes} classes, {hidden} inputs, {tree_levels} adder "
+                         f"levels per register and LUT_MUL weight width {lut_mul_weight_width}")
+    inputs = hidden * max(1, -(-lut_mul_weight_width // 2))
+    levels = (inputs - 1).bit_length()  # clog2(inputs)
+    return classes + -(-levels // tree_levels) + HEAD_EXTRA_LATENCY
+
 
 # The stream cores' LATENCY localparams (documented at the top of each file): the cycles from an
 # element's input transfer to its output transfer with no stalls, each passing one element per

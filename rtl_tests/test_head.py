@@ -14,12 +14,12 @@ import os
 import numpy as np
 import pytest
 
-from hwgen.passes.cycles import HEAD_LATENCY
+from hwgen.cores import head_latency
 from hwgen.reference.kernels import matvec_range
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType, type_for_range
 
-SOURCES = [RTL_LIB / "hwgen_mvu.sv", RTL_LIB / "hwgen_head.sv"]
+SOURCES = [RTL_LIB / "hwgen_head.sv"]
 
 CASES = {  # classes, hidden units, input and weight types, shift, bias range (None: no bias),
     # twins: two classes given the top bias (the all-zero vector ties them; the second never wins
@@ -30,6 +30,18 @@ CASES = {  # classes, hidden units, input and weight types, shift, bias range (N
                                bias_range=(-40, -20), twins=(2, 4), equal_rows=True),
     "c2_one_unit": dict(c=2, h=1, in_w=4, in_signed=True, w_w=5, mv_shift=0,
                         bias_range=(-20, 20), twins=(0, 1), equal_rows=False),
+    # levels: the head's TREE_LEVELS (adder levels between registers; absent: its default)
+    "c3_h13_deep_tree": dict(c=3, h=13, in_w=4, in_signed=True, w_w=3, mv_shift=3,
+                             bias_range=(-100, 100), twins=(0, 2), equal_rows=False),
+    "c6_h5_register_every_level": dict(c=6, h=5, in_w=2, in_signed=False, w_w=6, mv_shift=0,
+                                       bias_range=(0, 9), twins=(3, 5), equal_rows=True,
+                                       levels=1),
+    # lut_mul: products as shift-adds of 2-bit weight slices (even and odd weight widths)
+    "c5_h6_lut_mul_even": dict(c=5, h=6, in_w=5, in_signed=True, w_w=4, mv_shift=1,
+                               bias_range=(-50, 50), twins=(1, 4), equal_rows=False,
+                               lut_mul=True),
+    "c3_h4_lut_mul_odd": dict(c=3, h=4, in_w=3, in_signed=False, w_w=5, mv_shift=0,
+                              bias_range=(-9, 9), twins=(0, 2), equal_rows=True, lut_mul=True),
 }
 
 
@@ -60,18 +72,24 @@ def make_case(name: str, seed: int) -> dict:
 
 def parameters(c: dict) -> dict:
     """Return the hwgen_head parameters of a case."""
+    levels = {"TREE_LEVELS": c["levels"]} if "levels" in c else {}
+    levels.update({"LUT_MUL": 1} if c.get("lut_mul") else {})
     return dict(C=c["c"], H=c["h"], IN_W=c["in_w"], IN_SIGNED=c["in_signed"], W_W=c["w_w"],
                 WEIGHTS=packed_literal(np.reshape(c["weights"], -1), c["w_w"]), ACC_W=c["acc_w"],
                 MV_SHIFT=c["mv_shift"], SCORE_W=c["score_w"],
-                BIAS=packed_literal(c["bias"], c["score_w"]), CLASS_W=c["class_w"])
+                BIAS=packed_literal(c["bias"], c["score_w"]), CLASS_W=c["class_w"], **levels)
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_head(name, request):
-    """Reference == simulation through stalls; measured latency == HEAD_LATENCY."""
+    """Reference == simulation through stalls; measured latency == hwgen.cores.head_latency."""
     seed = int(os.environ.get("HWGEN_SEED", 7000 + list(CASES).index(name)))
     c = make_case(name, seed)
     build = sim_build_dir(f"rtl_tests/{request.node.name}")
     run_cocotb("hwgen_head", SOURCES, parameters(c), "rtl_tests.cocotb_head", build, c)
     measured = json.loads((build / "measured.json").read_text())
-    assert set(measured["latencies"]) == {HEAD_LATENCY}
+    model = head_latency(c["c"], c["h"], *([c["levels"]] if "levels" in c else []),
+                         **({"lut_mul_weight_width": c["w_w"]} if c.get("lut_mul") else {}))
+    assert set(measured["latencies"]) == {model}
+    # the next vector is taken the cycle after the result has left (hwgen_head.sv's header)
+    assert set(measured["intervals"]) == {model + 1}

@@ -5,7 +5,7 @@ cycles later offers h_t: the matrix-vector units' latency (the slower unit's fol
 gate stage (1), tanh(c) (1, LSTM only), writing the state (1). An engine that emits h_t takes its
 next input one cycle after h_t has left (period D + 1); the engine that carries the head takes it
 D cycles after the previous one and, after the last step, hands h_T to the head (1) whose scores
-come HEAD_LATENCY (3) later.
+come head_latency(classes, hidden) later (hwgen_head: one class per cycle through a pipeline).
 
 A stack (hwgen/codegen/rtl.py) chains engines; engines hold one element, so a slow engine stalls
 the one feeding it. A bidirectional layer broadcasts its input to its forward engine and into a
@@ -20,15 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.cores import (PICK_LAST_LATENCY, SEQ_BUF_LATENCY, ZIP_LATENCY, mvu_folds,
-                         mvu_latency)
+from hwgen.cores import (PICK_LAST_LATENCY, SEQ_BUF_LATENCY, ZIP_LATENCY, head_latency,
+                         mvu_folds, mvu_latency)
 from hwgen.types import HwgenError
 
 GATE_STAGE = 1  # sum + requantize + registered table
 TANH_STAGE = 1  # registered tanh(c) table (LSTM only)
 STATE_WRITE = 1  # the new h is registered; the controller is back to accepting input
 HEAD_IN = 1  # the controller hands h_T to the head
-HEAD_LATENCY = 3  # hwgen_head: fully parallel matrix-vector (2) + score/class register (1)
 
 
 def mv_folds(layer) -> int:
@@ -47,9 +46,14 @@ def lstm_step_cycles(layer, emit: bool) -> int:
     return step_latency(layer) + (1 if emit else 0)
 
 
-def head_cycles() -> int:
+def model_head_latency(model) -> int:
+    """Return the latency of the model's hwgen_head (in transfer -> out_valid), from its sizes."""
+    return head_latency(model.head.matvec.rows, model.head.matvec.cols)
+
+
+def head_cycles(model) -> int:
     """Return the cycles the head adds after a sequence's last step, up to its output transfer."""
-    return HEAD_IN + HEAD_LATENCY
+    return HEAD_IN + model_head_latency(model)
 
 
 @dataclass(frozen=True)
@@ -120,8 +124,8 @@ def transfer_times(model, steps: int) -> tuple:
     if model.head is None:
         return inputs, t[-1][-1]
     if engines and not engines[-1].emits:
-        return inputs, t[-1][-1] + engines[-1].latency + HEAD_LATENCY
-    return inputs, t[-1][-1] + PICK_LAST_LATENCY + HEAD_LATENCY
+        return inputs, t[-1][-1] + engines[-1].latency + model_head_latency(model)
+    return inputs, t[-1][-1] + PICK_LAST_LATENCY + model_head_latency(model)
 
 
 def sequence_cycles(model, steps: int) -> int:
@@ -155,11 +159,13 @@ def cycle_parameters(model) -> dict:
     layers = [{"name": layer.name, "kind": layer.kind, "stack": layer.index,
                "reverse": layer.reverse, "folds": mv_folds(layer),
                "step_latency": step_latency(layer)} for layer in model.layers]
+    head = model.head is not None
     return {
         "per_step": per_step_cycles(model),
-        "head": head_cycles() if model.head is not None else 0,
+        "head": head_cycles(model) if head else 0,
         "layers": layers,
         "seq_buf_latency": SEQ_BUF_LATENCY, "zip_latency": ZIP_LATENCY,
-        "pick_last_latency": PICK_LAST_LATENCY, "head_latency": HEAD_LATENCY,
+        "pick_last_latency": PICK_LAST_LATENCY,
+        "head_latency": model_head_latency(model) if head else 0,
         "max_steps_latency": sequence_cycles(model, model.max_steps) if model.max_steps else 0,
     }
