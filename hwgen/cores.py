@@ -12,6 +12,13 @@ MVU_EXTRA_CYCLES = 0  # per vector: the next vector is accepted in the cycle the
 MVU_EXTRA_LATENCY = 1  # input transfer -> out_valid: the result leaves through a register
 LUT_LATENCY = 1  # hwgen_lut.sv: registered output, one code per cycle
 
+# The recurrent engines' elementwise stages (LATENCY localparam at the top of each file): cycles
+# from in_valid to out_valid; each takes a new vector in every cycle and never stalls.
+GATE_LATENCY = 3  # hwgen_gate.sv: sum, requantized sum, table entry
+CELL_LATENCY = 3  # hwgen_cell.sv: products, requantized products, saturated sum
+TANH_LATENCY = LUT_LATENCY  # tanh(c): hwgen_lut_vec.sv, one table read
+HIDDEN_LATENCY = 2  # hwgen_hidden.sv: product, requantized product
+
 
 def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
     """Return the fold cycles per vector, (rows/pe) * (cols/simd); raise if the fold is inexact."""
