@@ -1,4 +1,5 @@
-"""hwgen_lut_vec in simulation: N parallel lookups, every code in every lane, one cycle of latency.
+"""hwgen_lut_vec in simulation: N parallel lookups, every code in every lane, LUT_LATENCY cycles
+of latency (the core's LATENCY).
 
 Tables and random codes come from a per-case seed; set HWGEN_SEED to try another one.
 """
