@@ -4,10 +4,11 @@
 //   ig      = requantize(i * g,  IG_SHIFT) to the cell-state quantizer
 //   c_new   = saturate(fc + ig) to the cell-state quantizer
 // Every product is exact: operands are sign- or zero-extended to their own width plus one.
-// Pipeline, one register per step: the two products, the two requantized products, the
-// saturated sum. LATENCY = 3 cycles from in_valid to out_valid (hwgen/cores.py CELL_LATENCY); a
-// new vector may enter in every cycle and nothing stalls. The operands are read in the in_valid
-// cycle only; c_new is valid in the out_valid cycle (the controller registers it then).
+// Pipeline, one register per step: the two products; the two rounded and then saturated products
+// (hwgen_requant with PIPE); the saturated sum. LATENCY = 4 cycles from in_valid to out_valid
+// (hwgen/cores.py CELL_LATENCY); a new vector may enter in every cycle and nothing stalls. The
+// operands are read in the in_valid cycle only; c_new is valid in the out_valid cycle (the
+// controller registers it then).
 module hwgen_cell #(
     parameter int H          = 1,
     parameter int F_W        = 8,
@@ -44,7 +45,7 @@ module hwgen_cell #(
     localparam int GE = G_W + 1;
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = 3;
+    localparam int LATENCY = 4;
     /* verilator lint_on UNUSEDPARAM */
 
     initial begin
@@ -52,19 +53,18 @@ module hwgen_cell #(
             $fatal(1, "hwgen_cell: ONE=%0d does not fit the %0d-bit forget gate", ONE, FE);
     end
 
-    logic [2:0] valid_q;  // in_valid delayed by 1, 2 and 3 cycles
+    logic [3:0] valid_q;  // in_valid delayed by 1 to 4 cycles
     always_ff @(posedge clk) begin
         if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[1:0], in_valid};
+        else     valid_q <= {valid_q[2:0], in_valid};
     end
-    assign out_valid = valid_q[2];
+    assign out_valid = valid_q[3];
 
     for (genvar j = 0; j < H; j++) begin : g_unit
         logic signed [FE-1:0]      f;
         logic signed [FE+CE-1:0]   fc_prod_q;  // stage 1
         logic signed [IE+GE-1:0]   ig_prod_q;
-        logic        [C_W-1:0]     fc, ig;
-        logic        [C_W-1:0]     fc_q, ig_q; // stage 2
+        logic        [C_W-1:0]     fc_q, ig_q; // stages 2 and 3
         logic signed [C_W+1:0]     sum;
         logic        [C_W-1:0]     c_sat;
         logic signed [IE-1:0]      i_s;  // operands as signed numbers (one extra bit)
@@ -81,23 +81,21 @@ module hwgen_cell #(
         end
         hwgen_requant #(
             .IN_W(FE+CE), .IN_SIGNED(1'b1), .SHIFT(FC_SHIFT), .ROUNDING(ROUNDING),
-            .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX)
-        ) u_fc (.x(fc_prod_q), .y(fc));
+            .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX), .PIPE(1'b1)
+        ) u_fc (.clk(clk), .x(fc_prod_q), .y(fc_q));
         hwgen_requant #(
             .IN_W(IE+GE), .IN_SIGNED(1'b1), .SHIFT(IG_SHIFT), .ROUNDING(ROUNDING),
-            .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX)
-        ) u_ig (.x(ig_prod_q), .y(ig));
+            .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX), .PIPE(1'b1)
+        ) u_ig (.clk(clk), .x(ig_prod_q), .y(ig_q));
         assign sum = (C_SIGNED ? (C_W+2)'($signed(fc_q)) : (C_W+2)'($unsigned(fc_q)))
                    + (C_SIGNED ? (C_W+2)'($signed(ig_q)) : (C_W+2)'($unsigned(ig_q)));
         hwgen_requant #(
             .IN_W(C_W+2), .IN_SIGNED(1'b1), .SHIFT(0), .ROUNDING(ROUNDING),
             .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX)
-        ) u_sum (.x(sum), .y(c_sat));
+        ) u_sum (.clk(clk), .x(sum), .y(c_sat));
         always_ff @(posedge clk) begin
             fc_prod_q <= (FE+CE)'(f) * (FE+CE)'(c_s);
             ig_prod_q <= (IE+GE)'(i_s) * (IE+GE)'(g_s);
-            fc_q      <= fc;
-            ig_q      <= ig;
             c_new[j*C_W +: C_W] <= c_sat;
         end
     end

@@ -1,8 +1,8 @@
 // hwgen_hidden: h[j] = requantize(o[j] * t[j], SHIFT) to the hidden-state (io) quantizer, for
 // all H units; bit-exact with hwgen.ir.graph.step. t is tanh(c_new).
-// Pipeline, one register per step: the product, the requantized product. LATENCY = 2 cycles from
-// in_valid to out_valid (hwgen/cores.py HIDDEN_LATENCY); a new vector may enter in every cycle and
-// nothing stalls. o_act and t_act are read in the in_valid cycle only; h is valid in the
+// Pipeline, one register per step: the product; the rounded and then saturated product
+// (hwgen_requant with PIPE). LATENCY = 3 cycles from in_valid to out_valid (hwgen/cores.py
+// HIDDEN_LATENCY); a new vector may enter in every cycle and nothing stalls. o_act and t_act are read in the in_valid cycle only; h is valid in the
 // out_valid cycle (the controller registers it then).
 module hwgen_hidden #(
     parameter int H        = 1,
@@ -29,30 +29,27 @@ module hwgen_hidden #(
     localparam int TE = T_W + 1;
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = 2;
+    localparam int LATENCY = 3;
     /* verilator lint_on UNUSEDPARAM */
 
-    logic [1:0] valid_q;  // in_valid delayed by 1 and 2 cycles
+    logic [2:0] valid_q;  // in_valid delayed by 1, 2 and 3 cycles
     always_ff @(posedge clk) begin
         if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[0], in_valid};
+        else     valid_q <= {valid_q[1:0], in_valid};
     end
-    assign out_valid = valid_q[1];
+    assign out_valid = valid_q[2];
 
     for (genvar j = 0; j < H; j++) begin : g_unit
         logic signed [OE-1:0]    o_s;  // operands as signed numbers (one extra bit)
         logic signed [TE-1:0]    t_s;
         logic signed [OE+TE-1:0] prod_q;  // stage 1
-        logic        [OUT_W-1:0] h_rq;
         assign o_s = O_SIGNED ? OE'($signed(o_act[j*O_W +: O_W])) : OE'($unsigned(o_act[j*O_W +: O_W]));
         assign t_s = T_SIGNED ? TE'($signed(t_act[j*T_W +: T_W])) : TE'($unsigned(t_act[j*T_W +: T_W]));
         hwgen_requant #(
             .IN_W(OE+TE), .IN_SIGNED(1'b1), .SHIFT(SHIFT), .ROUNDING(ROUNDING),
-            .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_MIN(OUT_MIN), .OUT_MAX(OUT_MAX)
-        ) u_h (.x(prod_q), .y(h_rq));
-        always_ff @(posedge clk) begin
-            prod_q <= (OE+TE)'(o_s) * (OE+TE)'(t_s);
-            h[j*OUT_W +: OUT_W] <= h_rq;
-        end
+            .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_MIN(OUT_MIN), .OUT_MAX(OUT_MAX),
+            .PIPE(1'b1)
+        ) u_h (.clk(clk), .x(prod_q), .y(h[j*OUT_W +: OUT_W]));
+        always_ff @(posedge clk) prod_q <= (OE+TE)'(o_s) * (OE+TE)'(t_s);
     end
 endmodule
