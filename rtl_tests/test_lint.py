@@ -71,8 +71,9 @@ LINT_CASES = {
 ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec", "hwgen_mvu", "hwgen_cell",
                 "hwgen_hidden", "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init")
 # The cores an elementwise stage instantiates.
-STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",), "hwgen_gate": ("hwgen_requant", "hwgen_lut",
-               "hwgen_lut_vec"), "hwgen_cell": ("hwgen_requant",), "hwgen_hidden": ("hwgen_requant",)}
+STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",),
+               "hwgen_gate": ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec"),
+               "hwgen_cell": ("hwgen_requant",), "hwgen_hidden": ("hwgen_requant",)}
 
 
 @pytest.mark.parametrize("name", LINT_CASES)

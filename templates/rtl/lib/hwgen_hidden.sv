@@ -2,8 +2,9 @@
 // all H units; bit-exact with hwgen.ir.graph.step. t is tanh(c_new).
 // Pipeline, one register per step: the product; the rounded and then saturated product
 // (hwgen_requant with PIPE). LATENCY = 3 cycles from in_valid to out_valid (hwgen/cores.py
-// HIDDEN_LATENCY); a new vector may enter in every cycle and nothing stalls. o_act and t_act are read in the in_valid cycle only; h is valid in the
-// out_valid cycle (the controller registers it then).
+// HIDDEN_LATENCY); a new vector may enter in every cycle and nothing stalls. o_act and t_act are
+// read in the in_valid cycle only; h is valid in the out_valid cycle (the controller registers it
+// then).
 module hwgen_hidden #(
     parameter int H        = 1,
     parameter int O_W      = 8,
