@@ -16,6 +16,14 @@ LUT_LATENCY = 1  # hwgen_lut.sv: registered output, one code per cycle
 HEAD_EXTRA_LATENCY = 4
 HEAD_TREE_LEVELS = 2  # hwgen_head's default TREE_LEVELS: adder levels between two registers
 
+# The recurrent engines' elementwise stages (LATENCY localparam at the top of each file): cycles
+# from in_valid to out_valid; each takes a new vector in every cycle and never stalls.
+REQUANT_PIPE_LATENCY = 2  # hwgen_requant.sv with PIPE: rounded value, saturated value
+GATE_LATENCY = 1 + REQUANT_PIPE_LATENCY + LUT_LATENCY  # hwgen_gate.sv: sum, requantize, table
+CELL_LATENCY = 1 + REQUANT_PIPE_LATENCY + 1  # hwgen_cell.sv: products, requantize, saturated sum
+TANH_LATENCY = LUT_LATENCY  # tanh(c): hwgen_lut_vec.sv, one table read
+HIDDEN_LATENCY = 1 + REQUANT_PIPE_LATENCY  # hwgen_hidden.sv: product, requantize
+
 
 def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
     """Return the fold cycles per vector, (rows/pe) * (cols/simd); raise if the fold is inexact."""

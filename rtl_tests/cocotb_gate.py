@@ -1,5 +1,6 @@
 """cocotb test for hwgen_gate: every (x_acc, h_acc) pair in every unit against the gate step of
-hwgen.ir.graph (kernels.requantize then kernels.lut), out_valid GATE_STAGE cycles after in_valid."""
+hwgen.ir.graph (kernels.requantize then kernels.lut), out_valid exactly GATE_LATENCY (hwgen.cores,
+equal to the core's LATENCY) cycles after in_valid."""
 from __future__ import annotations
 
 import itertools
@@ -7,7 +8,7 @@ import random
 
 import cocotb
 
-from hwgen.passes.cycles import GATE_STAGE
+from hwgen.cores import GATE_LATENCY
 from hwgen.reference.kernels import as_int, lut, requantize
 from hwgen.types import IntType, Rounding
 from rtl_tests.cocotb_lut_vec import check_steps, rotate, run_registered, start_clock
@@ -27,6 +28,7 @@ class GateTB:
             assert getattr(dut, name).value.to_signed() == case[key], f"{name} differs"
         self.acc = IntType(*case["acc"])
         self.act_w, self.act_signed = case["act"]
+        assert int(dut.LATENCY.value) == GATE_LATENCY, "LATENCY differs from hwgen.cores"
 
     def steps(self, random_steps: int) -> list[list[tuple]]:
         """Return every (x_acc, h_acc) pair in every unit, then random pairs."""
@@ -58,21 +60,22 @@ class GateTB:
 
 @cocotb.test()
 async def every_pair_in_every_unit(dut):
-    """Random idle cycles: out_valid one cycle after in_valid, every act == the reference."""
+    """Random idle cycles: out_valid GATE_LATENCY cycles after in_valid, every act == the
+    reference."""
     tb = GateTB(dut)
     await start_clock(dut)
     steps = tb.steps(tb.case["random_steps"])
-    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, GATE_STAGE, tb.rng,
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, GATE_LATENCY, tb.rng,
                                idle=0.3, seed=tb.seed)
     check_steps(steps, got, tb.expected(steps), tb.seed)
 
 
 @cocotb.test()
 async def one_vector_per_cycle(dut):
-    """in_valid held high: an output in every cycle, GATE_STAGE cycles after its input."""
+    """in_valid held high: an output in every cycle, GATE_LATENCY cycles after its input."""
     tb = GateTB(dut)
     await start_clock(dut)
     steps = tb.steps(12)[-12:]
-    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, GATE_STAGE, tb.rng,
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, GATE_LATENCY, tb.rng,
                                idle=0.0, seed=tb.seed)
     check_steps(steps, got, tb.expected(steps), tb.seed)

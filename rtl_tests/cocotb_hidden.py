@@ -1,5 +1,6 @@
 """cocotb test for hwgen_hidden: every (o, t) pair against hwgen.ir.graph.step's
-h = kernels.requantize(o * t). Also the pieces hwgen_cell's test reuses: spread and settle."""
+h = kernels.requantize(o * t), out_valid exactly HIDDEN_LATENCY (hwgen.cores, equal to the core's
+LATENCY) cycles after in_valid. Also the pieces hwgen_cell's test reuses: codes and spread."""
 from __future__ import annotations
 
 import itertools
@@ -7,11 +8,11 @@ import math
 import random
 
 import cocotb
-from cocotb.triggers import Timer
 
+from hwgen.cores import HIDDEN_LATENCY
 from hwgen.reference.kernels import as_int, requantize
 from hwgen.types import IntType, Rounding
-from rtl_tests.cocotb_lut_vec import check_steps
+from rtl_tests.cocotb_lut_vec import check_steps, run_registered, start_clock
 from rtl_tests.cocotb_streams import load_case, pack, unpack
 
 
@@ -29,17 +30,6 @@ def spread(combos: list, lanes: int, rng: random.Random) -> list[list]:
     return [padded[k:k + lanes] for k in range(0, total, lanes)]
 
 
-async def settle(dut, steps: list, drive, read) -> list:
-    """Apply drive(step) (port name -> value) for each step; return read(dut) once it settles."""
-    out = []
-    for step in steps:
-        for port, value in drive(step).items():
-            getattr(dut, port).value = value
-        await Timer(1, unit="ns")
-        out.append(read(dut))
-    return out
-
-
 class HiddenTB:
     """hwgen_hidden with its case: operand types, output quantizer and rounding."""
 
@@ -50,6 +40,7 @@ class HiddenTB:
         self.o, self.t, self.out = (IntType(*case[k]) for k in ("o", "t", "out"))
         for name, key in (("H", "h"), ("SHIFT", "shift"), ("ROUNDING", "rounding_code")):
             assert getattr(dut, name).value.to_signed() == case[key], f"{name} differs"
+        assert int(dut.LATENCY.value) == HIDDEN_LATENCY, "LATENCY differs from hwgen.cores"
 
     def drive(self, step: list[tuple]) -> dict:
         """Return the port values of one step of (o, t) pairs."""
@@ -69,8 +60,22 @@ class HiddenTB:
 
 @cocotb.test()
 async def every_operand_pair(dut):
-    """Every (o, t) pair, spread over the units at random: h == the reference, with ==."""
+    """Every (o, t) pair, spread over the units at random, with random idle cycles: out_valid
+    HIDDEN_LATENCY cycles after in_valid, h == the reference, with ==."""
     tb = HiddenTB(dut)
+    await start_clock(dut)
     steps = spread(itertools.product(codes(tb.o), codes(tb.t)), tb.case["h"], tb.rng)
-    got = await settle(dut, steps, tb.drive, tb.read)
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, HIDDEN_LATENCY,
+                               tb.rng, idle=0.3, seed=tb.seed)
+    check_steps(steps, got, tb.expected(steps), tb.seed)
+
+
+@cocotb.test()
+async def one_vector_per_cycle(dut):
+    """in_valid held high: an output in every cycle, HIDDEN_LATENCY cycles after its input."""
+    tb = HiddenTB(dut)
+    await start_clock(dut)
+    steps = spread(itertools.product(codes(tb.o), codes(tb.t)), tb.case["h"], tb.rng)[:12]
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, HIDDEN_LATENCY,
+                               tb.rng, idle=0.0, seed=tb.seed)
     check_steps(steps, got, tb.expected(steps), tb.seed)

@@ -83,6 +83,7 @@ class LutVecTB:
         self.rng = random.Random(self.seed)
         self.index_type = IntType(case["in_w"], case["in_signed"], 0, case["in_narrow"])
         assert int(dut.N.value) == case["n"]
+        assert int(dut.LATENCY.value) == LUT_LATENCY, "LATENCY differs from hwgen.cores"
         assert int(dut.DEPTH.value) == self.index_type.levels == len(case["table"])
 
     def steps(self, random_steps: int) -> list[list[int]]:
@@ -99,7 +100,8 @@ class LutVecTB:
 
 @cocotb.test()
 async def every_code_in_every_lane(dut):
-    """Random idle cycles: out_valid one cycle after in_valid, every lane == kernels.lut."""
+    """Random idle cycles: out_valid LUT_LATENCY cycles after in_valid, every lane ==
+    kernels.lut."""
     tb = LutVecTB(dut)
     await start_clock(dut)
     steps = tb.steps(tb.case["random_steps"])

@@ -59,7 +59,8 @@ def parameters(c: dict) -> dict:
 
 @pytest.mark.parametrize("name", CASES)
 def test_cell(name, request):
-    """Every operand combination: simulation == hwgen.ir.graph.step's cell update."""
+    """Every operand combination: simulation == hwgen.ir.graph.step's cell update, CELL_LATENCY
+    cycles late."""
     seed = int(os.environ.get("HWGEN_SEED", 5000 + list(CASES).index(name)))
     c = dict(CASES[name], seed=seed)
     run_cocotb("hwgen_cell", SOURCES, parameters(c), "rtl_tests.cocotb_cell",

@@ -73,7 +73,8 @@ def parameters(c: dict) -> dict:
 
 @pytest.mark.parametrize("name", CASES)
 def test_gate(name, request):
-    """Every pair in every unit, then random pairs: simulation == the gate step, one cycle late."""
+    """Every pair in every unit, then random pairs: simulation == the gate step, GATE_LATENCY
+    cycles late."""
     seed = int(os.environ.get("HWGEN_SEED", 4000 + list(CASES).index(name)))
     c = make_case(name, seed)
     run_cocotb("hwgen_gate", SOURCES, parameters(c), "rtl_tests.cocotb_gate",

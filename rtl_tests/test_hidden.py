@@ -42,7 +42,8 @@ def parameters(c: dict) -> dict:
 
 @pytest.mark.parametrize("name", CASES)
 def test_hidden(name, request):
-    """Every (o, t) pair: simulation == hwgen.ir.graph.step's hidden requantizer."""
+    """Every (o, t) pair: simulation == hwgen.ir.graph.step's hidden requantizer, HIDDEN_LATENCY
+    cycles late."""
     seed = int(os.environ.get("HWGEN_SEED", 6000 + list(CASES).index(name)))
     c = dict(CASES[name], seed=seed)
     run_cocotb("hwgen_hidden", SOURCES, parameters(c), "rtl_tests.cocotb_hidden",

@@ -12,10 +12,24 @@ LINT_CASES = {
                                                  OUT_W=3, OUT_SIGNED=0, OUT_MIN=0, OUT_MAX=6)),
     "requant_wide": ("hwgen_requant", dict(IN_W=40, SHIFT=-2, OUT_W=31, OUT_SIGNED=0,
                                            OUT_MIN=0, OUT_MAX=2**31 - 1)),
+    "requant_pipe_past_width": ("hwgen_requant", dict(IN_W=4, IN_SIGNED=0, SHIFT=9, ROUNDING=2,
+                                                      OUT_W=3, OUT_SIGNED=0, OUT_MIN=0, OUT_MAX=6,
+                                                      PIPE=1)),
+    "requant_pipe_left": ("hwgen_requant", dict(SHIFT=-3, OUT_W=12, OUT_MIN=-2048, OUT_MAX=2047,
+                                                PIPE=1)),
     "lut_defaults": ("hwgen_lut", {}),
     "lut_uint_partial": ("hwgen_lut", dict(IN_W=4, IN_SIGNED=0, IN_MIN=3, DEPTH=10, OUT_W=5,
                                            TABLE=packed_literal(range(10), 5))),
     "lut_single_entry": ("hwgen_lut", dict(IN_W=2, IN_SIGNED=0, IN_MIN=1, DEPTH=1, OUT_W=1)),
+    "lut_vec_defaults": ("hwgen_lut_vec", {}),
+    "gate_defaults": ("hwgen_gate", {}),
+    "gate_shifted": ("hwgen_gate", dict(H=3, AX_W=6, AH_W=5, X_SHIFT=2, H_SHIFT=1, SUM_W=9,
+                                        ACC_SHIFT=2, ACC_W=4, ACC_MIN=-8, ACC_MAX=7, ACT_W=3)),
+    "cell_defaults": ("hwgen_cell", {}),
+    "cell_cifg": ("hwgen_cell", dict(H=2, I_W=4, F_W=4, C_W=5, C_MIN=-16, C_MAX=15, FC_SHIFT=3,
+                                     IG_SHIFT=2, CIFG=1, ONE=15)),
+    "hidden_defaults": ("hwgen_hidden", {}),
+    "hidden_left": ("hwgen_hidden", dict(H=3, SHIFT=-2, OUT_W=12, OUT_MIN=-2048, OUT_MAX=2047)),
     "mvu_defaults": ("hwgen_mvu", {}),
     "mvu_parallel": ("hwgen_mvu", dict(ROWS=4, COLS=6, PE=4, SIMD=6, ACC_W=12)),
     "mvu_one_by_one": ("hwgen_mvu", dict(ROWS=1, COLS=1, ACC_W=8,
@@ -67,13 +81,17 @@ LINT_CASES = {
 # The cores an engine core instantiates (linted with it).
 ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec", "hwgen_mvu", "hwgen_cell",
                 "hwgen_hidden", "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init")
+# The cores an elementwise stage instantiates.
+STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",),
+               "hwgen_gate": ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec"),
+               "hwgen_cell": ("hwgen_requant",), "hwgen_hidden": ("hwgen_requant",)}
 
 
 @pytest.mark.parametrize("name", LINT_CASES)
 def test_lint_clean(name):
     """No warning at all under -Wall (a scoped lint_off in a core must give its reason)."""
     top, parameters = LINT_CASES[name]
-    parts = ENGINE_PARTS if top.endswith("_engine") else ()
+    parts = ENGINE_PARTS if top.endswith("_engine") else STAGE_PARTS.get(top, ())
     status, messages = verilator_lint([RTL_LIB / f"{m}.sv" for m in (top, *parts)], top,
                                       parameters)
     assert status == 0 and "%Warning" not in messages and "%Error" not in messages, messages

@@ -1,4 +1,5 @@
-"""hwgen_lut_vec in simulation: N parallel lookups, every code in every lane, one cycle of latency.
+"""hwgen_lut_vec in simulation: N parallel lookups, every code in every lane, LUT_LATENCY cycles
+of latency (the core's LATENCY).
 
 Tables and random codes come from a per-case seed; set HWGEN_SEED to try another one.
 """
@@ -40,7 +41,8 @@ def parameters(case: dict) -> dict:
 
 @pytest.mark.parametrize("name", CASES)
 def test_lut_vec(name, request):
-    """Every code in every lane, then random codes: simulation == kernels.lut, one cycle late."""
+    """Every code in every lane, then random codes: simulation == kernels.lut, LUT_LATENCY
+    cycles late."""
     seed = int(os.environ.get("HWGEN_SEED", 3000 + list(CASES).index(name)))
     case = make_case(name, seed)
     run_cocotb("hwgen_lut_vec", SOURCES, parameters(case), "rtl_tests.cocotb_lut_vec",

@@ -1,4 +1,5 @@
-"""hwgen_requant in simulation: every input code, left/no/right shifts, all four roundings."""
+"""hwgen_requant in simulation: every input code, left/no/right shifts, all four roundings,
+combinational and pipelined (PIPE)."""
 import pytest
 
 from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
@@ -33,12 +34,14 @@ def parameters(c: dict) -> dict:
     """Return the hwgen_requant parameters of a case."""
     out = IntType(c["out_w"], c["out_signed"], c["shift"], c["out_narrow"])
     return dict(IN_W=c["in_w"], IN_SIGNED=c["in_signed"], SHIFT=c["shift"], ROUNDING=c["code"],
-                OUT_W=out.width, OUT_SIGNED=out.signed, OUT_MIN=out.min, OUT_MAX=out.max)
+                OUT_W=out.width, OUT_SIGNED=out.signed, OUT_MIN=out.min, OUT_MAX=out.max,
+                PIPE=c["pipe"])
 
 
+@pytest.mark.parametrize("pipe", [0, 1])
 @pytest.mark.parametrize("name", CASES)
-def test_requant(name, request):
+def test_requant(name, pipe, request):
     """Every input code: simulation == hwgen.reference.kernels.requantize."""
-    c = CASES[name]
+    c = dict(CASES[name], pipe=pipe)
     run_cocotb("hwgen_requant", [RTL_LIB / "hwgen_requant.sv"], parameters(c),
                "rtl_tests.cocotb_requant", sim_build_dir(f"rtl_tests/{request.node.name}"), c)

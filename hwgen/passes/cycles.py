@@ -1,11 +1,13 @@
 """The analytic cycle model of a generated design, matching the cores' schedules.
 
 One direction engine (hwgen_lstm_ctrl.sv and its datapath) takes x_t, and step_latency(layer) = D
-cycles later offers h_t: the matrix-vector units' latency (the slower unit's fold cycles + 1), the
-gate stage (1), tanh(c) (1, LSTM only), writing the state (1). An engine that emits h_t takes its
-next input one cycle after h_t has left (period D + 1); the engine that carries the head takes it
-D cycles after the previous one and, after the last step, hands h_T to the head (1) whose scores
-come head_latency(classes, hidden) later (hwgen_head: one class per cycle through a pipeline).
+cycles later offers h_t: the matrix-vector units' latency (the slower unit's fold cycles + 1), then
+the elementwise stages one after the other (their latencies in hwgen/cores.py: the gate stage;
+LSTM only: the cell update, tanh(c), the hidden requantizer), then writing the state (1). An
+engine that emits h_t takes its next input one cycle after h_t has left (period D + 1); the engine
+that carries the head takes it D cycles after the previous one and, after the last step, hands h_T
+to the head (1) whose scores come head_latency(classes, hidden) later (hwgen_head: one class per
+cycle through a pipeline).
 
 A stack (hwgen/codegen/rtl.py) chains engines; engines hold one element, so a slow engine stalls
 the one feeding it. A bidirectional layer broadcasts its input to its forward engine and into a
@@ -20,12 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.cores import (PICK_LAST_LATENCY, SEQ_BUF_LATENCY, ZIP_LATENCY, head_latency,
-                         mvu_folds, mvu_latency)
+from hwgen.cores import (CELL_LATENCY, GATE_LATENCY, HIDDEN_LATENCY, PICK_LAST_LATENCY,
+                         SEQ_BUF_LATENCY, TANH_LATENCY, ZIP_LATENCY, head_latency, mvu_folds,
+                         mvu_latency)
 from hwgen.types import HwgenError
 
-GATE_STAGE = 1  # sum + requantize + registered table
-TANH_STAGE = 1  # registered tanh(c) table (LSTM only)
 STATE_WRITE = 1  # the new h is registered; the controller is back to accepting input
 HEAD_IN = 1  # the controller hands h_T to the head
 
@@ -38,7 +39,14 @@ def mv_folds(layer) -> int:
 def step_latency(layer) -> int:
     """Return D: cycles from an engine's input transfer until it offers h_t (LSTM or RNN)."""
     mv = max(mvu_latency(m.rows, m.cols, m.pe, m.simd) for m in (layer.x_mv, layer.h_mv))
-    return mv + GATE_STAGE + (TANH_STAGE if layer.kind == "lstm" else 0) + STATE_WRITE
+    return mv + elementwise_latency(layer.kind) + STATE_WRITE
+
+
+def elementwise_latency(kind: str) -> int:
+    """Return the cycles of an engine's elementwise stages, run one after the other."""
+    if kind == "lstm":
+        return GATE_LATENCY + CELL_LATENCY + TANH_LATENCY + HIDDEN_LATENCY
+    return GATE_LATENCY  # a plain RNN's gate table gives h
 
 
 def lstm_step_cycles(layer, emit: bool) -> int:

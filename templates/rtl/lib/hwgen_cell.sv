@@ -1,10 +1,14 @@
-// hwgen_cell: the LSTM cell update for all H units, combinational, bit-exact with
-// hwgen.ir.graph.step:
+// hwgen_cell: the LSTM cell update for all H units, bit-exact with hwgen.ir.graph.step:
 //   f       = CIFG ? ONE - i : f_in                       (CIFG: f is not re-quantized)
 //   fc      = requantize(f * c,  FC_SHIFT) to the cell-state quantizer
 //   ig      = requantize(i * g,  IG_SHIFT) to the cell-state quantizer
 //   c_new   = saturate(fc + ig) to the cell-state quantizer
 // Every product is exact: operands are sign- or zero-extended to their own width plus one.
+// Pipeline, one register per step: the two products; the two rounded and then saturated products
+// (hwgen_requant with PIPE); the saturated sum. LATENCY = 4 cycles from in_valid to out_valid
+// (hwgen/cores.py CELL_LATENCY); a new vector may enter in every cycle and nothing stalls. The
+// operands are read in the in_valid cycle only; c_new is valid in the out_valid cycle (the
+// controller registers it then).
 module hwgen_cell #(
     parameter int H          = 1,
     parameter int F_W        = 8,
@@ -23,31 +27,46 @@ module hwgen_cell #(
     parameter bit CIFG       = 1'b0,
     parameter int ONE        = 255
 ) (
+    input  logic             clk,
+    input  logic             rst,
     /* verilator lint_off UNUSEDSIGNAL */  // under CIFG the forget gate is derived from i_act
     input  logic [H*F_W-1:0] f_act,
     /* verilator lint_on UNUSEDSIGNAL */
     input  logic [H*I_W-1:0] i_act,
     input  logic [H*G_W-1:0] g_act,
     input  logic [H*C_W-1:0] c_old,
-    output logic [H*C_W-1:0] c_new
+    input  logic             in_valid,
+    output logic [H*C_W-1:0] c_new,
+    output logic             out_valid
 );
     localparam int FE = (CIFG ? (I_W > F_W ? I_W : F_W) + 2 : F_W + 1);  // f as a signed number
     localparam int CE = C_W + 1;
     localparam int IE = I_W + 1;
     localparam int GE = G_W + 1;
+    // Published for testbenches (read back through VPI), not used by the logic.
+    /* verilator lint_off UNUSEDPARAM */
+    localparam int LATENCY = 4;
+    /* verilator lint_on UNUSEDPARAM */
 
     initial begin
         if (CIFG && (ONE < 0 || ONE >= (1 << (FE - 1))))
             $fatal(1, "hwgen_cell: ONE=%0d does not fit the %0d-bit forget gate", ONE, FE);
     end
 
+    logic [3:0] valid_q;  // in_valid delayed by 1 to 4 cycles
+    always_ff @(posedge clk) begin
+        if (rst) valid_q <= '0;
+        else     valid_q <= {valid_q[2:0], in_valid};
+    end
+    assign out_valid = valid_q[3];
+
     for (genvar j = 0; j < H; j++) begin : g_unit
         logic signed [FE-1:0]      f;
-        logic signed [FE+CE-1:0]   fc_prod;
-        logic signed [IE+GE-1:0]   ig_prod;
-        logic        [C_W-1:0]     fc, ig;
+        logic signed [FE+CE-1:0]   fc_prod_q;  // stage 1
+        logic signed [IE+GE-1:0]   ig_prod_q;
+        logic        [C_W-1:0]     fc_q, ig_q; // stages 2 and 3
         logic signed [C_W+1:0]     sum;
-        logic signed [C_W+1:0]     fc_s, ig_s;
+        logic        [C_W-1:0]     c_sat;
         logic signed [IE-1:0]      i_s;  // operands as signed numbers (one extra bit)
         logic signed [GE-1:0]      g_s;
         logic signed [CE-1:0]      c_s;
@@ -60,22 +79,24 @@ module hwgen_cell #(
         end else begin : g_f
             assign f = F_SIGNED ? FE'($signed(f_act[j*F_W +: F_W])) : FE'($unsigned(f_act[j*F_W +: F_W]));
         end
-        assign fc_prod = (FE+CE)'(f) * (FE+CE)'(c_s);
-        assign ig_prod = (IE+GE)'(i_s) * (IE+GE)'(g_s);
         hwgen_requant #(
             .IN_W(FE+CE), .IN_SIGNED(1'b1), .SHIFT(FC_SHIFT), .ROUNDING(ROUNDING),
-            .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX)
-        ) u_fc (.x(fc_prod), .y(fc));
+            .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX), .PIPE(1'b1)
+        ) u_fc (.clk(clk), .x(fc_prod_q), .y(fc_q));
         hwgen_requant #(
             .IN_W(IE+GE), .IN_SIGNED(1'b1), .SHIFT(IG_SHIFT), .ROUNDING(ROUNDING),
-            .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX)
-        ) u_ig (.x(ig_prod), .y(ig));
-        assign fc_s = C_SIGNED ? (C_W+2)'($signed(fc)) : (C_W+2)'($unsigned(fc));
-        assign ig_s = C_SIGNED ? (C_W+2)'($signed(ig)) : (C_W+2)'($unsigned(ig));
-        assign sum = fc_s + ig_s;
+            .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX), .PIPE(1'b1)
+        ) u_ig (.clk(clk), .x(ig_prod_q), .y(ig_q));
+        assign sum = (C_SIGNED ? (C_W+2)'($signed(fc_q)) : (C_W+2)'($unsigned(fc_q)))
+                   + (C_SIGNED ? (C_W+2)'($signed(ig_q)) : (C_W+2)'($unsigned(ig_q)));
         hwgen_requant #(
             .IN_W(C_W+2), .IN_SIGNED(1'b1), .SHIFT(0), .ROUNDING(ROUNDING),
             .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX)
-        ) u_sum (.x(sum), .y(c_new[j*C_W +: C_W]));
+        ) u_sum (.clk(clk), .x(sum), .y(c_sat));
+        always_ff @(posedge clk) begin
+            fc_prod_q <= (FE+CE)'(f) * (FE+CE)'(c_s);
+            ig_prod_q <= (IE+GE)'(i_s) * (IE+GE)'(g_s);
+            c_new[j*C_W +: C_W] <= c_sat;
+        end
     end
 endmodule

@@ -3,7 +3,11 @@
 //   acc[j] = requantize(sum[j]) to the gate's accumulator quantizer (ACC_*)
 //   act[j] = TABLE[acc[j] - ACC_MIN]                                      (sigmoid or tanh)
 // x_acc and h_acc are the gate's rows of the two matrix-vector units (signed AX_W / AH_W bits).
-// One cycle of latency (the table is registered): out_valid follows in_valid.
+// Pipeline, one register per step: the sum; the rounded and then the saturated accumulator
+// (hwgen_requant with PIPE); the table entry.
+// LATENCY = 4 cycles from in_valid to out_valid (hwgen/cores.py GATE_LATENCY); a new vector may
+// enter in every cycle and nothing stalls. x_acc and h_acc are read in the in_valid cycle only;
+// act holds its value from out_valid until the next out_valid.
 module hwgen_gate #(
     parameter int H        = 1,
     parameter int AX_W     = 16,
@@ -29,6 +33,11 @@ module hwgen_gate #(
     output logic [H*ACT_W-1:0] act,
     output logic               out_valid
 );
+    // Published for testbenches (read back through VPI), not used by the logic.
+    /* verilator lint_off UNUSEDPARAM */
+    localparam int LATENCY = 4;
+    /* verilator lint_on UNUSEDPARAM */
+
     // The sum is computed modulo 2**SUM_W: SUM_W holds the gate's exact sum range (derived in
     // Python from the weights), so wrapped intermediate terms cannot change the result.
     initial begin
@@ -37,24 +46,32 @@ module hwgen_gate #(
                    X_SHIFT, H_SHIFT, SUM_W);
     end
 
-    logic [H*ACC_W-1:0] acc;
+    logic [2:0]         valid_q;  // in_valid delayed by 1, 2 and 3 cycles
+    logic [H*ACC_W-1:0] acc_q;    // stages 2 and 3: the requantized sums
     for (genvar j = 0; j < H; j++) begin : g_unit
-        logic signed [SUM_W-1:0] sum;
-        logic signed [SUM_W-1:0] bias;  // zero for a layer without bias
+        logic signed [SUM_W-1:0] sum_q;  // stage 1
+        logic signed [SUM_W-1:0] bias;   // zero for a layer without bias
         assign bias = $signed(BIAS[j*SUM_W +: SUM_W]);
-        assign sum = (SUM_W'($signed(x_acc[j*AX_W +: AX_W])) <<< X_SHIFT)
+        always_ff @(posedge clk)
+            sum_q <= (SUM_W'($signed(x_acc[j*AX_W +: AX_W])) <<< X_SHIFT)
                    + (SUM_W'($signed(h_acc[j*AH_W +: AH_W])) <<< H_SHIFT) + bias;
         hwgen_requant #(
             .IN_W(SUM_W), .IN_SIGNED(1'b1), .SHIFT(ACC_SHIFT), .ROUNDING(ROUNDING),
-            .OUT_W(ACC_W), .OUT_SIGNED(ACC_SIGNED), .OUT_MIN(ACC_MIN), .OUT_MAX(ACC_MAX)
-        ) u_acc (.x(sum), .y(acc[j*ACC_W +: ACC_W]));
+            .OUT_W(ACC_W), .OUT_SIGNED(ACC_SIGNED), .OUT_MIN(ACC_MIN), .OUT_MAX(ACC_MAX),
+            .PIPE(1'b1)
+        ) u_acc (.clk(clk), .x(sum_q), .y(acc_q[j*ACC_W +: ACC_W]));
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) valid_q <= '0;
+        else     valid_q <= {valid_q[1:0], in_valid};
     end
 
     hwgen_lut_vec #(
         .N(H), .IN_W(ACC_W), .IN_SIGNED(ACC_SIGNED), .IN_MIN(ACC_MIN), .DEPTH(ACC_MAX - ACC_MIN + 1),
         .OUT_W(ACT_W), .TABLE(TABLE)
     ) u_act (
-        .clk(clk), .rst(rst), .in_data(acc), .in_valid(in_valid), .out_data(act),
+        .clk(clk), .rst(rst), .in_data(acc_q), .in_valid(valid_q[2]), .out_data(act),
         .out_valid(out_valid)
     );
 endmodule

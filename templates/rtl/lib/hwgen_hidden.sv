@@ -1,5 +1,10 @@
 // hwgen_hidden: h[j] = requantize(o[j] * t[j], SHIFT) to the hidden-state (io) quantizer, for
-// all H units, combinational; bit-exact with hwgen.ir.graph.step. t is tanh(c_new).
+// all H units; bit-exact with hwgen.ir.graph.step. t is tanh(c_new).
+// Pipeline, one register per step: the product; the rounded and then saturated product
+// (hwgen_requant with PIPE). LATENCY = 3 cycles from in_valid to out_valid (hwgen/cores.py
+// HIDDEN_LATENCY); a new vector may enter in every cycle and nothing stalls. o_act and t_act are
+// read in the in_valid cycle only; h is valid in the out_valid cycle (the controller registers it
+// then).
 module hwgen_hidden #(
     parameter int H        = 1,
     parameter int O_W      = 8,
@@ -13,22 +18,39 @@ module hwgen_hidden #(
     parameter int OUT_MIN  = -128,
     parameter int OUT_MAX  = 127
 ) (
+    input  logic               clk,
+    input  logic               rst,
     input  logic [H*O_W-1:0]   o_act,
     input  logic [H*T_W-1:0]   t_act,
-    output logic [H*OUT_W-1:0] h
+    input  logic               in_valid,
+    output logic [H*OUT_W-1:0] h,
+    output logic               out_valid
 );
     localparam int OE = O_W + 1;
     localparam int TE = T_W + 1;
+    // Published for testbenches (read back through VPI), not used by the logic.
+    /* verilator lint_off UNUSEDPARAM */
+    localparam int LATENCY = 3;
+    /* verilator lint_on UNUSEDPARAM */
+
+    logic [2:0] valid_q;  // in_valid delayed by 1, 2 and 3 cycles
+    always_ff @(posedge clk) begin
+        if (rst) valid_q <= '0;
+        else     valid_q <= {valid_q[1:0], in_valid};
+    end
+    assign out_valid = valid_q[2];
+
     for (genvar j = 0; j < H; j++) begin : g_unit
         logic signed [OE-1:0]    o_s;  // operands as signed numbers (one extra bit)
         logic signed [TE-1:0]    t_s;
-        logic signed [OE+TE-1:0] prod;
+        logic signed [OE+TE-1:0] prod_q;  // stage 1
         assign o_s = O_SIGNED ? OE'($signed(o_act[j*O_W +: O_W])) : OE'($unsigned(o_act[j*O_W +: O_W]));
         assign t_s = T_SIGNED ? TE'($signed(t_act[j*T_W +: T_W])) : TE'($unsigned(t_act[j*T_W +: T_W]));
-        assign prod = (OE+TE)'(o_s) * (OE+TE)'(t_s);
         hwgen_requant #(
             .IN_W(OE+TE), .IN_SIGNED(1'b1), .SHIFT(SHIFT), .ROUNDING(ROUNDING),
-            .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_MIN(OUT_MIN), .OUT_MAX(OUT_MAX)
-        ) u_h (.x(prod), .y(h[j*OUT_W +: OUT_W]));
+            .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_MIN(OUT_MIN), .OUT_MAX(OUT_MAX),
+            .PIPE(1'b1)
+        ) u_h (.clk(clk), .x(prod_q), .y(h[j*OUT_W +: OUT_W]));
+        always_ff @(posedge clk) prod_q <= (OE+TE)'(o_s) * (OE+TE)'(t_s);
     end
 endmodule

@@ -2,14 +2,18 @@
 // with RNN = 1), plus its stream ports.
 //
 // One LSTM timestep: accept x_t (s_*) and hand x_t and h to the two matrix-vector units at once;
-// when both results are there, start the gate stage (sum, requantize, table: 1 cycle); then
-// register the new cell state and start tanh(c) (1 cycle); then register the new hidden state.
+// when both results are there, start the gate stage (hwgen_gate); when it is done, start the cell
+// update (hwgen_cell); when that is done, register the new cell state and start tanh(c); when
+// that is done, start the hidden requantizer (hwgen_hidden); when that is done, register the new
+// hidden state. Each stage is started by the previous one's done strobe and never stalls, so a
+// step takes its stages' latencies (hwgen/cores.py) one after the other.
 // A plain RNN has one gate whose table maps the accumulator straight to h: h_new is that gate's
-// output, registered when the gate stage is done; there is no cell state and no tanh(c) stage
-// (c_new, tanh_done are not looked at; c_state, tanh_start stay 0).
-// With F = the slower unit's fold cycles, an LSTM step takes F + 4 cycles (F + 5 when every h_t
-// is emitted), measured between input transfers with no stalls; an RNN step one cycle less.
-// hwgen/passes/cycles.py models this.
+// output, registered when the gate stage is done; there is no cell update, tanh(c) or hidden stage
+// (c_new, cell_done, tanh_done, hidden_done are not looked at; c_state and the starts stay 0).
+// With M = the slower matrix-vector unit's latency (its fold cycles + 1), a step takes
+// M + GATE + CELL + TANH + HIDDEN + 1 cycles between input transfers with no stalls (the stages'
+// latencies; the last cycle registers h), one more when every h_t is emitted; an RNN step
+// M + GATE + 1 (+1). hwgen/passes/cycles.py models this.
 // After the sequence's last step (s_tlast) the state returns to zero. HEAD designs then run the
 // head once and emit its scores and class; others emit h_t on m_* every step, with m_tlast on the
 // sequence's last step.
@@ -50,11 +54,15 @@ module hwgen_lstm_ctrl #(
     // elementwise stages
     output logic                   gate_start,
     input  logic                   gate_done,
-    input  logic [H*C_W-1:0]       c_new,
+    input  logic [H*C_W-1:0]       c_new,       // the cell stage's c
     output logic [H*C_W-1:0]       c_state,
+    output logic                   cell_start,
+    input  logic                   cell_done,
     output logic                   tanh_start,
     input  logic                   tanh_done,
-    input  logic [H*H_W-1:0]       h_new,
+    output logic                   hidden_start,
+    input  logic                   hidden_done,
+    input  logic [H*H_W-1:0]       h_new,       // the hidden stage's h (RNN: the gate's)
     // head (HEAD designs)
     output logic                   head_in_valid,
     input  logic                   head_in_ready,
@@ -71,7 +79,8 @@ module hwgen_lstm_ctrl #(
                    OUT_N, OUT_W);
     end
 
-    typedef enum logic [2:0] {IDLE, MVU, GATE, TANH, EMIT, HEAD_IN, HEAD_OUT} state_t;
+    typedef enum logic [3:0] {IDLE, MVU, GATE, CELL, TANH, HIDDEN, EMIT, HEAD_IN, HEAD_OUT}
+        state_t;
     state_t state;
     logic [H*H_W-1:0] h_q;
     logic [H*C_W-1:0] c_q;
@@ -83,7 +92,9 @@ module hwgen_lstm_ctrl #(
     assign mv_in_valid  = state == IDLE && s_tvalid && mx_in_ready && mh_in_ready;
     assign mv_out_ready = state == MVU && mx_out_valid && mh_out_valid;
     assign gate_start   = mv_out_ready;
-    assign tanh_start   = !RNN && state == GATE && gate_done;
+    assign cell_start   = !RNN && state == GATE && gate_done;
+    assign tanh_start   = !RNN && state == CELL && cell_done;
+    assign hidden_start = !RNN && state == TANH && tanh_done;
     assign c_state      = c_q;
     assign head_in_valid  = state == HEAD_IN;
     assign head_out_ready = state == HEAD_OUT && m_tready;
@@ -119,11 +130,15 @@ module hwgen_lstm_ctrl #(
                         h_q   <= h_new;
                         state <= !HEAD ? EMIT : last_q ? HEAD_IN : IDLE;
                     end else begin
-                        c_q   <= c_new;
-                        state <= TANH;
+                        state <= CELL;
                     end
                 end
-                TANH: if (tanh_done) begin
+                CELL: if (cell_done) begin
+                    c_q   <= c_new;
+                    state <= TANH;
+                end
+                TANH: if (tanh_done) state <= HIDDEN;
+                HIDDEN: if (hidden_done) begin
                     h_q   <= h_new;
                     state <= !HEAD ? EMIT : last_q ? HEAD_IN : IDLE;
                 end

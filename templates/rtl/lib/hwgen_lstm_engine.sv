@@ -10,6 +10,8 @@
 // activations packed into acts (the input gate's at bit I_LSB, forget's at F_LSB, cell's at
 // G_LSB, output's at O_LSB: element j of a gate of width W at LSB + j*W) and each gate's done
 // (gate_done, all must be high). Under CIFG there is no forget gate: F_LSB is not read.
+// The gates hold acts from gate_done until the next gate_start (hwgen_gate's table output does):
+// the hidden stage reads the output gate's activations after the cell and tanh(c) stages.
 //
 // Streams: s_* carries x_t (I codes), m_* h_t (H codes) or, with HEAD, the scores (OUT_N codes)
 // and the class (m_tclass, 0 without a head). With INIT, st_* carries one initial state per
@@ -120,7 +122,8 @@ module hwgen_lstm_engine #(
     logic                   mv_out_ready;
     logic                   ctrl_tvalid, ctrl_tready;
     logic [H*C_W-1:0]       c_state, c_old, c_new;
-    logic                   tanh_start, tanh_done;
+    logic                   cell_start, cell_done, tanh_start, tanh_done;
+    logic                   hidden_start, hidden_done;
     logic [H*T_W-1:0]       tanh_c;
     logic [H*F_W-1:0]       act_f;
     logic                   head_in_valid, head_in_ready, head_out_valid, head_out_ready;
@@ -156,7 +159,9 @@ module hwgen_lstm_engine #(
         .mh_in_ready(mh_in_ready), .mx_out_valid(mx_out_valid), .mh_out_valid(mh_out_valid),
         .mv_out_ready(mv_out_ready),
         .gate_start(gate_start), .gate_done(&gate_done), .c_new(c_new), .c_state(c_state),
-        .tanh_start(tanh_start), .tanh_done(tanh_done), .h_new(h_new),
+        .cell_start(cell_start), .cell_done(cell_done), .tanh_start(tanh_start),
+        .tanh_done(tanh_done), .hidden_start(hidden_start), .hidden_done(hidden_done),
+        .h_new(h_new),
         .head_in_valid(head_in_valid), .head_in_ready(head_in_ready), .head_scores(head_scores),
         .head_class(head_class), .head_out_valid(head_out_valid), .head_out_ready(head_out_ready)
     );
@@ -190,8 +195,9 @@ module hwgen_lstm_engine #(
         .G_SIGNED(G_SIGNED), .C_W(C_W), .C_SIGNED(C_SIGNED), .C_MIN(C_MIN), .C_MAX(C_MAX),
         .FC_SHIFT(FC_SHIFT), .IG_SHIFT(IG_SHIFT), .ROUNDING(CELL_ROUNDING), .CIFG(CIFG), .ONE(ONE)
     ) u_cell (
-        .f_act(act_f), .i_act(acts[I_LSB +: H*I_W]), .g_act(acts[G_LSB +: H*G_W]), .c_old(c_old),
-        .c_new(c_new)
+        .clk(clk), .rst(rst), .f_act(act_f), .i_act(acts[I_LSB +: H*I_W]),
+        .g_act(acts[G_LSB +: H*G_W]), .c_old(c_old), .in_valid(cell_start), .c_new(c_new),
+        .out_valid(cell_done)
     );
 
     hwgen_lut_vec #(
@@ -207,7 +213,8 @@ module hwgen_lstm_engine #(
         .ROUNDING(HID_ROUNDING), .OUT_W(H_W), .OUT_SIGNED(H_SIGNED), .OUT_MIN(H_MIN),
         .OUT_MAX(H_MAX)
     ) u_hidden (
-        .o_act(acts[O_LSB +: H*O_W]), .t_act(tanh_c), .h(h_new)
+        .clk(clk), .rst(rst), .o_act(acts[O_LSB +: H*O_W]), .t_act(tanh_c),
+        .in_valid(hidden_start), .h(h_new), .out_valid(hidden_done)
     );
 
     generate

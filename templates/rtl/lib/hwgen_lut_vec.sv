@@ -1,7 +1,8 @@
 // hwgen_lut_vec: N lookups into one table in parallel (one hwgen_lut per element).
 // Element k of in_data (bits [k*IN_W +: IN_W]) indexes TABLE; out_data element k is its entry.
-// One cycle of latency: out_valid follows in_valid by one cycle. The LSTM controller never
-// stalls this stage, so the elements' ready outputs are not used.
+// LATENCY = 1 cycle from in_valid to out_valid (hwgen/cores.py LUT_LATENCY), one vector per
+// cycle; out_data holds its value until the next out_valid. The LSTM engines never stall this
+// stage, so the elements' ready outputs are not used.
 module hwgen_lut_vec #(
     parameter int N         = 1,
     parameter int IN_W      = 8,
@@ -18,6 +19,11 @@ module hwgen_lut_vec #(
     output logic [N*OUT_W-1:0] out_data,
     output logic               out_valid
 );
+    // Published for testbenches (read back through VPI), not used by the logic.
+    /* verilator lint_off UNUSEDPARAM */
+    localparam int LATENCY = 1;
+    /* verilator lint_on UNUSEDPARAM */
+
     initial begin
         if (N < 1) $fatal(1, "hwgen_lut_vec: N=%0d must be positive", N);
     end

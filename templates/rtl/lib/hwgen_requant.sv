@@ -1,5 +1,8 @@
-// hwgen_requant: combinational requantizer, bit-exact with
+// hwgen_requant: requantizer, bit-exact with
 //   hwgen.reference.kernels.requantize(x, from_exp, IntType(OUT_W, OUT_SIGNED, ...), rounding)
+// PIPE = 0: combinational (clk is not used). PIPE = 1: two registers, one after the rounding add
+// and one after the saturation compare: y is x's result LATENCY = 2 cycles later, one x per cycle,
+// never stalling (hwgen/cores.py REQUANT_PIPE_LATENCY).
 // x is an IN_W-bit code, two's complement when IN_SIGNED (the default), else plain binary.
 // With SHIFT = to.exp - from_exp:
 //   SHIFT < 0   exact left shift by -SHIFT
@@ -10,7 +13,8 @@
 // the bounds are int parameters, which Verilator's -G and every wrapper pass without casts.
 // y carries the OUT_W-bit code; it is two's complement when OUT_SIGNED, plain binary otherwise.
 // Internally x is widened by -SHIFT (left shift), SHIFT (remainder) and 2 guard bits, so no
-// intermediate value can overflow.
+// intermediate value can overflow; with PIPE the rounded value is registered in the RW bits it
+// needs.
 module hwgen_requant #(
     parameter int     IN_W       = 8,
     parameter bit     IN_SIGNED  = 1'b1,
@@ -19,8 +23,12 @@ module hwgen_requant #(
     parameter int     OUT_W      = 8,
     parameter bit     OUT_SIGNED = 1'b1,
     parameter int     OUT_MIN    = -128,
-    parameter int     OUT_MAX    = 127
+    parameter int     OUT_MAX    = 127,
+    parameter bit     PIPE       = 1'b0
 ) (
+    /* verilator lint_off UNUSEDSIGNAL */  // only PIPE = 1 uses the clock
+    input  logic             clk,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  logic [IN_W-1:0]  x,
     output logic [OUT_W-1:0] y
 );
@@ -28,6 +36,14 @@ module hwgen_requant #(
     localparam int RS = SHIFT > 0 ? SHIFT : 0;   // rounded right shift
     localparam int WI = IN_W + LS + RS + 2;      // every intermediate fits in WI signed bits
     localparam int CW = WI > 32 ? WI : 32;       // comparison width (bounds are 32-bit int)
+    // The rounded value as a signed number: |x| * 2**(LS-RS), +1 for rounding up, one sign bit
+    // (and one more for an unsigned x); at least 2 bits when x is shifted past its width.
+    localparam int RW0 = IN_W + (IN_SIGNED ? 0 : 1) + LS - RS + 1;
+    localparam int RW = RW0 > 2 ? RW0 : 2;
+    // Published for testbenches (read back through VPI), not used by the logic.
+    /* verilator lint_off UNUSEDPARAM */
+    localparam int LATENCY = PIPE ? 2 : 0;
+    /* verilator lint_on UNUSEDPARAM */
 
     // The output type's full range; 64-bit so that OUT_W = 31 unsigned does not overflow.
     localparam logic signed [63:0] TYPE_MIN = OUT_SIGNED ? -(64'sd1 <<< (OUT_W - 1)) : 64'sd0;
@@ -81,11 +97,28 @@ module hwgen_requant #(
         end
     endgenerate
 
-    assign wide = CW'(rounded);
+    logic [OUT_W-1:0] sat;  // the saturated result
+    generate
+        if (PIPE) begin : g_pipe
+            logic signed [RW-1:0] rounded_q;  // exact: the rounded value fits RW bits
+            /* verilator lint_off UNUSEDSIGNAL */  // the bits above RW only repeat the sign
+            logic signed [WI-1:0] rounded_w;
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign rounded_w = rounded;
+            always_ff @(posedge clk) begin
+                rounded_q <= rounded_w[RW-1:0];
+                y         <= sat;
+            end
+            assign wide = CW'(rounded_q);
+        end else begin : g_comb
+            assign wide = CW'(rounded);
+            assign y    = sat;
+        end
+    endgenerate
 
     always_comb begin
-        if (wide > CW'(OUT_MAX))      y = OUT_W'(OUT_MAX);
-        else if (wide < CW'(OUT_MIN)) y = OUT_W'(OUT_MIN);
-        else                          y = OUT_W'(wide);
+        if (wide > CW'(OUT_MAX))      sat = OUT_W'(OUT_MAX);
+        else if (wide < CW'(OUT_MIN)) sat = OUT_W'(OUT_MIN);
+        else                          sat = OUT_W'(wide);
     end
 endmodule

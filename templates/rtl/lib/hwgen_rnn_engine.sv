@@ -94,7 +94,7 @@ module hwgen_rnn_engine #(
         end
     endgenerate
 
-    /* verilator lint_off PINCONNECTEMPTY */  // an RNN has no cell state and no tanh(c)
+    /* verilator lint_off PINCONNECTEMPTY */  // an RNN has no cell, tanh(c) or hidden stage
     hwgen_lstm_ctrl #(
         .I(I), .X_W(X_W), .H(H), .H_W(H_W), .C_W(1), .RNN(1'b1), .HEAD(HEAD), .OUT_N(OUT_N),
         .OUT_W(OUT_W), .CLASS_W(CLASS_W)
@@ -107,7 +107,8 @@ module hwgen_rnn_engine #(
         .mh_in_ready(mh_in_ready), .mx_out_valid(mx_out_valid), .mh_out_valid(mh_out_valid),
         .mv_out_ready(mv_out_ready),
         .gate_start(gate_start), .gate_done(gate_done), .c_new('0), .c_state(),
-        .tanh_start(), .tanh_done(1'b0), .h_new(acts),
+        .cell_start(), .cell_done(1'b0), .tanh_start(), .tanh_done(1'b0), .hidden_start(),
+        .hidden_done(1'b0), .h_new(acts),
         .head_in_valid(head_in_valid), .head_in_ready(head_in_ready), .head_scores(head_scores),
         .head_class(head_class), .head_out_valid(head_out_valid), .head_out_ready(head_out_ready)
     );
