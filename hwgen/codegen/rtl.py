@@ -64,6 +64,23 @@ def pack(values, width: int) -> str:
     return f"{total}'h{word:x}"
 
 
+def rom_text(weights, pe: int, simd: int, width: int) -> str:
+    """Return the $readmemh text of a folded unit's weights (hwgen_mvu's ROM, see its header).
+
+    weights is rows x cols; line k = nf*SF + sf holds the fold's PE x SIMD weights as one hex
+    word, W[nf*PE + p][sf*SIMD + i] at bits [(p*SIMD + i)*width +: width], two's complement.
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    rows, cols = w.shape
+    nf, sf = rows // pe, cols // simd
+    folds = w.reshape(nf, pe, sf, simd).transpose(0, 2, 1, 3).reshape(nf * sf, pe * simd)
+    codes = folds & np.int64((1 << width) - 1)
+    bits = ((codes[..., None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.uint8)
+    packed = np.packbits(bits.reshape(nf * sf, -1), axis=1, bitorder="little")
+    digits = -(-pe * simd * width // 4)
+    return "".join(f"{int.from_bytes(row.tobytes(), 'little'):0{digits}x}\n" for row in packed)
+
+
 def _flag(value: bool) -> str:
     return "1'b1" if value else "1'b0"
 
