@@ -120,7 +120,7 @@ def test_simulated_cycles_equal_the_model(name, tmp_path):
     step = lstm_step_cycles(ir.layers[0], emit=False)
     assert design.per_step == step
     assert set(result.step_cycles) == {step}
-    assert result.latencies == [len(s) * step - 1 + head_cycles() for s in seqs]
+    assert result.latencies == [len(s) * step - 1 + head_cycles(ir) for s in seqs]
     assert result.latencies == [sequence_cycles(ir, len(s)) for s in seqs]
     assert design.raw["cycles"]["per_step"] == per_step_cycles(ir) == step
     for k, s in enumerate(seqs):

@@ -1,11 +1,12 @@
 """The analytic cycle model of a generated design, matching the cores' schedules.
 
 One direction engine (hwgen_lstm_ctrl.sv and its datapath) takes x_t, and step_latency(layer) = D
-cycles later offers h_t: the matrix-vector units' latency (the slower unit's fold cycles + 1), the
-gate stage (1), tanh(c) (1, LSTM only), writing the state (1). An engine that emits h_t takes its
-next input one cycle after h_t has left (period D + 1); the engine that carries the head takes it
-D cycles after the previous one and, after the last step, hands h_T to the head (1) whose scores
-come HEAD_LATENCY (3) later.
+cycles later offers h_t: the matrix-vector units' latency (the slower unit's, hwgen.cores.mvu_latency:
+its F folds + 3 pipeline stages + its adder-tree registers, 2 stages + tree registers when fully
+parallel), the gate stage (1), tanh(c) (1, LSTM only), writing the state (1). An engine that emits
+h_t takes its next input one cycle after h_t has left (period D + 1); the engine that carries the
+head takes it D cycles after the previous one and, after the last step, hands h_T to the head (1)
+whose scores come head_latency(head) later (its fully parallel unit's latency + 1).
 
 A stack (hwgen/codegen/rtl.py) chains engines; engines hold one element, so a slow engine stalls
 the one feeding it. A bidirectional layer broadcasts its input to its forward engine and into a
@@ -28,7 +29,13 @@ GATE_STAGE = 1  # sum + requantize + registered table
 TANH_STAGE = 1  # registered tanh(c) table (LSTM only)
 STATE_WRITE = 1  # the new h is registered; the controller is back to accepting input
 HEAD_IN = 1  # the controller hands h_T to the head
-HEAD_LATENCY = 3  # hwgen_head: fully parallel matrix-vector (2) + score/class register (1)
+HEAD_SCORE = 1  # hwgen_head: the score/class register after its fully parallel hwgen_mvu
+
+
+def head_latency(head) -> int:
+    """Return hwgen_head's cycles from an input transfer to its scores' out_valid."""
+    mv = head.matvec
+    return mvu_latency(mv.rows, mv.cols, mv.rows, mv.cols) + HEAD_SCORE
 
 
 def mv_folds(layer) -> int:
@@ -47,9 +54,9 @@ def lstm_step_cycles(layer, emit: bool) -> int:
     return step_latency(layer) + (1 if emit else 0)
 
 
-def head_cycles() -> int:
+def head_cycles(model) -> int:
     """Return the cycles the head adds after a sequence's last step, up to its output transfer."""
-    return HEAD_IN + HEAD_LATENCY
+    return HEAD_IN + head_latency(model.head)
 
 
 @dataclass(frozen=True)
@@ -120,8 +127,8 @@ def transfer_times(model, steps: int) -> tuple:
     if model.head is None:
         return inputs, t[-1][-1]
     if engines and not engines[-1].emits:
-        return inputs, t[-1][-1] + engines[-1].latency + HEAD_LATENCY
-    return inputs, t[-1][-1] + PICK_LAST_LATENCY + HEAD_LATENCY
+        return inputs, t[-1][-1] + engines[-1].latency + head_latency(model.head)
+    return inputs, t[-1][-1] + PICK_LAST_LATENCY + head_latency(model.head)
 
 
 def sequence_cycles(model, steps: int) -> int:
@@ -157,9 +164,10 @@ def cycle_parameters(model) -> dict:
                "step_latency": step_latency(layer)} for layer in model.layers]
     return {
         "per_step": per_step_cycles(model),
-        "head": head_cycles() if model.head is not None else 0,
+        "head": head_cycles(model) if model.head is not None else 0,
         "layers": layers,
         "seq_buf_latency": SEQ_BUF_LATENCY, "zip_latency": ZIP_LATENCY,
-        "pick_last_latency": PICK_LAST_LATENCY, "head_latency": HEAD_LATENCY,
+        "pick_last_latency": PICK_LAST_LATENCY,
+        "head_latency": head_latency(model.head) if model.head is not None else 0,
         "max_steps_latency": sequence_cycles(model, model.max_steps) if model.max_steps else 0,
     }
