@@ -196,10 +196,12 @@ module hwgen_mvu #(
             logic [PE*N*TW-1:0] sum, out;
             if (j == 0) begin : g_leaves
                 always_comb begin
-                    sum = '0;
-                    for (int p = 0; p < PE; p++)
+                    for (int p = 0; p < PE; p++) begin
                         for (int i = 0; i < SIMD; i++)
                             sum[(p*N + i)*TW +: TW] = TW'($signed(p_q[(p*SIMD + i)*PW +: PW]));
+                        for (int i = SIMD; i < N; i++)
+                            sum[(p*N + i)*TW +: TW] = '0;  // padding up to a power of two
+                    end
                 end
             end else begin : g_adders
                 always_comb begin
