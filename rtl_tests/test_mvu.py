@@ -23,6 +23,7 @@ CASES = {  # rows, cols, PE, SIMD, weight and input widths (REG_EVERY: the core'
     "pe2_simd3_unsigned": dict(rows=4, cols=6, pe=2, simd=3, w_w=5, in_w=3, in_signed=False),
     "pe4_simd1_rows_only": dict(rows=8, cols=2, pe=4, simd=1, w_w=4, in_w=4, in_signed=True),
     "pe1_simd12_cols_only": dict(rows=2, cols=24, pe=2, simd=12, w_w=4, in_w=8, in_signed=True),
+    "pe1_simd2_block_rom": dict(rows=16, cols=8, pe=1, simd=2, w_w=3, in_w=4, in_signed=True),
     "pe2_simd8_reg1": dict(rows=6, cols=16, pe=2, simd=8, w_w=6, in_w=4, in_signed=False,
                            reg_every=1),
 }

@@ -21,8 +21,9 @@
 //
 // Weights: a fully parallel unit (F = 1) takes them from WEIGHTS, W[r][c] at bits
 // [(r*COLS + c)*W_W +: W_W]. A folded unit (F > 1) reads them from a ROM of F words with a
-// registered read (block RAM or distributed RAM), loaded by $readmemh from the text file
-// INIT_FILE: line k (k = nf*SF + sf, row fold nf, column fold sf) is one hex word holding
+// registered read (from 64 words on marked rom_style "block": block RAM; a smaller one is left
+// to the tool, which builds it from LUTs), loaded by $readmemh from the text file INIT_FILE:
+// line k (k = nf*SF + sf, row fold nf, column fold sf) is one hex word holding
 // W[nf*PE + p][sf*SIMD + i] at bits [(p*SIMD + i)*W_W +: W_W]. The tools open INIT_FILE
 // relative to the folder they run in: hwgen's generated designs name "mem/<file>.hex" and keep
 // the files in DIR/rtl/mem/ (listed in DIR/rtl/mem.f), so a tool run in DIR/rtl finds them;
@@ -75,6 +76,7 @@ module hwgen_mvu #(
     localparam int BLK = PE * ACC_W;                  // the sums of one row fold
     localparam int TG = NF_W + 3;                     // a fold's tag: {nf, done, last, first}
     localparam int ST = 2 + TR;                       // tagged stages: operands, products, tree
+    localparam int BLOCK_MIN = 64;                    // ROM words from which it is block RAM
 
     initial begin
         if (ROWS < 1 || COLS < 1 || PE < 1 || SIMD < 1 || ROWS % PE != 0 || COLS % SIMD != 0)
@@ -127,8 +129,21 @@ module hwgen_mvu #(
             logic [K_W-1:0]       k;     // ... index, nf*SF + sf: its ROM address
             logic                 last_sf, last_nf, done;
             logic [31:0]          sf_i;  // sf as an integer for the part-select (0 when SF = 1)
-            logic [WORD-1:0]      rom [0:F-1];
-            initial $readmemh(INIT_FILE, rom);
+            // The weight ROM, read one word a cycle into w_q. Yosys builds a ROM from logic
+            // unless told otherwise: from BLOCK_MIN words on it asks for block RAM.
+            if (F >= BLOCK_MIN) begin : g_block
+                (* rom_style = "block" *) logic [WORD-1:0] rom [0:F-1];
+                initial $readmemh(INIT_FILE, rom);
+                always_ff @(posedge clk) begin
+                    if (en) w_q <= rom[k];
+                end
+            end else begin : g_small
+                logic [WORD-1:0] rom [0:F-1];
+                initial $readmemh(INIT_FILE, rom);
+                always_ff @(posedge clk) begin
+                    if (en) w_q <= rom[k];
+                end
+            end
 
             assign sf_i     = SF > 1 ? 32'(sf) : 32'd0;
             assign last_sf  = sf_i == 32'(SF - 1);
@@ -140,10 +155,7 @@ module hwgen_mvu #(
 
             always_ff @(posedge clk) begin
                 if (in_valid && in_ready) x_q <= in_data;
-                if (en) begin
-                    w_q <= rom[k];
-                    x_s <= x_q[(SF > 1 ? sf_i : 32'd0) * XS +: XS];
-                end
+                if (en) x_s <= x_q[(SF > 1 ? sf_i : 32'd0) * XS +: XS];
                 if (rst) begin
                     busy <= 1'b0;
                     nf   <= '0;
