@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from hwgen.types import HwgenError
 
-# hwgen_mvu.sv: extra cycles on top of the NF*SF fold cycles, documented at the top of that file.
-MVU_EXTRA_CYCLES = 0  # per vector: the next vector is accepted in the cycle the last fold runs
-MVU_EXTRA_LATENCY = 1  # input transfer -> out_valid: the result leaves through a register
+# hwgen_mvu.sv's pipeline, documented at the top of that file: after the input register, a fold
+# passes the operand registers (folded units only), the product registers, the adder tree's
+# registers (one every REG_EVERY levels) and the accumulator/result register.
+MVU_REG_EVERY = 2  # hwgen_mvu's default REG_EVERY: at most two adder levels per stage
 LUT_LATENCY = 1  # hwgen_lut.sv: registered output, one code per cycle
 # hwgen_head.sv: the weight read, the operand and the product registers, the score and the
 # best-so-far register, each 1
@@ -33,14 +34,28 @@ def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
     return (rows // pe) * (cols // simd)
 
 
+def mvu_tree_registers(simd: int, reg_every: int = MVU_REG_EVERY) -> int:
+    """Return the pipeline registers of hwgen_mvu's adder tree over simd products."""
+    if reg_every < 0:
+        raise HwgenError(f"REG_EVERY={reg_every} is negative")
+    levels = (simd - 1).bit_length()  # clog2(simd)
+    return levels // reg_every if reg_every else 0
+
+
 def mvu_cycles(rows: int, cols: int, pe: int, simd: int) -> int:
-    """Return hwgen_mvu's cycles per vector (initiation interval) with no stalls."""
-    return mvu_folds(rows, cols, pe, simd) + MVU_EXTRA_CYCLES
+    """Return hwgen_mvu's cycles per vector (initiation interval) with no stalls: one fold a
+    cycle, vectors overlapping in the pipeline."""
+    return mvu_folds(rows, cols, pe, simd)
 
 
-def mvu_latency(rows: int, cols: int, pe: int, simd: int) -> int:
-    """Return hwgen_mvu's cycles from an input transfer to its result's out_valid (no stalls)."""
-    return mvu_folds(rows, cols, pe, simd) + MVU_EXTRA_LATENCY
+def mvu_latency(rows: int, cols: int, pe: int, simd: int,
+                reg_every: int = MVU_REG_EVERY) -> int:
+    """Return hwgen_mvu's cycles from an input transfer to its result's out_valid (no stalls).
+
+    The folds, then the operand (folded units only), product, tree and accumulator registers.
+    """
+    folds = mvu_folds(rows, cols, pe, simd)
+    return folds + (3 if folds > 1 else 2) + mvu_tree_registers(simd, reg_every)
 
 
 def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,

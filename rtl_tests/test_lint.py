@@ -32,7 +32,7 @@ LINT_CASES = {
     "hidden_left": ("hwgen_hidden", dict(H=3, SHIFT=-2, OUT_W=12, OUT_MIN=-2048, OUT_MAX=2047)),
     "mvu_defaults": ("hwgen_mvu", {}),
     "mvu_parallel": ("hwgen_mvu", dict(ROWS=4, COLS=6, PE=4, SIMD=6, ACC_W=12)),
-    "mvu_one_by_one": ("hwgen_mvu", dict(ROWS=1, COLS=1, ACC_W=8,
+    "mvu_one_by_one": ("hwgen_mvu", dict(ROWS=1, COLS=1, PE=1, SIMD=1, ACC_W=8,
                                          WEIGHTS=packed_literal([-8], 4))),
     "mvu_folded_unsigned": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, IN_SIGNED=0,
                                               W_W=8, ACC_W=20)),

@@ -35,11 +35,54 @@ def test_same_model_gives_byte_identical_sources(graph, tmp_path):
     assert (first / "hwgen_top.sv").read_text().count("hwgen_gate #(") == 4
 
 
+def test_folded_model_gives_byte_identical_sources_and_memories(graph, tmp_path):
+    first = emit_rtl(fold(lower(graph), 4, 1), tmp_path / "a", "m")
+    second = emit_rtl(fold(lower(graph), 4, 1), tmp_path / "b", "m")
+    assert _tree(first) == _tree(second)
+    assert (first / "mem.f").read_text() == "mem/l0_mx.hex\nmem/l0_mh.hex\n"
+    assert str(tmp_path) not in (first / "hwgen_top.sv").read_text()
+
+
 def test_folding_changes_only_the_matrix_units(graph, tmp_path):
     a = (emit_rtl(lower(graph), tmp_path / "a", "m") / "hwgen_top.sv").read_text()
     b = (emit_rtl(fold(lower(graph), 4, 1), tmp_path / "b", "m") / "hwgen_top.sv").read_text()
     diff = [(x, y) for x, y in zip(a.splitlines(), b.splitlines()) if x != y]
-    assert diff and all("_PE(" in x for x, _ in diff)  # the engine core's MX_PE, MH_PE lines
+    # the engine core's MX_PE, MH_PE lines, and each unit's weights: literal -> ROM file
+    assert [x for x, _ in diff if "_PE(" not in x] == [
+        x for x in a.splitlines() if "_WEIGHTS(" in x and "HD_WEIGHTS" not in x]
+    assert [y for x, y in diff if "_PE(" not in x] == [
+        '        .MX_INIT_FILE("mem/l0_mx.hex"),', '        .MH_INIT_FILE("mem/l0_mh.hex"),']
+    assert len(a.splitlines()) == len(b.splitlines())
+
+
+def _rom_weights(text: str, rows: int, cols: int, pe: int, simd: int, width: int) -> np.ndarray:
+    """Decode a ROM file by its documented layout (hwgen_mvu.sv's header) into rows x cols."""
+    w = np.zeros((rows, cols), dtype=np.int64)
+    lines = text.split()
+    assert len(lines) == (rows // pe) * (cols // simd)
+    for k, line in enumerate(lines):
+        assert len(line) == -(-pe * simd * width // 4)
+        word, (nf, sf) = int(line, 16), divmod(k, cols // simd)
+        for p in range(pe):
+            for i in range(simd):
+                code = (word >> ((p * simd + i) * width)) & ((1 << width) - 1)
+                w[nf * pe + p, sf * simd + i] = code - (code >> (width - 1) << width)
+    return w
+
+
+@pytest.mark.parametrize("pe, simd", [(4, 1), (16, 1), (1, 1), (2, 1)])
+def test_rom_files_hold_the_weights_in_fold_order(graph, tmp_path, pe, simd):
+    ir = fold(lower(graph), pe, simd)
+    rtl = emit_rtl(ir, tmp_path / "out", "m")
+    layer = ir.layers[0]
+    for unit, mv in (("mx", layer.x_mv), ("mh", layer.h_mv)):
+        rom = rtl / "mem" / f"l0_{unit}.hex"
+        if (mv.rows // mv.pe) * (mv.cols // mv.simd) == 1:
+            assert not rom.exists()
+            continue
+        got = _rom_weights(rom.read_text(), mv.rows, mv.cols, mv.pe, mv.simd,
+                           mv.weight_type.width)
+        assert np.array_equal(got, mv.weights)
 
 
 def test_templates_refuse_missing_values(graph):

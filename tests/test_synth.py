@@ -136,3 +136,62 @@ def test_counter_fmax_on_ecp5(tmp_path):
     res = synth.fmax_ecp5(rtl_folder(tmp_path, COUNTER))
     assert 50 < res["fmax_mhz"] < 1000
     assert 16 <= res["LUT4"] < 200
+
+
+def folded_mvu_folder(tmp_path, rows=64, cols=64, pe=4, simd=4):
+    """Return an rtl folder of hwgen_top = one folded hwgen_mvu whose weights are a ROM file."""
+    import numpy as np
+
+    from hwgen.codegen.rtl import rom_text
+    from hwgen.sim.tools import RTL_LIB
+
+    rtl = tmp_path / "rtl"
+    (rtl / "cores").mkdir(parents=True)
+    (rtl / "mem").mkdir()
+    (rtl / "cores" / "hwgen_mvu.sv").write_text((RTL_LIB / "hwgen_mvu.sv").read_text())
+    weights = np.random.default_rng(3).integers(-8, 8, size=(rows, cols))
+    (rtl / "mem" / "u.hex").write_text(rom_text(weights, pe, simd, 4))
+    (rtl / "mem.f").write_text("mem/u.hex\n")
+    (rtl / "hwgen_top.sv").write_text(f"""
+module hwgen_top (input logic clk, input logic rst, input logic [{cols * 4 - 1}:0] x,
+                  input logic iv, output logic ir, output logic [{rows * 14 - 1}:0] y,
+                  output logic ov, input logic ordy);
+    hwgen_mvu #(.ROWS({rows}), .COLS({cols}), .PE({pe}), .SIMD({simd}), .W_W(4), .IN_W(4),
+                .ACC_W(14), .INIT_FILE("mem/u.hex")) u_mv (
+        .clk(clk), .rst(rst), .in_data(x), .in_valid(iv), .in_ready(ir), .out_data(y),
+        .out_valid(ov), .out_ready(ordy));
+endmodule
+""")
+    (rtl / "files.f").write_text("cores/hwgen_mvu.sv\nhwgen_top.sv\n")
+    return rtl
+
+
+def test_folded_mvu_weights_are_block_ram(tmp_path, monkeypatch):
+    """A 64x64 unit folded 4x4: 256 folds of 64 weight bits = 16 Kb of ROM, one 36 Kb tile
+    (or two 18 Kb ones); Yosys reads the file from its copy of mem/. A changed ROM file is a
+    changed design (the cached result is not reused)."""
+    rtl = folded_mvu_folder(tmp_path)
+    res = synth.resources(rtl)
+    assert res["BRAM"] == 1
+    assert (synth.work_dir(rtl) / "mem" / "u.hex").read_bytes() == (rtl / "mem/u.hex").read_bytes()
+
+    def no_tool(*args, **kwargs):
+        raise AssertionError("a tool ran")
+
+    monkeypatch.setattr(synth, "_run", no_tool)
+    assert synth.resources(rtl) == res
+    rom = rtl / "mem" / "u.hex"
+    rom.write_text(rom.read_text().replace("0", "1", 1))
+    with pytest.raises(AssertionError, match="a tool ran"):
+        synth.resources(rtl)
+
+
+def test_memory_list_names_only_mem_files(tmp_path):
+    """mem.f may list only mem/NAME.hex files that exist: nothing is copied from elsewhere."""
+    rtl = rtl_folder(tmp_path, REGISTER)
+    (rtl / "mem.f").write_text("mem/../../secret.hex\n")
+    with pytest.raises(HwgenError, match=r"not a memory file name"):
+        synth.resources(rtl)
+    (rtl / "mem.f").write_text("mem/gone.hex\n")
+    with pytest.raises(HwgenError, match=r"lists mem/gone.hex, which does not exist"):
+        synth.resources(rtl)

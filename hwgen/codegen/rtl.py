@@ -17,8 +17,18 @@ hwgen_state_bcast hands the word to every direction with a slice, and each of th
 starts its sequence from it through a hwgen_state_init core; the word transfers once all have.
 Designs without states are generated exactly as before.
 
+Weights: a fully parallel matrix-vector unit takes its weights as a parameter literal; a folded
+one (more than one fold) reads them from a ROM, loaded by $readmemh from a text file
+(rom_text) in DIR/rtl/mem/, named <layer>_mx.hex or <layer>_mh.hex from the validated layer
+name, and listed in DIR/rtl/mem.f. The sources name each file as "mem/<file>.hex", relative to
+the folder a tool runs in: a tool run in DIR/rtl (e.g. `verilator -f files.f` there, or Yosys
+reading the sources there) finds them as they are; one run elsewhere needs mem/ next to it,
+which is what hwgen's runners do (hwgen.sim.tools.copy_memories: the Verilator simulation's run
+folder, Yosys's DIR/synth/). No path outside DIR/rtl is written into a source, so a model gives
+byte-identical files wherever it is built.
+
 Writes DIR/rtl/: hwgen_top.sv, cores/*.sv (copied from templates/rtl/lib), files.f,
-design.json and ir.txt.
+design.json, ir.txt and, with folded units, mem/*.hex and mem.f.
 """
 from __future__ import annotations
 
@@ -32,6 +42,7 @@ import numpy as np
 from hwgen.codegen.design import design_description, gate_rows, port, ports, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
+from hwgen.cores import mvu_folds
 from hwgen.gates import GATES, Gate
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType
@@ -44,6 +55,8 @@ CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lut_vec.sv", "hwgen_mvu.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
          "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MEM_DIR = "mem"  # DIR/rtl/mem/: the folded units' weight ROM files
+MEM_LIST = "mem.f"  # DIR/rtl/mem.f: their names relative to DIR/rtl, one a line
 SCALAR = "logic"  # the SystemVerilog type of a one-bit control signal
 # The LSTM engine's parameter giving the bit where a gate's activations sit on its gate bank.
 LSB_PARAMETER = {Gate.INPUT: "I_LSB", Gate.FORGET: "F_LSB", Gate.CELL: "G_LSB",
@@ -64,6 +77,23 @@ def pack(values, width: int) -> str:
     return f"{total}'h{word:x}"
 
 
+def rom_text(weights, pe: int, simd: int, width: int) -> str:
+    """Return the $readmemh text of a folded unit's weights (hwgen_mvu's ROM, see its header).
+
+    weights is rows x cols; line k = nf*SF + sf holds the fold's PE x SIMD weights as one hex
+    word, W[nf*PE + p][sf*SIMD + i] at bits [(p*SIMD + i)*width +: width], two's complement.
+    """
+    w = np.asarray(weights, dtype=np.int64)
+    rows, cols = w.shape
+    nf, sf = rows // pe, cols // simd
+    folds = w.reshape(nf, pe, sf, simd).transpose(0, 2, 1, 3).reshape(nf * sf, pe * simd)
+    codes = folds & np.int64((1 << width) - 1)
+    bits = ((codes[..., None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.uint8)
+    packed = np.packbits(bits.reshape(nf * sf, -1), axis=1, bitorder="little")
+    digits = -(-pe * simd * width // 4)
+    return "".join(f"{int.from_bytes(row.tobytes(), 'little'):0{digits}x}\n" for row in packed)
+
+
 def _flag(value: bool) -> str:
     return "1'b1" if value else "1'b0"
 
@@ -78,11 +108,29 @@ def _bits(lsb: int, width: int) -> str:
     return f"[{lsb + width - 1}:{lsb}]"
 
 
-def _mv(prefix: str, mv) -> list:
-    """Return the parameter groups of one of an engine's matrix-vector units."""
-    return [[(f"{prefix}_PE", mv.pe), (f"{prefix}_SIMD", mv.simd),
-             (f"{prefix}_W_W", mv.weight_type.width), (f"{prefix}_ACC_W", mv.acc_type.width)],
-            [(f"{prefix}_WEIGHTS", pack(mv.weights, mv.weight_type.width))]]
+def memory_file(layer_name: str, unit: str) -> str:
+    """Return the weight ROM file of a direction's unit ("mx" or "mh"), relative to DIR/rtl.
+
+    Only validated identifiers make up the name (the layer names are checked by _engine).
+    """
+    if not IDENTIFIER.fullmatch(layer_name) or unit not in ("mx", "mh"):
+        raise HwgenError(f"no memory file name for layer {layer_name!r}, unit {unit!r}")
+    return f"{MEM_DIR}/{layer_name}_{unit}.hex"
+
+
+def _mv(prefix: str, mv, rom: str) -> tuple:
+    """Return (parameter groups, memories) of one of an engine's matrix-vector units.
+
+    A fully parallel unit takes its weights as a literal; a folded one from the ROM file rom
+    (relative to DIR/rtl), whose (name, text) is the one memory returned.
+    """
+    params = [[(f"{prefix}_PE", mv.pe), (f"{prefix}_SIMD", mv.simd),
+               (f"{prefix}_W_W", mv.weight_type.width), (f"{prefix}_ACC_W", mv.acc_type.width)]]
+    w_w = mv.weight_type.width
+    if mvu_folds(mv.rows, mv.cols, mv.pe, mv.simd) == 1:
+        return params + [[(f"{prefix}_WEIGHTS", pack(mv.weights, w_w))]], []
+    text = rom_text(np.asarray(mv.weights).reshape(mv.rows, mv.cols), mv.pe, mv.simd, w_w)
+    return params + [[(f"{prefix}_INIT_FILE", f'"{rom}"')]], [(rom, text)]
 
 
 def _gate(rows, layer, lsb: int, done: int) -> dict:
@@ -201,7 +249,11 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
     params = [streams, [("OUT_N", out_count), ("OUT_W", out_type.width), ("INIT", _flag(init))]]
     if layer.kind == "lstm":
         params.append([("GATES", len(gates))])
-    params += _mv("MX", layer.x_mv) + _mv("MH", layer.h_mv)
+    memories = []
+    for prefix, mv in (("MX", layer.x_mv), ("MH", layer.h_mv)):
+        groups, mems = _mv(prefix, mv, memory_file(layer.name, prefix.lower()))
+        params += groups
+        memories += mems
     if layer.kind == "lstm":
         params += _lstm_params(layer, gates)
     if head:
@@ -217,7 +269,7 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
             "h_bits": hidden * h_type.width, "h_width": h_type.width,
             "x_bits": layer.input_size * x_type.width, "lstm": layer.kind == "lstm",
             "head": head is not None, "init": init, "nets": nets, "params": params,
-            "open": _open(head is not None, init),
+            "open": _open(head is not None, init), "memories": memories,
             "gates": [{k: g[k] for k in ("name", "params", "ports")} for g in gates]}
 
 
@@ -394,6 +446,12 @@ def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict) -> None:
         shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
     (tmp / "hwgen_top.sv").write_text(render("rtl/hwgen_top.sv.j2", ctx))
     (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used) + "hwgen_top.sv\n")
+    memories = [m for e in ctx["engines"] for m in e["memories"]]
+    if memories:
+        (tmp / MEM_DIR).mkdir()
+        for name, text in memories:
+            (tmp / name).write_text(text)
+        (tmp / MEM_LIST).write_text("".join(f"{name}\n" for name, _ in memories))
     desc = design_description(model)
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())

@@ -1,9 +1,11 @@
 """The analytic cycle model of a generated design, matching the cores' schedules.
 
 One direction engine (hwgen_lstm_ctrl.sv and its datapath) takes x_t, and step_latency(layer) = D
-cycles later offers h_t: the matrix-vector units' latency (the slower unit's fold cycles + 1), then
-the elementwise stages one after the other (their latencies in hwgen/cores.py: the gate stage;
-LSTM only: the cell update, tanh(c), the hidden requantizer), then writing the state (1). An
+cycles later offers h_t: the matrix-vector units' latency (the slower unit's,
+hwgen.cores.mvu_latency: its F folds + 3 pipeline stages + its adder-tree registers; 3 + tree
+registers when fully parallel), then the elementwise stages one after the other (their latencies
+in hwgen/cores.py: the gate stage; LSTM only: the cell update, tanh(c), the hidden requantizer),
+then writing the state (1). An
 engine that emits h_t takes its next input one cycle after h_t has left (period D + 1); the engine
 that carries the head takes it D cycles after the previous one and, after the last step, hands h_T
 to the head (1) whose scores come head_latency(classes, hidden) later (hwgen_head: one class per

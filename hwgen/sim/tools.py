@@ -105,6 +105,43 @@ def packed_literal(values, width: int) -> str:
     return f"{len(values) * width}'h{bits:x}"
 
 
+MEMORY_LIST = "mem.f"  # in a design's rtl folder: its memory files, relative to the folder
+MEMORY_NAME = re.compile(r"mem/[A-Za-z_][A-Za-z0-9_]*\.hex")  # the only names such a file lists
+
+
+def memory_files(rtl_dir) -> list[str]:
+    """Return the memory files (ROM contents) of the design in rtl_dir, relative to it.
+
+    They are listed in rtl_dir/mem.f (none when there is no such file). The sources name them
+    relative to the folder a tool runs in: see copy_memories.
+    """
+    rtl_dir = Path(rtl_dir)
+    listing = rtl_dir / MEMORY_LIST
+    if not listing.is_file():
+        return []
+    names = [ln.strip() for ln in listing.read_text().splitlines() if ln.strip()]
+    for name in names:
+        if not MEMORY_NAME.fullmatch(name):
+            raise HwgenError(f"{listing}: {name!r} is not a memory file name (mem/NAME.hex)")
+        if not (rtl_dir / name).is_file():
+            raise HwgenError(f"{listing}: lists {name}, which does not exist")
+    return names
+
+
+def copy_memories(rtl_dir, run_dir) -> list[str]:
+    """Copy the design's memory files into run_dir (same relative names); return the names.
+
+    $readmemh opens a relative name relative to the folder the tool runs in (Verilator: the
+    simulation's working folder; Yosys: its working folder first, then the folder of the source
+    holding the call), so a tool run outside rtl_dir gets its own copy.
+    """
+    names = memory_files(rtl_dir)
+    for name in names:
+        (Path(run_dir) / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(rtl_dir) / name, Path(run_dir) / name)
+    return names
+
+
 def _parameter_flags(parameters: dict) -> list[str]:
     """Return Verilator -G flags; ints and bools become decimals, strings pass as written."""
     def text(v):

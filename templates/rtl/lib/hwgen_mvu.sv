@@ -1,18 +1,33 @@
-// hwgen_mvu: folded matrix-vector unit on valid/ready streams, bit-exact with
+// hwgen_mvu: pipelined, folded matrix-vector unit on valid/ready streams, bit-exact with
 //   hwgen.reference.kernels.matvec(W, x)
-// W is ROWS x COLS signed W_W-bit weights, row-major in WEIGHTS: W[r][c] at bits
-// [(r*COLS + c)*W_W +: W_W]. One transfer on `in` is a whole vector x (x[c] at
-// [c*IN_W +: IN_W], signed when IN_SIGNED); one transfer on `out` is the whole result
-// (row r at [r*ACC_W +: ACC_W], two's complement).
+// W is ROWS x COLS signed W_W-bit weights. One transfer on `in` is a whole vector x (x[c] at
+// [c*IN_W +: IN_W], signed when IN_SIGNED); one transfer on `out` is the whole result (row r at
+// [r*ACC_W +: ACC_W], two's complement).
 //
-// Folding: each cycle PE rows x SIMD columns of W are multiplied and accumulated, so a vector
-// takes NF*SF fold cycles, NF = ROWS/PE, SF = COLS/SIMD. Timing, with no stalls:
-//   cycles per vector (initiation interval) = NF*SF + 0   (CYCLES_PER_VECTOR)
-//   latency, input transfer -> out_valid   = NF*SF + 1   (LATENCY)
-// The next vector is accepted in the cycle the current one finishes, so in_ready depends
-// combinationally on out_ready in that cycle (as in any single-stage valid/ready pipeline).
-// hwgen/cores.py (mvu_cycles, mvu_latency) models exactly these numbers; the cocotb test
-// checks simulation against it.
+// Folding: each cycle one fold, PE rows x SIMD columns of W, is multiplied, so a vector takes
+// F = NF*SF folds, NF = ROWS/PE, SF = COLS/SIMD. A fold passes: the fold's weight word and input
+// slice registers (for F > 1; with F = 1 the input register itself is the slice), the product
+// registers (PE*SIMD exact products), an adder tree over SIMD with a register after every
+// REG_EVERY levels (0: none), then the accumulator over column folds. With REG_EVERY = 2 no
+// stage has more than two adder levels. Timing, with no stalls (LV = clog2(SIMD) tree levels,
+// TR = LV / REG_EVERY tree registers):
+//   cycles per vector (initiation interval) = F                          (CYCLES_PER_VECTOR)
+//   latency, input transfer -> out_valid   = F + 3 + TR (F > 1), 3 + TR (F = 1)   (LATENCY)
+// Vectors overlap in the pipeline: the next vector is accepted in the cycle the current one's
+// last fold issues. A finished result waits in out_data until out_ready; while the one behind it
+// would overwrite it the whole pipeline holds, so in_ready depends combinationally on out_ready.
+// hwgen/cores.py (mvu_cycles, mvu_latency) models exactly these numbers; the cocotb test checks
+// simulation against it.
+//
+// Weights: a fully parallel unit (F = 1) takes them from WEIGHTS, W[r][c] at bits
+// [(r*COLS + c)*W_W +: W_W]. A folded unit (F > 1) reads them from a ROM of F words with a
+// registered read (from 64 words on marked rom_style "block": block RAM; a smaller one is left
+// to the tool, which builds it from LUTs), loaded by $readmemh from the text file INIT_FILE:
+// line k (k = nf*SF + sf, row fold nf, column fold sf) is one hex word holding
+// W[nf*PE + p][sf*SIMD + i] at bits [(p*SIMD + i)*W_W +: W_W]. The tools open INIT_FILE
+// relative to the folder they run in: hwgen's generated designs name "mem/<file>.hex" and keep
+// the files in DIR/rtl/mem/ (listed in DIR/rtl/mem.f), so a tool run in DIR/rtl finds them;
+// hwgen's own runners copy them to mem/ in their working folders (see hwgen/codegen/rtl.py).
 //
 // Sums wrap modulo 2**ACC_W, so every output equal to a value that fits ACC_W signed bits is
 // exact whatever the order of accumulation. The Python side derives ACC_W from the actual weights
@@ -20,13 +35,15 @@
 module hwgen_mvu #(
     parameter int ROWS      = 4,
     parameter int COLS      = 4,
-    parameter int PE        = 1,
-    parameter int SIMD      = 1,
+    parameter int PE        = 4,
+    parameter int SIMD      = 4,
     parameter int W_W       = 4,
     parameter int IN_W      = 4,
     parameter bit IN_SIGNED = 1'b1,
     parameter int ACC_W     = 16,
-    parameter logic [ROWS*COLS*W_W-1:0] WEIGHTS = '0
+    parameter int REG_EVERY = 2,
+    parameter logic [ROWS*COLS*W_W-1:0] WEIGHTS = '0,  // read when NF*SF = 1
+    parameter INIT_FILE     = ""                       // read when NF*SF > 1
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -39,16 +56,27 @@ module hwgen_mvu #(
 );
     localparam int NF = ROWS / PE;                    // row folds
     localparam int SF = COLS / SIMD;                  // column folds
+    localparam int F  = NF * SF;                      // folds per vector
+    localparam int LV = SIMD > 1 ? $clog2(SIMD) : 0;  // adder-tree levels
+    localparam int NP = 1 << LV;                      // tree leaves (SIMD padded with zeros)
+    localparam int TR = REG_EVERY > 0 ? LV / REG_EVERY : 0;  // tree pipeline registers
     // Timing, published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int CYCLES_PER_VECTOR = NF * SF;
-    localparam int LATENCY = NF * SF + 1;
+    localparam int CYCLES_PER_VECTOR = F;
+    localparam int LATENCY = F + 3 + TR - (F > 1 ? 0 : 1);
     /* verilator lint_on UNUSEDPARAM */
     localparam int NF_W = NF > 1 ? $clog2(NF) : 1;
     localparam int SF_W = SF > 1 ? $clog2(SF) : 1;
+    localparam int K_W  = F > 1 ? $clog2(F) : 1;
     localparam int XW = IN_W + (IN_SIGNED ? 0 : 1);   // an input element as a signed number
     localparam int PW = W_W + XW;                     // one exact product
+    localparam int TW = PW + LV < ACC_W ? PW + LV : ACC_W;  // a tree node (wraps like ACC_W)
+    localparam int WORD = PE * SIMD * W_W;            // the weights of one fold
+    localparam int XS = SIMD * IN_W;                  // the input slice of one fold
     localparam int BLK = PE * ACC_W;                  // the sums of one row fold
+    localparam int TG = NF_W + 3;                     // a fold's tag: {nf, done, last, first}
+    localparam int ST = 2 + TR;                       // tagged stages: operands, products, tree
+    localparam int BLOCK_MIN = 64;                    // ROM words from which it is block RAM
 
     initial begin
         if (ROWS < 1 || COLS < 1 || PE < 1 || SIMD < 1 || ROWS % PE != 0 || COLS % SIMD != 0)
@@ -58,76 +86,176 @@ module hwgen_mvu #(
             $fatal(1, "hwgen_mvu: unsupported widths W_W=%0d IN_W=%0d", W_W, IN_W);
         if (ACC_W < 2 || ACC_W > 62)
             $fatal(1, "hwgen_mvu: ACC_W=%0d outside 2..62", ACC_W);
+        if (REG_EVERY < 0)
+            $fatal(1, "hwgen_mvu: REG_EVERY=%0d is negative", REG_EVERY);
+        if (F > 1 && INIT_FILE == "")
+            $fatal(1, "hwgen_mvu: a folded unit (%0d folds) needs INIT_FILE", F);
     end
 
-    logic [COLS*IN_W-1:0]  x_q;     // the vector being multiplied
-    logic                  busy;    // x_q holds a vector whose folds are not all done
-    logic [NF_W-1:0]       nf;      // current row fold
-    logic [SF_W-1:0]       sf;      // current column fold
-    logic [BLK-1:0]        acc_q;   // partial sums of row fold nf over column folds < sf
-    logic [BLK-1:0]        sums;    // acc_q plus column fold sf
-    logic [ROWS*ACC_W-1:0] work_q;  // finished row folds of the current vector
-    logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold nf written in
-
-    // Written for Yosys's Verilog front end too: no functions with return, no int'() casts.
-    logic [31:0]             nf_i, sf_i;  // the current folds as integers, for part-selects
-    logic signed [ACC_W-1:0] s_v;         // one row's running sum
-    logic signed [W_W-1:0]   w_v;         // one weight
-    logic signed [XW-1:0]    x_v;         // one input element as a signed number
-    // Without folding in a dimension its fold index is the constant 0, not the (always zero)
-    // register. The part-selects below repeat that test where they use the index: Yosys's front
-    // end folds a select only when its index is constant in the source text; through the wire it
-    // builds a shifter over all of WEIGHTS for every product (minutes for a large unit).
-    assign nf_i = NF > 1 ? 32'(nf) : 32'd0;
-    assign sf_i = SF > 1 ? 32'(sf) : 32'd0;
-
-    always_comb begin
-        sums = '0;
-        for (int p = 0; p < PE; p++) begin
-            s_v = sf_i == 32'd0 ? '0 : acc_q[p*ACC_W +: ACC_W];
-            for (int i = 0; i < SIMD; i++) begin
-                w_v = WEIGHTS[(((NF > 1 ? nf_i : 32'd0) * PE + p) * COLS
-                             + (SF > 1 ? sf_i : 32'd0) * SIMD + i) * W_W +: W_W];
-                x_v = IN_SIGNED
-                    ? XW'($signed(x_q[((SF > 1 ? sf_i : 32'd0) * SIMD + i) * IN_W +: IN_W]))
-                    : XW'($unsigned(x_q[((SF > 1 ? sf_i : 32'd0) * SIMD + i) * IN_W +: IN_W]));
-                s_v = s_v + ACC_W'(PW'(w_v) * PW'(x_v));
-            end
-            sums[p*ACC_W +: ACC_W] = s_v;
-        end
-        work_d = work_q;
-        work_d[(NF > 1 ? nf_i : 32'd0) * BLK +: BLK] = sums;
-    end
-
-    logic last_sf, last_nf, done, out_free, advance;
-    assign last_sf  = sf_i == 32'(SF - 1);
-    assign last_nf  = nf_i == 32'(NF - 1);
-    assign done     = busy && last_sf && last_nf;  // this cycle finishes the vector
-    assign out_free = !out_valid || out_ready;      // out_data may be written this cycle
-    assign advance  = busy && (!done || out_free);
-    assign in_ready = !busy || (done && out_free);
+    // ---- pipeline control: every register below moves when en; it holds only while the last
+    // stage finishes a vector that out_data has no room for.
+    logic          en;
+    logic          issue;       // a fold enters the operand stage at this edge (when en)
+    logic [TG-1:0] issue_tag;   // its tag
+    logic [ST-1:0] valid_q;     // stage s holds a fold (s = 0: operands)
+    logic [ST*TG-1:0] tag_q;    // stage s's tag at [s*TG +: TG]
+    logic [TG-1:0] t_tag;       // the tag of the fold in the last tagged stage
+    logic          t_valid, t_first, t_last, t_done;
+    /* verilator lint_off UNUSEDSIGNAL */  // without row folding there is no row fold to read
+    logic [NF_W-1:0] t_nf;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign t_tag   = tag_q[(ST-1)*TG +: TG];
+    assign t_valid = valid_q[ST-1];
+    assign {t_nf, t_done, t_last, t_first} = t_tag;
+    assign en = !(t_valid && t_done && out_valid && !out_ready);
 
     always_ff @(posedge clk) begin
-        if (in_valid && in_ready) x_q <= in_data;
-        if (advance) begin
-            acc_q <= sums;
-            if (last_sf) work_q <= work_d;
-            if (done) out_data <= work_d;
+        if (en) begin
+            valid_q <= {valid_q[ST-2:0], issue};
+            tag_q   <= {tag_q[(ST-1)*TG-1:0], issue_tag};
         end
-        if (rst) begin
-            busy      <= 1'b0;
-            nf        <= '0;
-            sf        <= '0;
-            out_valid <= 1'b0;
-        end else begin
-            if (out_valid && out_ready) out_valid <= 1'b0;
-            if (done && advance) out_valid <= 1'b1;
-            if (in_valid && in_ready) busy <= 1'b1;
-            else if (done && advance) busy <= 1'b0;
-            if (advance) begin
-                sf <= last_sf ? '0 : sf + 1'b1;
-                if (last_sf) nf <= last_nf ? '0 : nf + 1'b1;
+        if (rst) valid_q <= '0;
+    end
+
+    // ---- operand stage: the fold's weight word and input slice
+    logic [WORD-1:0] w_q;
+    logic [XS-1:0]   x_s;
+    generate
+        if (F > 1) begin : g_folded
+            logic [COLS*IN_W-1:0] x_q;   // the vector being folded
+            logic                 busy;  // x_q holds a vector whose folds are not all issued
+            logic [NF_W-1:0]      nf;    // the next fold's row fold
+            logic [SF_W-1:0]      sf;    // ... column fold
+            logic [K_W-1:0]       k;     // ... index, nf*SF + sf: its ROM address
+            logic                 last_sf, last_nf, done;
+            logic [31:0]          sf_i;  // sf as an integer for the part-select (0 when SF = 1)
+            // The weight ROM, read one word a cycle into w_q. Yosys builds a ROM from logic
+            // unless told otherwise: from BLOCK_MIN words on it asks for block RAM.
+            if (F >= BLOCK_MIN) begin : g_block
+                (* rom_style = "block" *) logic [WORD-1:0] rom [0:F-1];
+                initial $readmemh(INIT_FILE, rom);
+                always_ff @(posedge clk) begin
+                    if (en) w_q <= rom[k];
+                end
+            end else begin : g_small
+                logic [WORD-1:0] rom [0:F-1];
+                initial $readmemh(INIT_FILE, rom);
+                always_ff @(posedge clk) begin
+                    if (en) w_q <= rom[k];
+                end
+            end
+
+            assign sf_i     = SF > 1 ? 32'(sf) : 32'd0;
+            assign last_sf  = sf_i == 32'(SF - 1);
+            assign last_nf  = (NF > 1 ? 32'(nf) : 32'd0) == 32'(NF - 1);
+            assign done     = last_sf && last_nf;
+            assign issue    = busy;
+            assign issue_tag = {NF > 1 ? nf : NF_W'(0), done, last_sf, sf_i == 32'd0};
+            assign in_ready = !busy || (done && en);
+
+            always_ff @(posedge clk) begin
+                if (in_valid && in_ready) x_q <= in_data;
+                if (en) x_s <= x_q[(SF > 1 ? sf_i : 32'd0) * XS +: XS];
+                if (rst) begin
+                    busy <= 1'b0;
+                    nf   <= '0;
+                    sf   <= '0;
+                    k    <= '0;
+                end else begin
+                    if (in_valid && in_ready) busy <= 1'b1;
+                    else if (busy && done && en) busy <= 1'b0;
+                    if (busy && en) begin
+                        k  <= done ? '0 : k + 1'b1;
+                        sf <= last_sf ? '0 : sf + 1'b1;
+                        if (last_sf) nf <= last_nf ? '0 : nf + 1'b1;
+                    end
+                end
+            end
+        end else begin : g_parallel
+            assign w_q       = WEIGHTS;
+            assign issue     = in_valid;
+            assign issue_tag = {NF_W'(0), 3'b111};
+            assign in_ready  = en;
+            always_ff @(posedge clk) begin
+                if (en) x_s <= in_data;
             end
         end
+    endgenerate
+
+    // ---- product stage: PE*SIMD exact products, product (p, i) at [(p*SIMD + i)*PW +: PW]
+    logic [PE*SIMD*PW-1:0] p_q;
+    always_ff @(posedge clk) begin
+        logic signed [W_W-1:0] w_v;
+        logic signed [XW-1:0]  x_v;
+        if (en) begin
+            for (int p = 0; p < PE; p++) begin
+                for (int i = 0; i < SIMD; i++) begin
+                    w_v = w_q[(p*SIMD + i)*W_W +: W_W];
+                    x_v = IN_SIGNED ? XW'($signed(x_s[i*IN_W +: IN_W]))
+                                    : XW'($unsigned(x_s[i*IN_W +: IN_W]));
+                    p_q[(p*SIMD + i)*PW +: PW] <= PW'(w_v) * PW'(x_v);
+                end
+            end
+        end
+    end
+
+    // ---- adder tree over SIMD: level j holds PE x (NP >> j) sums of TW bits; a level whose
+    // index is a multiple of REG_EVERY is registered
+    genvar j;
+    generate
+        for (j = 0; j <= LV; j++) begin : g_lv
+            localparam int N = NP >> j;
+            logic [PE*N*TW-1:0] sum, out;
+            if (j == 0) begin : g_leaves
+                always_comb begin
+                    for (int p = 0; p < PE; p++) begin
+                        for (int i = 0; i < SIMD; i++)
+                            sum[(p*N + i)*TW +: TW] = TW'($signed(p_q[(p*SIMD + i)*PW +: PW]));
+                        for (int i = SIMD; i < N; i++)
+                            sum[(p*N + i)*TW +: TW] = '0;  // padding up to a power of two
+                    end
+                end
+            end else begin : g_adders
+                always_comb begin
+                    for (int p = 0; p < PE; p++)
+                        for (int n = 0; n < N; n++)
+                            sum[(p*N + n)*TW +: TW] = g_lv[j-1].out[(p*2*N + 2*n)*TW +: TW]
+                                                    + g_lv[j-1].out[(p*2*N + 2*n + 1)*TW +: TW];
+                end
+            end
+            if (j > 0 && REG_EVERY > 0 && j % REG_EVERY == 0) begin : g_reg
+                always_ff @(posedge clk) begin
+                    if (en) out <= sum;
+                end
+            end else begin : g_wire
+                assign out = sum;
+            end
+        end
+    endgenerate
+
+    // ---- accumulator over column folds, then the result register
+    logic [BLK-1:0]        acc_q;   // partial sums of row fold t_nf over the earlier column folds
+    logic [BLK-1:0]        sums;    // acc_q plus this fold
+    logic [ROWS*ACC_W-1:0] work_q;  // finished row folds of the vector being accumulated
+    logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold t_nf written in
+    always_comb begin
+        for (int p = 0; p < PE; p++)
+            sums[p*ACC_W +: ACC_W] = (t_first ? ACC_W'(0) : acc_q[p*ACC_W +: ACC_W])
+                                   + ACC_W'($signed(g_lv[LV].out[p*TW +: TW]));
+        work_d = work_q;
+        // Without row folding the index is the constant 0 in the source text: Yosys folds only
+        // such selects, through a wire it builds a shifter over the whole vector.
+        work_d[(NF > 1 ? 32'(t_nf) : 32'd0) * BLK +: BLK] = sums;
+    end
+
+    always_ff @(posedge clk) begin
+        if (en && t_valid) begin
+            acc_q <= sums;
+            if (t_last) work_q <= work_d;
+            if (t_done) out_data <= work_d;
+        end
+        if (rst) out_valid <= 1'b0;
+        else if (en && t_valid && t_done) out_valid <= 1'b1;
+        else if (out_ready) out_valid <= 1'b0;
     end
 endmodule

@@ -27,12 +27,14 @@ module hwgen_rnn_engine #(
     parameter int MX_SIMD  = 1,
     parameter int MX_W_W   = 4,
     parameter int MX_ACC_W = 16,
-    parameter logic [H*I*MX_W_W-1:0] MX_WEIGHTS = '0,
+    parameter logic [H*I*MX_W_W-1:0] MX_WEIGHTS = '0,  // fully parallel unit
+    parameter MX_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
     parameter int MH_PE    = 1,
     parameter int MH_SIMD  = 1,
     parameter int MH_W_W   = 4,
     parameter int MH_ACC_W = 16,
-    parameter logic [H*H*MH_W_W-1:0] MH_WEIGHTS = '0,
+    parameter logic [H*H*MH_W_W-1:0] MH_WEIGHTS = '0,  // fully parallel unit
+    parameter MH_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
     // head (HEAD): scores and class of the sequence's last h (see hwgen_head)
     parameter bit HEAD     = 1'b0,
     parameter int CLASSES  = 2,
@@ -116,7 +118,8 @@ module hwgen_rnn_engine #(
 
     hwgen_mvu #(
         .ROWS(H), .COLS(I), .PE(MX_PE), .SIMD(MX_SIMD), .W_W(MX_W_W), .IN_W(X_W),
-        .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W), .WEIGHTS(MX_WEIGHTS)
+        .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W), .WEIGHTS(MX_WEIGHTS),
+        .INIT_FILE(MX_INIT_FILE)
     ) u_mx (
         .clk(clk), .rst(rst), .in_data(mx_in), .in_valid(mv_in_valid), .in_ready(mx_in_ready),
         .out_data(x_acc), .out_valid(mx_out_valid), .out_ready(mv_out_ready)
@@ -124,7 +127,8 @@ module hwgen_rnn_engine #(
 
     hwgen_mvu #(
         .ROWS(H), .COLS(H), .PE(MH_PE), .SIMD(MH_SIMD), .W_W(MH_W_W), .IN_W(H_W),
-        .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W), .WEIGHTS(MH_WEIGHTS)
+        .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W), .WEIGHTS(MH_WEIGHTS),
+        .INIT_FILE(MH_INIT_FILE)
     ) u_mh (
         .clk(clk), .rst(rst), .in_data(mh_mv_in), .in_valid(mv_in_valid), .in_ready(mh_in_ready),
         .out_data(h_acc), .out_valid(mh_out_valid), .out_ready(mv_out_ready)
