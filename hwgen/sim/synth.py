@@ -375,7 +375,7 @@ def pnr_summary(report: dict) -> dict:
     "constraint"}}). critical_path: that clock's path ("critical_paths": [{"from", "to", "path":
     [segments]}]; a segment has "type", "delay" (ns), "from" and "to" {"cell", "port"}, and a
     routing one "net" and "sources" (file:line)): its first cell, last cell, total delay, logic
-    levels and the sources of its first and last net. utilisation: {LUT4, FF, EBR, MULT18:
+    levels, and the first source of its first and last nets that name one. utilisation: {LUT4, FF, EBR, MULT18:
     {"used", "available"}} from "utilization". A report without a clock is a HwgenError.
     """
     try:
@@ -403,13 +403,11 @@ def critical_path(paths: list, clock: str) -> dict | None:
                  and p.get("path")), None)
     if path is None:
         return None
-    nets = [s for s in path if s.get("type") == "routing"]
-    source = (lambda seg: (seg.get("sources") or [None])[0] if seg else None)
+    named = [s["sources"][0] for s in path if s.get("type") == "routing" and s.get("sources")]
     return {"from": path[0]["from"]["cell"], "to": path[-1]["to"]["cell"],
             "delay_ns": round(sum(float(s["delay"]) for s in path), 3),
             "logic_levels": sum(s.get("type") == "logic" for s in path),
-            "from_source": source(nets[0] if nets else None),
-            "to_source": source(nets[-1] if nets else None)}
+            "from_source": named[0] if named else None, "to_source": named[-1] if named else None}
 
 
 def ecp5_cost(rtl_dir, device: str = DEFAULT_DEVICE, pnr: bool = True,
