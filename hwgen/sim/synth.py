@@ -372,11 +372,9 @@ def pnr_summary(report: dict) -> dict:
     """Return {"fmax_mhz", "clock", "critical_path", "utilisation"} of a nextpnr --report JSON.
 
     fmax_mhz and clock: the clock with the lowest achieved frequency ("fmax": {clock: {"achieved",
-    "constraint"}}). critical_path: that clock's path ("critical_paths": [{"from", "to", "path":
-    [segments]}]; a segment has "type", "delay" (ns), "from" and "to" {"cell", "port"}, and a
-    routing one "net" and "sources" (file:line)): its first cell, last cell, total delay, logic
-    levels, and the first source of its first and last nets that name one. utilisation: {LUT4, FF, EBR, MULT18:
-    {"used", "available"}} from "utilization". A report without a clock is a HwgenError.
+    "constraint"}}). critical_path: that clock's path (critical_path). utilisation: {LUT4, FF,
+    EBR, MULT18: {"used", "available"}} from "utilization". A report without a clock is a
+    HwgenError.
     """
     try:
         clocks = {name: float(c["achieved"]) for name, c in report["fmax"].items()}
@@ -395,7 +393,14 @@ def pnr_summary(report: dict) -> dict:
 
 def critical_path(paths: list, clock: str) -> dict | None:
     """Return {"from", "to", "delay_ns", "logic_levels", "from_source", "to_source"} of the path
-    from one edge of clock to one edge of clock (None if the report has none)."""
+    from one edge of clock to one edge of clock (None if the report has none).
+
+    paths: the report's "critical_paths", [{"from", "to", "path": [segments]}], from and to
+    naming clock edges ("posedge CLOCK"); a segment has "type" ("clk-to-q", "source", "logic",
+    "routing" or "setup"), "delay" (ns), "from" and "to" {"cell", "port", "loc"}, and a routing
+    one "net" and "sources" (file:line). from/to: the path's first and last cell; from_source and
+    to_source: the first source of the first and last net that names one.
+    """
     def on_clock(event) -> bool:
         return isinstance(event, str) and event.split(" ", 1)[-1] == clock
 
