@@ -5,11 +5,11 @@ train -> export -> lower -> fold -> reference -> emit_rtl, emit_hls -> sim_rtl, 
 models/): checkpoint.pt (keyed by the spec's training hash), model.onnx (keyed in model.onnx.key),
 lowered/ (the IR as lowered: ir.json, ir.npz), ir/ (the folded IR, and ir.txt), reference.npy
 (the int64 reference's scores of the test set), rtl/, hls/, the simulators' builds, synth/ (cached
-Yosys results), report.json and report.md. Every step after export keeps steps/STEP.json: a digest
-of its inputs (artifacts, settings, hwgen's code), its result and a digest of its output; while
-both hold, the step is reused and says so. RTL and HLS depend only on ir/. Each file is written
-whole (hwgen.locks.write_atomic); the CLI holds the folder's lock for the whole command
-(hwgen.locks.locked_folder).
+Yosys and nextpnr results), report.json and report.md. Every step after export keeps
+steps/STEP.json: a digest of its inputs (artifacts, settings, hwgen's code), its result and a
+digest of its output; while both hold, the step is reused and says so. RTL and HLS depend only
+on ir/. Each file is written whole (hwgen.locks.write_atomic); the CLI holds the folder's lock
+for the whole command (hwgen.locks.locked_folder).
 """
 from __future__ import annotations
 

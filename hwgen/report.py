@@ -103,8 +103,8 @@ def cost_lines(cost: dict) -> list[str]:
                                                for k in RESOURCE_KEYS) + " (Yosys synth_xilinx)"]
     ecp5 = cost.get("ecp5")
     if ecp5 and ecp5["resources"]:
-        lines.append(f"ecp5 resources:     {_ecp5_counts(ecp5)} (Yosys synth_ecp5; % of an "
-                     f"{ecp5['part']})")
+        lines.append(f"ecp5 resources:     {_ecp5_counts(ecp5)}; Yosys synth_ecp5, % of an "
+                     f"{ecp5['part']}")
     pnr = ecp5["pnr"] if ecp5 else None
     if pnr:
         lines.append(f"fmax:               {pnr['fmax_mhz']:.2f} MHz (nextpnr-ecp5, {ecp5['part']} "
@@ -116,10 +116,10 @@ def cost_lines(cost: dict) -> list[str]:
 
 
 def _ecp5_counts(ecp5: dict) -> str:
-    """Return "LUT4 6235 (7.5 %), ..., CCU2C 812" of an ECP5 cost."""
+    """Return "LUT4 6235 (7.5 %), ... (LUT4 counts 812 CCU2C carry cells as 2 each)"."""
     res, use = ecp5["resources"], ecp5["utilisation"]
     return ", ".join(f"{k} {res[k]} ({100 * use[k]:.1f} %)" for k in use) \
-        + f", of which CCU2C {res['CCU2C']}"
+        + f" (LUT4 counts {res['CCU2C']} CCU2C carry cells as 2 each)"
 
 
 def _path_text(path: dict | None) -> str:
@@ -198,13 +198,14 @@ def _ecp5_md(ecp5: dict | None) -> list[str]:
     """Return the report's lines about the ECP5 synthesis and place and route."""
     if not ecp5:
         return ["ECP5: not asked (`--no-ecp5`).", ""]
-    part = f"{ecp5['part']} ({ecp5['package']})"
     if not ecp5["resources"]:
-        return [f"ECP5 {part}: {ecp5['no_pnr']}.", ""]
-    lines = [f"ECP5 resources (Yosys synth_ecp5, % of an {part}): {_ecp5_counts(ecp5)}."]
+        return [f"ECP5 {ecp5['part']}: {ecp5['no_pnr']}.", ""]
+    lines = [f"ECP5 resources (Yosys synth_ecp5; shares of an {ecp5['part']}): "
+             f"{_ecp5_counts(ecp5)}."]
     pnr = ecp5["pnr"]
     if pnr:
-        lines.append(f"Place and route (nextpnr-ecp5, seed {pnr['seed']}): Fmax "
+        lines.append(f"Place and route (nextpnr-ecp5, {ecp5['package']} package, seed "
+                     f"{pnr['seed']}): Fmax "
                      f"{pnr['fmax_mhz']:.2f} MHz (clock `{pnr['clock']}`)"
                      f"{_path_text(pnr['critical_path'])}"
                      f"{_sources_text(pnr['critical_path'])}. Placed: "

