@@ -494,7 +494,7 @@ def _cost(b: Build) -> dict:
     from hwgen.sim.synth import ecp5_cost, resources
 
     res = resources(b.path("rtl"))
-    ecp5 = (ecp5_cost(b.path("rtl"), b.device, pnr=b.fmax) if b.ecp5 or b.fmax else None)
+    ecp5 = ecp5_cost(b.path("rtl"), b.device, pnr=b.fmax) if b.ecp5 or b.fmax else None
     pnr = ecp5["pnr"] if ecp5 else None
     return {"resources": {k: res[k] for k in RESOURCE_KEYS},
             "fmax_mhz": pnr["fmax_mhz"] if pnr else None, "ecp5": ecp5}
@@ -511,7 +511,6 @@ def _show_cost(r: dict) -> None:
 
 def _report(b: Build) -> dict:
     """Write report.json and report.md; return the report's time figures (None without Fmax)."""
-def _report(b: Build) -> dict:
     report = build_report(b.spec.name, b.spec.to_dict(), b.checkpoint(), b.ir(),
                           {k: result_of(b, k) for k in ("reference", "sim_rtl", "sim_hls",
                                                         "cost")})
