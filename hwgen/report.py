@@ -14,6 +14,7 @@ import numpy as np
 from hwgen.locks import write_atomic
 
 RESOURCE_KEYS = ("LUT", "FF", "DSP", "BRAM")
+ECP5_KEYS = ("LUT4", "FF", "EBR", "MULT18")  # hwgen.sim.synth.ECP5_KEYS, in the order shown
 
 
 def pct(value) -> str:
@@ -118,7 +119,7 @@ def cost_lines(cost: dict) -> list[str]:
 def _ecp5_counts(ecp5: dict) -> str:
     """Return "LUT4 6235 (7.5 %), ... (LUT4 counts 812 CCU2C carry cells as 2 each)"."""
     res, use = ecp5["resources"], ecp5["utilisation"]
-    return ", ".join(f"{k} {res[k]} ({100 * use[k]:.1f} %)" for k in use) \
+    return ", ".join(f"{k} {res[k]} ({100 * use[k]:.1f} %)" for k in ECP5_KEYS) \
         + f" (LUT4 counts {res['CCU2C']} CCU2C carry cells as 2 each)"
 
 
@@ -133,7 +134,7 @@ def _path_text(path: dict | None) -> str:
 def _placed(util: dict) -> str:
     """Return "LUT4 6959/83640 (8.3 %), ..." of nextpnr's utilisation."""
     return ", ".join(f"{k} {u['used']}/{u['available']} ({100 * u['used'] / u['available']:.1f} %)"
-                     for k, u in util.items())
+                     for k, u in ((k, util[k]) for k in ECP5_KEYS if k in util))
 
 
 def time_line(t: dict | None, why_not: str | None) -> str:

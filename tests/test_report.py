@@ -35,16 +35,16 @@ CKPT = {"float_accuracy": 0.9, "quant_accuracy": 0.8}
 PNR = {"fmax_mhz": 200.0, "clock": "clk", "seed": 1,
        "critical_path": {"from": "a_q", "to": "b_q", "delay_ns": 4.9, "logic_levels": 3,
                          "from_source": "x.sv:1.1-1.2", "to_source": None},
-       "utilisation": {"LUT4": {"used": 120, "available": 83640},
+       "utilisation": {"EBR": {"used": 0, "available": 208},  # as a JSON record sorts them
                        "FF": {"used": 30, "available": 83640},
-                       "EBR": {"used": 0, "available": 208},
+                       "LUT4": {"used": 120, "available": 83640},
                        "MULT18": {"used": 2, "available": 156}}}
 
 
 def ecp5(pnr=None, no_pnr=None, resources=True) -> dict:
     """Return an ECP5 cost as hwgen.sim.synth.ecp5_cost gives it."""
     counts = {"LUT4": 100, "FF": 30, "EBR": 0, "MULT18": 2, "CCU2C": 10} if resources else None
-    use = {"LUT4": 0.0012, "FF": 0.0004, "EBR": 0.0, "MULT18": 0.0128} if resources else None
+    use = {"EBR": 0.0, "FF": 0.0004, "LUT4": 0.0012, "MULT18": 0.0128} if resources else None
     return {"device": "85k", "part": "LFE5U-85F", "package": "CABGA381", "resources": counts,
             "utilisation": use, "pnr": pnr, "no_pnr": no_pnr}
 
