@@ -13,7 +13,9 @@ COMPARE_ARGS ?=
 
 help:
 	@echo "make hw MODEL=<name>   train (cached), export, check the model bit for bit, cost it (see README)"
-	@echo "                       FMAX=1 adds an ECP5 place and route for the clock frequency;"
+	@echo "                       Xilinx and ECP5 counts, nextpnr Fmax and time per step (ECP5,"
+	@echo "                       DEVICE=85k; also 25k 45k um-25k ... um5g-85k); NO_PNR=1 skips"
+	@echo "                       place and route; FMAX=1 is accepted and changes nothing;"
 	@echo "                       FORCE=1 retrains; OUT=DIR builds in DIR instead of build/MODEL"
 	@echo "make sweep MODEL=<name> accuracy and hardware cost over bit widths (build/sweep/)"
 	@echo "                       SWEEP_ARGS='--bits 2-8 --vary io --jobs 2 --fmax' etc."
@@ -32,7 +34,8 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 hw: $(STAMP)
-	$(VENV)/bin/hwgen hw $(MODEL) $(if $(FMAX),--fmax) $(if $(FORCE),--force) $(if $(OUT),--out "$(OUT)")
+	$(VENV)/bin/hwgen hw $(MODEL) $(if $(NO_PNR),--no-pnr) $(if $(DEVICE),--device $(DEVICE)) \
+		$(if $(FMAX),--fmax) $(if $(FORCE),--force) $(if $(OUT),--out "$(OUT)")
 
 sweep: $(STAMP)
 	$(VENV)/bin/hwgen sweep $(MODEL) $(SWEEP_ARGS)

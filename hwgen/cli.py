@@ -14,6 +14,11 @@ EXIT_VERIFICATION = 3  # hwgen's own check failed: a backend differs from the re
 # The steps of `hwgen hw`, in order (hwgen.flow.STEPS; named here so --help needs no import).
 STEP_NAMES = ("train", "export", "lower", "fold", "reference", "emit_rtl", "emit_hls", "sim_rtl",
               "sim_hls", "cost", "report")
+# The ECP5 parts of `hwgen hw --device` (hwgen.sim.synth.DEVICES; named here so --help needs no
+# import).
+ECP5_DEVICES = ("25k", "45k", "85k", "um-25k", "um-45k", "um-85k", "um5g-25k", "um5g-45k",
+                "um5g-85k")
+DEFAULT_DEVICE = "85k"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -179,7 +184,8 @@ def _cmd_hw(args) -> None:
     spec = _with_folding(_spec_and_folder(args), args.pe, args.simd)
     try:
         with locked_folder(out_dir(spec)):
-            hw(spec, fmax=args.fmax, force=args.force, first=args.first, last=args.last)
+            hw(spec, force=args.force, first=args.first, last=args.last, ecp5=not args.no_ecp5,
+               pnr=not args.no_pnr, device=args.device)
     except VerificationError:
         print(_done_line(out_dir(spec), failed=True), flush=True)
         raise
@@ -475,8 +481,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gate rows per cycle (default: the spec's folding)")
     p.add_argument("--simd", type=_spec_int("simd"), default=None,
                    help="columns per cycle (default: the spec's folding)")
+    p.add_argument("--device", default=DEFAULT_DEVICE, choices=ECP5_DEVICES,
+                   help=f"the ECP5 part of synth_ecp5's fit check and of place and route, as "
+                   f"nextpnr-ecp5 names it (LFE5U, LFE5UM, LFE5UM5G; 25k, 45k or 85k LUTs; "
+                   f"CABGA381 package; default {DEFAULT_DEVICE})")
+    p.add_argument("--no-pnr", action="store_true",
+                   help="skip nextpnr place and route (no Fmax, no time figures: cycles only)")
+    p.add_argument("--no-ecp5", action="store_true",
+                   help="skip the ECP5 synthesis and place and route (Xilinx counts only)")
     p.add_argument("--fmax", action="store_true",
-                   help="also place and route for ECP5 with nextpnr and report Fmax")
+                   help="no effect, kept for old scripts: place and route now runs by default")
     steps = ", ".join(STEP_NAMES)
     p.add_argument("--from", dest="first", default="train", metavar="STEP",
                    help=f"start at this step; the artifacts of the steps before it are used as "

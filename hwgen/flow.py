@@ -5,11 +5,11 @@ train -> export -> lower -> fold -> reference -> emit_rtl, emit_hls -> sim_rtl, 
 models/): checkpoint.pt (keyed by the spec's training hash), model.onnx (keyed in model.onnx.key),
 lowered/ (the IR as lowered: ir.json, ir.npz), ir/ (the folded IR, and ir.txt), reference.npy
 (the int64 reference's scores of the test set), rtl/, hls/, the simulators' builds, synth/ (cached
-Yosys results), report.json and report.md. Every step after export keeps steps/STEP.json: a digest
-of its inputs (artifacts, settings, hwgen's code), its result and a digest of its output; while
-both hold, the step is reused and says so. RTL and HLS depend only on ir/. Each file is written
-whole (hwgen.locks.write_atomic); the CLI holds the folder's lock for the whole command
-(hwgen.locks.locked_folder).
+Yosys and nextpnr results), report.json and report.md. Every step after export keeps
+steps/STEP.json: a digest of its inputs (artifacts, settings, hwgen's code), its result and a
+digest of its output; while both hold, the step is reused and says so. RTL and HLS depend only
+on ir/. Each file is written whole (hwgen.locks.write_atomic); the CLI holds the folder's lock
+for the whole command (hwgen.locks.locked_folder).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import torch
 
 from hwgen.locks import write_atomic
 from hwgen.progress import say
-from hwgen.report import RESOURCE_KEYS, build_report, pct, write_report
+from hwgen.report import RESOURCE_KEYS, build_report, cost_lines, pct, time_line, write_report
 from hwgen.spec import MODELS_DIR, Spec
 from hwgen.types import HwgenError, VerificationError
 
@@ -274,7 +274,9 @@ class Build:
     """One run of the flow for a spec: its options, the checkpoint once loaded, the results."""
 
     spec: Spec
-    fmax: bool = False
+    fmax: bool = False  # place and route on the ECP5 device for Fmax (implies ecp5)
+    ecp5: bool = False  # Yosys synth_ecp5 counts and the fit check on the ECP5 device
+    device: str = "85k"  # the ECP5 part, as nextpnr-ecp5 names it (hwgen.sim.synth.DEVICES)
     force: bool = False
     compile_opt: str = "-O1"  # the Verilator build's C++ optimisation (-O0 builds faster)
     ckpt: dict | None = None
@@ -499,28 +501,39 @@ def _show_hls(r: dict) -> None:
 
 
 def _cost(b: Build) -> dict:
-    """Return the design's Yosys synth_xilinx counts and, when asked, its ECP5 Fmax."""
-    from hwgen.sim.synth import fmax_ecp5, resources
+    """Return the design's Yosys synth_xilinx counts and, when asked, its ECP5 cost: synth_ecp5
+    counts and, when they fit the device and place and route is asked, nextpnr's Fmax."""
+    from hwgen.sim.synth import ecp5_cost, resources
 
     res = resources(b.path("rtl"))
-    mhz = fmax_ecp5(b.path("rtl"))["fmax_mhz"] if b.fmax else None
-    return {"resources": {k: res[k] for k in RESOURCE_KEYS}, "fmax_mhz": mhz}
+    ecp5 = ecp5_cost(b.path("rtl"), b.device, pnr=b.fmax) if b.ecp5 or b.fmax else None
+    pnr = ecp5["pnr"] if ecp5 else None
+    return {"resources": {k: res[k] for k in RESOURCE_KEYS},
+            "fmax_mhz": pnr["fmax_mhz"] if pnr else None, "ecp5": ecp5}
+
+
+def _cost_params(b: Build) -> dict:
+    return {"fmax": b.fmax, "ecp5": b.ecp5 or b.fmax, "device": b.device}
 
 
 def _show_cost(r: dict) -> None:
-    print("resources:          " + ", ".join(f"{k} {r['resources'][k]}" for k in RESOURCE_KEYS)
-          + " (Yosys synth_xilinx)")
-    if r["fmax_mhz"] is not None:
-        print(f"fmax:               {r['fmax_mhz']:.1f} MHz (nextpnr-ecp5, LFE5U-85F)")
+    for line in cost_lines(r):
+        print(line)
 
 
 def _report(b: Build) -> dict:
+    """Write report.json and report.md; return the report's time figures (None without Fmax)."""
     report = build_report(b.spec.name, b.spec.to_dict(), b.checkpoint(), b.ir(),
                           {k: result_of(b, k) for k in ("reference", "sim_rtl", "sim_hls",
                                                         "cost")})
     path = write_report(b.folder, report)
     say(f"wrote {path} and report.md")
-    return {}
+    return {"time": report["time"], "no_time": report["no_time"]}
+
+
+def _show_report(r: dict) -> None:
+    if "time" in r:
+        print(time_line(r["time"], r["no_time"]))
 
 
 FLOW = {s.name: s for s in (
@@ -533,8 +546,8 @@ FLOW = {s.name: s for s in (
     Step("sim_rtl", ("ir", "rtl", "reference.npy"), None, _sim_rtl, _show_rtl,
          lambda b: {**_dataset(b), "compile_opt": b.compile_opt}),
     Step("sim_hls", ("hls", "reference.npy"), None, _sim_hls, _show_hls, _dataset),
-    Step("cost", ("rtl",), None, _cost, _show_cost, lambda b: {"fmax": b.fmax}),
-    Step("report", ("ir", "checkpoint.pt"), "report.json", _report, cached=False),
+    Step("cost", ("rtl",), None, _cost, _show_cost, _cost_params),
+    Step("report", ("ir", "checkpoint.pt"), "report.json", _report, _show_report, cached=False),
 )}
 # The step that writes each artifact (train and export keep their own caches).
 MADE_BY = {"checkpoint.pt": "train", "model.onnx": "export",
@@ -685,15 +698,16 @@ def verify(b: Build) -> None:
                                     f"{res['mismatches']} sequences (see {where})")
 
 
-def hw(spec: Spec, fmax: bool = False, force: bool = False, first: str = "train",
-       last: str = "report") -> dict:
+def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "report",
+       ecp5: bool = True, pnr: bool = True, device: str = "85k") -> dict:
     """Run the steps first..last for a spec; return the report (empty if report did not run);
     raise VerificationError if any backend differs.
 
-    fmax adds an ECP5 place and route (nextpnr) for the clock frequency; force retrains even if
-    the checkpoint matches the spec.
+    The cost step synthesizes for Xilinx 7-series and, with ecp5, for the ECP5 device, then (with
+    pnr, when the design fits) places and routes it with nextpnr for Fmax and the report's time
+    figures; force retrains even if the checkpoint matches the spec.
     """
-    b = Build(spec, fmax=fmax, force=force)
+    b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force)
     run_flow(b, step_range(first, last))
     verify(b)
     return json.loads(b.path("report.json").read_text()) if "report" in b.results else {}

@@ -1,7 +1,8 @@
 """The report of `make hw`: report.json for programs and report.md for people.
 
 It is made from the steps' recorded results (hwgen.flow), the checkpoint's accuracies and the
-folded IR; it computes nothing itself.
+folded IR; the only figures it computes are the times: simulated cycles at the Fmax nextpnr
+measured (time_figures).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 from hwgen.locks import write_atomic
 
 RESOURCE_KEYS = ("LUT", "FF", "DSP", "BRAM")
+ECP5_KEYS = ("LUT4", "FF", "EBR", "MULT18")  # hwgen.sim.synth.ECP5_KEYS, in the order shown
 
 
 def pct(value) -> str:
@@ -58,6 +60,10 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
         "folding": folding(ir),
         "resources": {k: cost["resources"][k] for k in RESOURCE_KEYS},
         "fmax_mhz": cost["fmax_mhz"],
+        "ecp5": cost.get("ecp5"),
+        "time": None if cost["fmax_mhz"] is None else
+        time_figures(cost["fmax_mhz"], sim["max"], lat_sim),
+        "no_time": None if cost["fmax_mhz"] is not None else no_time(cost),
         "spec": spec,
     }
     if ckpt.get("ptq"):
@@ -69,6 +75,77 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
             "calibrated": p["calibrated_accuracy"], "finetuned": p["finetuned_accuracy"],
             "finetune_epochs": p["finetune_epochs"]}
     return report
+
+
+def time_figures(fmax_mhz: float, cycles_per_step: int, latencies: list) -> dict:
+    """Return the times of a design clocked at fmax_mhz: ns per step (of cycles_per_step cycles),
+    steps/s, latency per sequence in µs (mean and max of the simulated cycles per sequence) and
+    sequences/s with one sequence in the design at a time (1 / mean latency)."""
+    ns = 1000.0 / fmax_mhz  # one clock period
+    mean, worst = float(np.mean(latencies)), float(np.max(latencies))
+    return {"fmax_mhz": fmax_mhz, "cycles_per_step": cycles_per_step,
+            "ns_per_step": round(cycles_per_step * ns, 3),
+            "steps_per_s": round(1e9 / (cycles_per_step * ns), 1),
+            "latency_us": {"mean": round(mean * ns / 1000, 4), "max": round(worst * ns / 1000, 4)},
+            "sequences_per_s": round(1e9 / (mean * ns), 1)}
+
+
+def no_time(cost: dict) -> str:
+    """Return why a cost result has no Fmax."""
+    ecp5 = cost.get("ecp5")
+    if not ecp5:
+        return "ECP5 cost not asked (--no-ecp5)"
+    return ecp5.get("no_pnr") or "no place and route result"
+
+
+def cost_lines(cost: dict) -> list[str]:
+    """Return the printed lines of a cost result: Xilinx counts, ECP5 counts, Fmax or why not."""
+    lines = ["resources:          " + ", ".join(f"{k} {cost['resources'][k]}"
+                                               for k in RESOURCE_KEYS) + " (Yosys synth_xilinx)"]
+    ecp5 = cost.get("ecp5")
+    if ecp5 and ecp5["resources"]:
+        lines.append(f"ecp5 resources:     {_ecp5_counts(ecp5)}; Yosys synth_ecp5, % of an "
+                     f"{ecp5['part']}")
+    pnr = ecp5["pnr"] if ecp5 else None
+    if pnr:
+        lines.append(f"fmax:               {pnr['fmax_mhz']:.2f} MHz (nextpnr-ecp5, {ecp5['part']} "
+                     f"{ecp5['package']}, seed {pnr['seed']}){_path_text(pnr['critical_path'])}")
+        lines.append(f"ecp5 placed:        {_placed(pnr['utilisation'])}")
+    else:
+        lines.append(f"fmax:               not measured: {no_time(cost)}")
+    return lines
+
+
+def _ecp5_counts(ecp5: dict) -> str:
+    """Return "LUT4 6235 (7.5 %), ... (LUT4 counts 812 CCU2C carry cells as 2 each)"."""
+    res, use = ecp5["resources"], ecp5["utilisation"]
+    return ", ".join(f"{k} {res[k]} ({100 * use[k]:.1f} %)" for k in ECP5_KEYS) \
+        + f" (LUT4 counts {res['CCU2C']} CCU2C carry cells as 2 each)"
+
+
+def _path_text(path: dict | None) -> str:
+    """Return "; critical path 42.1 ns (57 logic levels) from CELL to CELL", or ""."""
+    if not path:
+        return ""
+    return (f"; critical path {path['delay_ns']:.1f} ns ({path['logic_levels']} logic levels) "
+            f"from {path['from']} to {path['to']}")
+
+
+def _placed(util: dict) -> str:
+    """Return "LUT4 6959/83640 (8.3 %), ..." of nextpnr's utilisation."""
+    return ", ".join(f"{k} {u['used']}/{u['available']} ({100 * u['used'] / u['available']:.1f} %)"
+                     for k, u in ((k, util[k]) for k in ECP5_KEYS if k in util))
+
+
+def time_line(t: dict | None, why_not: str | None) -> str:
+    """Return the printed line of the time figures, or of why there are none."""
+    if t is None:
+        return f"time:               not measured ({why_not}); cycles only"
+    lat = t["latency_us"]
+    return (f"time:               {t['ns_per_step']:.1f} ns per step ({t['cycles_per_step']} "
+            f"cycles at {t['fmax_mhz']:.2f} MHz), {t['steps_per_s']:,.0f} steps/s; latency per "
+            f"sequence mean {lat['mean']:.3f} µs, max {lat['max']:.3f} µs; "
+            f"{t['sequences_per_s']:,.0f} sequences/s")
 
 
 def write_report(folder: Path, report: dict) -> Path:
@@ -96,9 +173,9 @@ def report_md(r: dict) -> str:
              f"simulated mean {lat['simulated_mean']:.1f}, model mean {lat['model_mean']:.1f} "
              f"(largest difference {lat['max_difference']}).", "",
              "Resources (Yosys synth_xilinx, 7-series): "
-             + ", ".join(f"{k} {v}" for k, v in r["resources"].items())
-             + (f". Fmax (nextpnr, ECP5 LFE5U-85F): {r['fmax_mhz']:.1f} MHz."
-                if r["fmax_mhz"] is not None else ". Fmax: not asked (`hwgen hw --fmax`)."), "",
+             + ", ".join(f"{k} {v}" for k, v in r["resources"].items()) + ".", "",
+             *_ecp5_md(r.get("ecp5")),
+             _time_md(r), "",
              "| stage | kind | bits |", "|---|---|---|",
              *(f"| {s['name']} | {s['kind']} | "
                + ", ".join(f"{k}={v}" for k, v in s["bits"].items()) + " |" for s in r["stages"]),
@@ -116,3 +193,44 @@ def _post_training_md(p: dict | None) -> list[str]:
             f"calibrated {pct(p['calibrated'])}{tuned}. PyTorch dynamic quantization of the "
             f"same float model: int8 {pct(p['torch_dynamic_int8'])}, with this spec's weight "
             f"widths {pct(p['torch_dynamic_spec_weights'])}.", ""]
+
+
+def _ecp5_md(ecp5: dict | None) -> list[str]:
+    """Return the report's lines about the ECP5 synthesis and place and route."""
+    if not ecp5:
+        return ["ECP5: not asked (`--no-ecp5`).", ""]
+    if not ecp5["resources"]:
+        return [f"ECP5 {ecp5['part']}: {ecp5['no_pnr']}.", ""]
+    lines = [f"ECP5 resources (Yosys synth_ecp5; shares of an {ecp5['part']}): "
+             f"{_ecp5_counts(ecp5)}."]
+    pnr = ecp5["pnr"]
+    if pnr:
+        lines.append(f"Place and route (nextpnr-ecp5, {ecp5['package']} package, seed "
+                     f"{pnr['seed']}): Fmax "
+                     f"{pnr['fmax_mhz']:.2f} MHz (clock `{pnr['clock']}`)"
+                     f"{_path_text(pnr['critical_path'])}"
+                     f"{_sources_text(pnr['critical_path'])}. Placed: "
+                     f"{_placed(pnr['utilisation'])}.")
+    else:
+        lines.append(f"No place and route: {ecp5['no_pnr']}.")
+    return [" ".join(lines), ""]
+
+
+def _sources_text(path: dict | None) -> str:
+    """Return " (sources: A -> B)" of a critical path whose nets name their sources, or ""."""
+    if not path or not (path["from_source"] or path["to_source"]):
+        return ""
+    return f" (sources: {path['from_source']} -> {path['to_source']})"
+
+
+def _time_md(r: dict) -> str:
+    """Return the report's line of time figures, or of why there are none."""
+    t = r.get("time")
+    if t is None:
+        return f"Time: not measured ({r.get('no_time')}); the cycles above only."
+    lat = t["latency_us"]
+    return (f"Time at {t['fmax_mhz']:.2f} MHz: {t['ns_per_step']:.1f} ns per step "
+            f"({t['cycles_per_step']} cycles), {t['steps_per_s']:,.0f} steps/s; latency per "
+            f"sequence mean {lat['mean']:.3f} µs, max {lat['max']:.3f} µs (simulated cycles of "
+            f"the {r['sequences']} test sequences); {t['sequences_per_s']:,.0f} sequences/s with "
+            "one sequence in the design at a time.")

@@ -16,6 +16,7 @@ import hwgen
 import hwgen.flow
 import hwgen.sweep.compare
 import hwgen.sweep.run
+from hwgen import cli
 from hwgen.cli import build_parser
 from hwgen.types import VerificationError
 
@@ -122,8 +123,9 @@ def fake_hw(monkeypatch, tmp_path):
     """Replace hwgen.flow.hw with a stand-in recording its arguments; return the record."""
     seen = {}
 
-    def hw(spec, fmax=False, force=False, first="train", last="report"):
-        seen.update(spec=spec, fmax=fmax, force=force, first=first, last=last)
+    def hw(spec, force=False, first="train", last="report", ecp5=True, pnr=True, device="85k"):
+        seen.update(spec=spec, force=force, first=first, last=last, ecp5=ecp5, pnr=pnr,
+                    device=device)
         if seen.get("fail"):
             raise VerificationError("the RTL differs from the reference on 1 sequences")
         return {"model": spec.name}
@@ -139,8 +141,34 @@ def test_hw_options_reach_the_flow(hwgen_inprocess, fake_hw, tmp_path):
     spec = fake_hw["spec"]
     assert (spec.name, spec.out, spec.folding.pe, spec.folding.simd) == ("lstm4b", str(out), 8, 4)
     assert spec.folding.max_steps == 32  # the rest of the folding is the spec's
-    assert fake_hw["force"] is True and fake_hw["fmax"] is False
+    assert fake_hw["force"] is True
     assert (fake_hw["first"], fake_hw["last"]) == ("train", "report")
+    # by default: ECP5 synthesis, place and route on the LFE5U-85F
+    assert (fake_hw["ecp5"], fake_hw["pnr"], fake_hw["device"]) == (True, True, "85k")
+
+
+@pytest.mark.parametrize("args, ecp5, pnr, device", [
+    (("--no-pnr", "--device", "um5g-25k"), True, False, "um5g-25k"),
+    (("--no-ecp5",), False, True, "85k"),
+    (("--fmax",), True, True, "85k"),  # kept for old scripts: no effect
+])
+def test_hw_cost_options_reach_the_flow(hwgen_inprocess, fake_hw, args, ecp5, pnr, device):
+    proc = hwgen_inprocess("hw", "lstm4b", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert (fake_hw["ecp5"], fake_hw["pnr"], fake_hw["device"]) == (ecp5, pnr, device)
+
+
+def test_hw_unknown_device_is_one_line(hwgen_inprocess, fake_hw):
+    proc = hwgen_inprocess("hw", "lstm4b", "--device", "12k")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "--device: invalid choice: '12k'" in proc.stderr
+    assert "model" not in fake_hw and "spec" not in fake_hw
+
+
+def test_cli_devices_are_synths():
+    from hwgen.sim.synth import DEFAULT_DEVICE, DEVICES
+
+    assert cli.ECP5_DEVICES == tuple(DEVICES) and cli.DEFAULT_DEVICE == DEFAULT_DEVICE
 
 
 def test_hw_step_range_reaches_the_flow(hwgen_inprocess, fake_hw):

@@ -49,7 +49,7 @@ ptq: {batches: 2}
 def test_hw_flow_on_tiny_stacks(name, tmp_path):
     spec = tmp_path / f"{name}.yaml"
     spec.write_text(TINY_STACKS[name])
-    run = run_hwgen("hw", str(spec), cwd=tmp_path)
+    run = run_hwgen("hw", str(spec), "--no-ecp5", cwd=tmp_path)  # ECP5: the rnn test below
     assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
     check_report(name, json.loads((tmp_path / build_folder(spec) / "report.json").read_text()))
 
@@ -85,12 +85,38 @@ def mtimes(folder) -> dict:
     return {str(p): p.stat().st_mtime_ns for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def fake_place_and_route(rtl_dir, device, **kwargs):
+    """Stand in for nextpnr (its own test is tests/test_synth.py): 125 MHz, 8 ns a cycle."""
+    return {"fmax_mhz": 125.0, "clock": "clk", "seed": 1, "critical_path": None,
+            "utilisation": {"LUT4": {"used": 1, "available": 2}}, "device": device}
+
+
+def check_time(report: dict, sim_rtl: dict) -> None:
+    """Check the report's times at the stand-in's 125 MHz against the simulated cycles."""
+    steps = sim_rtl["cycles_per_step"]["simulated"]["max"]
+    latencies = sim_rtl["latency"]["simulated"]
+    assert report["fmax_mhz"] == 125.0 and report["no_time"] is None
+    t = report["time"]
+    assert t["ns_per_step"] == pytest.approx(8 * steps) and t["cycles_per_step"] == steps
+    assert t["latency_us"]["mean"] == pytest.approx(8 * sum(latencies) / len(latencies) / 1000,
+                                                    abs=1e-4)
+    assert t["latency_us"]["max"] == pytest.approx(8 * max(latencies) / 1000, abs=1e-4)
+    assert t["steps_per_s"] == pytest.approx(125e6 / steps, rel=1e-6)
+    ecp5 = report["ecp5"]  # synth_ecp5 of the design itself, on the LFE5U-85F
+    assert ecp5["part"] == "LFE5U-85F" and ecp5["resources"]["LUT4"] > 0
+    assert ecp5["resources"]["FF"] > 0 and ecp5["no_pnr"] is None
+
+
 def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, monkeypatch,
                                                                       capsys):
     """`hwgen hw` on a tiny relu QuantRNN (hwgen's own export path) parses model.onnx once and
     lowers once; every later step reads the saved IR; `--from emit_rtl` parses and lowers
-    nothing and leaves the saved IR as it is."""
+    nothing and leaves the saved IR as it is. The cost step synthesizes for ECP5 too, and the
+    report's times follow from the simulated cycles at the (stand-in) Fmax."""
+    import hwgen.sim.synth
+
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(hwgen.sim.synth, "place_and_route", fake_place_and_route)
     spec = tmp_path / "rnn.yaml"
     spec.write_text(TINY_STACKS["rnn"])
     calls = Calls(monkeypatch)
@@ -99,6 +125,10 @@ def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, m
     folder = tmp_path / build_folder(spec)
     report = json.loads((folder / "report.json").read_text())
     check_report("rnn", report)
+    check_time(report, json.loads((folder / "steps" / "sim_rtl.json").read_text())["result"])
+    out = capsys.readouterr().out
+    assert "[hwgen] synthesizing" in out and "with Yosys synth_ecp5" in out
+    assert "fmax:               125.00 MHz" in out and "time:               " in out
     dump = load_ir(folder / "ir").dump()
     assert (folder / "ir" / "ir.txt").read_text() == dump == (folder / "rtl" / "ir.txt").read_text()
     assert "layer l0: rnn" in dump
@@ -106,7 +136,6 @@ def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, m
     assert len(pre["mean"]) == len(pre["std"]) == 12  # JapaneseVowels' standardization
     assert dump.splitlines()[1].startswith("preprocess: (raw - mean) / std over 12 features")
     saved = mtimes(folder / "ir")
-    capsys.readouterr()
 
     assert cli.main(["hw", str(spec), "--from", "emit_rtl"]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out

