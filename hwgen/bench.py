@@ -135,73 +135,90 @@ def inputs_digest(w: Workload, pnr: bool) -> str:
     return h.hexdigest()[:16]
 
 
+FAILURES = (HwgenError, OSError, MemoryError)  # a tool failed, timed out, or memory ran out
+
+
 class _Phases:
-    """Wall seconds of each phase of one workload, and the phase running now (for failures)."""
+    """Runs a workload's phases: says what each does, records its wall seconds, and records a
+    failing phase's one-line reason instead of stopping the workload."""
 
-    def __init__(self):
+    def __init__(self, name: str):
+        self.name = name
         self.seconds: dict = {}
-        self.current = ""
+        self.errors: list = []
 
-    def run(self, name: str, message: str, fn, *args, **kwargs):
-        """Say message, run fn and record its wall seconds under name; return its result."""
-        self.current = name
-        say(message)
+    def run(self, phase: str, message: str, fn, *args, **kwargs):
+        """Say message, run fn, record its wall seconds under phase; return its result, or None
+        when it failed (its reason is then in errors)."""
+        say(f"{self.name}: {message}")
         start = time.perf_counter()
-        result = fn(*args, **kwargs)
-        self.seconds[name] = round(time.perf_counter() - start, 1)
-        return result
+        try:
+            return fn(*args, **kwargs)
+        except FAILURES as exc:
+            line = " ".join(str(exc).split())[:400] or type(exc).__name__
+            self.errors.append(f"{phase}: {line}")
+            say(f"{self.name}: {phase} failed: {line}")
+            return None
+        finally:
+            self.seconds[phase] = round(time.perf_counter() - start, 1)
 
 
 def _build(w: Workload, folder: Path, phases: _Phases):
-    """Export the workload's model and build its design (IR, RTL, HLS) in folder/design."""
+    """Return the workload's Design, built in folder/design (its Brevitas model exported, its
+    IR, RTL and HLS written), or None when that failed."""
     import hwgen
 
-    model = phases.run("model", f"{w.name}: making the Brevitas model", make_model, w)
-    seqs = sequences(w)
-    return phases.run("build", f"{w.name}: exporting and building IR, RTL and HLS", hwgen.build,
-                      model, seqs[0][None], folder / "design", w.pe, w.simd,
+    model = phases.run("model", "making the Brevitas model (seeded random weights)",
+                       make_model, w)
+    if model is None:
+        return None
+    return phases.run("build", f"exporting and building IR, RTL and HLS at PE {w.pe or 'all'}, "
+                      f"SIMD {w.simd or 'all'}", hwgen.build, model, sequences(w)[0][None],
+                      folder / "design", w.pe, w.simd,
                       max_steps=w.steps if w.bidirectional else 32)
 
 
 def _simulate(w: Workload, design, phases: _Phases) -> dict:
-    """Return the mismatches of the RTL and HLS against the reference, and the RTL's cycles."""
+    """Return the RTL's and the HLS's mismatches against the reference (None: not run) and the
+    RTL's cycles beside the cycle model's."""
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
 
     seqs = sequences(w)
     n = f"{len(seqs)} sequences of {w.steps} steps"
-    ref = phases.run("reference", f"{w.name}: int64 reference on {n}", design.run, seqs,
-                     "reference")
-    rtl = phases.run("rtl", f"{w.name}: RTL on Verilator ({n}; builds the simulator once)",
-                     design.run, seqs, "rtl")
-    hls = phases.run("hls", f"{w.name}: HLS C++ with g++ ({n})", design.run, seqs, "hls")
-    out = {"mismatches": {name: sum(int(not np.array_equal(a, b))
-                                    for a, b in zip(o.codes, ref.codes))
-                          for name, o in (("rtl", rtl), ("hls", hls))}}
-    model_lat = [sequence_cycles(design.ir, len(s)) for s in seqs]
-    out["cycles_per_step"] = {"simulated_min": rtl.cycles_per_step["min"],
-                              "simulated_max": rtl.cycles_per_step["max"],
-                              "model": per_step_cycles(design.ir)}
-    out["latency_cycles"] = {"simulated": rtl.latencies, "model": model_lat}
-    out["cycles_match"] = (rtl.cycles_per_step["min"] == rtl.cycles_per_step["max"]
-                           == out["cycles_per_step"]["model"] and rtl.latencies == model_lat)
+    ref = phases.run("reference", f"int64 reference on {n}", design.run, seqs, "reference")
+    rtl = phases.run("rtl", f"RTL on Verilator ({n}; builds the simulator first)", design.run,
+                     seqs, "rtl")
+    hls = phases.run("hls", f"HLS C++ with g++ ({n})", design.run, seqs, "hls")
+    out = {"mismatches": {name: None if o is None or ref is None else sum(
+        int(not np.array_equal(a, b)) for a, b in zip(o.codes, ref.codes))
+        for name, o in (("rtl", rtl), ("hls", hls))}}
+    if rtl is not None:
+        model_lat = [sequence_cycles(design.ir, len(s)) for s in seqs]
+        out["cycles_per_step"] = {"simulated_min": rtl.cycles_per_step["min"],
+                                  "simulated_max": rtl.cycles_per_step["max"],
+                                  "model": per_step_cycles(design.ir)}
+        out["latency_cycles"] = {"simulated": rtl.latencies, "model": model_lat}
+        out["cycles_match"] = (rtl.cycles_per_step["min"] == rtl.cycles_per_step["max"]
+                               == out["cycles_per_step"]["model"] and rtl.latencies == model_lat)
     return out
 
 
 def _synthesize(design, phases: _Phases, pnr: bool) -> dict:
-    """Return the Yosys synth_xilinx counts and the ECP5 cost (counts, Fmax or why not)."""
+    """Return the Yosys synth_xilinx counts and the ECP5 cost (counts, Fmax or why not); None
+    for a synthesis that failed."""
     from hwgen.report import RESOURCE_KEYS
     from hwgen.sim.synth import ecp5_cost, resources
 
     rtl = design.folder / "rtl"
-    res = phases.run("synth_xilinx", f"{design.folder}: Yosys synth_xilinx", resources, rtl)
-    ecp5 = phases.run("ecp5", f"{design.folder}: Yosys synth_ecp5"
-                      + (" and nextpnr-ecp5 place and route" if pnr else ""),
-                      ecp5_cost, rtl, DEVICE, pnr=pnr)
-    return {"resources": {k: res[k] for k in RESOURCE_KEYS}, "ecp5": ecp5}
+    res = phases.run("synth_xilinx", "Yosys synth_xilinx", resources, rtl)
+    ecp5 = phases.run("ecp5", "Yosys synth_ecp5" + (" and nextpnr-ecp5 place and route"
+                                                     if pnr else ""), ecp5_cost, rtl, DEVICE,
+                      pnr=pnr)
+    return {"resources": res and {k: res[k] for k in RESOURCE_KEYS}, "ecp5": ecp5}
 
 
-def _figures(result: dict, macs: int) -> dict | None:
-    """Return time_figures at the measured Fmax plus GOPS, or None without an Fmax."""
+def _figures(result: dict) -> dict | None:
+    """Return time_figures at the measured Fmax plus GOPS, or None without an Fmax or cycles."""
     from hwgen.report import time_figures
 
     pnr = (result.get("ecp5") or {}).get("pnr")
@@ -209,37 +226,45 @@ def _figures(result: dict, macs: int) -> dict | None:
         return None
     t = time_figures(pnr["fmax_mhz"], result["cycles_per_step"]["simulated_max"],
                      result["latency_cycles"]["simulated"])
-    t["gops"] = round(2 * macs * t["steps_per_s"] / 1e9, 4)
+    t["gops"] = round(2 * result["macs_per_step"] * t["steps_per_s"] / 1e9, 4)
     return t
 
 
+def _reusable(cache: Path, key: str) -> dict | None:
+    """Return the result stored at cache if it was made from inputs key and did not fail."""
+    if not cache.is_file():
+        return None
+    try:
+        old = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        return None
+    return old if old.get("inputs_digest") == key and not old.get("error") else None
+
+
 def run_workload(w: Workload, out: Path, pnr: bool = True, dry_run: bool = False) -> dict:
-    """Return a workload's result, reusing out/NAME/result.json when its inputs are unchanged."""
+    """Return a workload's result, reusing out/NAME/result.json when its inputs are unchanged;
+    error: the failed phases' reasons joined (None when every phase ran)."""
     folder = out / w.name
     key = inputs_digest(w, pnr)
     cache = folder / "result.json"
-    if not dry_run and cache.is_file():
-        old = json.loads(cache.read_text())
-        if old.get("inputs_digest") == key and not old.get("error"):
-            say(f"{w.name}: reusing {cache} (inputs unchanged)")
-            return {**old, "reused": True}
-    phases = _Phases()
+    old = None if dry_run else _reusable(cache, key)
+    if old:
+        say(f"{w.name}: reusing {cache} (inputs unchanged)")
+        return {**old, "reused": True}
+    phases = _Phases(w.name)
     result = {"workload": w.name, "about": w.about, "inputs_digest": key,
               "folding": {"pe": w.pe, "simd": w.simd}, "sequences": w.sequences,
               "steps": w.steps, "error": None, "seconds": phases.seconds}
-    try:
-        design = _build(w, folder, phases)
+    design = _build(w, folder, phases)
+    if design is not None:
         result["macs_per_step"] = macs_per_step(design.ir)
-        if dry_run:
-            return {**result, "dry_run": True}
-        result.update(_simulate(w, design, phases))
-        result.update(_synthesize(design, phases, pnr))
-        result["time"] = _figures(result, result["macs_per_step"])
-    except (HwgenError, OSError, MemoryError) as exc:
-        line = " ".join(str(exc).split())[:400] or type(exc).__name__
-        result["error"] = f"{phases.current}: {line}"
-        say(f"{w.name}: failed in {phases.current}: {line}")
-    folder.mkdir(parents=True, exist_ok=True)
+        if not dry_run:
+            result.update(_simulate(w, design, phases))
+            result.update(_synthesize(design, phases, pnr))
+            result["time"] = _figures(result)
+    result["error"] = "; ".join(phases.errors) or None
+    if dry_run:
+        return {**result, "dry_run": True}
     write_atomic(cache, lambda tmp: tmp.write_text(json.dumps(result, indent=1) + "\n"))
     return {**result, "reused": False}
 
@@ -254,8 +279,9 @@ def bench(out="build/bench", only: str | None = None, quick: bool = False, pnr: 
     data = {"device": DEVICE, "seed": SEED, "pnr": pnr, "workloads": results}
     if dry_run:
         for r in results:
-            say(f"{r['workload']}: {'built' if not r['error'] else r['error']} "
-                f"({r['seconds']}; {r.get('macs_per_step')} MACs per step)")
+            seconds = ", ".join(f"{k} {v:g} s" for k, v in r["seconds"].items())
+            say(f"{r['workload']}: {r['error'] or 'built'} ({seconds}; "
+                f"{r.get('macs_per_step')} MACs per step)")
         return data
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "bench.json", lambda tmp: tmp.write_text(json.dumps(data, indent=1) + "\n"))
@@ -266,14 +292,17 @@ def bench(out="build/bench", only: str | None = None, quick: bool = False, pnr: 
     return data
 
 
-COLUMNS = ("workload", "folding", "cycles/step (sim = model)", "Fmax MHz", "ns/step", "GOPS",
+COLUMNS = ("workload", "folding", "cycles/step (sim = model)", "Fmax MHz", "ns/step", "steps/s",
+           "GOPS",
            "LUT/FF/DSP/BRAM", "LUT4/EBR/MULT18", "seconds", "mismatches rtl/hls", "note")
 
 
 def markdown(data: dict) -> str:
     """Return bench.md: one table row per workload, and each workload's description."""
+    from hwgen.sim.synth import device_part
+
     lines = ["# hwgen bench", "",
-             f"ECP5 part: {DEVICE}; seed {data['seed']}; place and route "
+             f"ECP5 part: {device_part(DEVICE)}; seed {data['seed']}; place and route "
              f"{'on' if data['pnr'] else 'off (--no-pnr)'}. GOPS counts 2 operations per "
              "multiply-accumulate of the x and h products. seconds: wall time of each phase "
              "(0 when a cached result was reused).", "",
@@ -294,12 +323,13 @@ def _row(r: dict) -> list[str]:
     res = r.get("resources")
     ecp5 = (r.get("ecp5") or {}).get("resources")
     mism = r.get("mismatches")
-    note = r["error"] or ((r.get("ecp5") or {}).get("no_pnr") or "")
+    shown = {k: "-" if v is None else v for k, v in (mism or {}).items()}
+    note = "; ".join(x for x in (r["error"], (r.get("ecp5") or {}).get("no_pnr")) if x)
     seconds = ", ".join(f"{k} {v:g}" for k, v in r["seconds"].items())
     return [r["workload"], fold, cycles,
             f"{t['fmax_mhz']:.2f}" if t else "-", f"{t['ns_per_step']:.1f}" if t else "-",
-            f"{t['gops']:.3f}" if t else "-",
+            f"{t['steps_per_s']:,.0f}" if t else "-", f"{t['gops']:.3f}" if t else "-",
             "/".join(f"{res[k]:g}" for k in ("LUT", "FF", "DSP", "BRAM")) if res else "-",
             "/".join(str(ecp5[k]) for k in ("LUT4", "EBR", "MULT18")) if ecp5 else "-",
-            seconds or "-", f"{mism['rtl']}/{mism['hls']}" if mism else "-",
+            seconds or "-", f"{shown['rtl']}/{shown['hls']}" if mism else "-",
             note.replace("|", "/")]

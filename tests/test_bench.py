@@ -98,3 +98,24 @@ def test_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"hwgen: error: --out {taken}: is a file") and err.count("\n") == 1
     assert taken.read_text() == "keep me\n" and sorted(tmp_path.iterdir()) == [taken]
+
+
+def test_a_failing_workload_gets_its_reason_and_the_bench_goes_on(tmp_path, monkeypatch):
+    import dataclasses
+
+    import hwgen.bench as b
+
+    second = dataclasses.replace(b.QUICK, name="quick2")
+    monkeypatch.setattr(b, "select", lambda only, quick: [b.QUICK, second])
+
+    def out_of_memory(w):
+        raise b.HwgenError(f"{w.name}: tool ran out of memory")
+
+    monkeypatch.setattr(b, "make_model", out_of_memory)
+    data = b.bench(tmp_path, quick=True, pnr=False)
+    assert [r["error"] for r in data["workloads"]] == [
+        "model: quick: tool ran out of memory", "model: quick2: tool ran out of memory"]
+    table = (tmp_path / "bench.md").read_text()
+    assert "| quick2 | " in table and "model: quick2: tool ran out of memory |" in table
+    again = b.bench(tmp_path, quick=True, pnr=False)  # a failed workload is run again
+    assert [r["reused"] for r in again["workloads"]] == [False, False]
