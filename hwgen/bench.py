@@ -34,7 +34,7 @@ from hwgen.types import HwgenError
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 0
 DEVICE = "85k"
-ALL4 = LSTMWidths(weight=4, bias=16, io=4, input_acc=4, forget_acc=4, cell_acc=4, output_acc=4,
+ALL4 = LSTMWidths(weight=4, bias=4, io=4, input_acc=4, forget_acc=4, cell_acc=4, output_acc=4,
                   sigmoid=4, tanh=4, cell_state=4)
 
 
@@ -64,8 +64,8 @@ WORKLOADS = (
     Workload("hidden8", "hidden 8, fully parallel: 4-bit weights, 8-bit activations, 9 classes",
              12, 8, LSTMWidths(weight=4), 0, 0, classes=9),
     Workload("lstm_pynq", "LSTM-PYNQ's shape: bidirectional, input 32, hidden 128 per direction, "
-             "4-bit weights and activations (bias 16 bits), no head; PE 16 of 512 rows, SIMD 16 "
-             "of 32 and 128 columns (256 folds of the h product), aiming at ~40k LUT",
+             "every quantizer 4 bits (weights, bias, activations), no head; PE 16 of 512 rows, "
+             "SIMD 16 of 32 and 128 columns (256 folds of the h product), aiming at ~40k LUT",
              32, 128, ALL4, 16, 16, bidirectional=True),
     Workload("torch_dq_layer", "one layer of PyTorch's dynamic-quantization tutorial LSTM: "
              "input 512, hidden 256, 4-bit weights, 8-bit activations, no head; PE 8 of 1024 "
