@@ -205,16 +205,22 @@ def _simulate(w: Workload, design, phases: _Phases) -> dict:
 
 def _synthesize(design, phases: _Phases, pnr: bool) -> dict:
     """Return the Yosys synth_xilinx counts and the ECP5 cost (counts, Fmax or why not); None
-    for a synthesis that failed."""
+    for a synthesis that failed. tool_seconds: each tool's own run time, as its cached result
+    recorded it (the phases' wall seconds are ~0 when a cache is reused)."""
     from hwgen.report import RESOURCE_KEYS
-    from hwgen.sim.synth import ecp5_cost, resources
+    from hwgen.sim.synth import ecp5_cost, ecp5_resources, resources
 
     rtl = design.folder / "rtl"
     res = phases.run("synth_xilinx", "Yosys synth_xilinx", resources, rtl)
     ecp5 = phases.run("ecp5", "Yosys synth_ecp5" + (" and nextpnr-ecp5 place and route"
                                                      if pnr else ""), ecp5_cost, rtl, DEVICE,
                       pnr=pnr)
-    return {"resources": res and {k: res[k] for k in RESOURCE_KEYS}, "ecp5": ecp5}
+    tools = {"synth_xilinx": res and res["seconds"], "synth_ecp5": None,
+             "pnr": ecp5 and ecp5["pnr"] and ecp5["pnr"]["seconds"]}
+    if ecp5 and ecp5["resources"]:  # cached by ecp5_cost: only its recorded seconds are read
+        tools["synth_ecp5"] = ecp5_resources(rtl)["seconds"]
+    return {"resources": res and {k: res[k] for k in RESOURCE_KEYS}, "ecp5": ecp5,
+            "tool_seconds": tools}
 
 
 def _figures(result: dict) -> dict | None:
@@ -294,7 +300,8 @@ def bench(out="build/bench", only: str | None = None, quick: bool = False, pnr: 
 
 COLUMNS = ("workload", "folding", "cycles/step (sim = model)", "Fmax MHz", "ns/step", "steps/s",
            "GOPS",
-           "LUT/FF/DSP/BRAM", "LUT4/EBR/MULT18", "seconds", "mismatches rtl/hls", "note")
+           "LUT/FF/DSP/BRAM", "LUT4/EBR/MULT18", "seconds (wall, per phase)",
+           "tool seconds (xilinx/ecp5/pnr)", "mismatches rtl/hls", "note")
 
 
 def markdown(data: dict) -> str:
@@ -305,7 +312,8 @@ def markdown(data: dict) -> str:
              f"ECP5 part: {device_part(DEVICE)}; seed {data['seed']}; place and route "
              f"{'on' if data['pnr'] else 'off (--no-pnr)'}. GOPS counts 2 operations per "
              "multiply-accumulate of the x and h products. seconds: wall time of each phase "
-             "(0 when a cached result was reused).", "",
+             "(~0 when a cached result was reused); tool seconds: each synthesis or place and "
+             "route tool's own run time, as recorded when it ran.", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_row(r)) + " |" for r in data["workloads"]]
     lines += [""] + [f"- {r['workload']}: {r['about']}" for r in data["workloads"]] + [""]
@@ -326,10 +334,13 @@ def _row(r: dict) -> list[str]:
     shown = {k: "-" if v is None else v for k, v in (mism or {}).items()}
     note = "; ".join(x for x in (r["error"], (r.get("ecp5") or {}).get("no_pnr")) if x)
     seconds = ", ".join(f"{k} {v:g}" for k, v in r["seconds"].items())
+    tools = r.get("tool_seconds") or {}
+    tool = "/".join("-" if tools.get(k) is None else f"{tools[k]:g}"
+                    for k in ("synth_xilinx", "synth_ecp5", "pnr"))
     return [r["workload"], fold, cycles,
             f"{t['fmax_mhz']:.2f}" if t else "-", f"{t['ns_per_step']:.1f}" if t else "-",
             f"{t['steps_per_s']:,.0f}" if t else "-", f"{t['gops']:.3f}" if t else "-",
             "/".join(f"{res[k]:g}" for k in ("LUT", "FF", "DSP", "BRAM")) if res else "-",
             "/".join(str(ecp5[k]) for k in ("LUT4", "EBR", "MULT18")) if ecp5 else "-",
-            seconds or "-", f"{shown['rtl']}/{shown['hls']}" if mism else "-",
+            seconds or "-", tool, f"{shown['rtl']}/{shown['hls']}" if mism else "-",
             note.replace("|", "/")]

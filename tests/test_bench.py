@@ -44,6 +44,8 @@ def test_quick_bench_is_exact_and_costed(quick):
     # input 3, hidden 4: x product 16x3, h product 16x4 (four gates of 4 rows)
     assert r["macs_per_step"] == 16 * 3 + 16 * 4
     assert all(r["seconds"][k] >= 0 for k in ("build", "rtl", "hls", "synth_xilinx", "ecp5"))
+    tools = r["tool_seconds"]
+    assert tools["synth_xilinx"] > 0 and tools["synth_ecp5"] > 0 and tools["pnr"] is None
     table = (out / "bench.md").read_text()
     assert "| quick | pe all, simd all | " in table and " | 0/0 | " in table
     assert "[hwgen] quick: RTL on Verilator" in run.stdout
