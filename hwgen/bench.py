@@ -28,7 +28,7 @@ import numpy as np
 
 from hwgen.locks import write_atomic
 from hwgen.progress import say
-from hwgen.spec import LSTMWidths
+from hwgen.spec import LSTMWidths, Net
 from hwgen.types import HwgenError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def make_model(w: Workload):
     """Return the workload's Brevitas model (eval mode) with weights seeded by SEED."""
     import torch
 
-    from hwgen.qat.model import Net, QuantClassifier, quant_lstm
+    from hwgen.qat.model import QuantClassifier, quant_lstm
 
     torch.manual_seed(SEED)
     if w.classes:
