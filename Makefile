@@ -8,8 +8,9 @@ MODEL  ?= lstm4b
 PYTEST_ARGS ?=
 SWEEP_ARGS ?=
 COMPARE_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: hw sweep compare test test-slow train export venv clean help
+.PHONY: hw sweep compare bench test test-slow train export venv clean help
 
 help:
 	@echo "make hw MODEL=<name>   train (cached), export, check the model bit for bit, cost it (see README)"
@@ -21,6 +22,9 @@ help:
 	@echo "                       SWEEP_ARGS='--bits 2-8 --vary io --jobs 2 --fmax' etc."
 	@echo "make compare MODEL=<name> post-training quantization per width: float, PyTorch int8,"
 	@echo "                       calibrated, fine-tuned accuracy (COMPARE_ARGS='--bits 4-8')"
+	@echo "make bench             fixed hardware workloads: exactness, cycles, Yosys/ECP5 resources,"
+	@echo "                       Fmax, ns/step, GOPS (build/bench/bench.md; hours; not in make test)"
+	@echo "                       BENCH_ARGS='--only hidden8 --no-pnr', '--quick', '--dry-run'"
 	@echo "make test              fast tests and simulator tests (what CI runs)"
 	@echo "make test-slow         the long exactness runs kept out of make test"
 	@echo "make clean             remove build/ (keeps .venv)"
@@ -42,6 +46,9 @@ sweep: $(STAMP)
 
 compare: $(STAMP)
 	$(VENV)/bin/hwgen compare $(MODEL) $(COMPARE_ARGS)
+
+bench: $(STAMP)
+	$(VENV)/bin/hwgen bench $(BENCH_ARGS)
 
 train: $(STAMP)
 	$(VENV)/bin/hwgen train $(MODEL)

@@ -208,6 +208,15 @@ def _cmd_sweep(args) -> None:
           seed=args.seed, out=args.out, options=options)
 
 
+def _cmd_bench(args) -> None:
+    from hwgen.bench import bench, select
+    from hwgen.outputs import check_folder
+
+    select(args.only, args.quick)  # an unknown workload name stops here
+    check_folder(args.out, "--out")
+    bench(args.out, only=args.only, quick=args.quick, pnr=not args.no_pnr, dry_run=args.dry_run)
+
+
 def _load_input(path: str):
     """Return the array in an .npy file, or raise HwgenError naming the file."""
     import numpy as np
@@ -534,6 +543,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="specs with a ptq section: "
                    "QAT epochs after calibration at every point (default: the spec's)")
     p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("bench", help="benchmark fixed hardware workloads (seeded random "
+                       "weights): mismatches, cycles, Yosys and ECP5 resources, Fmax, ns/step, "
+                       "GOPS; writes OUT/bench.json and bench.md")
+    p.add_argument("--only", metavar="NAME,...", help="run only these workloads (lstm4b, "
+                   "hidden8, lstm_pynq, torch_dq_layer; default: all)")
+    p.add_argument("--out", default="build/bench", help="bench folder (default build/bench); "
+                   "a workload whose inputs are unchanged is not run again")
+    p.add_argument("--quick", action="store_true", help="one tiny workload (input 3, hidden 4)")
+    p.add_argument("--no-pnr", action="store_true",
+                   help="skip nextpnr place and route (no Fmax, no time figures)")
+    p.add_argument("--dry-run", action="store_true", help="only build each workload's IR, RTL "
+                   "and HLS sources (no simulation, no synthesis, no bench.json)")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 
