@@ -88,7 +88,7 @@ def test_1024x18_ram_is_one_ramb18(tmp_path):
 def test_unchanged_sources_run_no_tool(register, monkeypatch):
     """A second call is served from the cache; changing a source's bytes runs the tool again."""
     rtl, first = register
-    monkeypatch.setattr(synth, "_run", no_tool)
+    monkeypatch.setattr(synth, "run_tool", no_tool)
     assert synth.resources(rtl) == first
     source = rtl / "cores" / "design.sv"
     original = source.read_text()
@@ -169,7 +169,7 @@ def test_folded_mvu_weights_are_block_ram(tmp_path, monkeypatch):
     def no_tool(*args, **kwargs):
         raise AssertionError("a tool ran")
 
-    monkeypatch.setattr(synth, "_run", no_tool)
+    monkeypatch.setattr(synth, "run_tool", no_tool)
     assert synth.resources(rtl) == res
     rom = rtl / "mem" / "u.hex"
     rom.write_text(rom.read_text().replace("0", "1", 1))
@@ -230,7 +230,7 @@ def test_counter_placed_and_routed_on_ecp5(tmp_path, monkeypatch):
     assert {k: u["available"] for k, u in pnr["utilisation"].items()} == {
         "LUT4": 83640, "FF": 83640, "EBR": 208, "MULT18": 156}
     assert pnr["utilisation"]["FF"]["used"] == 16
-    monkeypatch.setattr(synth, "_run", no_tool)
+    monkeypatch.setattr(synth, "run_tool", no_tool)
     assert synth.ecp5_cost(rtl, "85k") == cost
 
 
@@ -239,7 +239,7 @@ def test_too_many_multipliers_are_refused_before_place_and_route(tmp_path, monke
     utilisation and no nextpnr run; it fits an LFE5U-85F (156)."""
     rtl = rtl_folder(tmp_path, multipliers(29))
     assert synth.ecp5_resources(rtl)["MULT18"] == 29
-    monkeypatch.setattr(synth, "_run", no_tool)
+    monkeypatch.setattr(synth, "run_tool", no_tool)
     cost = synth.ecp5_cost(rtl, "25k")
     assert cost["pnr"] is None
     assert cost["no_pnr"] == "does not fit an LFE5U-25F: 104 % of MULT18"  # 29 / 28
@@ -273,7 +273,7 @@ def test_yosys_stat_counts(tmp_path):
     stat = tmp_path / "stat.json"
     stat.write_text(json.dumps({"modules": {"\\hwgen_top": {"num_cells_by_type": {
         "LUT4": 100, "CCU2C": 7, "TRELLIS_FF": 40, "DP16KD": 3, "MULT18X18D": 2, "PFUMX": 9}}}}))
-    counts = synth.ecp5_counts(synth._cell_counts(stat, "hwgen_top"))
+    counts = synth.ecp5_counts(synth.cell_counts(stat, "hwgen_top"))
     assert counts == {"LUT4": 114, "FF": 40, "EBR": 3, "MULT18": 2, "CCU2C": 7}
 
 
@@ -353,7 +353,7 @@ def test_out_of_memory_is_one_clear_line(tmp_path):
                      "print('    0: 0x3e6a19 - yosys.wasm!main')\nprint('Caused by:')\n"
                      "print('    thrown Wasm exception')\nsys.exit(1)")
     with pytest.raises(synth.ToolOutOfMemory) as info:
-        synth._run([tool], tmp_path, tmp_path / "tool.log", 60, "Yosys synth_ecp5 of X")
+        synth.run_tool([tool], tmp_path, tmp_path / "tool.log", 60, "Yosys synth_ecp5 of X")
     assert str(info.value) == ("Yosys synth_ecp5 of X ran out of memory (a WebAssembly build "
                                f"can use at most 4 GB) (log: {tmp_path / 'tool.log'})")
 
@@ -363,7 +363,7 @@ def test_killed_tool_is_one_clear_line(tmp_path):
                      "os.kill(os.getpid(), signal.SIGKILL)")
     with pytest.raises(HwgenError, match=r"^nextpnr of X was killed by signal 9 \(the machine "
                        r"may be out of memory\) \(log: "):
-        synth._run([tool], tmp_path, tmp_path / "tool.log", 60, "nextpnr of X")
+        synth.run_tool([tool], tmp_path, tmp_path / "tool.log", 60, "nextpnr of X")
 
 
 def test_out_of_memory_gives_the_reason_instead_of_fmax(tmp_path, monkeypatch):
@@ -371,7 +371,7 @@ def test_out_of_memory_gives_the_reason_instead_of_fmax(tmp_path, monkeypatch):
     def oom(argv, cwd, log, timeout, what):
         raise synth.ToolOutOfMemory(f"{what} ran out of memory (a WebAssembly build can use at "
                                     "most 4 GB)")
-    monkeypatch.setattr(synth, "_run", oom)
+    monkeypatch.setattr(synth, "run_tool", oom)
     cost = synth.ecp5_cost(rtl_folder(tmp_path, REGISTER), "45k")
     assert cost["resources"] is None and cost["pnr"] is None
     assert cost["no_pnr"].startswith("Yosys synth_ecp5 of ") and "ran out of memory" in \

