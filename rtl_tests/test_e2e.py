@@ -117,7 +117,7 @@ def test_simulated_cycles_equal_the_model(name, tmp_path):
     seqs = [s for s in quantize_inputs(x.numpy(), design)] + [
         quantize_inputs(x.numpy()[0, :2], design)]
     result = run_rtl(rtl, seqs, tmp_path / "sim", compile_opt=FAST_BUILD)
-    step = lstm_step_cycles(ir.layers[0], emit=False)
+    step = lstm_step_cycles(ir, ir.layers[0], emit=False)
     assert design.per_step == step
     assert set(result.step_cycles) == {step}
     assert result.latencies == [len(s) * step - 1 + head_cycles(ir) for s in seqs]
