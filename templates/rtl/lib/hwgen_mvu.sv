@@ -254,10 +254,12 @@ module hwgen_mvu #(
         for (int p = 0; p < PE; p++)
             sums[p*ACC_W +: ACC_W] = (t_first ? ACC_W'(0) : acc_q[p*ACC_W +: ACC_W])
                                    + ACC_W'($signed(g_lv[LV].out[p*TW +: TW]));
+        // Row fold t_nf is written through a decoder of constant selects: a select indexed by
+        // t_nf * BLK makes Yosys build the product (an ECP5 multiplier block) and a shifter over
+        // the whole vector, the slowest path of a row-folded unit.
         work_d = work_q;
-        // Without row folding the index is the constant 0 in the source text: Yosys folds only
-        // such selects, through a wire it builds a shifter over the whole vector.
-        work_d[(NF > 1 ? 32'(t_nf) : 32'd0) * BLK +: BLK] = sums;
+        for (int n = 0; n < NF; n++)
+            if (NF == 1 || 32'(t_nf) == 32'(n)) work_d[n*BLK +: BLK] = sums;
     end
 
     always_ff @(posedge clk) begin
