@@ -25,6 +25,7 @@ module hwgen_mul #(
     localparam int TR  = (LV + 1) / 2;               // tree registers
     localparam int MIN_LATENCY = 1 + TR;
     localparam int PAD = LATENCY - MIN_LATENCY;      // extra output registers
+    localparam int PADS = PAD > 0 ? PAD : 0;         // (a negative PAD stops in the check below)
 
     initial begin
         if (A_W < 1 || B_W < 1 || MUL_STYLE < 0 || MUL_STYLE > 1)
@@ -66,10 +67,10 @@ module hwgen_mul #(
     end
 
     // PAD more registers on the product
-    logic [(PAD+1)*P_W-1:0] delay;
+    logic [(PADS+1)*P_W-1:0] delay;
     assign delay[0 +: P_W] = g_lv[LV].out[0 +: P_W];
-    for (genvar d = 1; d <= PAD; d++) begin : g_pad
+    for (genvar d = 1; d <= PADS; d++) begin : g_pad
         always_ff @(posedge clk) delay[d*P_W +: P_W] <= delay[(d-1)*P_W +: P_W];
     end
-    assign p = delay[PAD*P_W +: P_W];
+    assign p = delay[PADS*P_W +: P_W];
 endmodule
