@@ -17,13 +17,65 @@ LUT_LATENCY = 1  # hwgen_lut.sv: registered output, one code per cycle
 HEAD_EXTRA_LATENCY = 4
 HEAD_TREE_LEVELS = 2  # hwgen_head's default TREE_LEVELS: adder levels between two registers
 
+# Multiplier styles (the MUL_STYLE parameter of hwgen_mul, hwgen_mvu, hwgen_head, hwgen_cell and
+# hwgen_hidden): the inferred `*` (a multiplier block), or products in logic from hwgen_mul_pp's
+# two-bit slices of the narrower operand.
+MUL_DSP, MUL_LUT = 0, 1
+MUL_STYLES = {"dsp": MUL_DSP, "lut": MUL_LUT}
+MUL_AUTO_LUT_MAX = 4  # auto: products in logic when the narrower operand has at most this many bits
+
+
+def mul_style(choice: str, a_width: int, b_width: int) -> int:
+    """Return the MUL_STYLE of an a_width x b_width product (signed widths, as the core sees
+    them) under the spec's folding.multipliers choice (auto, lut or dsp)."""
+    if choice == "auto":
+        return MUL_LUT if min(a_width, b_width) <= MUL_AUTO_LUT_MAX else MUL_DSP
+    if choice not in MUL_STYLES:
+        raise HwgenError(f"multipliers {choice!r}: expected auto, lut or dsp")
+    return MUL_STYLES[choice]
+
+
+def mul_slices(style: int, a_width: int, b_width: int) -> int:
+    """Return the adder-tree inputs one product gives (hwgen_mul_pp's K with MUL_LUT, else 1)."""
+    if style not in (MUL_DSP, MUL_LUT) or min(a_width, b_width) < 1:
+        raise HwgenError(f"no {a_width}x{b_width} product with MUL_STYLE={style}")
+    return (min(a_width, b_width) + 1) // 2 if style == MUL_LUT else 1
+
+
+def mul_latency(style: int, a_width: int, b_width: int) -> int:
+    """Return hwgen_mul's MIN_LATENCY: the product register, then with MUL_LUT one register per
+    two adder levels of the tree over its slices (and one after the last)."""
+    levels = (mul_slices(style, a_width, b_width) - 1).bit_length()  # clog2(slices)
+    return 1 + -(-levels // 2)
+
+
+def cell_operands(f_width: int, i_width: int, g_width: int, c_width: int, cifg: bool) -> tuple:
+    """Return hwgen_cell's signed operand widths ((f, c), (i, g)) of its two products: each its
+    own width plus one; under CIFG f = ONE - i needs max(i, f) + 2 bits."""
+    f = max(i_width, f_width) + 2 if cifg else f_width + 1
+    return (f, c_width + 1), (i_width + 1, g_width + 1)
+
+
+def cell_mul_latency(style: int, products: tuple) -> int:
+    """Return hwgen_cell's MUL_LATENCY: the slower of its two products (cell_operands)."""
+    return max(mul_latency(style, a, b) for a, b in products)
+
+
+def cell_latency(mul: int) -> int:
+    """Return hwgen_cell's LATENCY with MUL_LATENCY mul: products, requantize (2), saturated sum."""
+    return mul + REQUANT_PIPE_LATENCY + 1
+
+
+def hidden_latency(mul: int) -> int:
+    """Return hwgen_hidden's LATENCY with MUL_LATENCY mul: the product, requantize (2)."""
+    return mul + REQUANT_PIPE_LATENCY
+
+
 # The recurrent engines' elementwise stages (LATENCY localparam at the top of each file): cycles
 # from in_valid to out_valid; each takes a new vector in every cycle and never stalls.
 REQUANT_PIPE_LATENCY = 2  # hwgen_requant.sv with PIPE: rounded value, saturated value
 GATE_LATENCY = 1 + REQUANT_PIPE_LATENCY + LUT_LATENCY  # hwgen_gate.sv: sum, requantize, table
-CELL_LATENCY = 1 + REQUANT_PIPE_LATENCY + 1  # hwgen_cell.sv: products, requantize, saturated sum
 TANH_LATENCY = LUT_LATENCY  # tanh(c): hwgen_lut_vec.sv, one table read
-HIDDEN_LATENCY = 1 + REQUANT_PIPE_LATENCY  # hwgen_hidden.sv: product, requantize
 
 
 def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
@@ -34,11 +86,12 @@ def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
     return (rows // pe) * (cols // simd)
 
 
-def mvu_tree_registers(simd: int, reg_every: int = MVU_REG_EVERY) -> int:
-    """Return the pipeline registers of hwgen_mvu's adder tree over simd products."""
+def mvu_tree_registers(simd: int, reg_every: int = MVU_REG_EVERY, slices: int = 1) -> int:
+    """Return the pipeline registers of hwgen_mvu's adder tree over simd products of slices
+    partial products each (mul_slices)."""
     if reg_every < 0:
         raise HwgenError(f"REG_EVERY={reg_every} is negative")
-    levels = (simd - 1).bit_length()  # clog2(simd)
+    levels = (simd * slices - 1).bit_length()  # clog2(tree inputs)
     return levels // reg_every if reg_every else 0
 
 
@@ -49,28 +102,28 @@ def mvu_cycles(rows: int, cols: int, pe: int, simd: int) -> int:
 
 
 def mvu_latency(rows: int, cols: int, pe: int, simd: int,
-                reg_every: int = MVU_REG_EVERY) -> int:
+                reg_every: int = MVU_REG_EVERY, slices: int = 1) -> int:
     """Return hwgen_mvu's cycles from an input transfer to its result's out_valid (no stalls).
 
-    The folds, then the operand (folded units only), product, tree and accumulator registers.
+    The folds, then the operand (folded units only), product, tree and accumulator registers;
+    slices: the partial products per product (mul_slices of its MUL_STYLE and widths).
     """
     folds = mvu_folds(rows, cols, pe, simd)
-    return folds + (3 if folds > 1 else 2) + mvu_tree_registers(simd, reg_every)
+    return folds + (3 if folds > 1 else 2) + mvu_tree_registers(simd, reg_every, slices)
 
 
 def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,
-                 lut_mul_weight_width: int = 0) -> int:
+                 slices: int = 1) -> int:
     """Return hwgen_head's cycles from an input transfer to out_valid (no stalls).
 
     One class per cycle through the pipeline documented at the top of hwgen_head.sv: the
     classes, the adder tree's registers (ceil(clog2(inputs) / tree_levels)) and the fixed stages.
-    The tree adds the hidden products, or with LUT_MUL (lut_mul_weight_width = W_W > 0) the
-    ceil(W_W / 2) two-bit weight slices times x of every hidden unit.
+    The tree adds hidden * slices inputs: slices partial products per product (mul_slices).
     """
-    if classes < 2 or hidden < 1 or tree_levels < 1 or lut_mul_weight_width < 0:
+    if classes < 2 or hidden < 1 or tree_levels < 1 or slices < 1:
         raise HwgenError(f"no head with {classes} classes, {hidden} inputs, {tree_levels} adder "
-                         f"levels per register and LUT_MUL weight width {lut_mul_weight_width}")
-    inputs = hidden * max(1, -(-lut_mul_weight_width // 2))
+                         f"levels per register and {slices} slices per product")
+    inputs = hidden * slices
     levels = (inputs - 1).bit_length()  # clog2(inputs)
     return classes + -(-levels // tree_levels) + HEAD_EXTRA_LATENCY
 

@@ -353,7 +353,9 @@ def _lower(b: Build) -> dict:
 
 def _folding(b: Build) -> dict:
     f = b.spec.folding
-    return {"pe": f.pe, "simd": f.simd, "max_steps": f.max_steps}
+    keys = {"pe": f.pe, "simd": f.simd, "max_steps": f.max_steps}
+    # only when chosen: builds from before the key keep their step keys
+    return keys if f.multipliers == "auto" else {**keys, "multipliers": f.multipliers}
 
 
 def _fold(b: Build) -> dict:

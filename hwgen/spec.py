@@ -84,6 +84,7 @@ class Folding:
     pe: int = 0  # 0: fully parallel (PE = hidden size)
     simd: int = 0  # 0: fully parallel (SIMD = row length)
     max_steps: int = 32  # longest sequence a bidirectional design buffers
+    multipliers: str = "auto"  # products: auto (logic when an operand has <= 4 bits), lut or dsp
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class Spec:
 
 
 _CHOICES = {"cell": ("lstm", "rnn"), "nonlinearity": ("tanh", "relu"),
-            "calibration": ("mse", "max", "percentile")}
+            "calibration": ("mse", "max", "percentile"), "multipliers": ("auto", "lut", "dsp")}
 _SECTIONS = {"net": Net, "bits": Bits, "train": Train, "folding": Folding, "sweep": Sweep}
 _OPTIONAL_SECTIONS = {"ptq": PTQ}
 _LIMITS = {

@@ -1,6 +1,6 @@
 """cocotb test for hwgen_cell: every operand combination against the cell update of
 hwgen.ir.graph.step (kernels.requantize of f*c and i*g, then kernels.saturate of the sum), out_valid
-exactly CELL_LATENCY (hwgen.cores, equal to the core's LATENCY) cycles after in_valid."""
+exactly cell_latency (hwgen.cores, equal to the core's LATENCY) cycles after in_valid."""
 from __future__ import annotations
 
 import itertools
@@ -8,7 +8,7 @@ import random
 
 import cocotb
 
-from hwgen.cores import CELL_LATENCY
+from hwgen.cores import cell_latency, cell_mul_latency, cell_operands
 from hwgen.reference.kernels import as_int, requantize, saturate
 from hwgen.types import IntType, Rounding
 from rtl_tests.cocotb_hidden import codes, spread
@@ -28,7 +28,10 @@ class CellTB:
             assert getattr(dut, name).value.to_signed() == case[key], f"{name} differs"
         for name, key in (("H", "h"), ("ROUNDING", "rounding_code"), ("CIFG", "cifg")):
             assert getattr(dut, name).value.to_unsigned() == case[key], f"{name} differs"
-        assert int(dut.LATENCY.value) == CELL_LATENCY, "LATENCY differs from hwgen.cores"
+        products = cell_operands(self.f.width, self.i.width, self.g.width, self.c.width,
+                                 bool(case["cifg"]))
+        self.latency = cell_latency(cell_mul_latency(case["mul_style"], products))
+        assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def combos(self) -> itertools.product:
         """Return every (f, i, g, c) combination; under CIFG f is a random code the core ignores."""
@@ -62,21 +65,21 @@ class CellTB:
 @cocotb.test()
 async def every_operand_combination(dut):
     """Every combination, spread over the units at random, with random idle cycles: out_valid
-    CELL_LATENCY cycles after in_valid, c_new == the reference, with ==."""
+    tb.latency cycles after in_valid, c_new == the reference, with ==."""
     tb = CellTB(dut)
     await start_clock(dut)
     steps = spread(tb.combos(), tb.case["h"], tb.rng)
-    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, CELL_LATENCY, tb.rng,
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency, tb.rng,
                                idle=0.3, seed=tb.seed)
     check_steps(steps, got, tb.expected(steps), tb.seed)
 
 
 @cocotb.test()
 async def one_vector_per_cycle(dut):
-    """in_valid held high: an output in every cycle, CELL_LATENCY cycles after its input."""
+    """in_valid held high: an output in every cycle, tb.latency cycles after its input."""
     tb = CellTB(dut)
     await start_clock(dut)
     steps = spread(tb.combos(), tb.case["h"], tb.rng)[:12]
-    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, CELL_LATENCY, tb.rng,
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency, tb.rng,
                                idle=0.0, seed=tb.seed)
     check_steps(steps, got, tb.expected(steps), tb.seed)

@@ -1,5 +1,5 @@
 """cocotb test for hwgen_hidden: every (o, t) pair against hwgen.ir.graph.step's
-h = kernels.requantize(o * t), out_valid exactly HIDDEN_LATENCY (hwgen.cores, equal to the core's
+h = kernels.requantize(o * t), out_valid exactly hidden_latency (hwgen.cores, equal to the core's
 LATENCY) cycles after in_valid. Also the pieces hwgen_cell's test reuses: codes and spread."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import random
 
 import cocotb
 
-from hwgen.cores import HIDDEN_LATENCY
+from hwgen.cores import hidden_latency, mul_latency
 from hwgen.reference.kernels import as_int, requantize
 from hwgen.types import IntType, Rounding
 from rtl_tests.cocotb_lut_vec import check_steps, run_registered, start_clock
@@ -40,7 +40,9 @@ class HiddenTB:
         self.o, self.t, self.out = (IntType(*case[k]) for k in ("o", "t", "out"))
         for name, key in (("H", "h"), ("SHIFT", "shift"), ("ROUNDING", "rounding_code")):
             assert getattr(dut, name).value.to_signed() == case[key], f"{name} differs"
-        assert int(dut.LATENCY.value) == HIDDEN_LATENCY, "LATENCY differs from hwgen.cores"
+        self.latency = hidden_latency(mul_latency(case["mul_style"], self.o.width + 1,
+                                                  self.t.width + 1))
+        assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def drive(self, step: list[tuple]) -> dict:
         """Return the port values of one step of (o, t) pairs."""
@@ -61,21 +63,21 @@ class HiddenTB:
 @cocotb.test()
 async def every_operand_pair(dut):
     """Every (o, t) pair, spread over the units at random, with random idle cycles: out_valid
-    HIDDEN_LATENCY cycles after in_valid, h == the reference, with ==."""
+    tb.latency cycles after in_valid, h == the reference, with ==."""
     tb = HiddenTB(dut)
     await start_clock(dut)
     steps = spread(itertools.product(codes(tb.o), codes(tb.t)), tb.case["h"], tb.rng)
-    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, HIDDEN_LATENCY,
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency,
                                tb.rng, idle=0.3, seed=tb.seed)
     check_steps(steps, got, tb.expected(steps), tb.seed)
 
 
 @cocotb.test()
 async def one_vector_per_cycle(dut):
-    """in_valid held high: an output in every cycle, HIDDEN_LATENCY cycles after its input."""
+    """in_valid held high: an output in every cycle, tb.latency cycles after its input."""
     tb = HiddenTB(dut)
     await start_clock(dut)
     steps = spread(itertools.product(codes(tb.o), codes(tb.t)), tb.case["h"], tb.rng)[:12]
-    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, HIDDEN_LATENCY,
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency,
                                tb.rng, idle=0.0, seed=tb.seed)
     check_steps(steps, got, tb.expected(steps), tb.seed)

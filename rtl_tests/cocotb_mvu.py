@@ -23,6 +23,7 @@ class MvuTB(StreamTB):
         self.x_type = IntType(case["in_w"], case["in_signed"])
         self.shape = (case["rows"], case["cols"], case["pe"], case["simd"])
         self.reg_every = case["reg_every"]
+        self.slices = case["slices"]  # partial products per product (hwgen.cores.mul_slices)
 
     def vectors(self, count: int) -> list[list[int]]:
         """Return count input vectors: all-min and all-max first, then random codes."""
@@ -36,7 +37,7 @@ class MvuTB(StreamTB):
         c = self.case
         source, sink = await run_stream(self, [pack(v, c["in_w"]) for v in vectors], len(vectors),
                                         idle, backpressure,
-                                        4 * mvu_latency(*self.shape, self.reg_every) + 8)
+                                        4 * mvu_latency(*self.shape, self.reg_every, self.slices) + 8)
         results = [unpack(bits, c["acc_w"], c["rows"], signed=True) for bits in sink.items]
         return source, sink, results
 
@@ -60,7 +61,7 @@ async def cycles_match_model(dut):
     """Without stalls: vector interval and latency equal hwgen.cores and the core's own."""
     tb = MvuTB(dut)
     await tb.start()
-    per_vector, latency = mvu_cycles(*tb.shape), mvu_latency(*tb.shape, tb.reg_every)
+    per_vector, latency = mvu_cycles(*tb.shape), mvu_latency(*tb.shape, tb.reg_every, tb.slices)
     assert int(dut.CYCLES_PER_VECTOR.value) == per_vector
     assert int(dut.LATENCY.value) == latency
     vectors = tb.vectors(6)

@@ -34,14 +34,18 @@ HIDDEN = {3010: 1, 3011: 32}  # curated: the ends of the hidden-size range
 SEEDS += sorted(HIDDEN)
 
 
+MULTIPLIERS = ("auto", "lut", "dsp")  # the stress seeds take them in turn (seed % 3)
+
+
 def _design(case_seed, tmp_path, max_size=32, max_steps=8, pe=0, simd=0):
-    """Return (case, model, x, graph, ir, rtl folder) for a random export."""
+    """Return (case, model, x, graph, ir, rtl folder) for a random export; its products built
+    as MULTIPLIERS[case_seed % 3] says."""
     case = random_case(case_seed, max_size=max_size, max_steps=max_steps)
     if case_seed in HIDDEN:
         case = dataclasses.replace(case, hidden_size=HIDDEN[case_seed])
     model, x = trained_model(case)
     graph = load_model(export_case(model, x, tmp_path / "m.onnx"))
-    ir = fold(lower(graph), pe, simd)
+    ir = fold(lower(graph), pe, simd, multipliers=MULTIPLIERS[case_seed % 3])
     rtl = emit_rtl(ir, tmp_path / "out", f"case {case_seed}")
     return case, model, x, graph, ir, rtl
 
@@ -98,7 +102,8 @@ def test_cli_rtl_backend_equals_reference_backend(tmp_path):
         assert np.array_equal(outs["rtl"], m(x).numpy())
 
 
-FOLDINGS = {"parallel": (0, 0), "pe_h": (8, 0), "pe4_simd2": (4, 2), "pe1_simd1": (1, 1)}
+FOLDINGS = {"parallel": (0, 0), "pe_h": (8, 0), "pe4_simd2": (4, 2), "pe1_simd1": (1, 1),
+            "pe4_simd2_lut": (4, 2, "lut"), "parallel_dsp": (0, 0, "dsp")}  # (PE, SIMD, products)
 
 
 @pytest.mark.parametrize("name", sorted(FOLDINGS))
@@ -106,18 +111,18 @@ def test_simulated_cycles_equal_the_model(name, tmp_path):
     from hwgen.qat.export import export_model
     from hwgen.qat.model import LSTMWidths, QuantClassifier
 
-    pe, simd = FOLDINGS[name]
+    pe, simd, multipliers = (*FOLDINGS[name], "auto")[:3]
     torch.manual_seed(9)
     m = QuantClassifier(4, 8, 3, LSTMWidths(weight=4), 4).eval()
     x = torch.randn(4, 6, 4)
     graph = load_model(export_model(m, x, tmp_path / "c.onnx") and tmp_path / "c.onnx")
-    ir = fold(lower(graph), pe, simd)
+    ir = fold(lower(graph), pe, simd, multipliers=multipliers)
     rtl = emit_rtl(ir, tmp_path / "out", name)
     design = load_design(rtl)
     seqs = [s for s in quantize_inputs(x.numpy(), design)] + [
         quantize_inputs(x.numpy()[0, :2], design)]
     result = run_rtl(rtl, seqs, tmp_path / "sim", compile_opt=FAST_BUILD)
-    step = lstm_step_cycles(ir.layers[0], emit=False)
+    step = lstm_step_cycles(ir, ir.layers[0], emit=False)
     assert design.per_step == step
     assert set(result.step_cycles) == {step}
     assert result.latencies == [len(s) * step - 1 + head_cycles(ir) for s in seqs]
@@ -127,7 +132,7 @@ def test_simulated_cycles_equal_the_model(name, tmp_path):
         ref = execute(ir, s[:, None, :])
         assert np.array_equal(result.outputs[k], ref["scores"][0])
         assert result.classes[k] == int(ref["class"][0])
-    if name == "parallel":
+    if name == "parallel_dsp":
         # pipelined matrix-vector units (3 + their adder-tree registers), the gate (4), cell (4),
         # tanh(c) (1) and hidden (3) stages, the state write (1)
         assert step <= 17

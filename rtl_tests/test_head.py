@@ -14,12 +14,12 @@ import os
 import numpy as np
 import pytest
 
-from hwgen.cores import head_latency
+from hwgen.cores import MUL_LUT, head_latency, mul_slices
 from hwgen.reference.kernels import matvec_range
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType, type_for_range
 
-SOURCES = [RTL_LIB / "hwgen_head.sv"]
+SOURCES = [RTL_LIB / "hwgen_mul_pp.sv", RTL_LIB / "hwgen_head.sv"]
 
 CASES = {  # classes, hidden units, input and weight types, shift, bias range (None: no bias),
     # twins: two classes given the top bias (the all-zero vector ties them; the second never wins
@@ -36,12 +36,16 @@ CASES = {  # classes, hidden units, input and weight types, shift, bias range (N
     "c6_h5_register_every_level": dict(c=6, h=5, in_w=2, in_signed=False, w_w=6, mv_shift=0,
                                        bias_range=(0, 9), twins=(3, 5), equal_rows=True,
                                        levels=1),
-    # lut_mul: products as shift-adds of 2-bit weight slices (even and odd weight widths)
+    # lut_mul: MUL_STYLE 1, products as hwgen_mul_pp's slices of the narrower operand (even and
+    # odd weight widths; the last slices the 3-bit unsigned input, 4 bits signed, not the weight)
     "c5_h6_lut_mul_even": dict(c=5, h=6, in_w=5, in_signed=True, w_w=4, mv_shift=1,
                                bias_range=(-50, 50), twins=(1, 4), equal_rows=False,
                                lut_mul=True),
     "c3_h4_lut_mul_odd": dict(c=3, h=4, in_w=3, in_signed=False, w_w=5, mv_shift=0,
                               bias_range=(-9, 9), twins=(0, 2), equal_rows=True, lut_mul=True),
+    "c4_h9_lut_mul_input_sliced": dict(c=4, h=9, in_w=3, in_signed=True, w_w=7, mv_shift=2,
+                                       bias_range=(-30, 30), twins=(1, 2), equal_rows=False,
+                                       lut_mul=True),
 }
 
 
@@ -73,7 +77,7 @@ def make_case(name: str, seed: int) -> dict:
 def parameters(c: dict) -> dict:
     """Return the hwgen_head parameters of a case."""
     levels = {"TREE_LEVELS": c["levels"]} if "levels" in c else {}
-    levels.update({"LUT_MUL": 1} if c.get("lut_mul") else {})
+    levels.update({"MUL_STYLE": MUL_LUT} if c.get("lut_mul") else {})
     return dict(C=c["c"], H=c["h"], IN_W=c["in_w"], IN_SIGNED=c["in_signed"], W_W=c["w_w"],
                 WEIGHTS=packed_literal(np.reshape(c["weights"], -1), c["w_w"]), ACC_W=c["acc_w"],
                 MV_SHIFT=c["mv_shift"], SCORE_W=c["score_w"],
@@ -88,8 +92,10 @@ def test_head(name, request):
     build = sim_build_dir(f"rtl_tests/{request.node.name}")
     run_cocotb("hwgen_head", SOURCES, parameters(c), "rtl_tests.cocotb_head", build, c)
     measured = json.loads((build / "measured.json").read_text())
+    slices = mul_slices(MUL_LUT, c["w_w"], c["in_w"] + (not c["in_signed"])) if c.get("lut_mul") \
+        else 1
     model = head_latency(c["c"], c["h"], *([c["levels"]] if "levels" in c else []),
-                         **({"lut_mul_weight_width": c["w_w"]} if c.get("lut_mul") else {}))
+                         slices=slices)
     assert set(measured["latencies"]) == {model}
     # the next vector is taken the cycle after the result has left (hwgen_head.sv's header)
     assert set(measured["intervals"]) == {model + 1}

@@ -28,7 +28,13 @@ LINT_CASES = {
     "cell_defaults": ("hwgen_cell", {}),
     "cell_cifg": ("hwgen_cell", dict(H=2, I_W=4, F_W=4, C_W=5, C_MIN=-16, C_MAX=15, FC_SHIFT=3,
                                      IG_SHIFT=2, CIFG=1, ONE=15)),
+    "cell_lut_padded": ("hwgen_cell", dict(F_W=1, MUL_STYLE=1, MUL_LATENCY=3)),
     "hidden_defaults": ("hwgen_hidden", {}),
+    "hidden_lut": ("hwgen_hidden", dict(MUL_STYLE=1, MUL_LATENCY=3)),
+    "mul_defaults": ("hwgen_mul", {}),
+    "mul_lut_9x9": ("hwgen_mul", dict(A_W=9, B_W=9, MUL_STYLE=1, LATENCY=3)),
+    "mul_lut_one_slice_padded": ("hwgen_mul", dict(A_W=7, B_W=2, MUL_STYLE=1, LATENCY=3)),
+    "mul_pp_b_narrower_odd": ("hwgen_mul_pp", dict(A_W=8, B_W=5, K=3)),
     "hidden_left": ("hwgen_hidden", dict(H=3, SHIFT=-2, OUT_W=12, OUT_MIN=-2048, OUT_MAX=2047)),
     "mvu_defaults": ("hwgen_mvu", {}),
     "mvu_parallel": ("hwgen_mvu", dict(ROWS=4, COLS=6, PE=4, SIMD=6, ACC_W=12)),
@@ -36,6 +42,9 @@ LINT_CASES = {
                                          WEIGHTS=packed_literal([-8], 4))),
     "mvu_folded_unsigned": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, IN_SIGNED=0,
                                               W_W=8, ACC_W=20)),
+    "mvu_lut_parallel": ("hwgen_mvu", dict(ROWS=4, COLS=6, PE=4, SIMD=6, ACC_W=12, MUL_STYLE=1)),
+    "mvu_lut_folded_unsigned": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, IN_SIGNED=0,
+                                                  W_W=8, ACC_W=20, MUL_STYLE=1)),
     "head_defaults": ("hwgen_head", {}),
     "head_lstm4b_size": ("hwgen_head", dict(C=9, H=32, W_W=4, ACC_W=15, MV_SHIFT=7, SCORE_W=22,
                                             CLASS_W=4)),
@@ -44,8 +53,8 @@ LINT_CASES = {
     "head_odd_three_levels": ("hwgen_head", dict(C=4, H=7, ACC_W=19, TREE_LEVELS=3,
                                                  CLASS_W=3)),
     "head_lut_mul_even": ("hwgen_head", dict(C=9, H=32, W_W=4, ACC_W=15, MV_SHIFT=7,
-                                             SCORE_W=22, CLASS_W=4, LUT_MUL=1)),
-    "head_lut_mul_odd": ("hwgen_head", dict(C=3, H=5, W_W=5, ACC_W=16, CLASS_W=2, LUT_MUL=1,
+                                             SCORE_W=22, CLASS_W=4, MUL_STYLE=1)),
+    "head_lut_mul_odd": ("hwgen_head", dict(C=3, H=5, W_W=5, ACC_W=16, CLASS_W=2, MUL_STYLE=1,
                                             TREE_LEVELS=1)),
     "seq_buf_defaults": ("hwgen_seq_buf", {}),
     "seq_buf_reverse_depth5": ("hwgen_seq_buf", dict(W=8, DEPTH=5, REVERSE=1)),
@@ -79,12 +88,16 @@ LINT_CASES = {
                                                       INIT=1, OUT_N=2, OUT_W=24)),
 }
 # The cores an engine core instantiates (linted with it).
-ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec", "hwgen_mvu", "hwgen_cell",
-                "hwgen_hidden", "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init")
+ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec", "hwgen_mul_pp", "hwgen_mul",
+                "hwgen_mvu", "hwgen_cell", "hwgen_hidden", "hwgen_head", "hwgen_lstm_ctrl",
+                "hwgen_state_init")
 # The cores an elementwise stage instantiates.
 STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",),
                "hwgen_gate": ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec"),
-               "hwgen_cell": ("hwgen_requant",), "hwgen_hidden": ("hwgen_requant",)}
+               "hwgen_mul": ("hwgen_mul_pp",), "hwgen_mvu": ("hwgen_mul_pp",),
+               "hwgen_head": ("hwgen_mul_pp",),
+               "hwgen_cell": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant"),
+               "hwgen_hidden": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant")}
 
 
 @pytest.mark.parametrize("name", LINT_CASES)

@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 
 from hwgen.codegen.rtl import rom_text
-from hwgen.cores import MVU_REG_EVERY, mvu_cycles, mvu_latency
+from hwgen.cores import MUL_DSP, MUL_LUT, MVU_REG_EVERY, mul_slices, mvu_cycles, mvu_latency
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType, type_for_range
 
-CASES = {  # rows, cols, PE, SIMD, weight and input widths (REG_EVERY: the core's default)
+SOURCES = [RTL_LIB / "hwgen_mul_pp.sv", RTL_LIB / "hwgen_mvu.sv"]
+CASES = {  # rows, cols, PE, SIMD, weight and input widths (REG_EVERY: the core's default;
+    # mul_style: MUL_STYLE, absent: MUL_DSP)
     "parallel": dict(rows=4, cols=6, pe=4, simd=6, w_w=4, in_w=4, in_signed=True),
     "parallel_simd16_unregistered": dict(rows=3, cols=16, pe=3, simd=16, w_w=4, in_w=4,
                                          in_signed=True, reg_every=0),
@@ -26,6 +28,14 @@ CASES = {  # rows, cols, PE, SIMD, weight and input widths (REG_EVERY: the core'
     "pe1_simd2_block_rom": dict(rows=16, cols=8, pe=1, simd=2, w_w=3, in_w=4, in_signed=True),
     "pe2_simd8_reg1": dict(rows=6, cols=16, pe=2, simd=8, w_w=6, in_w=4, in_signed=False,
                            reg_every=1),
+    # products in logic (hwgen_mul_pp): the weight sliced (4 bits: 2 slices), the unsigned
+    # input sliced (2 bits, 3 signed: 2 slices), 3 slices with SIMD not a power of two
+    "lut_parallel": dict(rows=4, cols=6, pe=4, simd=6, w_w=4, in_w=8, in_signed=True,
+                         mul_style=MUL_LUT),
+    "lut_pe2_simd4_uint_in_sliced": dict(rows=4, cols=8, pe=2, simd=4, w_w=6, in_w=2,
+                                         in_signed=False, mul_style=MUL_LUT),
+    "lut_pe1_simd3_w5_reg1": dict(rows=2, cols=6, pe=1, simd=3, w_w=5, in_w=6, in_signed=True,
+                                  mul_style=MUL_LUT, reg_every=1),
 }
 
 
@@ -38,7 +48,10 @@ def accumulator(weights: np.ndarray, x_type: IntType) -> IntType:
 
 def make_case(name: str, seed: int) -> dict:
     """Return the case: random weights with one row of the most negative weight (tight sums)."""
-    case = dict({"reg_every": MVU_REG_EVERY}, **CASES[name], seed=seed, vectors=30)
+    case = dict({"reg_every": MVU_REG_EVERY, "mul_style": MUL_DSP}, **CASES[name], seed=seed,
+                vectors=30)
+    case["slices"] = mul_slices(case["mul_style"], case["w_w"],
+                                case["in_w"] + (not case["in_signed"]))
     w_type = IntType(case["w_w"], True)
     rng = np.random.default_rng(seed)
     weights = rng.integers(w_type.min, w_type.max + 1, size=(case["rows"], case["cols"]))
@@ -59,6 +72,8 @@ def parameters(case: dict, build) -> dict:
                   ACC_W=case["acc_w"])
     if case["reg_every"] != MVU_REG_EVERY:
         params["REG_EVERY"] = case["reg_every"]
+    if case["mul_style"] != MUL_DSP:
+        params["MUL_STYLE"] = case["mul_style"]
     if folds(case) == 1:
         weights = np.array(case["weights"]).reshape(-1)
         return dict(params, WEIGHTS=packed_literal(weights, case["w_w"]))
@@ -74,12 +89,12 @@ def test_mvu(name, request):
     seed = int(os.environ.get("HWGEN_SEED", 1000 + list(CASES).index(name)))
     case = make_case(name, seed)
     build = sim_build_dir(f"rtl_tests/{request.node.name}")
-    run_cocotb("hwgen_mvu", [RTL_LIB / "hwgen_mvu.sv"], parameters(case, build),
+    run_cocotb("hwgen_mvu", SOURCES, parameters(case, build),
                "rtl_tests.cocotb_mvu", build, case)
     measured = json.loads((build / "measured.json").read_text())
     shape = (case["rows"], case["cols"], case["pe"], case["simd"])
     assert set(measured["intervals"]) == {mvu_cycles(*shape)}
-    assert set(measured["latencies"]) == {mvu_latency(*shape, case["reg_every"])}
+    assert set(measured["latencies"]) == {mvu_latency(*shape, case["reg_every"], case["slices"])}
 
 
 def test_mvu_rejects_inexact_folding(request):
@@ -89,7 +104,7 @@ def test_mvu_rejects_inexact_folding(request):
     params = dict(parameters(case, build), PE=2)  # rows is 3: elaborates, then the check refuses
     case["pe"] = 2
     with pytest.raises(AssertionError, match=r"folding ROWS=\d+/PE=\d+"):
-        run_cocotb("hwgen_mvu", [RTL_LIB / "hwgen_mvu.sv"], params, "rtl_tests.cocotb_mvu",
+        run_cocotb("hwgen_mvu", SOURCES, params, "rtl_tests.cocotb_mvu",
                    build, case)
 
 
@@ -99,5 +114,5 @@ def test_folded_unit_without_rom_file_is_refused(request):
     build = sim_build_dir(f"rtl_tests/{request.node.name}")
     params = {k: v for k, v in parameters(case, build).items() if k != "INIT_FILE"}
     with pytest.raises(AssertionError, match=r"needs INIT_FILE"):
-        run_cocotb("hwgen_mvu", [RTL_LIB / "hwgen_mvu.sv"], params, "rtl_tests.cocotb_mvu",
+        run_cocotb("hwgen_mvu", SOURCES, params, "rtl_tests.cocotb_mvu",
                    build, case)

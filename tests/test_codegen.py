@@ -1,6 +1,8 @@
 """Code generation: byte-identical output for the same model, strict templates, exact packing."""
 from __future__ import annotations
 
+import re
+
 import jinja2
 import numpy as np
 import pytest
@@ -104,3 +106,43 @@ def test_pack_places_each_twos_complement_element(width):
     for k, v in enumerate(values):
         field = (word >> (k * width)) & ((1 << width) - 1)
         assert field == (int(v) & ((1 << width) - 1))
+
+
+def _bound(top: str, name: str) -> list:
+    """Return the values bound to parameter name in a generated hwgen_top.sv, in order."""
+    return [int(v) for v in re.findall(rf"\.{name}\((\d+)\)", top)]
+
+
+def _lut_latency(a: int, b: int) -> int:
+    """hwgen_mul.sv's header: the partial products' register, then one register per two adder
+    levels over ceil(min(a, b) / 2) slices."""
+    levels = ((min(a, b) + 1) // 2 - 1).bit_length()
+    return 1 + (levels + 1) // 2
+
+
+def _signed(t) -> int:
+    return t.width + (not t.signed)
+
+
+@pytest.mark.parametrize("weight, choice", [(5, "auto"), (4, "auto"), (5, "lut"), (4, "dsp")])
+def test_multipliers_bind_each_products_style(tmp_path, weight, choice):
+    """auto: logic for a product whose narrower operand (as a signed number) has at most 4 bits:
+    here the matrix units' and the head's when their weights have 4 bits; the cell's and
+    hidden's 7..9-bit products stay multipliers. lut and dsp: every product alike."""
+    torch.manual_seed(1)
+    m = QuantClassifier(3, 4, 3, LSTMWidths(weight=weight, sigmoid=6), 4).eval()
+    export_model(m, torch.randn(1, 5, 3), tmp_path / "m.onnx")
+    ir = fold(lower(load_model(tmp_path / "m.onnx")), 4, 1, multipliers=choice)
+    top = (emit_rtl(ir, tmp_path / "out", "m") / "hwgen_top.sv").read_text()
+    layer = ir.layers[0]
+    units = {"MX": layer.x_mv, "MH": layer.h_mv, "HD": ir.head.matvec}
+    for prefix, mv in units.items():
+        narrow = min(mv.weight_type.width, _signed(mv.in_type))
+        want = {"lut": 1, "dsp": 0}.get(choice, int(narrow <= 4))
+        assert _bound(top, f"{prefix}_MUL_STYLE") == [want], prefix
+    assert [mv.weight_type.width for mv in units.values()] == [weight, weight, 4]
+    elementwise = int(choice == "lut")
+    assert _bound(top, "CELL_MUL_STYLE") == _bound(top, "HID_MUL_STYLE") == [elementwise]
+    o, t = layer.hidden.o_type.width + 1, layer.cell_tanh.out_type.width + 1
+    assert (o, t) == (7, 9)  # uint6 sigmoid, int8 tanh: one more bit each
+    assert _bound(top, "HID_MUL_LATENCY") == [_lut_latency(o, t) if elementwise else 1]

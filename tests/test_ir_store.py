@@ -43,6 +43,24 @@ def test_folded_ir_round_trips(tmp_path):
     assert back.dump() == ir.dump() and back.max_steps == 9 and back.layers[1].h_mv.pe == 4
 
 
+def test_multipliers_round_trip_and_absent_means_auto(tmp_path):
+    ir = fold(load_fixture("bilstm_2x"), 4, 1, 9, multipliers="lut")
+    save_ir(ir, tmp_path / "lut")
+    assert json.loads((tmp_path / "lut" / "ir.json").read_text())["multipliers"] == "lut"
+    assert load_ir(tmp_path / "lut").multipliers == "lut"
+    assert "multipliers: lut" in ir.dump()
+    save_ir(fold(ir, 4, 1, 9, multipliers="auto"), tmp_path / "auto")
+    assert "multipliers" not in json.loads((tmp_path / "auto" / "ir.json").read_text())
+    assert load_ir(tmp_path / "auto").multipliers == "auto"
+    assert fold(ir, 4, 1, 9).multipliers == "lut"  # fold keeps the IR's choice unless given
+
+
+def test_unknown_multipliers_is_refused(tmp_path):
+    folder = _copy(tmp_path)
+    _edit_json(folder, lambda d: d.update(multipliers="fast"))
+    assert "multipliers 'fast'" in _error(folder)
+
+
 @pytest.fixture(scope="module")
 def fresh_lstm_head():
     """The lstm_head case lowered afresh from its saved QONNX export."""

@@ -35,6 +35,13 @@ def _write(tmp_path, text: str, name: str = "model.yaml"):
 def test_defaults_fill_missing_sections(tmp_path):
     spec = load_spec(str(_write(tmp_path, "net:\n  hidden_size: 8\n")))
     assert spec.net.hidden_size == 8 and spec.bits.weight == 8 and spec.folding.pe == 0
+    assert spec.folding.multipliers == "auto"
+
+
+@pytest.mark.parametrize("choice", ["auto", "lut", "dsp"])
+def test_multipliers_choice_is_read(tmp_path, choice):
+    spec = load_spec(str(_write(tmp_path, f"folding:\n  multipliers: {choice}\n")))
+    assert spec.folding.multipliers == choice
 
 
 # Each case: spec text and the key the one-line message must name.
@@ -65,6 +72,8 @@ BAD = {
     "shared_w_unidirectional": ("net:\n  shared_input_hidden_weights: true\n",
                                 "net.shared_input_hidden_weights"),
     "max_steps_zero": ("folding:\n  max_steps: 0\n", "folding.max_steps"),
+    "multipliers_unknown": ("folding:\n  multipliers: dsp48\n", "folding.multipliers"),
+    "multipliers_number": ("folding:\n  multipliers: 1\n", "folding.multipliers"),
     "lr_zero": ("train:\n  lr: 0\n", "train.lr"),
     "unknown_dataset": ("dataset: mnist\n", "dataset 'mnist'"),
 }

@@ -43,6 +43,8 @@ from hwgen.codegen.design import design_description, gate_rows, port, ports, sta
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
 from hwgen.cores import mvu_folds
+from hwgen.passes.multipliers import (cell_multiplier_latency, cell_style, hidden_multiplier_latency,
+                                      hidden_style, matvec_style)
 from hwgen.gates import GATES, Gate
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType
@@ -51,7 +53,8 @@ from hwgen.types import HwgenError, IntType
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
                 "hwgen_pick_last.sv", "hwgen_state_bcast.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv"}
-CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lut_vec.sv", "hwgen_mvu.sv", "hwgen_gate.sv",
+CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
+         "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
          "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -118,14 +121,15 @@ def memory_file(layer_name: str, unit: str) -> str:
     return f"{MEM_DIR}/{layer_name}_{unit}.hex"
 
 
-def _mv(prefix: str, mv, rom: str) -> tuple:
+def _mv(prefix: str, mv, rom: str, style: int) -> tuple:
     """Return (parameter groups, memories) of one of an engine's matrix-vector units.
 
     A fully parallel unit takes its weights as a literal; a folded one from the ROM file rom
-    (relative to DIR/rtl), whose (name, text) is the one memory returned.
+    (relative to DIR/rtl), whose (name, text) is the one memory returned. style: its MUL_STYLE.
     """
     params = [[(f"{prefix}_PE", mv.pe), (f"{prefix}_SIMD", mv.simd),
-               (f"{prefix}_W_W", mv.weight_type.width), (f"{prefix}_ACC_W", mv.acc_type.width)]]
+               (f"{prefix}_W_W", mv.weight_type.width), (f"{prefix}_ACC_W", mv.acc_type.width),
+               (f"{prefix}_MUL_STYLE", style)]]
     w_w = mv.weight_type.width
     if mvu_folds(mv.rows, mv.cols, mv.pe, mv.simd) == 1:
         return params + [[(f"{prefix}_WEIGHTS", pack(mv.weights, w_w))]], []
@@ -168,7 +172,7 @@ def _gate_bank(layer) -> list:
     return gates
 
 
-def _lstm_params(layer, gates: list) -> list:
+def _lstm_params(model: LoweredModel, layer, gates: list) -> list:
     """Return the LSTM engine's gate-bank, cell, tanh(c) and hidden-state parameter groups."""
     cu, hid, tanh = layer.cell, layer.hidden, layer.cell_tanh
     c = cu.cell.type
@@ -183,26 +187,31 @@ def _lstm_params(layer, gates: list) -> list:
              ("IG_SHIFT", c.exp - (cu.i_type.exp + cu.g_type.exp)),
              ("CELL_ROUNDING", cu.cell.rounding.code), ("CIFG", _flag(cu.cifg)),
              ("ONE", cu.one_code)],
+            [("CELL_MUL_STYLE", cell_style(model, layer)),
+             ("CELL_MUL_LATENCY", cell_multiplier_latency(model, layer))],
             [("T_DEPTH", len(tanh.table)), ("T_W", tanh.out_type.width),
              ("T_SIGNED", _flag(hid.tanh_type.signed))],
             [("T_TABLE", pack(tanh.table, tanh.out_type.width))],
             [("O_W", hid.o_type.width), ("O_SIGNED", _flag(hid.o_type.signed)),
              ("HID_SHIFT", hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp)),
-             ("HID_ROUNDING", hid.out.rounding.code)]]
+             ("HID_ROUNDING", hid.out.rounding.code),
+             ("HID_MUL_STYLE", hidden_style(model, layer)),
+             ("HID_MUL_LATENCY", hidden_multiplier_latency(model, layer))]]
 
 
-def _head_params(hd, class_width: int) -> list:
+def _head_params(model: LoweredModel, hd, class_width: int) -> list:
     """Return an engine's head parameter groups (HEAD and the hwgen_head parameters)."""
     bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
     mv = hd.matvec
     return [[("HEAD", _flag(True)), ("CLASSES", mv.rows), ("HD_W_W", mv.weight_type.width),
              ("HD_ACC_W", mv.acc_type.width), ("HD_MV_SHIFT", hd.mv_shift),
-             ("SCORE_W", hd.score_type.width), ("CLASS_W", class_width)],
+             ("SCORE_W", hd.score_type.width), ("CLASS_W", class_width),
+             ("HD_MUL_STYLE", matvec_style(model, mv))],
             [("HD_WEIGHTS", pack(mv.weights, mv.weight_type.width))],
             [("HD_BIAS", pack(bias, hd.score_type.width))]]
 
 
-def _head(hd, class_width: int) -> list:
+def _head(model: LoweredModel, hd, class_width: int) -> list:
     """Return the parameters of a hwgen_head after the stack (pick_last -> head)."""
     bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
     mv = hd.matvec
@@ -210,7 +219,8 @@ def _head(hd, class_width: int) -> list:
             ("IN_SIGNED", _flag(mv.in_type.signed)), ("W_W", mv.weight_type.width),
             ("WEIGHTS", pack(mv.weights, mv.weight_type.width)), ("ACC_W", mv.acc_type.width),
             ("MV_SHIFT", hd.mv_shift), ("SCORE_W", hd.score_type.width),
-            ("BIAS", pack(bias, hd.score_type.width)), ("CLASS_W", class_width)]
+            ("BIAS", pack(bias, hd.score_type.width)), ("CLASS_W", class_width),
+            ("MUL_STYLE", matvec_style(model, mv))]
 
 
 def _init(model: LoweredModel, layer) -> dict | None:
@@ -251,13 +261,14 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
         params.append([("GATES", len(gates))])
     memories = []
     for prefix, mv in (("MX", layer.x_mv), ("MH", layer.h_mv)):
-        groups, mems = _mv(prefix, mv, memory_file(layer.name, prefix.lower()))
+        groups, mems = _mv(prefix, mv, memory_file(layer.name, prefix.lower()),
+                           matvec_style(model, mv))
         params += groups
         memories += mems
     if layer.kind == "lstm":
-        params += _lstm_params(layer, gates)
+        params += _lstm_params(model, layer, gates)
     if head:
-        params += _head_params(head, class_width)
+        params += _head_params(model, head, class_width)
     nets = [(_bus(layer.x_mv.acc_type.width * layer.x_mv.rows), "x_acc"),
             (_bus(layer.h_mv.acc_type.width * layer.h_mv.rows), "h_acc"),
             (SCALAR, "gate_start"), (_bus(sum(g["width"] for g in gates)), "acts"),
@@ -349,14 +360,15 @@ class _Netlist:
         self.add("hwgen_stream_zip", f"{f}_zip", [[("WA", h_w), ("WB", h_w)]],
                  [_ports("sa", fh_seq), _ports("sb", rh_seq), _ports("m", dst)])
 
-    def head(self, hd, class_width: int, src: str) -> None:
+    def head(self, model: LoweredModel, class_width: int, src: str) -> None:
         """Add pick_last -> hwgen_head -> the design output (m_*, m_tclass)."""
+        hd = model.head
         width = hd.matvec.cols * hd.matvec.in_type.width
         last = self.stream("last", width, tlast=False)
         self.add("hwgen_pick_last", "pick_last", [[("W", width)]],
                  [_ports("s", src), [("m_tdata", "last_tdata"), ("m_tvalid", "last_tvalid"),
                                      ("m_tlast", "m_tlast"), ("m_tready", "last_tready")]])
-        self.add("hwgen_head", "head", [_head(hd, class_width)], [
+        self.add("hwgen_head", "head", [_head(model, hd, class_width)], [
             [("in_data", "last_tdata"), ("in_valid", "last_tvalid"), ("in_ready", "last_tready")],
             [("scores", "m_tdata"), ("class_idx", "m_tclass"), ("out_valid", "m_tvalid"),
              ("out_ready", "m_tready")]])
@@ -402,7 +414,7 @@ def _top(model: LoweredModel, engines: dict) -> dict:
             net.bidirectional(fwd, engines[directions[1].name], src, dst, model.max_steps)
         src = dst
     if src != "m":  # a head after a bidirectional layer
-        net.head(model.head, model.class_type.width, src)
+        net.head(model, model.class_type.width, src)
     elif model.head is None:
         net.assigns.append(("m_tclass", "'0"))
     comment = [line for line in model.dump().splitlines() if line.startswith(("layer", "max_"))]

@@ -21,6 +21,8 @@ from hwgen.reference.kernels import argmax_first, as_int, lut, matvec, matvec_ra
 from hwgen.reference.lstm import Quantizer
 from hwgen.types import HwgenError, IntType
 
+MULTIPLIERS = ("auto", "lut", "dsp")  # how products are built (hwgen.passes.multipliers)
+
 
 def _fail(layer: str, message: str) -> None:
     raise HwgenError(f"IR layer {layer!r}: {message}")
@@ -251,9 +253,13 @@ class LoweredModel:
     states: tuple = ()  # StateInput of every direction that does not start at zero, in order
     batch_first: bool = False  # the layout of the exported graph's input: [B, T, I] when True
     preprocess: Optional[Preprocess] = None
+    multipliers: str = "auto"  # folding.multipliers: auto, lut or dsp (hwgen.passes.multipliers)
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
+        if self.multipliers not in MULTIPLIERS:
+            raise HwgenError(f"IR model: multipliers {self.multipliers!r} is not one of "
+                             f"{', '.join(MULTIPLIERS)}")
         object.__setattr__(self, "states", tuple(self.states))
         if not self.layers:
             raise HwgenError("IR model: no recurrent layer")
@@ -355,6 +361,8 @@ class LoweredModel:
             lines.append(self.preprocess.dump())
         if self.max_steps:
             lines.append(f"max_steps: {self.max_steps}")
+        if self.multipliers != "auto":
+            lines.append(f"multipliers: {self.multipliers}")
         lines += [s.dump() for s in self.states]
         for layer in self.layers:
             lines.append(f"layer {layer.name}: {layer.kind} stack={layer.index} "

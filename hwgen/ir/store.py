@@ -94,6 +94,8 @@ class _Writer:
         pre = model.preprocess
         extra = {} if pre is None else {"preprocess": {"mean": list(pre.mean),
                                                        "std": list(pre.std)}}
+        if model.multipliers != "auto":  # absent: auto (ir.json written before the key)
+            extra["multipliers"] = model.multipliers
         return {**extra,
             "format": FORMAT, "version": VERSION, "input": _quant(model.input),
             "max_steps": model.max_steps, "batch_first": model.batch_first,
@@ -305,7 +307,8 @@ class _Reader:
                              self.get(pre, "std", "preprocess", list))
         return self.build("", LoweredModel, self.quant(d, "input", ""), layers, head,
                           self.get(d, "max_steps", "", int), tuple(states),
-                          self.get(d, "batch_first", "", bool), pre)
+                          self.get(d, "batch_first", "", bool), pre,
+                          self.get(d, "multipliers", "", str) if "multipliers" in d else "auto")
 
 
 def load_ir(folder) -> LoweredModel:

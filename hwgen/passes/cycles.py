@@ -4,7 +4,9 @@ One direction engine (hwgen_lstm_ctrl.sv and its datapath) takes x_t, and step_l
 cycles later offers h_t: the matrix-vector units' latency (the slower unit's,
 hwgen.cores.mvu_latency: its F folds + 3 pipeline stages + its adder-tree registers; 3 + tree
 registers when fully parallel), then the elementwise stages one after the other (their latencies
-in hwgen/cores.py: the gate stage; LSTM only: the cell update, tanh(c), the hidden requantizer),
+in hwgen/cores.py: the gate stage; LSTM only: the cell update, tanh(c), the hidden requantizer).
+The adder trees and the cell's and hidden's products depend on each product's multiplier style
+(hwgen.passes.multipliers).
 then writing the state (1). An
 engine that emits h_t takes its next input one cycle after h_t has left (period D + 1); the engine
 that carries the head takes it D cycles after the previous one and, after the last step, hands h_T
@@ -24,9 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.cores import (CELL_LATENCY, GATE_LATENCY, HIDDEN_LATENCY, PICK_LAST_LATENCY,
-                         SEQ_BUF_LATENCY, TANH_LATENCY, ZIP_LATENCY, head_latency, mvu_folds,
+from hwgen.cores import (GATE_LATENCY, PICK_LAST_LATENCY, SEQ_BUF_LATENCY, TANH_LATENCY,
+                         ZIP_LATENCY, cell_latency, head_latency, hidden_latency, mvu_folds,
                          mvu_latency)
+from hwgen.passes.multipliers import (cell_multiplier_latency, hidden_multiplier_latency,
+                                      matvec_slices)
 from hwgen.types import HwgenError
 
 STATE_WRITE = 1  # the new h is registered; the controller is back to accepting input
@@ -38,27 +42,31 @@ def mv_folds(layer) -> int:
     return max(mvu_folds(m.rows, m.cols, m.pe, m.simd) for m in (layer.x_mv, layer.h_mv))
 
 
-def step_latency(layer) -> int:
+def step_latency(model, layer) -> int:
     """Return D: cycles from an engine's input transfer until it offers h_t (LSTM or RNN)."""
-    mv = max(mvu_latency(m.rows, m.cols, m.pe, m.simd) for m in (layer.x_mv, layer.h_mv))
-    return mv + elementwise_latency(layer.kind) + STATE_WRITE
+    mv = max(mvu_latency(m.rows, m.cols, m.pe, m.simd, slices=matvec_slices(model, m))
+             for m in (layer.x_mv, layer.h_mv))
+    return mv + elementwise_latency(model, layer) + STATE_WRITE
 
 
-def elementwise_latency(kind: str) -> int:
+def elementwise_latency(model, layer) -> int:
     """Return the cycles of an engine's elementwise stages, run one after the other."""
-    if kind == "lstm":
-        return GATE_LATENCY + CELL_LATENCY + TANH_LATENCY + HIDDEN_LATENCY
+    if layer.kind == "lstm":
+        return (GATE_LATENCY + cell_latency(cell_multiplier_latency(model, layer)) +
+                TANH_LATENCY + hidden_latency(hidden_multiplier_latency(model, layer)))
     return GATE_LATENCY  # a plain RNN's gate table gives h
 
 
-def lstm_step_cycles(layer, emit: bool) -> int:
+def lstm_step_cycles(model, layer, emit: bool) -> int:
     """Return cycles between input transfers of one engine with no stalls (emit: h_t on output)."""
-    return step_latency(layer) + (1 if emit else 0)
+    return step_latency(model, layer) + (1 if emit else 0)
 
 
 def model_head_latency(model) -> int:
-    """Return the latency of the model's hwgen_head (in transfer -> out_valid), from its sizes."""
-    return head_latency(model.head.matvec.rows, model.head.matvec.cols)
+    """Return the latency of the model's hwgen_head (in transfer -> out_valid), from its sizes
+    and its products' style."""
+    mv = model.head.matvec
+    return head_latency(mv.rows, mv.cols, slices=matvec_slices(model, mv))
 
 
 def head_cycles(model) -> int:
@@ -97,15 +105,16 @@ def _chain(first: int, engines: list, steps: int) -> tuple:
     return o, t
 
 
-def _bidirectional_first(offered: int, taken: int, fwd, rev, steps: int) -> int:
+def _bidirectional_first(model, offered: int, taken: int, fwd, rev, steps: int) -> int:
     """Return the cycle a bidirectional layer's zip offers its first output element.
 
     The input's last element is offered to the layer at `offered` (the reverse direction's
     buffer takes it then) and taken by the forward engine at `taken`.
     """
     rev_start = offered + SEQ_BUF_LATENCY
-    rev_done = rev_start + (steps - 1) * (step_latency(rev) + 1) + step_latency(rev)
-    fwd_done = taken + step_latency(fwd)
+    rev_d = step_latency(model, rev)
+    rev_done = rev_start + (steps - 1) * (rev_d + 1) + rev_d
+    fwd_done = taken + step_latency(model, fwd)
     return max(rev_done, fwd_done) + SEQ_BUF_LATENCY + ZIP_LATENCY
 
 
@@ -121,13 +130,13 @@ def transfer_times(model, steps: int) -> tuple:
     for k, directions in enumerate(stack):
         last = k == len(stack) - 1
         fwd = directions[0]
-        engines.append(_Engine(step_latency(fwd), emits=len(directions) == 2 or not last or
+        engines.append(_Engine(step_latency(model, fwd), emits=len(directions) == 2 or not last or
                                model.head is None))
         if len(directions) == 1:
             continue
         o, t = _chain(first, engines, steps)  # ends in the forward engine's output buffer
         inputs = inputs or t[0]
-        first = _bidirectional_first(o[-2][-1], t[-2][-1], fwd, directions[1], steps)
+        first = _bidirectional_first(model, o[-2][-1], t[-2][-1], fwd, directions[1], steps)
         engines = []
     _, t = _chain(first, engines, steps)
     inputs = inputs or t[0]
@@ -158,7 +167,7 @@ def per_step_cycles(model) -> int:
     stack = model.stack()
     for k, directions in enumerate(stack):
         emits = len(directions) == 2 or k < len(stack) - 1 or model.head is None
-        periods.append(lstm_step_cycles(directions[0], emit=emits))
+        periods.append(lstm_step_cycles(model, directions[0], emit=emits))
         if len(directions) == 2:
             break
     return max(periods)
@@ -168,7 +177,7 @@ def cycle_parameters(model) -> dict:
     """Return the cycle model's parameters and figures for design.json (JSON-ready)."""
     layers = [{"name": layer.name, "kind": layer.kind, "stack": layer.index,
                "reverse": layer.reverse, "folds": mv_folds(layer),
-               "step_latency": step_latency(layer)} for layer in model.layers]
+               "step_latency": step_latency(model, layer)} for layer in model.layers]
     head = model.head is not None
     return {
         "per_step": per_step_cycles(model),

@@ -4,9 +4,11 @@
 //   ig      = requantize(i * g,  IG_SHIFT) to the cell-state quantizer
 //   c_new   = saturate(fc + ig) to the cell-state quantizer
 // Every product is exact: operands are sign- or zero-extended to their own width plus one.
-// Pipeline, one register per step: the two products; the two rounded and then saturated products
-// (hwgen_requant with PIPE); the saturated sum. LATENCY = 4 cycles from in_valid to out_valid
-// (hwgen/cores.py CELL_LATENCY); a new vector may enter in every cycle and nothing stalls. The
+// Pipeline: the two products (hwgen_mul in MUL_STYLE, both MUL_LATENCY cycles: the larger of the
+// two products' MIN_LATENCY, given by hwgen/cores.py cell_mul_latency); the two rounded and then
+// saturated products (hwgen_requant with PIPE); the saturated sum. LATENCY = MUL_LATENCY + 3
+// cycles from in_valid to out_valid (hwgen/cores.py cell_latency); a new vector may enter in
+// every cycle and nothing stalls. The
 // operands are read in the in_valid cycle only; c_new is valid in the out_valid cycle (the
 // controller registers it then).
 module hwgen_cell #(
@@ -25,7 +27,9 @@ module hwgen_cell #(
     parameter int IG_SHIFT   = 0,
     parameter int ROUNDING   = 0,
     parameter bit CIFG       = 1'b0,
-    parameter int ONE        = 255
+    parameter int ONE        = 255,
+    parameter int MUL_STYLE  = 0,  // hwgen_mul: 0 the inferred `*`, 1 products in logic
+    parameter int MUL_LATENCY = 1
 ) (
     input  logic             clk,
     input  logic             rst,
@@ -45,7 +49,7 @@ module hwgen_cell #(
     localparam int GE = G_W + 1;
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = 4;
+    localparam int LATENCY = MUL_LATENCY + 3;
     /* verilator lint_on UNUSEDPARAM */
 
     initial begin
@@ -53,18 +57,18 @@ module hwgen_cell #(
             $fatal(1, "hwgen_cell: ONE=%0d does not fit the %0d-bit forget gate", ONE, FE);
     end
 
-    logic [3:0] valid_q;  // in_valid delayed by 1 to 4 cycles
+    logic [LATENCY-1:0] valid_q;  // in_valid delayed by 1 to LATENCY cycles
     always_ff @(posedge clk) begin
         if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[2:0], in_valid};
+        else     valid_q <= {valid_q[LATENCY-2:0], in_valid};
     end
-    assign out_valid = valid_q[3];
+    assign out_valid = valid_q[LATENCY-1];
 
     for (genvar j = 0; j < H; j++) begin : g_unit
         logic signed [FE-1:0]      f;
-        logic signed [FE+CE-1:0]   fc_prod_q;  // stage 1
+        logic signed [FE+CE-1:0]   fc_prod_q;  // the products, MUL_LATENCY cycles later
         logic signed [IE+GE-1:0]   ig_prod_q;
-        logic        [C_W-1:0]     fc_q, ig_q; // stages 2 and 3
+        logic        [C_W-1:0]     fc_q, ig_q; // requantized two cycles later
         logic signed [C_W+1:0]     sum;
         logic        [C_W-1:0]     c_sat;
         logic signed [IE-1:0]      i_s;  // operands as signed numbers (one extra bit)
@@ -79,6 +83,10 @@ module hwgen_cell #(
         end else begin : g_f
             assign f = F_SIGNED ? FE'($signed(f_act[j*F_W +: F_W])) : FE'($unsigned(f_act[j*F_W +: F_W]));
         end
+        hwgen_mul #(.A_W(FE), .B_W(CE), .MUL_STYLE(MUL_STYLE), .LATENCY(MUL_LATENCY))
+            u_fc_mul (.clk(clk), .a(f), .b(c_s), .p(fc_prod_q));
+        hwgen_mul #(.A_W(IE), .B_W(GE), .MUL_STYLE(MUL_STYLE), .LATENCY(MUL_LATENCY))
+            u_ig_mul (.clk(clk), .a(i_s), .b(g_s), .p(ig_prod_q));
         hwgen_requant #(
             .IN_W(FE+CE), .IN_SIGNED(1'b1), .SHIFT(FC_SHIFT), .ROUNDING(ROUNDING),
             .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX), .PIPE(1'b1)
@@ -93,10 +101,6 @@ module hwgen_cell #(
             .IN_W(C_W+2), .IN_SIGNED(1'b1), .SHIFT(0), .ROUNDING(ROUNDING),
             .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX)
         ) u_sum (.clk(clk), .x(sum), .y(c_sat));
-        always_ff @(posedge clk) begin
-            fc_prod_q <= (FE+CE)'(f) * (FE+CE)'(c_s);
-            ig_prod_q <= (IE+GE)'(i_s) * (IE+GE)'(g_s);
-            c_new[j*C_W +: C_W] <= c_sat;
-        end
+        always_ff @(posedge clk) c_new[j*C_W +: C_W] <= c_sat;
     end
 endmodule

@@ -2,16 +2,16 @@
 //   score[k] = (sum_j W[k][j] * h[j]) <<< MV_SHIFT + BIAS[k]     (exact, SCORE_W bits)
 //   class    = the first k with the largest score (torch.argmax's tie rule)
 // One class (row of W) per cycle: H multipliers and an adder tree over H, pipelined.
-// With LUT_MUL no multipliers: each weight is cut into K = ceil(W_W / 2) slices of 2 bits (the
-// top one signed), each slice times x is a shift-add in logic, and the tree adds all H*K
-// (where a multiplier block cannot hold its own registers, this is the faster choice).
+// With MUL_STYLE = 1 no multipliers: each product is hwgen_mul_pp's K = ceil(min(W_W, XW) / 2)
+// partial products in logic (XW: an input element as a signed number), and the tree adds all
+// H*K (where a multiplier block cannot hold its own registers, this is the faster choice).
 //
 // Pipeline, one register stage per item; row k enters it k cycles after row 0:
 //   1. the input vector x (on its transfer) and the row's weights (a registered ROM read indexed
 //      by the row counter; row 0 is read during the transfer cycle);
 //   2. the multipliers' operands, registered again; 3. the H products (DSP-friendly: registered
 //      operands, registered product);
-//   4. the adder tree over N = H (H*K with LUT_MUL) inputs: S = ceil(clog2(N) / TREE_LEVELS)
+//   4. the adder tree over N = H (H*K with MUL_STYLE = 1) inputs: S = ceil(clog2(N) / TREE_LEVELS)
 //      registers, one after every
 //      TREE_LEVELS adder levels and after the last (the row's bias is read from a ROM beside
 //      the last);
@@ -36,7 +36,7 @@ module hwgen_head #(
     parameter logic [C*SCORE_W-1:0] BIAS = '0,
     parameter int CLASS_W     = 1,
     parameter int TREE_LEVELS = 2,  // adder levels between two pipeline registers
-    parameter bit LUT_MUL     = 1'b0  // 1: shift-add products in logic (see above), no multipliers
+    parameter int MUL_STYLE   = 0  // 0: the inferred `*`; 1: products in logic (see above)
 ) (
     input  logic                 clk,
     input  logic                 rst,
@@ -48,7 +48,8 @@ module hwgen_head #(
     output logic                 out_valid,
     input  logic                 out_ready
 );
-    localparam int K  = LUT_MUL ? (W_W + 1) / 2 : 1;            // tree inputs per element
+    localparam int XW  = IN_W + (IN_SIGNED ? 0 : 1);            // an input element, signed
+    localparam int K   = MUL_STYLE == 1 ? ((W_W < XW ? W_W : XW) + 1) / 2 : 1;  // inputs/element
     localparam int N  = H * K;                                  // tree inputs
     localparam int NL = N > 1 ? $clog2(N) : 0;                  // adder levels
     localparam int S  = (NL + TREE_LEVELS - 1) / TREE_LEVELS;   // adder tree registers
@@ -56,7 +57,6 @@ module hwgen_head #(
     localparam int LATENCY = C + S + 4;
     /* verilator lint_on UNUSEDPARAM */
     localparam int RW  = C > 1 ? $clog2(C) : 1;                 // row counter
-    localparam int XW  = IN_W + (IN_SIGNED ? 0 : 1);            // an input element, signed
     localparam int PW  = W_W + XW;                              // one exact product
     localparam int ROW = H * W_W;                               // one row of weights
     localparam int LVL = N * ACC_W;                             // one tree level, N slots
@@ -74,8 +74,9 @@ module hwgen_head #(
         if (MV_SHIFT < 0 || SCORE_W < 2)
             $fatal(1, "hwgen_head: MV_SHIFT=%0d must be >= 0 and SCORE_W=%0d >= 2", MV_SHIFT,
                    SCORE_W);
-        if (TREE_LEVELS < 1)
-            $fatal(1, "hwgen_head: TREE_LEVELS=%0d must be >= 1", TREE_LEVELS);
+        if (TREE_LEVELS < 1 || MUL_STYLE < 0 || MUL_STYLE > 1)
+            $fatal(1, "hwgen_head: TREE_LEVELS=%0d must be >= 1, MUL_STYLE=%0d 0 or 1",
+                   TREE_LEVELS, MUL_STYLE);
     end
 
     // The weights and the biases as ROMs, one row per class, each read through a register (Yosys
@@ -112,34 +113,30 @@ module hwgen_head #(
 
     // Products and adder tree. Level l holds ceil(N / 2**l) sums of at most PW + l bits, kept
     // sign-extended in ACC_W-bit slots (all modulo 2**ACC_W, exact for the row sums). A product
-    // (or with LUT_MUL a slice times x) fits PW bits.
-    logic signed [W_W-1:0]   w_v;
-    logic signed [XW-1:0]    x_v;
-    logic signed [PW-1:0]    p_v, lo_v, hi_v;
+    // (or with MUL_STYLE = 1 a partial product) fits PW bits; element j's are tree inputs
+    // j*K .. j*K + K-1.
+    logic [H*K*PW-1:0] prods;
+    for (genvar j = 0; j < H; j++) begin : g_mul
+        logic signed [W_W-1:0] w_v;
+        logic signed [XW-1:0]  x_v;
+        assign w_v = wa_q[j*W_W +: W_W];
+        assign x_v = IN_SIGNED ? XW'($signed(xa_q[j*IN_W +: IN_W]))
+                               : XW'($unsigned(xa_q[j*IN_W +: IN_W]));
+        if (MUL_STYLE == 1) begin : g_lut
+            hwgen_mul_pp #(.A_W(W_W), .B_W(XW), .K(K)) u_pp (
+                .a(w_v), .b(x_v), .pp(prods[j*K*PW +: K*PW]));
+        end else begin : g_dsp
+            assign prods[j*PW +: PW] = PW'(w_v) * PW'(x_v);
+        end
+    end
+
     logic signed [ACC_W-1:0] a_v, b_v, s_v;
     logic [LVL-1:0]          lvl_v;
     always_comb begin
         tree_d = '0;
-        {a_v, b_v, s_v, lvl_v, lo_v, hi_v} = '0;
-        for (int j = 0; j < H; j++) begin
-            w_v = wa_q[j*W_W +: W_W];
-            x_v = IN_SIGNED ? XW'($signed(xa_q[j*IN_W +: IN_W]))
-                            : XW'($unsigned(xa_q[j*IN_W +: IN_W]));
-            for (int c = 0; c < K; c++) begin
-                if (!LUT_MUL) begin
-                    p_v = PW'(w_v) * PW'(x_v);
-                end else begin  // slice c: weight bits 2c (lo) and 2c+1 (hi, if any)
-                    lo_v = w_v[2*c] ? PW'(x_v) : '0;
-                    hi_v = 2*c + 1 < W_W && w_v[2*c + 1 < W_W ? 2*c + 1 : 0]
-                         ? PW'(x_v) <<< 1 : '0;
-                    if (2*c + 1 == W_W - 1) p_v = lo_v - hi_v;  // hi is the sign bit
-                    else if (2*c == W_W - 1) p_v = -lo_v;       // lo is the sign bit
-                    else p_v = lo_v + hi_v;
-                    p_v = p_v <<< (2*c);
-                end
-                tree_d[(j*K + c)*ACC_W +: ACC_W] = ACC_W'(p_v);
-            end
-        end
+        {a_v, b_v, s_v, lvl_v} = '0;
+        for (int n = 0; n < N; n++)
+            tree_d[n*ACC_W +: ACC_W] = ACC_W'($signed(prods[n*PW +: PW]));
         for (int s = 1; s <= S; s++) begin
             lvl_v = tree_q[(s-1)*LVL +: LVL];
             for (int l = 1; l <= NL; l++) begin

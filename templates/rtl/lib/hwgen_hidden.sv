@@ -1,8 +1,9 @@
 // hwgen_hidden: h[j] = requantize(o[j] * t[j], SHIFT) to the hidden-state (io) quantizer, for
 // all H units; bit-exact with hwgen.ir.graph.step. t is tanh(c_new).
-// Pipeline, one register per step: the product; the rounded and then saturated product
-// (hwgen_requant with PIPE). LATENCY = 3 cycles from in_valid to out_valid (hwgen/cores.py
-// HIDDEN_LATENCY); a new vector may enter in every cycle and nothing stalls. o_act and t_act are
+// Pipeline: the product (hwgen_mul in MUL_STYLE, MUL_LATENCY cycles: its MIN_LATENCY, given by
+// hwgen/cores.py mul_latency); the rounded and then saturated product (hwgen_requant with PIPE).
+// LATENCY = MUL_LATENCY + 2 cycles from in_valid to out_valid (hwgen/cores.py hidden_latency); a
+// new vector may enter in every cycle and nothing stalls. o_act and t_act are
 // read in the in_valid cycle only; h is valid in the out_valid cycle (the controller registers it
 // then).
 module hwgen_hidden #(
@@ -16,7 +17,9 @@ module hwgen_hidden #(
     parameter int OUT_W    = 8,
     parameter bit OUT_SIGNED = 1'b1,
     parameter int OUT_MIN  = -128,
-    parameter int OUT_MAX  = 127
+    parameter int OUT_MAX  = 127,
+    parameter int MUL_STYLE = 0,  // hwgen_mul: 0 the inferred `*`, 1 products in logic
+    parameter int MUL_LATENCY = 1
 ) (
     input  logic               clk,
     input  logic               rst,
@@ -30,20 +33,20 @@ module hwgen_hidden #(
     localparam int TE = T_W + 1;
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = 3;
+    localparam int LATENCY = MUL_LATENCY + 2;
     /* verilator lint_on UNUSEDPARAM */
 
-    logic [2:0] valid_q;  // in_valid delayed by 1, 2 and 3 cycles
+    logic [LATENCY-1:0] valid_q;  // in_valid delayed by 1 to LATENCY cycles
     always_ff @(posedge clk) begin
         if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[1:0], in_valid};
+        else     valid_q <= {valid_q[LATENCY-2:0], in_valid};
     end
-    assign out_valid = valid_q[2];
+    assign out_valid = valid_q[LATENCY-1];
 
     for (genvar j = 0; j < H; j++) begin : g_unit
         logic signed [OE-1:0]    o_s;  // operands as signed numbers (one extra bit)
         logic signed [TE-1:0]    t_s;
-        logic signed [OE+TE-1:0] prod_q;  // stage 1
+        logic signed [OE+TE-1:0] prod_q;  // the product, MUL_LATENCY cycles later
         assign o_s = O_SIGNED ? OE'($signed(o_act[j*O_W +: O_W])) : OE'($unsigned(o_act[j*O_W +: O_W]));
         assign t_s = T_SIGNED ? TE'($signed(t_act[j*T_W +: T_W])) : TE'($unsigned(t_act[j*T_W +: T_W]));
         hwgen_requant #(
@@ -51,6 +54,7 @@ module hwgen_hidden #(
             .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OUT_MIN(OUT_MIN), .OUT_MAX(OUT_MAX),
             .PIPE(1'b1)
         ) u_h (.clk(clk), .x(prod_q), .y(h[j*OUT_W +: OUT_W]));
-        always_ff @(posedge clk) prod_q <= (OE+TE)'(o_s) * (OE+TE)'(t_s);
+        hwgen_mul #(.A_W(OE), .B_W(TE), .MUL_STYLE(MUL_STYLE), .LATENCY(MUL_LATENCY))
+            u_mul (.clk(clk), .a(o_s), .b(t_s), .p(prod_q));
     end
 endmodule

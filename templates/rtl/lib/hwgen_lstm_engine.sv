@@ -38,12 +38,14 @@ module hwgen_lstm_engine #(
     parameter int MX_ACC_W = 16,
     parameter logic [GATES*H*I*MX_W_W-1:0] MX_WEIGHTS = '0,  // fully parallel unit
     parameter MX_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
+    parameter int MX_MUL_STYLE = 0,  // products: 0 the inferred `*`, 1 logic (hwgen_mul_pp)
     parameter int MH_PE    = 4,
     parameter int MH_SIMD  = 1,
     parameter int MH_W_W   = 4,
     parameter int MH_ACC_W = 16,
     parameter logic [GATES*H*H*MH_W_W-1:0] MH_WEIGHTS = '0,  // fully parallel unit
     parameter MH_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
+    parameter int MH_MUL_STYLE = 0,
     // gate bank: where each gate's activations sit in acts
     parameter int ACTS_W   = 32,
     parameter int I_LSB    = 0,
@@ -66,6 +68,8 @@ module hwgen_lstm_engine #(
     parameter int CELL_ROUNDING = 0,
     parameter bit CIFG     = 1'b0,
     parameter int ONE      = 255,
+    parameter int CELL_MUL_STYLE = 0,   // hwgen_cell's products (hwgen_mul) and their latency
+    parameter int CELL_MUL_LATENCY = 1,
     // tanh(c'): one entry per cell-state code from C_MIN
     parameter int T_DEPTH  = 256,
     parameter int T_W      = 8,
@@ -76,6 +80,8 @@ module hwgen_lstm_engine #(
     parameter bit O_SIGNED = 1'b0,
     parameter int HID_SHIFT = 0,
     parameter int HID_ROUNDING = 0,
+    parameter int HID_MUL_STYLE = 0,    // hwgen_hidden's product (hwgen_mul) and its latency
+    parameter int HID_MUL_LATENCY = 1,
     // head (HEAD): scores and class of the sequence's last h (see hwgen_head)
     parameter bit HEAD     = 1'b0,
     parameter int CLASSES  = 2,
@@ -85,6 +91,7 @@ module hwgen_lstm_engine #(
     parameter int HD_MV_SHIFT = 0,
     parameter int SCORE_W  = 24,
     parameter logic [CLASSES*SCORE_W-1:0] HD_BIAS = '0,
+    parameter int HD_MUL_STYLE = 0,
     parameter int CLASS_W  = 1
 ) (
     input  logic                        clk,
@@ -171,7 +178,7 @@ module hwgen_lstm_engine #(
     hwgen_mvu #(
         .ROWS(GATES*H), .COLS(I), .PE(MX_PE), .SIMD(MX_SIMD), .W_W(MX_W_W), .IN_W(X_W),
         .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W), .WEIGHTS(MX_WEIGHTS),
-        .INIT_FILE(MX_INIT_FILE)
+        .INIT_FILE(MX_INIT_FILE), .MUL_STYLE(MX_MUL_STYLE)
     ) u_mx (
         .clk(clk), .rst(rst), .in_data(mx_in), .in_valid(mv_in_valid), .in_ready(mx_in_ready),
         .out_data(x_acc), .out_valid(mx_out_valid), .out_ready(mv_out_ready)
@@ -180,7 +187,7 @@ module hwgen_lstm_engine #(
     hwgen_mvu #(
         .ROWS(GATES*H), .COLS(H), .PE(MH_PE), .SIMD(MH_SIMD), .W_W(MH_W_W), .IN_W(H_W),
         .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W), .WEIGHTS(MH_WEIGHTS),
-        .INIT_FILE(MH_INIT_FILE)
+        .INIT_FILE(MH_INIT_FILE), .MUL_STYLE(MH_MUL_STYLE)
     ) u_mh (
         .clk(clk), .rst(rst), .in_data(mh_mv_in), .in_valid(mv_in_valid), .in_ready(mh_in_ready),
         .out_data(h_acc), .out_valid(mh_out_valid), .out_ready(mv_out_ready)
@@ -197,7 +204,8 @@ module hwgen_lstm_engine #(
     hwgen_cell #(
         .H(H), .F_W(F_W), .F_SIGNED(F_SIGNED), .I_W(I_W), .I_SIGNED(I_SIGNED), .G_W(G_W),
         .G_SIGNED(G_SIGNED), .C_W(C_W), .C_SIGNED(C_SIGNED), .C_MIN(C_MIN), .C_MAX(C_MAX),
-        .FC_SHIFT(FC_SHIFT), .IG_SHIFT(IG_SHIFT), .ROUNDING(CELL_ROUNDING), .CIFG(CIFG), .ONE(ONE)
+        .FC_SHIFT(FC_SHIFT), .IG_SHIFT(IG_SHIFT), .ROUNDING(CELL_ROUNDING), .CIFG(CIFG), .ONE(ONE),
+        .MUL_STYLE(CELL_MUL_STYLE), .MUL_LATENCY(CELL_MUL_LATENCY)
     ) u_cell (
         .clk(clk), .rst(rst), .f_act(act_f), .i_act(acts[I_LSB +: H*I_W]),
         .g_act(acts[G_LSB +: H*G_W]), .c_old(c_old), .in_valid(cell_start), .c_new(c_new),
@@ -215,7 +223,7 @@ module hwgen_lstm_engine #(
     hwgen_hidden #(
         .H(H), .O_W(O_W), .O_SIGNED(O_SIGNED), .T_W(T_W), .T_SIGNED(T_SIGNED), .SHIFT(HID_SHIFT),
         .ROUNDING(HID_ROUNDING), .OUT_W(H_W), .OUT_SIGNED(H_SIGNED), .OUT_MIN(H_MIN),
-        .OUT_MAX(H_MAX)
+        .OUT_MAX(H_MAX), .MUL_STYLE(HID_MUL_STYLE), .MUL_LATENCY(HID_MUL_LATENCY)
     ) u_hidden (
         .clk(clk), .rst(rst), .o_act(acts[O_LSB +: H*O_W]), .t_act(tanh_c),
         .in_valid(hidden_start), .h(h_new), .out_valid(hidden_done)
@@ -226,7 +234,7 @@ module hwgen_lstm_engine #(
             hwgen_head #(
                 .C(CLASSES), .H(H), .IN_W(H_W), .IN_SIGNED(H_SIGNED), .W_W(HD_W_W),
                 .WEIGHTS(HD_WEIGHTS), .ACC_W(HD_ACC_W), .MV_SHIFT(HD_MV_SHIFT), .SCORE_W(SCORE_W),
-                .BIAS(HD_BIAS), .CLASS_W(CLASS_W)
+                .BIAS(HD_BIAS), .CLASS_W(CLASS_W), .MUL_STYLE(HD_MUL_STYLE)
             ) u_head (
                 .clk(clk), .rst(rst), .in_data(mh_in), .in_valid(head_in_valid),
                 .in_ready(head_in_ready), .scores(head_scores), .class_idx(head_class),

@@ -9,7 +9,10 @@
 // slice registers (for F > 1; with F = 1 the input register itself is the slice), the product
 // registers (PE*SIMD exact products), an adder tree over SIMD with a register after every
 // REG_EVERY levels (0: none), then the accumulator over column folds. With REG_EVERY = 2 no
-// stage has more than two adder levels. Timing, with no stalls (LV = clog2(SIMD) tree levels,
+// stage has more than two adder levels. MUL_STYLE = 1 builds the products from logic: each is
+// hwgen_mul_pp's K = ceil(min(W_W, XW) / 2) partial products (XW: an input element as a signed
+// number), the product registers hold all PE*SIMD*K of them and the tree adds SIMD*K per row
+// (K = 1 with MUL_STYLE = 0). Timing, with no stalls (LV = clog2(SIMD*K) tree levels,
 // TR = LV / REG_EVERY tree registers):
 //   cycles per vector (initiation interval) = F                          (CYCLES_PER_VECTOR)
 //   latency, input transfer -> out_valid   = F + 3 + TR (F > 1), 3 + TR (F = 1)   (LATENCY)
@@ -42,6 +45,7 @@ module hwgen_mvu #(
     parameter bit IN_SIGNED = 1'b1,
     parameter int ACC_W     = 16,
     parameter int REG_EVERY = 2,
+    parameter int MUL_STYLE = 0,                       // 0: the inferred `*`; 1: in logic
     parameter logic [ROWS*COLS*W_W-1:0] WEIGHTS = '0,  // read when NF*SF = 1
     parameter INIT_FILE     = ""                       // read when NF*SF > 1
 ) (
@@ -57,8 +61,11 @@ module hwgen_mvu #(
     localparam int NF = ROWS / PE;                    // row folds
     localparam int SF = COLS / SIMD;                  // column folds
     localparam int F  = NF * SF;                      // folds per vector
-    localparam int LV = SIMD > 1 ? $clog2(SIMD) : 0;  // adder-tree levels
-    localparam int NP = 1 << LV;                      // tree leaves (SIMD padded with zeros)
+    localparam int XW = IN_W + (IN_SIGNED ? 0 : 1);   // an input element as a signed number
+    localparam int K  = MUL_STYLE == 1 ? ((W_W < XW ? W_W : XW) + 1) / 2 : 1;  // per product
+    localparam int NL = SIMD * K;                     // tree inputs per row
+    localparam int LV = NL > 1 ? $clog2(NL) : 0;      // adder-tree levels
+    localparam int NP = 1 << LV;                      // tree leaves (NL padded with zeros)
     localparam int TR = REG_EVERY > 0 ? LV / REG_EVERY : 0;  // tree pipeline registers
     // Timing, published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
@@ -68,7 +75,6 @@ module hwgen_mvu #(
     localparam int NF_W = NF > 1 ? $clog2(NF) : 1;
     localparam int SF_W = SF > 1 ? $clog2(SF) : 1;
     localparam int K_W  = F > 1 ? $clog2(F) : 1;
-    localparam int XW = IN_W + (IN_SIGNED ? 0 : 1);   // an input element as a signed number
     localparam int PW = W_W + XW;                     // one exact product
     localparam int TW = PW + LV < ACC_W ? PW + LV : ACC_W;  // a tree node (wraps like ACC_W)
     localparam int WORD = PE * SIMD * W_W;            // the weights of one fold
@@ -86,8 +92,9 @@ module hwgen_mvu #(
             $fatal(1, "hwgen_mvu: unsupported widths W_W=%0d IN_W=%0d", W_W, IN_W);
         if (ACC_W < 2 || ACC_W > 62)
             $fatal(1, "hwgen_mvu: ACC_W=%0d outside 2..62", ACC_W);
-        if (REG_EVERY < 0)
-            $fatal(1, "hwgen_mvu: REG_EVERY=%0d is negative", REG_EVERY);
+        if (REG_EVERY < 0 || MUL_STYLE < 0 || MUL_STYLE > 1)
+            $fatal(1, "hwgen_mvu: REG_EVERY=%0d is negative or MUL_STYLE=%0d not 0 or 1",
+                   REG_EVERY, MUL_STYLE);
         if (F > 1 && INIT_FILE == "")
             $fatal(1, "hwgen_mvu: a folded unit (%0d folds) needs INIT_FILE", F);
     end
@@ -182,24 +189,29 @@ module hwgen_mvu #(
         end
     endgenerate
 
-    // ---- product stage: PE*SIMD exact products, product (p, i) at [(p*SIMD + i)*PW +: PW]
-    logic [PE*SIMD*PW-1:0] p_q;
-    always_ff @(posedge clk) begin
-        logic signed [W_W-1:0] w_v;
-        logic signed [XW-1:0]  x_v;
-        if (en) begin
-            for (int p = 0; p < PE; p++) begin
-                for (int i = 0; i < SIMD; i++) begin
-                    w_v = w_q[(p*SIMD + i)*W_W +: W_W];
-                    x_v = IN_SIGNED ? XW'($signed(x_s[i*IN_W +: IN_W]))
-                                    : XW'($unsigned(x_s[i*IN_W +: IN_W]));
-                    p_q[(p*SIMD + i)*PW +: PW] <= PW'(w_v) * PW'(x_v);
-                end
+    // ---- product stage: PE*SIMD exact products (or K partial products each), tree input n of
+    // row p (n = i*K + c: product i, slice c) at [(p*NL + n)*PW +: PW]
+    logic [PE*NL*PW-1:0] p_d, p_q;
+    for (genvar p = 0; p < PE; p++) begin : g_pe
+        for (genvar i = 0; i < SIMD; i++) begin : g_simd
+            logic signed [W_W-1:0] w_v;
+            logic signed [XW-1:0]  x_v;
+            assign w_v = w_q[(p*SIMD + i)*W_W +: W_W];
+            assign x_v = IN_SIGNED ? XW'($signed(x_s[i*IN_W +: IN_W]))
+                                   : XW'($unsigned(x_s[i*IN_W +: IN_W]));
+            if (MUL_STYLE == 1) begin : g_lut
+                hwgen_mul_pp #(.A_W(W_W), .B_W(XW), .K(K)) u_pp (
+                    .a(w_v), .b(x_v), .pp(p_d[(p*NL + i*K)*PW +: K*PW]));
+            end else begin : g_dsp
+                assign p_d[(p*NL + i)*PW +: PW] = PW'(w_v) * PW'(x_v);
             end
         end
     end
+    always_ff @(posedge clk) begin
+        if (en) p_q <= p_d;
+    end
 
-    // ---- adder tree over SIMD: level j holds PE x (NP >> j) sums of TW bits; a level whose
+    // ---- adder tree over NL inputs: level j holds PE x (NP >> j) sums of TW bits; a level whose
     // index is a multiple of REG_EVERY is registered
     genvar j;
     generate
@@ -209,9 +221,9 @@ module hwgen_mvu #(
             if (j == 0) begin : g_leaves
                 always_comb begin
                     for (int p = 0; p < PE; p++) begin
-                        for (int i = 0; i < SIMD; i++)
-                            sum[(p*N + i)*TW +: TW] = TW'($signed(p_q[(p*SIMD + i)*PW +: PW]));
-                        for (int i = SIMD; i < N; i++)
+                        for (int i = 0; i < NL; i++)
+                            sum[(p*N + i)*TW +: TW] = TW'($signed(p_q[(p*NL + i)*PW +: PW]));
+                        for (int i = NL; i < N; i++)
                             sum[(p*N + i)*TW +: TW] = '0;  // padding up to a power of two
                     end
                 end
@@ -242,10 +254,12 @@ module hwgen_mvu #(
         for (int p = 0; p < PE; p++)
             sums[p*ACC_W +: ACC_W] = (t_first ? ACC_W'(0) : acc_q[p*ACC_W +: ACC_W])
                                    + ACC_W'($signed(g_lv[LV].out[p*TW +: TW]));
+        // Row fold t_nf is written through a decoder of constant selects: a select indexed by
+        // t_nf * BLK makes Yosys build the product (an ECP5 multiplier block) and a shifter over
+        // the whole vector, the slowest path of a row-folded unit.
         work_d = work_q;
-        // Without row folding the index is the constant 0 in the source text: Yosys folds only
-        // such selects, through a wire it builds a shifter over the whole vector.
-        work_d[(NF > 1 ? 32'(t_nf) : 32'd0) * BLK +: BLK] = sums;
+        for (int n = 0; n < NF; n++)
+            if (NF == 1 || 32'(t_nf) == 32'(n)) work_d[n*BLK +: BLK] = sums;
     end
 
     always_ff @(posedge clk) begin

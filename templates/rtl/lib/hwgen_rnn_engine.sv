@@ -29,12 +29,14 @@ module hwgen_rnn_engine #(
     parameter int MX_ACC_W = 16,
     parameter logic [H*I*MX_W_W-1:0] MX_WEIGHTS = '0,  // fully parallel unit
     parameter MX_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
+    parameter int MX_MUL_STYLE = 0,  // products: 0 the inferred `*`, 1 logic (hwgen_mul_pp)
     parameter int MH_PE    = 1,
     parameter int MH_SIMD  = 1,
     parameter int MH_W_W   = 4,
     parameter int MH_ACC_W = 16,
     parameter logic [H*H*MH_W_W-1:0] MH_WEIGHTS = '0,  // fully parallel unit
     parameter MH_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
+    parameter int MH_MUL_STYLE = 0,
     // head (HEAD): scores and class of the sequence's last h (see hwgen_head)
     parameter bit HEAD     = 1'b0,
     parameter int CLASSES  = 2,
@@ -44,6 +46,7 @@ module hwgen_rnn_engine #(
     parameter int HD_MV_SHIFT = 0,
     parameter int SCORE_W  = 24,
     parameter logic [CLASSES*SCORE_W-1:0] HD_BIAS = '0,
+    parameter int HD_MUL_STYLE = 0,
     parameter int CLASS_W  = 1
 ) (
     input  logic                   clk,
@@ -119,7 +122,7 @@ module hwgen_rnn_engine #(
     hwgen_mvu #(
         .ROWS(H), .COLS(I), .PE(MX_PE), .SIMD(MX_SIMD), .W_W(MX_W_W), .IN_W(X_W),
         .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W), .WEIGHTS(MX_WEIGHTS),
-        .INIT_FILE(MX_INIT_FILE)
+        .INIT_FILE(MX_INIT_FILE), .MUL_STYLE(MX_MUL_STYLE)
     ) u_mx (
         .clk(clk), .rst(rst), .in_data(mx_in), .in_valid(mv_in_valid), .in_ready(mx_in_ready),
         .out_data(x_acc), .out_valid(mx_out_valid), .out_ready(mv_out_ready)
@@ -128,7 +131,7 @@ module hwgen_rnn_engine #(
     hwgen_mvu #(
         .ROWS(H), .COLS(H), .PE(MH_PE), .SIMD(MH_SIMD), .W_W(MH_W_W), .IN_W(H_W),
         .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W), .WEIGHTS(MH_WEIGHTS),
-        .INIT_FILE(MH_INIT_FILE)
+        .INIT_FILE(MH_INIT_FILE), .MUL_STYLE(MH_MUL_STYLE)
     ) u_mh (
         .clk(clk), .rst(rst), .in_data(mh_mv_in), .in_valid(mv_in_valid), .in_ready(mh_in_ready),
         .out_data(h_acc), .out_valid(mh_out_valid), .out_ready(mv_out_ready)
@@ -139,7 +142,7 @@ module hwgen_rnn_engine #(
             hwgen_head #(
                 .C(CLASSES), .H(H), .IN_W(H_W), .IN_SIGNED(H_SIGNED), .W_W(HD_W_W),
                 .WEIGHTS(HD_WEIGHTS), .ACC_W(HD_ACC_W), .MV_SHIFT(HD_MV_SHIFT), .SCORE_W(SCORE_W),
-                .BIAS(HD_BIAS), .CLASS_W(CLASS_W)
+                .BIAS(HD_BIAS), .CLASS_W(CLASS_W), .MUL_STYLE(HD_MUL_STYLE)
             ) u_head (
                 .clk(clk), .rst(rst), .in_data(mh_in), .in_valid(head_in_valid),
                 .in_ready(head_in_ready), .scores(head_scores), .class_idx(head_class),
