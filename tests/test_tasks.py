@@ -223,3 +223,25 @@ def test_report_of_a_regression_model():
     md = rep.report_md(r)
     assert "| | MSE | MAE |" in md and "| float | 0.125 | 0.375 |" in md
     assert "| hls | 0.25 | 0.5 |" in md and "accuracy" not in md
+
+
+def test_sweep_rows_and_results_of_a_regression_model(tmp_path):
+    """A regression sweep point carries MSE and MAE columns; results.md tabulates them."""
+    from hwgen.sweep import report as sweep_report
+    from hwgen.sweep.run import _summary, task_metrics
+
+    ckpt = {"float_accuracy": None, "quant_accuracy": None,
+            "float_metrics": {"mse": 1.0, "mae": 0.5}, "quant_metrics": {"mse": 2.0, "mae": 0.75}}
+    cols = task_metrics(ckpt, {"metrics": {"mse": 2.0, "mae": 0.75}})
+    assert cols == {"mse_float": 1.0, "mae_float": 0.5, "mse_quant": 2.0, "mae_quant": 0.75,
+                    "mse_int": 2.0, "mae_int": 0.75}
+    assert task_metrics({"float_accuracy": 0.5, "quant_accuracy": 0.5}, {"mismatches": 0}) == {}
+    row = {"point": "b4", "vary": "all", "bits": 4, "seed": 0, "status": "done",
+           "acc_float": None, "acc_quant": None, "acc_int": None, "mismatches": 0,
+           "LUT": 10, "FF": 3, "DSP": 0, "BRAM": 0.0, **cols}
+    assert _summary(row) == "integer MSE 2, MAE 0.75, LUT 10, DSP 0"
+    paths = sweep_report.write_results(tmp_path, [row], {"model": "m", "vary": "all"})
+    md = (tmp_path / "results.md").read_text()
+    assert "| bits | float MSE | fake-quant MSE | integer MSE |" in md
+    assert "| 4 | 1 | 2 | 2 | 0.5 | 0.75 | 0.75 |" in md
+    assert "mse_int" in (tmp_path / "results.csv").read_text() and paths
