@@ -245,3 +245,28 @@ def test_sweep_rows_and_results_of_a_regression_model(tmp_path):
     assert "| bits | float MSE | fake-quant MSE | integer MSE |" in md
     assert "| 4 | 1 | 2 | 2 | 0.5 | 0.75 | 0.75 |" in md
     assert "mse_int" in (tmp_path / "results.csv").read_text() and paths
+
+
+def test_compare_of_a_regression_model(tmp_path):
+    """`hwgen compare` (PTQ per width) on a regression set: MSE and MAE of every model."""
+    import json
+
+    from tests.hwgen_cli import build_folder
+
+    _tiny_regression_set(tmp_path / "data.npz")
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY_REGRESS.replace("qat_epochs: 1, ", "") + "ptq: {batches: 2}\n")
+    run = run_hwgen("compare", "tiny.yaml", "--bits", "4,8", "--finetune-epochs", "1",
+                    cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    folder = tmp_path / "build" / "compare" / build_folder(spec).name
+    rows = json.loads((folder / "compare.json").read_text())["rows"]
+    assert [r["bits"] for r in rows] == [4, 8]
+    for row in rows:
+        assert row["acc_float"] is None and row["acc_calibrated"] is None
+        for model in ("float", "torch_int8", "torch_weights", "calibrated", "finetuned"):
+            assert row[f"mse_{model}"] >= row[f"mae_{model}"] ** 2 > 0, (row["bits"], model)
+    assert len({r["mse_float"] for r in rows}) == 1  # one float model for every width
+    md = (folder / "compare.md").read_text()
+    assert "| bits | float MSE / MAE |" in md and "\n| 8 | " in md
+    assert "mse_finetuned" in (folder / "compare.csv").read_text()
