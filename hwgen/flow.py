@@ -372,7 +372,8 @@ def _lower(b: Build) -> dict:
     ir = lower(load_model(b.path("model.onnx")))
     pre = b.checkpoint().get("preprocess")
     if pre is not None:
-        ir = dataclasses.replace(ir, preprocess=Preprocess(pre["mean"], pre["std"]))
+        ir = dataclasses.replace(ir, preprocess=Preprocess(
+            pre["mean"], pre["std"], pre.get("target_mean", ()), pre.get("target_std", ())))
     save_ir(ir, b.path("lowered"))
     say(f"wrote {b.path('lowered')} ({len(ir.stages())} stages)")
     return {"stages": len(ir.stages())}

@@ -131,6 +131,12 @@ def test_tiny_regression_end_to_end(tmp_path):
     assert all(len(c) == 1 for c in rtl.codes) and set(rtl.classes) == {0}
     assert _mse_mae(np.stack(rtl.values), arrays["y"], arrays["split"]) == (mse, mae)
     train = arrays["y"][arrays["split"] == 0]
+    # design.json (and the saved IR) say how an output code becomes a target
+    pre = json.loads((folder / "rtl" / "design.json").read_text())["preprocess"]
+    assert (pre["target_mean"], pre["target_std"]) == ([train.mean()], [train.std()])
+    assert design.ir.preprocess.target_mean == (train.mean(),)
+    exp = json.loads((folder / "hls" / "design.json").read_text())["output"]["exp"]
+    assert np.array_equal(np.stack(rtl.codes)[:, 0] * 2.0 ** exp, np.stack(rtl.values)[:, 0])
     got = design.evaluate(test.x, backends=("rtl",), targets=arrays["y"][arrays["split"] == 1],
                           target_mean=train.mean(), target_std=train.std())
     assert got["rtl"]["mismatches"] == 0 and got["rtl"]["mse"] == mse
@@ -228,7 +234,7 @@ def test_report_of_a_regression_model():
 def test_sweep_rows_and_results_of_a_regression_model(tmp_path):
     """A regression sweep point carries MSE and MAE columns; results.md tabulates them."""
     from hwgen.sweep import report as sweep_report
-    from hwgen.sweep.run import _summary, task_metrics
+    from hwgen.sweep.run import point_summary, task_metrics
 
     ckpt = {"float_accuracy": None, "quant_accuracy": None,
             "float_metrics": {"mse": 1.0, "mae": 0.5}, "quant_metrics": {"mse": 2.0, "mae": 0.75}}
@@ -239,7 +245,7 @@ def test_sweep_rows_and_results_of_a_regression_model(tmp_path):
     row = {"point": "b4", "vary": "all", "bits": 4, "seed": 0, "status": "done",
            "acc_float": None, "acc_quant": None, "acc_int": None, "mismatches": 0,
            "LUT": 10, "FF": 3, "DSP": 0, "BRAM": 0.0, **cols}
-    assert _summary(row) == "integer MSE 2, MAE 0.75, LUT 10, DSP 0"
+    assert point_summary(row) == "integer MSE 2, MAE 0.75, LUT 10, DSP 0"
     paths = sweep_report.write_results(tmp_path, [row], {"model": "m", "vary": "all"})
     md = (tmp_path / "results.md").read_text()
     assert "| bits | float MSE | fake-quant MSE | integer MSE |" in md

@@ -289,7 +289,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
             rows[row["point"]] = row
             _write(folder, rows, bits, meta, write_results)
             bar.update(1)
-            bar.write(f"[hwgen] {row['point']}: {_summary(row)} ({row['seconds']:.0f} s; log "
+            bar.write(f"[hwgen] {row['point']}: {point_summary(row)} ({row['seconds']:.0f} s; log "
                       f"{folder / 'points' / row['point'] / 'log.txt'})", file=sys.stderr)
     paths = _write(folder, rows, bits, meta, write_results)
     failed = [r for r in rows.values() if r.get("status") != "done"]
@@ -319,7 +319,7 @@ def _write(folder: Path, rows: dict, bits: tuple, meta: dict, write_results) -> 
     return write_results(folder, kept, meta)
 
 
-def _summary(row: dict) -> str:
+def point_summary(row: dict) -> str:
     """Return one line about a finished point."""
     if row.get("status") != "done":
         return row.get("status", "failed")
