@@ -1,8 +1,8 @@
 """The report of `make hw`: report.json for programs and report.md for people.
 
 It is made from the steps' recorded results (hwgen.flow), the checkpoint's accuracies (or, for
-task regress, its MSE and MAE: "metrics" replaces "accuracy") and the folded IR; the only figures it computes are the times: simulated cycles at the Fmax nextpnr
-measured (time_figures).
+task regress, its MSE and MAE: "metrics" replaces "accuracy") and the folded IR; the only figures
+it computes are the times: simulated cycles at the Fmax nextpnr measured (time_figures).
 """
 from __future__ import annotations
 
