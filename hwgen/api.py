@@ -127,6 +127,15 @@ class Outputs:
         return [np.asarray(c).astype(np.float32) * scale for c in self.codes]
 
 
+@dataclass(frozen=True)
+class _Targets:
+    """Regression targets [N, K] and how outputs become their units (output * std + mean)."""
+
+    values: np.ndarray
+    mean: object
+    std: object
+
+
 @dataclass
 class Design:
     """A generated design: its folder (ir/, rtl/, hls/), its folded IR and, when it was built
@@ -179,13 +188,18 @@ class Design:
         return Outputs(outputs, self.ir.out_type.exp, classes)
 
     def evaluate(self, sequences, labels=None, backends=("rtl", "hls"),
-                 resources: bool = False) -> dict:
+                 resources: bool = False, targets=None, target_mean=0.0,
+                 target_std=1.0) -> dict:
         """Return a report: every backend's mismatches against the int64 reference (compared with
-        ==), accuracy when labels are given (designs with a head), the RTL's cycles against the
-        cycle model and, with resources, Yosys synth_xilinx counts."""
+        ==), accuracy when labels are given (designs with a head), MSE and MAE when regression
+        targets [N, K] are (a head's K outputs, as real values times target_std plus
+        target_mean, against targets), the RTL's cycles against the cycle model and, with
+        resources, Yosys synth_xilinx counts."""
         from hwgen.passes.cycles import per_step_cycles, sequence_cycles
 
         seqs = _sequences(sequences, self.ir.in_count)
+        if targets is not None:
+            labels = _Targets(self._targets(targets, len(seqs)), target_mean, target_std)
         for name in backends:
             if name not in BACKENDS[1:]:
                 raise HwgenError(f"backend {name!r} is not one of {', '.join(BACKENDS[1:])}")
@@ -219,8 +233,25 @@ class Design:
             scores = [self.model(torch.from_numpy(s[None])).numpy()[0] for s in seqs]
         return sum(int(not np.array_equal(a, b)) for a, b in zip(ref.values, scores))
 
+    def _targets(self, targets, count: int) -> np.ndarray:
+        """Return regression targets as float64 [count, K], or raise HwgenError."""
+        if self.ir.head is None:
+            raise HwgenError("targets: the design has no head (its outputs are h at every step)")
+        arr = np.asarray(targets, dtype=np.float64)
+        arr = arr.reshape(len(arr), -1) if arr.ndim == 1 else arr
+        if arr.shape != (count, self.ir.out_count):
+            raise HwgenError(f"targets: {list(np.shape(targets))}, want [{count}, "
+                             f"{self.ir.out_count}] (one row of outputs per sequence)")
+        return arr
+
     def _scored(self, out: Outputs, labels) -> dict:
-        """Return the accuracy of out's classes against labels (when both exist)."""
+        """Return the accuracy of out's classes against labels (when both exist), or MSE and
+        MAE against regression targets."""
+        if isinstance(labels, _Targets):
+            from hwgen.qat.task import regression_metrics
+
+            return regression_metrics(np.stack(out.values), labels.values, labels.mean,
+                                      labels.std)
         if labels is None or not out.classes:
             return {}
         labels = np.asarray(labels)

@@ -120,7 +120,7 @@ def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,
     classes, the adder tree's registers (ceil(clog2(inputs) / tree_levels)) and the fixed stages.
     The tree adds hidden * slices inputs: slices partial products per product (mul_slices).
     """
-    if classes < 2 or hidden < 1 or tree_levels < 1 or slices < 1:
+    if classes < 1 or hidden < 1 or tree_levels < 1 or slices < 1:
         raise HwgenError(f"no head with {classes} classes, {hidden} inputs, {tree_levels} adder "
                          f"levels per register and {slices} slices per product")
     inputs = hidden * slices

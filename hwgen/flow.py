@@ -74,7 +74,7 @@ def step_train(spec: Spec, force: bool = False) -> dict:
     from hwgen.qat.data import check_sizes, load_dataset, preprocess_of
     from hwgen.qat.model import build_quant, load_float_into_quant
     from hwgen.qat.ptq import post_training, train_float
-    from hwgen.qat.train import accuracy, fit, predict, seed_everything
+    from hwgen.qat.train import evaluate, fit, seed_everything
 
     path = out_dir(spec) / "checkpoint.pt"
     if path.is_file() and not force:
@@ -97,15 +97,17 @@ def step_train(spec: Spec, force: bool = False) -> dict:
         ckpt = post_training(spec, data, rng, by_length)
     else:
         float_model = train_float(spec, data, rng, by_length)
-        float_acc = accuracy(predict(float_model, data.test, by_length=by_length), data.test.y)
+        float_q = evaluate(float_model, data, by_length)
         quant = build_quant(spec)
         load_float_into_quant(quant, float_model)
         fit(quant, data.train, t.qat_epochs, t.qat_lr, t.batch_size, rng, "QAT fine-tuning",
-            by_length)
-        quant_acc = accuracy(predict(quant, data.test, by_length=by_length), data.test.y)
+            by_length, data.task)
+        quant_q = evaluate(quant, data, by_length)
         ckpt = {"quant": quant.state_dict(), "float": float_model.state_dict(),
-                "float_accuracy": float_acc, "quant_accuracy": quant_acc}
-    ckpt.update({"spec_hash": spec.training_hash(), "model": spec.name,
+                "float_accuracy": float_q.get("accuracy"),
+                "quant_accuracy": quant_q.get("accuracy"),
+                "float_metrics": float_q, "quant_metrics": quant_q}
+    ckpt.update({"spec_hash": spec.training_hash(), "model": spec.name, "task": spec.task,
                  "train_seconds": time.time() - start, "preprocess": preprocess_of(data)})
     _atomic_save(ckpt, path)
     say(f"wrote {path} ({ckpt['train_seconds']:.0f} s)")
@@ -122,7 +124,8 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     """
     from hwgen.qat.data import check_sizes, load_dataset, ref_digest
     from hwgen.qat.ptq import train_float
-    from hwgen.qat.train import accuracy, predict, seed_everything
+    from hwgen.qat.task import shown
+    from hwgen.qat.train import evaluate, seed_everything
 
     t = spec.train
     keyed = {"dataset": ref_digest(spec.dataset), "net": spec.to_dict()["net"],
@@ -132,20 +135,26 @@ def step_float(spec: Spec, path: Path, force: bool = False) -> Path:
     if path.is_file() and not force:
         old = load_checkpoint(path)
         if old.get("float_hash") == digest:
-            say(f"reusing {path} (float accuracy {pct(old.get('float_accuracy'))})")
+            figures = old.get("float_metrics") or {"accuracy": old.get("float_accuracy")}
+            say(f"reusing {path} (float {shown(figures)})")
             return path
     data = load_dataset(spec.dataset)
     check_sizes(spec, data)
     by_length = spec.net.bidirectional
     model = train_float(spec, data, seed_everything(t.seed), by_length)
-    acc = accuracy(predict(model, data.test, by_length=by_length), data.test.y)
-    _atomic_save({"float": model.state_dict(), "float_hash": digest, "float_accuracy": acc}, path)
-    say(f"wrote {path} (float accuracy {pct(acc)})")
+    figures = evaluate(model, data, by_length)
+    _atomic_save({"float": model.state_dict(), "float_hash": digest,
+                  "float_accuracy": figures.get("accuracy"), "float_metrics": figures}, path)
+    say(f"wrote {path} (float {shown(figures)})")
     return path
 
 
 def _print_accuracy(ckpt: dict) -> None:
-    """Print the float and quantized test accuracy stored in a checkpoint (and the PTQ figures)."""
+    """Print the float and quantized test accuracy stored in a checkpoint (and the PTQ figures);
+    for a regression model its MSE and MAE."""
+    if ckpt.get("task", "classify") != "classify":
+        _print_metrics(ckpt)
+        return
     print(f"float accuracy:     {pct(ckpt['float_accuracy'])}")
     ptq = ckpt.get("ptq")
     if ptq:
@@ -158,6 +167,24 @@ def _print_accuracy(ckpt: dict) -> None:
             print(f"fine-tuned:         {pct(ptq['finetuned_accuracy'])}  "
                   f"({ptq['finetune_epochs']} QAT epochs)")
     print(f"quantized accuracy: {pct(ckpt['quant_accuracy'])}")
+
+
+def _print_metrics(ckpt: dict) -> None:
+    """Print a non-classifier checkpoint's test figures: float, PTQ's, quantized."""
+    from hwgen.qat.task import checkpoint_metrics, shown
+
+    print(f"float:              {shown(checkpoint_metrics(ckpt, 'float'))}")
+    ptq = ckpt.get("ptq")
+    if ptq:
+        m = ptq["metrics"]
+        print(f"torch dynamic int8: {shown(m['torch_int8'])}  (with this spec's weight widths: "
+              f"{shown(m['torch_weights'])})")
+        print(f"calibrated:         {shown(m['calibrated'])}  ({ptq['calibration']} ranges, float "
+              f"model {ptq['float_source']})")
+        if m["finetuned"] is not None:
+            print(f"fine-tuned:         {shown(m['finetuned'])}  ({ptq['finetune_epochs']} QAT "
+                  f"epochs)")
+    print(f"quantized:          {shown(checkpoint_metrics(ckpt, 'quant'))}")
 
 
 def quant_model(spec: Spec, ckpt: dict):
@@ -345,7 +372,8 @@ def _lower(b: Build) -> dict:
     ir = lower(load_model(b.path("model.onnx")))
     pre = b.checkpoint().get("preprocess")
     if pre is not None:
-        ir = dataclasses.replace(ir, preprocess=Preprocess(pre["mean"], pre["std"]))
+        ir = dataclasses.replace(ir, preprocess=Preprocess(
+            pre["mean"], pre["std"], pre.get("target_mean", ()), pre.get("target_std", ())))
     save_ir(ir, b.path("lowered"))
     say(f"wrote {b.path('lowered')} ({len(ir.stages())} stages)")
     return {"stages": len(ir.stages())}
@@ -402,12 +430,38 @@ def _reference(b: Build) -> dict:
     quant = torch_scores(quant_model(b.spec, b.checkpoint()), test.x, b.spec.net.bidirectional)
     mismatches = sum(int(not np.array_equal(a, q)) for a, q in zip(scores, quant))
     write_atomic(b.path("reference.npy"), lambda tmp: _save_array(tmp, scores))
-    accuracy = float(np.mean(np.argmax(scores, axis=1) == test.y))
-    return {"reference_accuracy": accuracy, "sequences": len(test.x), "mismatches": mismatches}
+    figures = _figures(b, list(scores), np.argmax(scores, axis=1))
+    return {"reference_accuracy": figures.get("accuracy"), "sequences": len(test.x),
+            "mismatches": mismatches, **_metrics_entry(b, figures)}
+
+
+def _figures(b: Build, values: list, classes) -> dict:
+    """Return the task's figures of a backend's dequantized outputs (values) or classes on the
+    test set (hwgen.qat.task.backend_metrics)."""
+    from hwgen.qat.task import backend_metrics
+
+    return backend_metrics(b.spec.task, values, classes, b.test_set(),
+                           b.checkpoint().get("preprocess", {}))
+
+
+def _metrics_entry(b: Build, figures: dict) -> dict:
+    """Return {"metrics": figures} for a task other than classify (whose results keep the
+    accuracy alone, as before tasks)."""
+    return {} if b.spec.task == "classify" else {"metrics": figures}
+
+
+def _quality(r: dict, key: str, name: str) -> str:
+    """Return the printed start of a step result's line: "NAME accuracy: 96.22 %" padded, or,
+    for a task with metrics, "NAME: MSE ..., MAE ..."."""
+    from hwgen.qat.task import shown
+
+    if r.get("metrics"):
+        return f"{name + ':':<20}{shown(r['metrics'])}"
+    return f"{name + ' accuracy:':<20}{shown({'accuracy': r[key]})}"
 
 
 def _show_reference(r: dict) -> None:
-    print(f"reference accuracy: {100 * r['reference_accuracy']:.2f} %  "
+    print(f"{_quality(r, 'reference_accuracy', 'reference')}  "
           f"({r['mismatches']} of {r['sequences']} sequences differ from the quantized model)")
 
 
@@ -455,9 +509,13 @@ def _run_backend(b: Build, folder: Path, doing: str, run, what: str) -> tuple:
     codes = [quantize_inputs(x, design) for x in test.x]
     say(f"{doing} {len(codes)} test sequences {what}")
     result = run(codes)
-    mismatches, acc = compare_scores(result.outputs, result.classes,
-                                     np.load(b.path("reference.npy")), test.y, design.y_type.exp)
-    return result, {"accuracy": acc, "mismatches": mismatches, "sequences": len(codes)}
+    mismatches, _ = compare_scores(result.outputs, result.classes,
+                                   np.load(b.path("reference.npy")), test.y, design.y_type.exp)
+    scale = np.float32(2.0 ** design.y_type.exp)
+    figures = _figures(b, [np.asarray(o).astype(np.float32) * scale for o in result.outputs],
+                       result.classes)
+    return result, {"accuracy": figures.get("accuracy"), "mismatches": mismatches,
+                    "sequences": len(codes), **_metrics_entry(b, figures)}
 
 
 def _sim_rtl(b: Build) -> dict:
@@ -480,7 +538,7 @@ def _sim_rtl(b: Build) -> dict:
 
 
 def _show_rtl(r: dict) -> None:
-    print(f"rtl accuracy:       {100 * r['accuracy']:.2f} %  ({r['mismatches']} of "
+    print(f"{_quality(r, 'accuracy', 'rtl')}  ({r['mismatches']} of "
           f"{r['sequences']} sequences differ from the reference)")
     cyc = r["cycles_per_step"]
     print(f"cycles per step:    simulated {cyc['simulated']['max']}, model {cyc['model']}")
@@ -498,7 +556,7 @@ def _sim_hls(b: Build) -> dict:
 
 
 def _show_hls(r: dict) -> None:
-    print(f"hls accuracy:       {100 * r['accuracy']:.2f} %  ({r['mismatches']} of "
+    print(f"{_quality(r, 'accuracy', 'hls')}  ({r['mismatches']} of "
           f"{r['sequences']} sequences differ from the reference)")
 
 
@@ -687,15 +745,21 @@ def run_flow(b: Build, names: tuple, skip: tuple = ()) -> dict:
 
 def verify(b: Build) -> None:
     """Raise VerificationError if a step that ran found a backend differing from the reference."""
+    from hwgen.qat.task import checkpoint_metrics
+
     where = b.path("report.json") if "report" in b.results else b.path("steps")
     ref = b.results.get("reference")
-    quant = b.checkpoint()["quant_accuracy"]
-    if ref and (ref["mismatches"] or ref["reference_accuracy"] != quant):
+    quant = checkpoint_metrics(b.checkpoint(), "quant")
+
+    def figures(r, key):
+        return r.get("metrics") or {"accuracy": r[key]}
+
+    if ref and (ref["mismatches"] or figures(ref, "reference_accuracy") != quant):
         raise VerificationError(f"the integer reference differs from the quantized model on "
                                 f"{ref['mismatches']} sequences (see {where})")
     for name, step in (("RTL", "sim_rtl"), ("HLS C simulation", "sim_hls")):
         res = b.results.get(step)
-        if res and (res["mismatches"] or res["accuracy"] != quant):
+        if res and (res["mismatches"] or figures(res, "accuracy") != quant):
             raise VerificationError(f"the {name} differs from the reference on "
                                     f"{res['mismatches']} sequences (see {where})")
 

@@ -1,8 +1,8 @@
 """The report of `make hw`: report.json for programs and report.md for people.
 
-It is made from the steps' recorded results (hwgen.flow), the checkpoint's accuracies and the
-folded IR; the only figures it computes are the times: simulated cycles at the Fmax nextpnr
-measured (time_figures).
+It is made from the steps' recorded results (hwgen.flow), the checkpoint's accuracies (or, for
+task regress, its MSE and MAE: "metrics" replaces "accuracy") and the folded IR; the only figures
+it computes are the times: simulated cycles at the Fmax nextpnr measured (time_figures).
 """
 from __future__ import annotations
 
@@ -46,9 +46,8 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
     lat_sim, lat_model = rtl["latency"]["simulated"], rtl["latency"]["model"]
     report = {
         "model": name,
-        "accuracy": {"float": ckpt["float_accuracy"], "quantized": ckpt["quant_accuracy"],
-                     "reference": ref["reference_accuracy"], "rtl": rtl["accuracy"],
-                     "hls": hls["accuracy"]},
+        "task": ckpt.get("task", "classify"),
+        **quality(ckpt, ref, rtl, hls),
         "sequences": ref["sequences"],
         "mismatches": {"reference": ref["mismatches"], "rtl": rtl["mismatches"],
                        "hls": hls["mismatches"]},
@@ -74,7 +73,24 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
             "torch_dynamic_spec_weights": p["torch_weights_accuracy"],
             "calibrated": p["calibrated_accuracy"], "finetuned": p["finetuned_accuracy"],
             "finetune_epochs": p["finetune_epochs"]}
+        if "accuracy" not in report:
+            report["post_training"]["metrics"] = p["metrics"]
     return report
+
+
+def quality(ckpt: dict, ref: dict, rtl: dict, hls: dict) -> dict:
+    """Return {"accuracy": {model: accuracy}} of a classifier, or {"metrics": {model: {"mse",
+    "mae"}}} of a regression model: float, quantized (the checkpoint's), reference, rtl, hls."""
+    from hwgen.qat.task import checkpoint_metrics
+
+    if ckpt.get("task", "classify") == "classify":
+        return {"accuracy": {"float": ckpt["float_accuracy"], "quantized": ckpt["quant_accuracy"],
+                             "reference": ref["reference_accuracy"], "rtl": rtl["accuracy"],
+                             "hls": hls["accuracy"]}}
+    return {"metrics": {"float": checkpoint_metrics(ckpt, "float"),
+                        "quantized": checkpoint_metrics(ckpt, "quant"),
+                        "reference": ref["metrics"], "rtl": rtl["metrics"],
+                        "hls": hls["metrics"]}}
 
 
 def time_figures(fmax_mhz: float, cycles_per_step: int, latencies: list) -> dict:
@@ -159,10 +175,9 @@ def write_report(folder: Path, report: dict) -> Path:
 
 def report_md(r: dict) -> str:
     """Return the report for a person."""
-    acc, cyc, lat = r["accuracy"], r["cycles_per_step"], r["latency_cycles_per_sequence"]
+    cyc, lat = r["cycles_per_step"], r["latency_cycles_per_sequence"]
     lines = [f"# hwgen report: {r['model']}", "",
-             "| | accuracy |", "|---|---|",
-             *(f"| {k} | {100 * v:.2f} % |" for k, v in acc.items()), "",
+             *_quality_md(r),
              *_post_training_md(r.get("post_training")),
              f"Test sequences: {r['sequences']}. Mismatches against the quantized PyTorch model: "
              f"reference {r['mismatches']['reference']}; against the reference: RTL "
@@ -183,16 +198,41 @@ def report_md(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _quality_md(r: dict) -> list[str]:
+    """Return the report's table of accuracies, or of MSE and MAE (task regress)."""
+    if "accuracy" in r:
+        return ["| | accuracy |", "|---|---|",
+                *(f"| {k} | {100 * v:.2f} % |" for k, v in r["accuracy"].items()), ""]
+    return [f"Task {r['task']}: the outputs de-standardised, against the raw test targets "
+            "(their own units).", "", "| | MSE | MAE |", "|---|---|---|",
+            *(f"| {k} | {v['mse']:.6g} | {v['mae']:.6g} |" for k, v in r["metrics"].items()), ""]
+
+
 def _post_training_md(p: dict | None) -> list[str]:
     """Return the report's lines about post-training quantization (none for a QAT model)."""
     if not p:
         return []
+    if "metrics" in p:
+        return _post_training_metrics_md(p)
     tuned = (f"; after {p['finetune_epochs']} fine-tuning epochs {pct(p['finetuned'])}"
              if p["finetuned"] is not None else "; not fine-tuned")
     return [f"Post-training quantization of {p['float_source']} ({p['calibration']} ranges): "
             f"calibrated {pct(p['calibrated'])}{tuned}. PyTorch dynamic quantization of the "
             f"same float model: int8 {pct(p['torch_dynamic_int8'])}, with this spec's weight "
             f"widths {pct(p['torch_dynamic_spec_weights'])}.", ""]
+
+
+def _post_training_metrics_md(p: dict) -> list[str]:
+    """Return the post-training lines of a model scored by its task's metrics (not accuracy)."""
+    from hwgen.qat.task import shown
+
+    m = p["metrics"]
+    tuned = (f"; after {p['finetune_epochs']} fine-tuning epochs {shown(m['finetuned'])}"
+             if m["finetuned"] is not None else "; not fine-tuned")
+    return [f"Post-training quantization of {p['float_source']} ({p['calibration']} ranges): "
+            f"calibrated {shown(m['calibrated'])}{tuned}. PyTorch dynamic quantization of the "
+            f"same float model: int8 {shown(m['torch_int8'])}, with this spec's weight widths "
+            f"{shown(m['torch_weights'])}.", ""]
 
 
 def _ecp5_md(ecp5: dict | None) -> list[str]:

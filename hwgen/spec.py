@@ -17,6 +17,10 @@ from hwgen.types import HwgenError, shown
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_DATASET = "japanese_vowels"
+#: What the head's outputs mean (`task:`): classify (the class of the highest score, from the
+#: last step) or regress (the scores are net.classes real-valued outputs, from the last step).
+TASKS = ("classify", "regress")
+DEFAULT_TASK = "classify"
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class Net:
     input_size: int = 12
     hidden_size: int = 32
     num_layers: int = 1
-    classes: int = 9
+    classes: int = 9  # the head's outputs: classes (task classify) or real-valued outputs (regress)
     cell: str = "lstm"  # lstm (QuantLSTM) or rnn (QuantRNN; its accumulator is bits.input_acc)
     nonlinearity: str = "tanh"  # rnn only: tanh or relu
     bidirectional: bool = False
@@ -120,6 +124,7 @@ class Spec:
     sweep: Sweep = Sweep()
     ptq: PTQ | None = None  # set: post-training quantization of a float model instead of QAT
     out: str = ""  # build folder; empty: build/NAME (sweep points live in the sweep's folder)
+    task: str = DEFAULT_TASK  # one of TASKS
 
     def training_hash(self) -> str:
         """Return a digest of everything that determines the trained checkpoint."""
@@ -128,6 +133,8 @@ class Spec:
         keyed = {"dataset": ref_digest(self.dataset), "net": asdict(self.net),
                  "bits": asdict(self.bits),
                  "train": asdict(self.train)}
+        if self.task != DEFAULT_TASK:  # classify keeps the hashes of checkpoints made before tasks
+            keyed["task"] = self.task
         if self.ptq is not None:
             keyed["ptq"] = asdict(self.ptq)
             source = self.float_checkpoint()
@@ -144,7 +151,8 @@ class Spec:
 
     def to_dict(self) -> dict:
         """Return the spec as plain data (for reports)."""
-        out = {"name": self.name, "dataset": self.dataset, "net": asdict(self.net),
+        out = {"name": self.name, "dataset": self.dataset, "task": self.task,
+               "net": asdict(self.net),
                "bits": asdict(self.bits), "train": asdict(self.train),
                "folding": asdict(self.folding)}
         if self.ptq is not None:
@@ -159,7 +167,7 @@ _OPTIONAL_SECTIONS = {"ptq": PTQ}
 _LIMITS = {
     "bits": (2, 24), "input_size": (1, 4096), "hidden_size": (1, 4096), "num_layers": (1, 8),
     "max_steps": (1, 65536),
-    "classes": (2, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
+    "classes": (1, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
     "float_epochs": (0, 100000), "qat_epochs": (0, 100000), "pe": (0, 65536), "simd": (0, 65536),
     "batches": (1, 100000), "finetune_epochs": (0, 100000),
 }
@@ -216,6 +224,16 @@ def _check_net(where: str, net: Net) -> None:
         raise HwgenError(f"{where}: net.nonlinearity applies to cell: rnn only")
     if net.shared_input_hidden_weights and not net.bidirectional:
         raise HwgenError(f"{where}: net.shared_input_hidden_weights needs net.bidirectional: true")
+
+
+def _check_task(where: str, value, net: Net) -> str:
+    """Return the spec's task, or raise HwgenError naming the key (a classifier needs 2 classes)."""
+    if value not in TASKS:
+        raise HwgenError(f"{where}: task must be one of {', '.join(TASKS)}, got {shown(value)}")
+    if value == "classify" and net.classes < 2:
+        raise HwgenError(f"{where}: net.classes must be at least 2 for task classify, got "
+                         f"{net.classes}")
+    return value
 
 
 def _check_sweep(full: str, key: str, value):
@@ -318,7 +336,7 @@ def load_spec(model: str) -> Spec:
         raise HwgenError(f"{where}:{line} not valid YAML") from None
     if not isinstance(raw, dict):
         raise HwgenError(f"{where}: a spec must be a mapping of keys")
-    allowed = {"dataset", *_SECTIONS, *_OPTIONAL_SECTIONS}
+    allowed = {"dataset", "task", *_SECTIONS, *_OPTIONAL_SECTIONS}
     for key in raw:
         if key not in allowed:
             raise HwgenError(f"{where}: unknown key {shown(str(key))} "
@@ -326,6 +344,7 @@ def load_spec(model: str) -> Spec:
     dataset = dataset_ref(raw.get("dataset", DEFAULT_DATASET), path.parent, where)
     parts = {name: _section(where, name, raw.get(name), cls) for name, cls in _SECTIONS.items()}
     _check_net(where, parts["net"])
+    task = _check_task(where, raw.get("task", DEFAULT_TASK), parts["net"])
     for name, cls in _OPTIONAL_SECTIONS.items():
         parts[name] = _section(where, name, raw[name], cls) if name in raw else None
     if parts["ptq"] is None and parts["train"].qat_epochs == 0:
@@ -333,7 +352,7 @@ def load_spec(model: str) -> Spec:
         # export of the checkpoint fails. A ptq section calibrates them instead.
         raise HwgenError(f"{where}: train.qat_epochs must be at least 1 (or add a ptq section "
                          f"to calibrate without QAT)")
-    spec = Spec(name=path.stem, path=where, dataset=dataset, **parts)
+    spec = Spec(name=path.stem, path=where, dataset=dataset, task=task, **parts)
     check_folding_fits(spec)
     check_sizes(spec)
     source = spec.float_checkpoint()

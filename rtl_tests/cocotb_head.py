@@ -93,7 +93,8 @@ async def vectors_through_stalls(dut):
     await tb.start()
     vectors = tb.vectors(tb.case["vectors"])
     want = tb.expected(vectors)
-    assert ties(want) >= 1, f"seed {tb.seed}: no tied maximum in the stimuli"
+    if tb.case["c"] > 1:  # one output has no tie; its class must still be 0
+        assert ties(want) >= 1, f"seed {tb.seed}: no tied maximum in the stimuli"
     _, _, got = await tb.run(vectors, idle=0.3, backpressure=0.4)
     check_in_order(got, want, tb.seed)
 

@@ -2,7 +2,8 @@
 
 Weights, biases and vectors come from a per-case seed; set HWGEN_SEED to try another one. Every
 case gives two classes the top bias (the all-zero vector ties them) and most also the same weights,
-so equal top scores (the first one wins) occur often.
+so equal top scores (the first one wins) occur often. A head with one output (C = 1, a regression
+model's) has no tie: its class is always 0.
 ACC_W and SCORE_W hold the exact ranges, as hwgen.passes.lower derives them, but always as signed
 types (the core takes sums and scores as two's complement) and with SCORE_W >= ACC_W + MV_SHIFT
 (the core's own parameter check).
@@ -43,6 +44,12 @@ CASES = {  # classes, hidden units, input and weight types, shift, bias range (N
                                lut_mul=True),
     "c3_h4_lut_mul_odd": dict(c=3, h=4, in_w=3, in_signed=False, w_w=5, mv_shift=0,
                               bias_range=(-9, 9), twins=(0, 2), equal_rows=True, lut_mul=True),
+    # one output (task regress): twins (0, 0) leave the weights alone
+    "c1_h7_one_output": dict(c=1, h=7, in_w=4, in_signed=True, w_w=5, mv_shift=1,
+                             bias_range=(-60, 60), twins=(0, 0), equal_rows=True),
+    "c1_h16_one_output_lut_mul": dict(c=1, h=16, in_w=3, in_signed=False, w_w=4, mv_shift=0,
+                                      bias_range=(-9, 9), twins=(0, 0), equal_rows=True,
+                                      lut_mul=True, levels=1),
     "c4_h9_lut_mul_input_sliced": dict(c=4, h=9, in_w=3, in_signed=True, w_w=7, mv_shift=2,
                                        bias_range=(-30, 30), twins=(1, 2), equal_rows=False,
                                        lut_mul=True),

@@ -92,7 +92,10 @@ def test_a_changed_file_changes_the_digest(tmp_path):
     (dict(x=np.zeros((4, 3))), "no array 'y'"),
     (dict(x=np.zeros((4, 3)), y=np.zeros(3, int)), "array 'y' must hold 4"),
     (dict(x=np.zeros((4, 3)), y=np.array([0, -1, 0, 1])), "array 'y'"),
-    (dict(x=np.zeros((4, 3)), y=np.zeros(4) + 0.5), "array 'y'"),
+    # float y: regression targets, [N] or [N, K], finite
+    (dict(x=np.zeros((4, 3)), y=np.array([0.5, np.nan, 0.0, 1.0])), "array 'y' holds NaN"),
+    (dict(x=np.zeros((4, 3)), y=np.zeros((4, 2, 2))), "array 'y' must hold 4 float targets"),
+    (dict(x=np.zeros((4, 3)), y=np.zeros(3)), "array 'y' must hold 4 float targets"),
     (dict(x=np.zeros((4, 3)), y=np.zeros(4, int), lengths=np.array([1, 2, 3, 4])),
      "array 'lengths' must hold 4 integers in 1..3"),
     (dict(x=np.zeros((4, 3)), y=np.zeros(4, int), split=np.array([0, 0, 0, 2])), "array 'split'"),
@@ -132,9 +135,35 @@ def test_bad_dataset_values(tmp_path, value, words):
     assert words in str(err.value) and str(err.value).startswith("spec.yaml: ")
 
 
-def test_regression_sets_are_refused_until_regression_is_supported():
-    with pytest.raises(HwgenError, match="regression set"):
-        load_dataset("aeon:Covid3Month")
+def test_aeon_regression_set_has_raw_and_standardized_targets():
+    from aeon.datasets import load_from_ts_file
+
+    from hwgen.qat.data import aeon_dir
+
+    data = load_dataset("aeon:Covid3Month")
+    assert (data.task, data.classes, data.features) == ("regress", 1, 1)
+    _, raw_train = load_from_ts_file(str(aeon_dir() / "Covid3Month" / "Covid3Month_TRAIN.ts"))
+    _, raw_test = load_from_ts_file(str(aeon_dir() / "Covid3Month" / "Covid3Month_TEST.ts"))
+    raw_train = np.asarray(raw_train, dtype=np.float64)
+    assert np.array_equal(data.test.targets[:, 0], np.asarray(raw_test, dtype=np.float64))
+    assert data.target_mean[0] == raw_train.mean() and data.target_std[0] == raw_train.std()
+    want = ((raw_train - raw_train.mean()) / raw_train.std()).astype(np.float32)
+    assert data.train.y.dtype == np.float32 and np.array_equal(data.train.y[:, 0], want)
+
+
+def test_npz_float_targets_make_a_regression_set(tmp_path):
+    rng = np.random.default_rng(1)
+    y = rng.normal(3.0, 2.0, size=(10, 2))
+    _write(tmp_path / "r.npz", x=rng.normal(size=(10, 4, 1)), y=y)
+    data = load_dataset(dataset_ref({"file": "r.npz"}, tmp_path, "spec"))
+    assert (data.task, data.classes) == ("regress", 2)
+    train = y[np.arange(10) % 5 != 4]
+    assert np.array_equal(data.target_mean, train.mean(axis=0))
+    assert np.array_equal(data.test.targets, y[[4, 9]])
+    one = load_dataset(dataset_ref({"file": "r.npz"}, tmp_path, "spec"))
+    assert one is data  # cached
+    _write(tmp_path / "s.npz", x=np.zeros((5, 3)), y=np.arange(5.0))
+    assert load_dataset(dataset_ref({"file": "s.npz"}, tmp_path, "spec")).classes == 1
 
 
 def test_npz_layout_is_documented_in_the_readme():

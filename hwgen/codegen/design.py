@@ -83,6 +83,11 @@ def design_description(model: LoweredModel) -> dict:
             "how": "x = float32((raw - mean) / std), per feature in float64; then the input "
                    "quantizer: code = clamp(round(x / 2**exp)) with the input's rounding",
         }
+        if model.preprocess.target_mean:  # task regress
+            desc["preprocess"].update(
+                target_mean=list(model.preprocess.target_mean),
+                target_std=list(model.preprocess.target_std),
+                target_how="target = code * 2**output.exp * target_std + target_mean, per output")
     return desc
 
 

@@ -206,13 +206,18 @@ def in_size_0(model) -> int:
 class Preprocess:
     """How raw input features become the model's input: x = (raw - mean) / std per feature,
     in float64, then rounded to float32 (what the model was trained on) and quantized by the
-    input quantizer. mean and std come from the training set (hwgen.qat.data)."""
+    input quantizer. mean and std come from the training set (hwgen.qat.data).
+
+    A regression model (task regress) also records its targets' statistics: a real target is
+    output * target_std + target_mean per output (empty for a classifier)."""
 
     mean: tuple
     std: tuple
+    target_mean: tuple = ()
+    target_std: tuple = ()
 
     def __post_init__(self):
-        for name in ("mean", "std"):
+        for name in ("mean", "std", "target_mean", "target_std"):
             values = getattr(self, name)
             if not all(isinstance(v, (int, float, np.floating, np.integer))
                        and not isinstance(v, bool) for v in values):
@@ -225,6 +230,12 @@ class Preprocess:
         if not np.isfinite(values).all() or min(self.std) <= 0:
             raise HwgenError("IR preprocess: means and standard deviations must be finite and "
                              "the deviations positive")
+        targets = np.array(self.target_mean + self.target_std, dtype=np.float64)
+        if len(self.target_mean) != len(self.target_std) or not np.isfinite(targets).all() or (
+                self.target_std and min(self.target_std) <= 0):
+            raise HwgenError(f"IR preprocess: {len(self.target_mean)} target means for "
+                             f"{len(self.target_std)} target deviations (finite, deviations "
+                             f"positive)")
 
     def apply(self, raw) -> np.ndarray:
         """Return raw features [..., C] standardized as the model's input (float32)."""
@@ -233,8 +244,11 @@ class Preprocess:
         return ((raw - mean) / std).astype(np.float32)
 
     def dump(self) -> str:
+        targets = (f"; target = output * target_std + target_mean over {len(self.target_mean)} "
+                   f"outputs, target_mean[0]={self.target_mean[0]!r} "
+                   f"target_std[0]={self.target_std[0]!r}") if self.target_mean else ""
         return (f"preprocess: (raw - mean) / std over {len(self.mean)} features, "
-                f"mean[0]={self.mean[0]!r} std[0]={self.std[0]!r}")
+                f"mean[0]={self.mean[0]!r} std[0]={self.std[0]!r}{targets}")
 
 
 @dataclass(frozen=True)
@@ -290,6 +304,10 @@ class LoweredModel:
             if mv.in_type != in_type:
                 raise HwgenError(f"IR stage {self.head.name!r}: input {mv.in_type.describe()}, "
                                  f"expected {in_type.describe()}")
+        targets = len(self.preprocess.target_mean) if self.preprocess is not None else 0
+        if targets and (self.head is None or targets != self.head.matvec.rows):
+            raise HwgenError(f"IR model: preprocess has {targets} target statistics, the head "
+                             f"{self.head.matvec.rows if self.head else 0} outputs")
         if self.preprocess is not None and len(self.preprocess.mean) != in_size_0(self):
             raise HwgenError(f"IR model: preprocess over {len(self.preprocess.mean)} features, "
                              f"the model takes {in_size_0(self)}")

@@ -94,6 +94,9 @@ class _Writer:
         pre = model.preprocess
         extra = {} if pre is None else {"preprocess": {"mean": list(pre.mean),
                                                        "std": list(pre.std)}}
+        if pre is not None and pre.target_mean:  # absent: a classifier's (or an older IR)
+            extra["preprocess"].update(target_mean=list(pre.target_mean),
+                                       target_std=list(pre.target_std))
         if model.multipliers != "auto":  # absent: auto (ir.json written before the key)
             extra["multipliers"] = model.multipliers
         return {**extra,
@@ -303,8 +306,10 @@ class _Reader:
                               self.type(head, "score_type", "head"))
         pre = d.get("preprocess")
         if pre is not None:
+            targets = [self.get(pre, k, "preprocess", list) if k in pre else []
+                       for k in ("target_mean", "target_std")]
             pre = self.build("preprocess", Preprocess, self.get(pre, "mean", "preprocess", list),
-                             self.get(pre, "std", "preprocess", list))
+                             self.get(pre, "std", "preprocess", list), *targets)
         return self.build("", LoweredModel, self.quant(d, "input", ""), layers, head,
                           self.get(d, "max_steps", "", int), tuple(states),
                           self.get(d, "batch_first", "", bool), pre,

@@ -4,15 +4,18 @@ and the user's own .npz files.
 A spec's `dataset` value names one of them; dataset_ref turns it into a canonical reference:
 - "japanese_vowels" (the default): aeon's JapaneseVowels (9 speakers, 12 LPC channels, 7..29
   steps), kept under its historical name;
-- "aeon:NAME": any classification set shipped in the installed aeon package
+- "aeon:NAME": any classification or regression set shipped in the installed aeon package
   (aeon/datasets/data/NAME/NAME_TRAIN.ts and NAME_TEST.ts, its own split), univariate or
   multivariate, equal or unequal length. Class labels are numbered in sorted order (numerically
-  when every label is a number);
+  when every label is a number); a regression set (its header says @targetLabel true) has one
+  real target per sequence;
 - "file:PATH" (a spec writes `dataset: {file: PATH}`, relative to the spec's folder): a .npz file
   laid out as NPZ_LAYOUT says.
 
 Every sequence is standardized per feature with the training set's mean and standard deviation
-(a feature that never varies keeps its values minus the mean). Errors are one-line HwgenErrors
+(a feature that never varies keeps its values minus the mean). A regression set's targets are
+standardized the same way, per output, with the training targets' statistics; the raw targets are
+kept for metrics in the target's own units. Errors are one-line HwgenErrors
 naming the file, the array and the problem.
 """
 from __future__ import annotations
@@ -26,24 +29,27 @@ import numpy as np
 
 from hwgen.types import HwgenError, shown
 
-#: Features per step and classes of the named datasets known without loading them.
-SIZES = {"japanese_vowels": (12, 9)}
+#: Features per step, classes and task of the named datasets known without loading them.
+SIZES = {"japanese_vowels": (12, 9, "classify")}
 AEON = "aeon:"
 FILE = "file:"
 NPZ_LAYOUT = """\
 x       float, [N, T] (one feature) or [N, T, C]: N sequences, padded at the end to T steps
 lengths int [N], optional: the steps of each sequence (1..T; default: all T)
-y       int [N]: class labels 0..K-1 (K = the largest label + 1)
+y       int [N]: class labels 0..K-1 (K = the largest label + 1): a classification set;
+        or float [N] or [N, K]: K real-valued targets per sequence: a regression set
 split   int or bool [N], optional: 1 (True) for a test sequence, 0 for a training one
         (default: every fifth sequence, index 4, 9, ..., is a test sequence)"""
 
 
 @dataclass(frozen=True)
 class SequenceSet:
-    """Variable-length sequences: x[i] is float32 [T_i, features]; y[i] is the class index."""
+    """Variable-length sequences: x[i] is float32 [T_i, features]; y[i] is the class index, or
+    (regression) the standardized float32 targets [K], with targets[i] the raw float64 ones."""
 
     x: list
     y: np.ndarray
+    targets: np.ndarray | None = None
 
     @property
     def lengths(self) -> np.ndarray:
@@ -61,8 +67,11 @@ class Dataset:
     test: SequenceSet
     mean: np.ndarray
     std: np.ndarray
-    classes: int
+    classes: int  # classes, or a regression set's outputs per sequence
     labels: tuple = ()  # the original label of every class index, when the source names them
+    task: str = "classify"  # or "regress" (hwgen.spec.TASKS)
+    target_mean: np.ndarray | None = None  # regression: the training targets' statistics
+    target_std: np.ndarray | None = None
 
     @property
     def features(self) -> int:
@@ -119,18 +128,31 @@ def ref_digest(ref: str) -> str:
     return ref
 
 
+def _statistics(stacked: np.ndarray) -> tuple:
+    """Return (mean, std) per column of stacked rows; a column that never varies gets std 1."""
+    mean, std = stacked.mean(axis=0), stacked.std(axis=0)
+    return mean, np.where(std > 0, std, 1.0)
+
+
 def _standardized(name: str, train: tuple, test: tuple, classes: int,
                   labels: tuple = ()) -> Dataset:
-    """Return a Dataset of raw (sequences, labels) pairs, standardized with train's statistics."""
-    stacked = np.concatenate(train[0])
-    mean, std = stacked.mean(axis=0), stacked.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
+    """Return a Dataset of raw (sequences, labels) pairs, standardized with train's statistics;
+    float labels [N, K] are regression targets (standardized too, the raw ones kept)."""
+    mean, std = _statistics(np.concatenate(train[0]))
 
     def norm(xs):
         return [((s - mean) / std).astype(np.float32) for s in xs]
 
-    return Dataset(name, SequenceSet(norm(train[0]), train[1]), SequenceSet(norm(test[0]), test[1]),
-                   mean, std, classes, labels)
+    if train[1].dtype.kind != "f":
+        return Dataset(name, SequenceSet(norm(train[0]), train[1]),
+                       SequenceSet(norm(test[0]), test[1]), mean, std, classes, labels)
+    t_mean, t_std = _statistics(train[1])
+
+    def part(xs, ys):
+        return SequenceSet(norm(xs), ((ys - t_mean) / t_std).astype(np.float32), ys)
+
+    return Dataset(name, part(*train), part(*test), mean, std, train[1].shape[1], (), "regress",
+                   t_mean, t_std)
 
 
 def _read_ts(path: Path):
@@ -158,14 +180,16 @@ def _class_order(labels: list) -> tuple:
 
 def _aeon_raw(name: str) -> tuple:
     """Return ((train sequences, train labels), (test ...), class order) of aeon's set NAME:
-    raw float64 sequences [T, C] and class indices."""
+    raw float64 sequences [T, C] and class indices (regression: float64 targets [N, 1], no
+    class order)."""
     folder = aeon_dir() / name
     train_x, train_l = _read_ts(folder / f"{name}_TRAIN.ts")
     test_x, test_l = _read_ts(folder / f"{name}_TEST.ts")
-    header = (folder / f"{name}_TRAIN.ts").read_text(errors="replace")[:4096].lower()
-    if "@targetlabel true" in header:
-        raise HwgenError(f"dataset aeon:{name} is a regression set (real-valued targets); hwgen "
-                         f"trains classifiers only")
+    if is_aeon_regression(name):
+        def targets(labels):
+            return np.array([float(v) for v in labels], dtype=np.float64)[:, None]
+
+        return (train_x, targets(train_l)), (test_x, targets(test_l)), ()
     order = _class_order(train_l + test_l)
     index = {label: k for k, label in enumerate(order)}
 
@@ -175,8 +199,14 @@ def _aeon_raw(name: str) -> tuple:
     return (train_x, ys(train_l)), (test_x, ys(test_l)), order
 
 
+def is_aeon_regression(name: str) -> bool:
+    """Return True if aeon's shipped set NAME is a regression set (@targetLabel true)."""
+    header = (aeon_dir() / name / f"{name}_TRAIN.ts").read_text(errors="replace")[:4096].lower()
+    return "@targetlabel true" in header
+
+
 def _aeon(name: str) -> Dataset:
-    """Return aeon's shipped classification set NAME with its own train/test split."""
+    """Return aeon's shipped set NAME (classification or regression) with its own split."""
     train, test, order = _aeon_raw(name)
     return _standardized(AEON + name, train, test, len(order), order)
 
@@ -219,9 +249,7 @@ def _npz_checked(path: Path, arrays: dict) -> tuple:
                        f"(got {x.dtype} {list(x.shape)})")
     x = x.astype(np.float64).reshape(x.shape[0], x.shape[1], -1)
     n, steps = x.shape[:2]
-    y = arrays["y"]
-    if y.shape != (n,) or y.dtype.kind not in "iu" or y.min() < 0:
-        raise bad("y", f"must hold {n} integer class labels >= 0 (got {y.dtype} {list(y.shape)})")
+    y = _npz_labels(arrays["y"], n, bad)
     lengths = arrays.get("lengths", np.full(n, steps))
     if lengths.shape != (n,) or lengths.dtype.kind not in "iu" or lengths.min() < 1 \
             or lengths.max() > steps:
@@ -235,7 +263,21 @@ def _npz_checked(path: Path, arrays: dict) -> tuple:
     valid = np.arange(steps)[None, :] < lengths[:, None]
     if not np.isfinite(x[valid]).all():
         raise bad("x", "holds NaN or infinite values inside a sequence")
-    return x, lengths.astype(np.int64), y.astype(np.int64), split
+    return x, lengths.astype(np.int64), y, split
+
+
+def _npz_labels(y: np.ndarray, n: int, bad) -> np.ndarray:
+    """Return a .npz file's y: int64 class labels [N], or float64 regression targets [N, K]."""
+    if y.dtype.kind == "f":
+        if y.ndim not in (1, 2) or y.shape[0] != n or y.size == 0:
+            raise bad("y", f"must hold {n} float targets [N] or [N, K] (got {list(y.shape)})")
+        if not np.isfinite(y).all():
+            raise bad("y", "holds NaN or infinite targets")
+        return y.astype(np.float64).reshape(n, -1)
+    if y.shape != (n,) or y.dtype.kind not in "iu" or y.min() < 0:
+        raise bad("y", f"must hold {n} integer class labels >= 0 or float targets "
+                       f"(got {y.dtype} {list(y.shape)})")
+    return y.astype(np.int64)
 
 
 def _file_raw(path: Path) -> tuple:
@@ -253,7 +295,8 @@ def _file_raw(path: Path) -> tuple:
 def _file(path: Path) -> Dataset:
     """Return the user's .npz dataset (see NPZ_LAYOUT)."""
     train, test = _file_raw(path)
-    return _standardized(FILE + str(path), train, test, int(max(train[1].max(), test[1].max())) + 1)
+    classes = 0 if train[1].dtype.kind == "f" else int(max(train[1].max(), test[1].max())) + 1
+    return _standardized(FILE + str(path), train, test, classes)
 
 
 def raw_sequences(ref: str, part: str = "test") -> list:
@@ -288,29 +331,45 @@ def load_dataset(ref: str) -> Dataset:
 
 
 def preprocess_of(data: Dataset) -> dict:
-    """Return the standardization of a dataset as checkpoints keep it: {"mean", "std"} lists."""
-    return {"mean": [float(v) for v in data.mean], "std": [float(v) for v in data.std]}
+    """Return the standardization of a dataset as checkpoints keep it: {"mean", "std"} lists and,
+    for a regression set, the targets' {"target_mean", "target_std"} lists (raw target =
+    standardized output * target_std + target_mean)."""
+    out = {"mean": [float(v) for v in data.mean], "std": [float(v) for v in data.std]}
+    if data.task == "regress":
+        out.update(target_mean=[float(v) for v in data.target_mean],
+                   target_std=[float(v) for v in data.target_std])
+    return out
+
+
+#: How the checks name each task's kind of dataset.
+KIND = {"classify": "a classification set", "regress": "a regression set"}
 
 
 def sizes(ref: str) -> tuple:
-    """Return (features per step, classes) of a dataset, without loading the named ones."""
+    """Return (features per step, classes or outputs, task) of a dataset, without loading the
+    named ones."""
     if ref in SIZES:
         return SIZES[ref]
     data = load_dataset(ref)
-    return data.features, data.classes
+    return data.features, data.classes, data.task
 
 
 def check_sizes(spec, data: Dataset | None = None) -> None:
-    """Raise HwgenError if the spec's net.input_size or net.classes does not match the dataset
-    (the loaded data, else what sizes() says)."""
-    features, classes = sizes(spec.dataset) if data is None else (data.features, data.classes)
+    """Raise HwgenError if the spec's task, net.input_size or net.classes does not match the
+    dataset (the loaded data, else what sizes() says)."""
+    features, classes, task = sizes(spec.dataset) if data is None else (
+        data.features, data.classes, data.task)
     shown_name = spec.dataset.removeprefix(FILE)
+    if spec.task != task:
+        raise HwgenError(f"{spec.path}: task is {spec.task}, dataset {shown_name} is "
+                         f"{KIND[task]} (task: {task})")
     if spec.net.input_size != features:
         raise HwgenError(f"{spec.path}: net.input_size is {spec.net.input_size}, dataset "
                          f"{shown_name} has {features} features per step")
     if spec.net.classes != classes:
+        what = "classes" if task == "classify" else "targets per sequence"
         raise HwgenError(f"{spec.path}: net.classes is {spec.net.classes}, dataset "
-                         f"{shown_name} has {classes} classes")
+                         f"{shown_name} has {classes} {what}")
 
 
 def pad_batch(xs: list) -> tuple:

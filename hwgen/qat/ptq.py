@@ -11,7 +11,7 @@ from torch import nn
 
 from hwgen.qat.calibrate import calibrate, load_float_state
 from hwgen.qat.data import Dataset, pad_batch
-from hwgen.qat.train import accuracy, batches, fit, predict
+from hwgen.qat.train import batches, evaluate, fit
 
 
 def train_float(spec, data: Dataset, rng: np.random.Generator, by_length: bool):
@@ -20,7 +20,8 @@ def train_float(spec, data: Dataset, rng: np.random.Generator, by_length: bool):
 
     t = spec.train
     model = build_float(spec)
-    fit(model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training", by_length)
+    fit(model, data.train, t.float_epochs, t.lr, t.batch_size, rng, "float training", by_length,
+        data.task)
     return model.eval()
 
 
@@ -36,9 +37,10 @@ def float_model(spec, data: Dataset, rng: np.random.Generator, by_length: bool):
     return model.eval(), str(source)
 
 
-def torch_dynamic_accuracy(model, data: Dataset, by_length: bool, weight_bits: int = 8,
-                           head_bits: int = 8) -> float | None:
-    """Return the test accuracy of torch.ao.quantization.quantize_dynamic applied to model.
+def torch_dynamic_metrics(model, data: Dataset, by_length: bool, weight_bits: int = 8,
+                          head_bits: int = 8) -> dict | None:
+    """Return the task's test figures (hwgen.qat.train.evaluate) of
+    torch.ao.quantization.quantize_dynamic applied to model.
 
     Weights are symmetric per-tensor at weight_bits (head_bits for the head); activations are
     PyTorch's dynamic 8-bit ones. None for nn.RNN, which PyTorch's dynamic quantization lacks, and
@@ -63,7 +65,7 @@ def torch_dynamic_accuracy(model, data: Dataset, by_length: bool, weight_bits: i
         quantized = torch.ao.quantization.quantize_dynamic(
             copy.deepcopy(model).eval(), {nn.LSTM: qconfig(min(weight_bits, 8)),
                                           nn.Linear: qconfig(min(head_bits, 8))})
-        return accuracy(predict(quantized, data.test, by_length=by_length), data.test.y)
+        return evaluate(quantized, data, by_length)
 
 
 def calibration_inputs(data: Dataset, count: int, batch_size: int, seed: int):
@@ -86,25 +88,32 @@ def post_training(spec, data: Dataset, rng: np.random.Generator, by_length: bool
 
     p, t = spec.ptq, spec.train
     model, source = float_model(spec, data, rng, by_length)
-    float_acc = accuracy(predict(model, data.test, by_length=by_length), data.test.y)
+    float_q = evaluate(model, data, by_length)
     quant = build_quant(spec)
     load_float_into_quant(quant, model)
     ranges = calibrate(quant, calibration_inputs(data, p.batches, t.batch_size, t.seed),
                        p.calibration, p.percentile)
-    calibrated = accuracy(predict(quant, data.test, by_length=by_length), data.test.y)
+    calibrated = evaluate(quant, data, by_length)
     finetuned = None
     if p.finetune_epochs:
         fit(quant, data.train, p.finetune_epochs, t.qat_lr, t.batch_size, rng, "QAT fine-tuning",
-            by_length)
-        finetuned = accuracy(predict(quant, data.test, by_length=by_length), data.test.y)
+            by_length, data.task)
+        finetuned = evaluate(quant, data, by_length)
+    int8 = torch_dynamic_metrics(model, data, by_length)
+    weights = torch_dynamic_metrics(model, data, by_length, spec.bits.weight, spec.bits.head)
     ptq = {
         "float_source": source,
-        "torch_int8_accuracy": torch_dynamic_accuracy(model, data, by_length),
-        "torch_weights_accuracy": torch_dynamic_accuracy(model, data, by_length,
-                                                         spec.bits.weight, spec.bits.head),
-        "calibrated_accuracy": calibrated, "finetuned_accuracy": finetuned,
+        "torch_int8_accuracy": (int8 or {}).get("accuracy"),
+        "torch_weights_accuracy": (weights or {}).get("accuracy"),
+        "calibrated_accuracy": calibrated.get("accuracy"),
+        "finetuned_accuracy": None if finetuned is None else finetuned.get("accuracy"),
         "finetune_epochs": p.finetune_epochs, "calibration": p.calibration,
         "ranges_log2": {name: exponent for name, (_, exponent) in ranges.items()},
+        # the task's figures of each (accuracy, or MSE and MAE); None where there is no model
+        "metrics": {"torch_int8": int8, "torch_weights": weights, "calibrated": calibrated,
+                    "finetuned": finetuned},
     }
-    return {"quant": quant.state_dict(), "float": model.state_dict(), "float_accuracy": float_acc,
-            "quant_accuracy": calibrated if finetuned is None else finetuned, "ptq": ptq}
+    quant_q = calibrated if finetuned is None else finetuned
+    return {"quant": quant.state_dict(), "float": model.state_dict(),
+            "float_accuracy": float_q.get("accuracy"), "quant_accuracy": quant_q.get("accuracy"),
+            "float_metrics": float_q, "quant_metrics": quant_q, "ptq": ptq}

@@ -10,6 +10,7 @@ from torch import nn
 from tqdm import tqdm
 
 from hwgen.qat.data import SequenceSet, pad_batch
+from hwgen.qat.task import loss_function, metrics
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -45,8 +46,10 @@ def batches(order: np.ndarray, lengths: np.ndarray, batch_size: int, by_length: 
 
 
 def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size: int,
-        rng: np.random.Generator, desc: str, by_length: bool = False) -> None:
-    """Train model with Adam and cross-entropy, showing one progress bar over the epochs.
+        rng: np.random.Generator, desc: str, by_length: bool = False,
+        task: str = "classify") -> None:
+    """Train model with Adam and the task's loss (cross-entropy, or mean square error for
+    regress), showing one progress bar over the epochs.
 
     by_length batches equal-length sequences only (needed by bidirectional models).
     """
@@ -54,7 +57,7 @@ def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size:
         return
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = loss_function(task)
     bar = tqdm(range(epochs), desc=desc, unit="epoch", file=sys.stderr, dynamic_ncols=True)
     for _ in bar:
         model.train()
@@ -72,15 +75,29 @@ def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size:
 
 
 @torch.no_grad()
+def outputs(model: nn.Module, seqs: SequenceSet, batch_size: int = 128,
+            by_length: bool = False) -> np.ndarray:
+    """Return the model's float32 outputs [N, K] (scores) of every sequence (eval mode)."""
+    model.eval()
+    out = None
+    for index in batches(np.arange(len(seqs.x)), seqs.lengths, batch_size, by_length):
+        x, lengths, _ = _tensors(seqs, index)
+        got = model(x, lengths).numpy()
+        if out is None:
+            out = np.zeros((len(seqs.x), got.shape[1]), dtype=got.dtype)
+        out[index] = got
+    return out
+
+
 def predict(model: nn.Module, seqs: SequenceSet, batch_size: int = 128,
             by_length: bool = False) -> np.ndarray:
     """Return the predicted class of every sequence (eval mode)."""
-    model.eval()
-    preds = np.zeros(len(seqs.x), dtype=np.int64)
-    for index in batches(np.arange(len(seqs.x)), seqs.lengths, batch_size, by_length):
-        x, lengths, _ = _tensors(seqs, index)
-        preds[index] = torch.argmax(model(x, lengths), dim=-1).numpy()
-    return preds
+    return np.argmax(outputs(model, seqs, batch_size, by_length), axis=-1).astype(np.int64)
+
+
+def evaluate(model: nn.Module, data, by_length: bool = False) -> dict:
+    """Return the task's figures of model on data's test set (hwgen.qat.task.metrics)."""
+    return metrics(outputs(model, data.test, by_length=by_length), data.test, data)
 
 
 def accuracy(preds: np.ndarray, labels: np.ndarray) -> float:

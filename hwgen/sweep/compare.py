@@ -5,7 +5,9 @@ float model is calibrated and then fine-tuned, and the table gets four accuracie
 other: the float model, PyTorch's dynamic quantization of it (int8, the usual CPU baseline, and with
 weights at the width), the calibrated fixed-point model and the fine-tuned one. Points are ordinary
 post-training checkpoints under FOLDER/points/NAME (`hwgen build` takes their model.onnx), reused
-while their spec is unchanged. FOLDER gets compare.md, compare.csv and compare.json.
+while their spec is unchanged. FOLDER gets compare.md, compare.csv and compare.json. For a
+regression model (task regress) the accuracy columns are empty and a second table gives each
+model's MSE and MAE (columns mse_float, mae_float, ..., mse_finetuned, mae_finetuned).
 """
 from __future__ import annotations
 
@@ -27,6 +29,38 @@ COLUMNS = ("bits", "acc_float", "acc_torch_int8", "acc_torch_weights", "acc_cali
            "acc_finetuned")
 HEADER = ("bits", "float %", "torch dynamic int8 %", "torch dynamic, weights at bits %",
           "calibrated fixed-point %", "fine-tuned fixed-point %")
+#: The models of a regression model's columns (mse_MODEL, mae_MODEL) and their header.
+METRIC_MODELS = ("float", "torch_int8", "torch_weights", "calibrated", "finetuned")
+METRIC_COLUMNS = tuple(f"{k}_{m}" for m in METRIC_MODELS for k in ("mse", "mae"))
+METRIC_HEADER = ("bits", "float MSE / MAE", "torch dynamic int8", "torch dynamic, weights at bits",
+                 "calibrated fixed-point", "fine-tuned fixed-point")
+
+
+def task_metrics(ckpt: dict) -> dict:
+    """Return a regression checkpoint's METRIC_COLUMNS (None where a model is missing); none for
+    a classifier."""
+    from hwgen.qat.task import checkpoint_metrics
+
+    if ckpt.get("task", "classify") == "classify":
+        return {}
+    figures = {"float": checkpoint_metrics(ckpt, "float"), **ckpt["ptq"]["metrics"]}
+    return {f"{k}_{m}": None if figures[m] is None else figures[m][k]
+            for m in METRIC_MODELS for k in ("mse", "mae")}
+
+
+def _metrics_md(rows: list[dict]) -> list[str]:
+    """Return compare.md's table of MSE / MAE per width (none for a classifier)."""
+    if not any("mse_float" in r for r in rows):
+        return []
+
+    def cell(r, m):
+        mse, mae = r[f"mse_{m}"], r[f"mae_{m}"]
+        return "–" if mse is None else f"{mse:.6g} / {mae:.6g}"
+
+    return ["", "Regression (outputs de-standardised, in the targets' units), MSE / MAE:", "",
+            "| " + " | ".join(METRIC_HEADER) + " |", "|" + "---|" * len(METRIC_HEADER),
+            *("| " + " | ".join([str(r["bits"])] + [cell(r, m) for m in METRIC_MODELS]) + " |"
+              for r in rows)]
 
 
 def _markdown(rows: list[dict], meta: dict) -> str:
@@ -41,15 +75,17 @@ def _markdown(rows: list[dict], meta: dict) -> str:
     for r in rows:
         lines.append("| " + " | ".join([str(r["bits"])] + [pct(r[k]) for k in COLUMNS[1:]])
                      + " |")
+    lines += _metrics_md(rows)
     return "\n".join(lines) + "\n"
 
 
 def _csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    columns = COLUMNS + (METRIC_COLUMNS if any("mse_float" in r for r in rows) else ())
+    writer.writerow(columns)
     for r in rows:
-        writer.writerow(["" if r[k] is None else r[k] for k in COLUMNS])
+        writer.writerow(["" if r[k] is None else r[k] for k in columns])
     return buf.getvalue()
 
 
@@ -82,6 +118,7 @@ def compare(model: str, bits: tuple = (4, 5, 6, 7, 8), vary: str = "all",
         say(f"{spec.name}: {vary} at {b} bits")
         ckpt = step_train(spec)
         rows.append({"bits": b, "acc_float": ckpt["float_accuracy"], **ptq_accuracies(ckpt),
+                     **task_metrics(ckpt),
                      "checkpoint": str(Path(spec.out) / "checkpoint.pt")})
     meta = {"model": base.name, "vary": vary, "quantizers": list(names),
             "float_source": str(source), "calibration": ptq.calibration

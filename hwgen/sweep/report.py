@@ -4,7 +4,8 @@ A sweep folder holds:
 
 - results.csv   one line per point; columns in COLUMNS order, then any extra keys sorted; None -> ""
 - results.json  {"meta": meta, "rows": rows}, sorted keys, indent 2
-- results.md    a table for a person, the LUT/accuracy Pareto front and the failed points
+- results.md    a table for a person, the LUT/accuracy Pareto front and the failed points; for a
+                regression model (rows with mse_int) a second table of MSE and MAE per width
 - accuracy_vs_bits.png  test accuracy over bit width (integer and fake-quantized, float baseline)
 - accuracy_vs_luts.png  integer accuracy over LUTs, each point labelled with its width; Pareto front
 
@@ -162,6 +163,7 @@ def _md_text(rows: list[dict], meta: dict) -> str:
     lines = [f"# Bit-width sweep: {meta.get('model', '?')}, varying {meta.get('vary', '?')}", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_md_cells(r, ptq)) + " |" for r in rows]
+    lines += _metrics_md(rows)
     front = pareto_front(_done(rows))
     names = ", ".join(_point_name(r) for r in front) if front else "none (no LUT figures)"
     lines += ["", f"On the LUT / integer accuracy Pareto front: {names}."]
@@ -175,6 +177,24 @@ def _md_text(rows: list[dict], meta: dict) -> str:
         lines += [f"- {_point_name(r)}: {str(r.get('status')).removeprefix('failed: ')}"
                   for r in failed]
     return "\n".join(lines) + "\n"
+
+
+#: A regression sweep's figures (hwgen.sweep.run.task_metrics) and their results.md header.
+METRIC_COLUMNS = ("mse_float", "mse_quant", "mse_int", "mae_float", "mae_quant", "mae_int")
+METRIC_HEADER = ("bits", "float MSE", "fake-quant MSE", "integer MSE", "float MAE",
+                 "fake-quant MAE", "integer MAE")
+
+
+def _metrics_md(rows: list[dict]) -> list[str]:
+    """Return results.md's table of MSE and MAE per width (none for a classifier's rows, whose
+    accuracy columns above are then empty)."""
+    if not any("mse_int" in r for r in rows):
+        return []
+    return ["", "Regression (outputs de-standardised, in the targets' units):", "",
+            "| " + " | ".join(METRIC_HEADER) + " |", "|" + "---|" * len(METRIC_HEADER),
+            *("| " + " | ".join([_num(r.get("bits")),
+                                 *(_num(_value(r, k), ".6g") for k in METRIC_COLUMNS)]) + " |"
+              for r in rows)]
 
 
 def _new_axes(title: str):

@@ -114,7 +114,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
     rtl = results.get("sim_rtl")
     lengths = [len(x) for x in b.test_set().x]
     row = {
-        **ptq_accuracies(ckpt),
+        **ptq_accuracies(ckpt), **task_metrics(ckpt, ref),
         "acc_float": ckpt["float_accuracy"], "acc_quant": ckpt["quant_accuracy"],
         "acc_int": ref["reference_accuracy"], "mismatches": ref["mismatches"],
         "rtl_mismatches": rtl["mismatches"] if rtl else None,
@@ -215,6 +215,18 @@ def ptq_accuracies(ckpt: dict) -> dict:
             "acc_finetuned": ptq["finetuned_accuracy"]}
 
 
+def task_metrics(ckpt: dict, ref: dict) -> dict:
+    """Return a non-classifier point's figures (MSE and MAE of the float, fake-quantized and
+    integer models: mse_float, mae_float, ...); none for a classifier (its acc_ columns)."""
+    from hwgen.qat.task import checkpoint_metrics
+
+    if not ref.get("metrics"):
+        return {}
+    models = {"float": checkpoint_metrics(ckpt, "float"),
+              "quant": checkpoint_metrics(ckpt, "quant"), "int": ref["metrics"]}
+    return {f"{k}_{m}": figures[k] for m, figures in models.items() for k in ("mse", "mae")}
+
+
 def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
           seed: int | None = None, out: str | None = None,
           options: Options = Options()) -> dict:
@@ -277,7 +289,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
             rows[row["point"]] = row
             _write(folder, rows, bits, meta, write_results)
             bar.update(1)
-            bar.write(f"[hwgen] {row['point']}: {_summary(row)} ({row['seconds']:.0f} s; log "
+            bar.write(f"[hwgen] {row['point']}: {point_summary(row)} ({row['seconds']:.0f} s; log "
                       f"{folder / 'points' / row['point'] / 'log.txt'})", file=sys.stderr)
     paths = _write(folder, rows, bits, meta, write_results)
     failed = [r for r in rows.values() if r.get("status") != "done"]
@@ -307,11 +319,13 @@ def _write(folder: Path, rows: dict, bits: tuple, meta: dict, write_results) -> 
     return write_results(folder, kept, meta)
 
 
-def _summary(row: dict) -> str:
+def point_summary(row: dict) -> str:
     """Return one line about a finished point."""
     if row.get("status") != "done":
         return row.get("status", "failed")
-    text = f"integer accuracy {100 * row['acc_int']:.2f} %, LUT {row['LUT']}, DSP {row['DSP']}"
+    quality = (f"integer MSE {row['mse_int']:.6g}, MAE {row['mae_int']:.6g}" if "mse_int" in row
+               else f"integer accuracy {100 * row['acc_int']:.2f} %")
+    text = f"{quality}, LUT {row['LUT']}, DSP {row['DSP']}"
     if row.get("fmax_mhz") is not None:
         text += f", {row['fmax_mhz']:.1f} MHz"
     return text

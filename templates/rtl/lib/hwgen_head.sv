@@ -1,6 +1,7 @@
 // hwgen_head: the linear classifier head, bit-exact with hwgen.ir.graph.execute_head:
 //   score[k] = (sum_j W[k][j] * h[j]) <<< MV_SHIFT + BIAS[k]     (exact, SCORE_W bits)
 //   class    = the first k with the largest score (torch.argmax's tie rule)
+// C = 1 is a head with one output (a regression model's): its class is always 0.
 // One class (row of W) per cycle: H multipliers and an adder tree over H, pipelined.
 // With MUL_STYLE = 1 no multipliers: each product is hwgen_mul_pp's K = ceil(min(W_W, XW) / 2)
 // partial products in logic (XW: an input element as a signed number), and the tree adds all
@@ -64,7 +65,7 @@ module hwgen_head #(
     localparam int NT  = S + 4;                                 // row tags: weights .. score
 
     initial begin
-        if (C < 2 || (1 << CLASS_W) < C)
+        if (C < 1 || CLASS_W < 1 || (1 << CLASS_W) < C)
             $fatal(1, "hwgen_head: CLASS_W=%0d cannot index %0d classes", CLASS_W, C);
         if (H < 1 || W_W < 2 || IN_W < 1 || (IN_SIGNED && IN_W < 2) || ACC_W < 2 || ACC_W > 62)
             $fatal(1, "hwgen_head: unsupported H=%0d W_W=%0d IN_W=%0d ACC_W=%0d", H, W_W, IN_W,
@@ -169,7 +170,10 @@ module hwgen_head #(
         score_q <= (SCORE_W'($signed(tree_q[S*LVL +: ACC_W])) <<< MV_SHIFT) + $signed(b_q);
         tag     <= {tag[(NT-1)*TAG-1:0], rd, row};
         if (sc_valid) begin
-            scores <= {score_q, scores[C*SCORE_W-1:SCORE_W]};  // row C-1 ends at the top
+            // shifted down one row, score_q on top: row C-1 ends at the top (any C >= 1)
+            for (int k = 0; k < C - 1; k++)
+                scores[k*SCORE_W +: SCORE_W] <= scores[(k+1)*SCORE_W +: SCORE_W];
+            scores[(C-1)*SCORE_W +: SCORE_W] <= score_q;
             if (sc_row == '0 || score_q > best_q) begin
                 best_q   <= score_q;
                 best_row <= sc_row;

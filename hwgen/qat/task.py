@@ -1,0 +1,63 @@
+"""What each task (hwgen.spec.TASKS) trains for and how its outputs are scored.
+
+- classify: cross-entropy on the class index; the figure is accuracy (the first highest score's
+  class against the label).
+- regress: mean square error on the standardized targets; the figures are MSE and MAE of the
+  outputs de-standardized (output * target_std + target_mean, float64) against the raw targets,
+  over every output of every sequence, in the targets' own units.
+"""
+from __future__ import annotations
+
+import numpy as np
+from torch import nn
+
+
+def loss_function(task: str) -> nn.Module:
+    """Return the training loss of a task."""
+    return nn.MSELoss() if task == "regress" else nn.CrossEntropyLoss()
+
+
+def regression_metrics(outputs, targets, target_mean, target_std) -> dict:
+    """Return {"mse", "mae"} of standardized outputs [N, K] against raw targets [N, K]."""
+    pred = (np.asarray(outputs, dtype=np.float64) * np.asarray(target_std, dtype=np.float64)
+            + np.asarray(target_mean, dtype=np.float64))
+    err = pred - np.asarray(targets, dtype=np.float64)
+    return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err)))}
+
+
+def classes_accuracy(classes, labels) -> dict:
+    """Return {"accuracy"}: the fraction of classes equal to labels."""
+    return {"accuracy": float(np.mean(np.asarray(classes) == np.asarray(labels)))}
+
+
+def metrics(scores, seqs, data) -> dict:
+    """Return the task's figures of a model's float scores [N, K] on seqs (a SequenceSet of data,
+    a hwgen.qat.data.Dataset)."""
+    if data.task == "regress":
+        return regression_metrics(scores, seqs.targets, data.target_mean, data.target_std)
+    return classes_accuracy(np.argmax(np.asarray(scores), axis=1), seqs.y)
+
+
+def backend_metrics(task: str, values: list, classes: list, seqs, preprocess: dict) -> dict:
+    """Return the task's figures of a backend's outputs: its classes (classify) or its
+    dequantized outputs (regress, de-standardized with the checkpoint's preprocess)."""
+    if task == "regress":
+        return regression_metrics(np.stack([np.asarray(v) for v in values]), seqs.targets,
+                                  preprocess["target_mean"], preprocess["target_std"])
+    return classes_accuracy(classes, seqs.y)
+
+
+def checkpoint_metrics(ckpt: dict, which: str) -> dict:
+    """Return a checkpoint's figures of its "float" or "quant" model (checkpoints from before
+    tasks hold the accuracy only)."""
+    return ckpt.get(f"{which}_metrics") or {"accuracy": ckpt[f"{which}_accuracy"]}
+
+
+def shown(figures: dict | None) -> str:
+    """Return figures as printed: "96.22 %" (accuracy), "MSE 0.0012, MAE 0.0301", or "n/a"."""
+    if not figures:
+        return "n/a"
+    if "accuracy" in figures:
+        acc = figures["accuracy"]
+        return "n/a" if acc is None else f"{100 * acc:.2f} %"
+    return f"MSE {figures['mse']:.6g}, MAE {figures['mae']:.6g}"
