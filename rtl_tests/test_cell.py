@@ -13,7 +13,8 @@ from hwgen.reference.kernels import saturate
 from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding
 
-SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "cell")]
+SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "lanes",
+                                                         "lane_sel", "cell")]
 
 
 def case(units, f, i, g, c, rounding, cifg=False, one=None, mul_style=MUL_DSP):

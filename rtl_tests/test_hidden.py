@@ -11,7 +11,8 @@ from hwgen.cores import MUL_DSP, MUL_LUT, mul_latency
 from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding
 
-SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "hidden")]
+SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "lanes",
+                                                         "lane_sel", "hidden")]
 
 
 def case(units, o, t, out, rounding, mul_style=MUL_DSP):

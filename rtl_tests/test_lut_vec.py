@@ -11,7 +11,8 @@ import pytest
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType
 
-SOURCES = [RTL_LIB / "hwgen_lut.sv", RTL_LIB / "hwgen_lut_vec.sv"]
+SOURCES = [RTL_LIB / n for n in ("hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
+                                 "hwgen_lut_vec.sv")]
 
 CASES = {  # lanes, index type (width, signedness, narrow), output width and signedness
     "int5_3lanes_to_int6": dict(n=3, in_w=5, in_signed=True, in_narrow=False, out_w=6,
