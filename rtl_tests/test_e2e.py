@@ -113,7 +113,8 @@ def test_simulated_cycles_equal_the_model(name, tmp_path):
     from hwgen.qat.export import export_model
     from hwgen.qat.model import LSTMWidths, QuantClassifier
 
-    pe, simd, multipliers, lanes = (*FOLDINGS[name], "auto", 0)[:4]
+    folding = FOLDINGS[name]
+    pe, simd, multipliers, lanes = (*folding, *("auto", 0)[len(folding) - 2:])
     torch.manual_seed(9)
     m = QuantClassifier(4, 8, 3, LSTMWidths(weight=4), 4).eval()
     x = torch.randn(4, 6, 4)
