@@ -32,7 +32,8 @@ class CellTB:
                                  bool(case["cifg"]))
         lanes = lanes_of(dut, case, case["h"])
         self.beats = case["h"] // lanes
-        self.latency = lane_latency(cell_latency(cell_mul_latency(case["mul_style"], products)), case["h"], lanes)
+        self.latency = lane_latency(cell_latency(cell_mul_latency(case["mul_style"], products)),
+                                    case["h"], lanes)
         assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def combos(self) -> itertools.product:

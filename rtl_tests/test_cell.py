@@ -19,13 +19,14 @@ SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant",
 
 def case(units, f, i, g, c, rounding, cifg=False, one=None, mul_style=MUL_DSP, lanes=0):
     """Return a case: units, f / i / g / cell-state types as (width, signed, exp, narrow),
-    rounding, CIFG and lanes (0: all units). Under CIFG f has i's type and ONE defaults to i's code for 1.0, saturated
-    to i's range as hwgen.onnx.lstm_cell quantizes it."""
+    rounding, CIFG and lanes (0: all units). Under CIFG f has i's type and ONE defaults to i's
+    code for 1.0, saturated to i's range as hwgen.onnx.lstm_cell quantizes it."""
     f, i, g, c = (IntType(*t) for t in (i if cifg else f, i, g, c))
     if one is None:
         one = int(saturate(1 << -i.exp, i)) if cifg else 0
     products = cell_operands(f.width, i.width, g.width, c.width, cifg)
-    return dict(h=units, lanes=lanes or units, mul_style=mul_style, mul_latency=cell_mul_latency(mul_style, products),
+    return dict(h=units, lanes=lanes or units, mul_style=mul_style,
+                mul_latency=cell_mul_latency(mul_style, products),
                 **{k: [t.width, t.signed, t.exp, t.narrow]
                             for k, t in zip("figc", (f, i, g, c))},
                 rounding=rounding.value, rounding_code=rounding.code, cifg=int(cifg),
@@ -65,7 +66,8 @@ CASES = {
 def parameters(c: dict) -> dict:
     """Return the hwgen_cell parameters of a case."""
     f, i, g, cell = (IntType(*c[k]) for k in "figc")
-    return dict(H=c["h"], LANES=c["lanes"], F_W=f.width, F_SIGNED=f.signed, I_W=i.width, I_SIGNED=i.signed,
+    return dict(H=c["h"], LANES=c["lanes"], F_W=f.width, F_SIGNED=f.signed, I_W=i.width,
+                I_SIGNED=i.signed,
                 G_W=g.width, G_SIGNED=g.signed, C_W=cell.width, C_SIGNED=cell.signed,
                 C_MIN=cell.min, C_MAX=cell.max, FC_SHIFT=c["fc_shift"], IG_SHIFT=c["ig_shift"],
                 ROUNDING=c["rounding_code"], CIFG=c["cifg"], ONE=c["one"],

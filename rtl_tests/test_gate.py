@@ -22,7 +22,8 @@ def case(units, ax_w, ah_w, x_shift, h_shift, bias, acc, rounding, act, x_range=
     bias range (None: a layer without bias), accumulator type (width, signed, exp, narrow) at
     sum exponent 0, rounding, activation (width, signed) and lanes (0: all units)."""
     full = IntType(ax_w, True)
-    return dict(h=units, lanes=lanes or units, ax_w=ax_w, ah_w=ah_w, x_range=x_range or (full.min, full.max),
+    return dict(h=units, lanes=lanes or units, ax_w=ax_w, ah_w=ah_w,
+                x_range=x_range or (full.min, full.max),
                 h_range=(IntType(ah_w, True).min, IntType(ah_w, True).max), x_shift=x_shift,
                 h_shift=h_shift, bias_range=bias, sum_exp=0, acc=acc, rounding=rounding.value,
                 act=act)

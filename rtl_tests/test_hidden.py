@@ -53,7 +53,8 @@ CASES = {
 def parameters(c: dict) -> dict:
     """Return the hwgen_hidden parameters of a case."""
     o, t, out = IntType(*c["o"]), IntType(*c["t"]), IntType(*c["out"])
-    return dict(H=c["h"], LANES=c["lanes"], O_W=o.width, O_SIGNED=o.signed, T_W=t.width, T_SIGNED=t.signed,
+    return dict(H=c["h"], LANES=c["lanes"], O_W=o.width, O_SIGNED=o.signed, T_W=t.width,
+                T_SIGNED=t.signed,
                 SHIFT=c["shift"], ROUNDING=c["rounding_code"], OUT_W=out.width,
                 OUT_SIGNED=out.signed, OUT_MIN=out.min, OUT_MAX=out.max,
                 MUL_STYLE=c["mul_style"], MUL_LATENCY=c["mul_latency"])

@@ -110,8 +110,8 @@ LINT_CASES = {
 }
 # The cores an engine core instantiates (linted with it).
 ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lanes", "hwgen_lane_sel", "hwgen_lut_vec",
-                "hwgen_mul_pp", "hwgen_mul", "hwgen_mvu", "hwgen_cell", "hwgen_hidden", "hwgen_head", "hwgen_lstm_ctrl",
-                "hwgen_state_init")
+                "hwgen_mul_pp", "hwgen_mul", "hwgen_mvu", "hwgen_cell", "hwgen_hidden",
+                "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init")
 # The cores an elementwise stage instantiates.
 LANE_PARTS = ("hwgen_lanes", "hwgen_lane_sel")
 STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",) + LANE_PARTS,

@@ -40,7 +40,8 @@ def make_case(name: str, seed: int) -> dict:
 
 def parameters(case: dict) -> dict:
     """Return the hwgen_lut_vec parameters of a case."""
-    return dict(N=case["n"], LANES=case.get("lanes", case["n"]), IN_W=case["in_w"], IN_SIGNED=case["in_signed"],
+    return dict(N=case["n"], LANES=case.get("lanes", case["n"]), IN_W=case["in_w"],
+                IN_SIGNED=case["in_signed"],
                 IN_MIN=case["in_min"], DEPTH=len(case["table"]), OUT_W=case["out_w"],
                 TABLE=packed_literal(case["table"], case["out_w"]))
 

@@ -212,8 +212,8 @@ module hwgen_lstm_engine #(
     endgenerate
 
     hwgen_cell #(
-        .H(H), .LANES(LANES), .F_W(F_W), .F_SIGNED(F_SIGNED), .I_W(I_W), .I_SIGNED(I_SIGNED), .G_W(G_W),
-        .G_SIGNED(G_SIGNED), .C_W(C_W), .C_SIGNED(C_SIGNED), .C_MIN(C_MIN), .C_MAX(C_MAX),
+        .H(H), .LANES(LANES), .F_W(F_W), .F_SIGNED(F_SIGNED), .I_W(I_W), .I_SIGNED(I_SIGNED),
+        .G_W(G_W), .G_SIGNED(G_SIGNED), .C_W(C_W), .C_SIGNED(C_SIGNED), .C_MIN(C_MIN), .C_MAX(C_MAX),
         .FC_SHIFT(FC_SHIFT), .IG_SHIFT(IG_SHIFT), .ROUNDING(CELL_ROUNDING), .CIFG(CIFG), .ONE(ONE),
         .MUL_STYLE(CELL_MUL_STYLE), .MUL_LATENCY(CELL_MUL_LATENCY)
     ) u_cell (
@@ -223,17 +223,17 @@ module hwgen_lstm_engine #(
     );
 
     hwgen_lut_vec #(
-        .N(H), .LANES(LANES), .IN_W(C_W), .IN_SIGNED(C_SIGNED), .IN_MIN(C_MIN), .DEPTH(T_DEPTH), .OUT_W(T_W),
-        .TABLE(T_TABLE)
+        .N(H), .LANES(LANES), .IN_W(C_W), .IN_SIGNED(C_SIGNED), .IN_MIN(C_MIN), .DEPTH(T_DEPTH),
+        .OUT_W(T_W), .TABLE(T_TABLE)
     ) u_tanh_c (
         .clk(clk), .rst(rst), .in_data(c_new), .in_valid(tanh_start), .out_data(tanh_c),
         .out_valid(tanh_done)
     );
 
     hwgen_hidden #(
-        .H(H), .LANES(LANES), .O_W(O_W), .O_SIGNED(O_SIGNED), .T_W(T_W), .T_SIGNED(T_SIGNED), .SHIFT(HID_SHIFT),
-        .ROUNDING(HID_ROUNDING), .OUT_W(H_W), .OUT_SIGNED(H_SIGNED), .OUT_MIN(H_MIN),
-        .OUT_MAX(H_MAX), .MUL_STYLE(HID_MUL_STYLE), .MUL_LATENCY(HID_MUL_LATENCY)
+        .H(H), .LANES(LANES), .O_W(O_W), .O_SIGNED(O_SIGNED), .T_W(T_W), .T_SIGNED(T_SIGNED),
+        .SHIFT(HID_SHIFT), .ROUNDING(HID_ROUNDING), .OUT_W(H_W), .OUT_SIGNED(H_SIGNED),
+        .OUT_MIN(H_MIN), .OUT_MAX(H_MAX), .MUL_STYLE(HID_MUL_STYLE), .MUL_LATENCY(HID_MUL_LATENCY)
     ) u_hidden (
         .clk(clk), .rst(rst), .o_act(acts[O_LSB +: H*O_W]), .t_act(tanh_c),
         .in_valid(hidden_start), .h(h_new), .out_valid(hidden_done)
