@@ -78,6 +78,17 @@ GATE_LATENCY = 1 + REQUANT_PIPE_LATENCY + LUT_LATENCY  # hwgen_gate.sv: sum, req
 TANH_LATENCY = LUT_LATENCY  # tanh(c): hwgen_lut_vec.sv, one table read
 
 
+def lane_latency(latency: int, units: int, lanes: int) -> int:
+    """Return the LATENCY of an elementwise stage of fully parallel latency `latency` whose units
+    run through `lanes` lanes (hwgen_lanes.sv): unchanged with one beat, else one beat per cycle
+    then the result register (latency + units / lanes); the next vector may start units / lanes
+    cycles after this one."""
+    if lanes < 1 or units % lanes:
+        raise HwgenError(f"{lanes} lanes do not divide {units} units")
+    beats = units // lanes
+    return latency if beats == 1 else latency + beats
+
+
 def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
     """Return the fold cycles per vector, (rows/pe) * (cols/simd); raise if the fold is inexact."""
     if min(rows, cols, pe, simd) < 1 or rows % pe or cols % simd:

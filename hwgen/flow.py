@@ -382,8 +382,10 @@ def _lower(b: Build) -> dict:
 def _folding(b: Build) -> dict:
     f = b.spec.folding
     keys = {"pe": f.pe, "simd": f.simd, "max_steps": f.max_steps}
-    # only when chosen: builds from before the key keep their step keys
-    return keys if f.multipliers == "auto" else {**keys, "multipliers": f.multipliers}
+    # only when chosen: builds from before the keys keep their step keys
+    if f.multipliers != "auto":
+        keys["multipliers"] = f.multipliers
+    return keys if not f.lanes else {**keys, "lanes": f.lanes}
 
 
 def _fold(b: Build) -> dict:

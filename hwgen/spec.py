@@ -89,6 +89,7 @@ class Folding:
     simd: int = 0  # 0: fully parallel (SIMD = row length)
     max_steps: int = 32  # longest sequence a bidirectional design buffers
     multipliers: str = "auto"  # products: auto (logic when an operand has <= 4 bits), lut or dsp
+    lanes: int = 0  # elementwise units per cycle, dividing hidden_size; 0: auto (hwgen.passes.fold)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ _LIMITS = {
     "max_steps": (1, 65536),
     "classes": (1, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
     "float_epochs": (0, 100000), "qat_epochs": (0, 100000), "pe": (0, 65536), "simd": (0, 65536),
-    "batches": (1, 100000), "finetune_epochs": (0, 100000),
+    "lanes": (0, 65536), "batches": (1, 100000), "finetune_epochs": (0, 100000),
 }
 
 
@@ -362,10 +363,12 @@ def load_spec(model: str) -> Spec:
 
 
 def check_folding_fits(spec: Spec, where: str = "") -> None:
-    """Raise HwgenError if the folding (PE, SIMD) does not divide every recurrent weight matrix."""
-    from hwgen.passes.fold import check_folding
+    """Raise HwgenError if the folding (PE, SIMD) does not divide every recurrent weight matrix or
+    the lanes the hidden size."""
+    from hwgen.passes.fold import check_folding, check_lanes
 
     net, f = spec.net, spec.folding
+    check_lanes(net.hidden_size, f.lanes, where or spec.path)
     gates = 1 if net.cell == "rnn" else 3 if net.cifg else 4
     inputs = net.input_size
     for layer in range(net.num_layers):

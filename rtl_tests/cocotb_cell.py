@@ -8,11 +8,11 @@ import random
 
 import cocotb
 
-from hwgen.cores import cell_latency, cell_mul_latency, cell_operands
+from hwgen.cores import cell_latency, cell_mul_latency, cell_operands, lane_latency
 from hwgen.reference.kernels import as_int, requantize, saturate
 from hwgen.types import IntType, Rounding
 from rtl_tests.cocotb_hidden import codes, spread
-from rtl_tests.cocotb_lut_vec import check_steps, run_registered, start_clock
+from rtl_tests.cocotb_lut_vec import check_steps, lanes_of, run_registered, start_clock
 from rtl_tests.cocotb_streams import load_case, pack, unpack
 
 
@@ -30,7 +30,10 @@ class CellTB:
             assert getattr(dut, name).value.to_unsigned() == case[key], f"{name} differs"
         products = cell_operands(self.f.width, self.i.width, self.g.width, self.c.width,
                                  bool(case["cifg"]))
-        self.latency = cell_latency(cell_mul_latency(case["mul_style"], products))
+        lanes = lanes_of(dut, case, case["h"])
+        self.beats = case["h"] // lanes
+        self.latency = lane_latency(cell_latency(cell_mul_latency(case["mul_style"], products)),
+                                    case["h"], lanes)
         assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def combos(self) -> itertools.product:
@@ -70,16 +73,17 @@ async def every_operand_combination(dut):
     await start_clock(dut)
     steps = spread(tb.combos(), tb.case["h"], tb.rng)
     got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency, tb.rng,
-                               idle=0.3, seed=tb.seed)
+                               idle=0.3, seed=tb.seed, beats=tb.beats)
     check_steps(steps, got, tb.expected(steps), tb.seed)
 
 
 @cocotb.test()
 async def one_vector_per_cycle(dut):
-    """in_valid held high: an output in every cycle, tb.latency cycles after its input."""
+    """in_valid as often as the core takes it (every cycle, or every H/LANES with lanes): an
+    output for each, tb.latency cycles after its input."""
     tb = CellTB(dut)
     await start_clock(dut)
     steps = spread(tb.combos(), tb.case["h"], tb.rng)[:12]
     got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency, tb.rng,
-                               idle=0.0, seed=tb.seed)
+                               idle=0.0, seed=tb.seed, beats=tb.beats)
     check_steps(steps, got, tb.expected(steps), tb.seed)

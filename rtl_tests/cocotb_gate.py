@@ -1,6 +1,6 @@
 """cocotb test for hwgen_gate: every (x_acc, h_acc) pair in every unit against the gate step of
 hwgen.ir.graph (kernels.requantize then kernels.lut), out_valid exactly GATE_LATENCY (hwgen.cores,
-equal to the core's LATENCY) cycles after in_valid."""
+equal to the core's LATENCY; lane_latency of it with LANES < H) cycles after in_valid."""
 from __future__ import annotations
 
 import itertools
@@ -8,10 +8,10 @@ import random
 
 import cocotb
 
-from hwgen.cores import GATE_LATENCY
+from hwgen.cores import GATE_LATENCY, lane_latency
 from hwgen.reference.kernels import as_int, lut, requantize
 from hwgen.types import IntType, Rounding
-from rtl_tests.cocotb_lut_vec import check_steps, rotate, run_registered, start_clock
+from rtl_tests.cocotb_lut_vec import check_steps, lanes_of, rotate, run_registered, start_clock
 from rtl_tests.cocotb_streams import load_case, pack, unpack
 
 
@@ -28,7 +28,10 @@ class GateTB:
             assert getattr(dut, name).value.to_signed() == case[key], f"{name} differs"
         self.acc = IntType(*case["acc"])
         self.act_w, self.act_signed = case["act"]
-        assert int(dut.LATENCY.value) == GATE_LATENCY, "LATENCY differs from hwgen.cores"
+        lanes = lanes_of(dut, case, case["h"])
+        self.beats = case["h"] // lanes
+        self.latency = lane_latency(GATE_LATENCY, case["h"], lanes)
+        assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def steps(self, random_steps: int) -> list[list[tuple]]:
         """Return every (x_acc, h_acc) pair in every unit, then random pairs."""
@@ -60,22 +63,23 @@ class GateTB:
 
 @cocotb.test()
 async def every_pair_in_every_unit(dut):
-    """Random idle cycles: out_valid GATE_LATENCY cycles after in_valid, every act == the
+    """Random idle cycles: out_valid tb.latency cycles after in_valid, every act == the
     reference."""
     tb = GateTB(dut)
     await start_clock(dut)
     steps = tb.steps(tb.case["random_steps"])
-    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, GATE_LATENCY, tb.rng,
-                               idle=0.3, seed=tb.seed)
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency, tb.rng,
+                               idle=0.3, seed=tb.seed, beats=tb.beats)
     check_steps(steps, got, tb.expected(steps), tb.seed)
 
 
 @cocotb.test()
 async def one_vector_per_cycle(dut):
-    """in_valid held high: an output in every cycle, GATE_LATENCY cycles after its input."""
+    """in_valid as often as the core takes it (every cycle, or every H/LANES with lanes): an
+    output for each, tb.latency cycles after its input."""
     tb = GateTB(dut)
     await start_clock(dut)
     steps = tb.steps(12)[-12:]
-    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, GATE_LATENCY, tb.rng,
-                               idle=0.0, seed=tb.seed)
+    got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency, tb.rng,
+                               idle=0.0, seed=tb.seed, beats=tb.beats)
     check_steps(steps, got, tb.expected(steps), tb.seed)

@@ -9,10 +9,10 @@ import random
 
 import cocotb
 
-from hwgen.cores import hidden_latency, mul_latency
+from hwgen.cores import hidden_latency, lane_latency, mul_latency
 from hwgen.reference.kernels import as_int, requantize
 from hwgen.types import IntType, Rounding
-from rtl_tests.cocotb_lut_vec import check_steps, run_registered, start_clock
+from rtl_tests.cocotb_lut_vec import check_steps, lanes_of, run_registered, start_clock
 from rtl_tests.cocotb_streams import load_case, pack, unpack
 
 
@@ -40,8 +40,10 @@ class HiddenTB:
         self.o, self.t, self.out = (IntType(*case[k]) for k in ("o", "t", "out"))
         for name, key in (("H", "h"), ("SHIFT", "shift"), ("ROUNDING", "rounding_code")):
             assert getattr(dut, name).value.to_signed() == case[key], f"{name} differs"
-        self.latency = hidden_latency(mul_latency(case["mul_style"], self.o.width + 1,
-                                                  self.t.width + 1))
+        lanes = lanes_of(dut, case, case["h"])
+        self.beats = case["h"] // lanes
+        self.latency = lane_latency(hidden_latency(mul_latency(case["mul_style"], self.o.width + 1,
+                                                  self.t.width + 1)), case["h"], lanes)
         assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def drive(self, step: list[tuple]) -> dict:
@@ -68,16 +70,17 @@ async def every_operand_pair(dut):
     await start_clock(dut)
     steps = spread(itertools.product(codes(tb.o), codes(tb.t)), tb.case["h"], tb.rng)
     got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency,
-                               tb.rng, idle=0.3, seed=tb.seed)
+                               tb.rng, idle=0.3, seed=tb.seed, beats=tb.beats)
     check_steps(steps, got, tb.expected(steps), tb.seed)
 
 
 @cocotb.test()
 async def one_vector_per_cycle(dut):
-    """in_valid held high: an output in every cycle, tb.latency cycles after its input."""
+    """in_valid as often as the core takes it (every cycle, or every H/LANES with lanes): an
+    output for each, tb.latency cycles after its input."""
     tb = HiddenTB(dut)
     await start_clock(dut)
     steps = spread(itertools.product(codes(tb.o), codes(tb.t)), tb.case["h"], tb.rng)[:12]
     got = await run_registered(dut, [tb.drive(s) for s in steps], tb.read, tb.latency,
-                               tb.rng, idle=0.0, seed=tb.seed)
+                               tb.rng, idle=0.0, seed=tb.seed, beats=tb.beats)
     check_steps(steps, got, tb.expected(steps), tb.seed)

@@ -1,5 +1,5 @@
 """cocotb test for hwgen_lut_vec: every code in every lane against hwgen.reference.kernels.lut, with
-out_valid exactly LUT_LATENCY cycles after in_valid.
+out_valid exactly LUT_LATENCY cycles after in_valid (lane_latency of it with LANES < N).
 
 Also pieces the other per-core tests reuse: rotate (every input combination in every lane),
 start_clock and run_registered (a registered output that never stalls, as hwgen_gate's) and
@@ -15,7 +15,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from hwgen.reference.kernels import lut
-from hwgen.cores import LUT_LATENCY
+from hwgen.cores import LUT_LATENCY, lane_latency
 from hwgen.types import IntType
 from rtl_tests.cocotb_streams import PERIOD_NS, load_case, pack, unpack
 
@@ -47,20 +47,29 @@ async def start_clock(dut):
 
 
 async def run_registered(dut, steps: list[dict], read, latency: int, rng: random.Random,
-                         idle: float, seed: int) -> list:
+                         idle: float, seed: int, beats: int = 1) -> list:
     """Drive steps (port name -> value) with random idle cycles between them and return
     read(dut) for every output, in order; assert out_valid equals in_valid `latency` cycles
-    earlier in every cycle (the stage never stalls)."""
+    earlier in every cycle (the stage never stalls).
+
+    beats > 1: a stage whose lanes take a vector over `beats` cycles (hwgen_lanes): in_valid
+    rises at most every `beats` cycles, the inputs hold for `beats` cycles from in_valid and are
+    then scrambled with random bits until the next step, so a stage reading them late fails."""
     pending, outputs = list(steps), []
     history = deque([0] * latency, maxlen=latency)  # in_valid of the last `latency` cycles
-    cycle = 0
+    cycle, since, held = 0, beats, ()  # since: cycles since the last in_valid
     while pending or any(history):
         await RisingEdge(dut.clk)
-        valid = int(bool(pending) and rng.random() >= idle)
+        valid = int(bool(pending) and since >= beats and rng.random() >= idle)
         dut.in_valid.value = valid
         if valid:
+            held, since = tuple(pending[0]), 0
             for port, value in pending.pop(0).items():
                 getattr(dut, port).value = value
+        elif beats > 1 and since >= beats:
+            for port in held:
+                handle = getattr(dut, port)
+                handle.value = rng.getrandbits(len(handle))
         await ReadOnly()
         want = history[0]
         assert int(dut.out_valid.value) == want, (
@@ -70,7 +79,15 @@ async def run_registered(dut, steps: list[dict], read, latency: int, rng: random
             outputs.append(read(dut))
         history.append(valid)
         cycle += 1
+        since += 1
     return outputs
+
+
+def lanes_of(dut, case: dict, units: int) -> int:
+    """Return the case's lanes (default: all units), checked against the core's LANES."""
+    lanes = case.get("lanes", units)
+    assert int(dut.LANES.value) == lanes, "LANES differs from the case"
+    return lanes
 
 
 class LutVecTB:
@@ -83,7 +100,9 @@ class LutVecTB:
         self.rng = random.Random(self.seed)
         self.index_type = IntType(case["in_w"], case["in_signed"], 0, case["in_narrow"])
         assert int(dut.N.value) == case["n"]
-        assert int(dut.LATENCY.value) == LUT_LATENCY, "LATENCY differs from hwgen.cores"
+        self.beats = case["n"] // lanes_of(dut, case, case["n"])
+        self.latency = lane_latency(LUT_LATENCY, case["n"], case["n"] // self.beats)
+        assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
         assert int(dut.DEPTH.value) == self.index_type.levels == len(case["table"])
 
     def steps(self, random_steps: int) -> list[list[int]]:
@@ -100,22 +119,25 @@ class LutVecTB:
 
 @cocotb.test()
 async def every_code_in_every_lane(dut):
-    """Random idle cycles: out_valid LUT_LATENCY cycles after in_valid, every lane ==
+    """Random idle cycles: out_valid tb.latency cycles after in_valid, every lane ==
     kernels.lut."""
     tb = LutVecTB(dut)
     await start_clock(dut)
     steps = tb.steps(tb.case["random_steps"])
     drive = [{"in_data": pack(s, tb.case["in_w"])} for s in steps]
-    got = await run_registered(dut, drive, tb.read, LUT_LATENCY, tb.rng, idle=0.3, seed=tb.seed)
+    got = await run_registered(dut, drive, tb.read, tb.latency, tb.rng, idle=0.3, seed=tb.seed,
+                               beats=tb.beats)
     check_steps(steps, got, lut(tb.case["table"], tb.index_type, steps).tolist(), tb.seed)
 
 
 @cocotb.test()
 async def one_vector_per_cycle(dut):
-    """in_valid held high: an output in every cycle, each LUT_LATENCY cycles after its input."""
+    """in_valid as often as the core takes it (every cycle, or every H/LANES with lanes): an
+    output for each, tb.latency cycles after its input."""
     tb = LutVecTB(dut)
     await start_clock(dut)
     steps = tb.steps(12)[-12:]
     drive = [{"in_data": pack(s, tb.case["in_w"])} for s in steps]
-    got = await run_registered(dut, drive, tb.read, LUT_LATENCY, tb.rng, idle=0.0, seed=tb.seed)
+    got = await run_registered(dut, drive, tb.read, tb.latency, tb.rng, idle=0.0, seed=tb.seed,
+                               beats=tb.beats)
     check_steps(steps, got, lut(tb.case["table"], tb.index_type, steps).tolist(), tb.seed)

@@ -40,6 +40,7 @@ class StackCase:
     head: bool = False
     pe: int = 0
     simd: int = 0
+    lanes: int = 0  # folding.lanes (0: auto)
 
     def widths(self) -> LSTMWidths:
         """Return widths drawn from the seed: each in 3..8."""
@@ -49,6 +50,7 @@ class StackCase:
     def describe(self) -> str:
         """Return a one-line description for failure messages."""
         return (f"seed={self.seed} head={self.head} pe={self.pe} simd={self.simd} "
+                f"lanes={self.lanes} "
                 f"widths={asdict(self.widths())} {self.net}")
 
 
@@ -94,7 +96,7 @@ def build(case: StackCase, name: str, tmp_path: Path):
     batches = [_floats(case, n).numpy() for n in LENGTHS]
     export_model(model, torch.from_numpy(batches[0]), tmp_path / "m.onnx")
     graph = load_model(tmp_path / "m.onnx")
-    ir = fold(lower(graph), case.pe, case.simd, MAX_STEPS)
+    ir = fold(lower(graph), case.pe, case.simd, MAX_STEPS, lanes=case.lanes)
     return graph, batches, ir, emit_rtl(ir, tmp_path / "out", name)
 
 

@@ -13,18 +13,20 @@ from hwgen.reference.kernels import saturate
 from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding
 
-SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "cell")]
+SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "lanes",
+                                                         "lane_sel", "cell")]
 
 
-def case(units, f, i, g, c, rounding, cifg=False, one=None, mul_style=MUL_DSP):
+def case(units, f, i, g, c, rounding, cifg=False, one=None, mul_style=MUL_DSP, lanes=0):
     """Return a case: units, f / i / g / cell-state types as (width, signed, exp, narrow),
-    rounding and CIFG. Under CIFG f has i's type and ONE defaults to i's code for 1.0, saturated
-    to i's range as hwgen.onnx.lstm_cell quantizes it."""
+    rounding, CIFG and lanes (0: all units). Under CIFG f has i's type and ONE defaults to i's
+    code for 1.0, saturated to i's range as hwgen.onnx.lstm_cell quantizes it."""
     f, i, g, c = (IntType(*t) for t in (i if cifg else f, i, g, c))
     if one is None:
         one = int(saturate(1 << -i.exp, i)) if cifg else 0
     products = cell_operands(f.width, i.width, g.width, c.width, cifg)
-    return dict(h=units, mul_style=mul_style, mul_latency=cell_mul_latency(mul_style, products),
+    return dict(h=units, lanes=lanes or units, mul_style=mul_style,
+                mul_latency=cell_mul_latency(mul_style, products),
                 **{k: [t.width, t.signed, t.exp, t.narrow]
                             for k, t in zip("figc", (f, i, g, c))},
                 rounding=rounding.value, rounding_code=rounding.code, cifg=int(cifg),
@@ -53,13 +55,19 @@ CASES = {
                                  (4, True, -2), Rounding.ROUND, mul_style=MUL_LUT),
     "lut_cifg_floor": case(4, None, (4, True, -2), (3, True, -2), (4, True, -2),
                            Rounding.FLOOR, cifg=True, mul_style=MUL_LUT),
+    # lanes: the units in chunks, one a cycle
+    "ceil_signed_f_narrow_c_2lanes": case(4, (3, True, -2), (3, False, -3), (3, True, -2),
+                                          (4, True, -1, True), Rounding.CEIL, lanes=2),
+    "lut_cifg_floor_1lane": case(3, None, (4, True, -2), (3, True, -2), (4, True, -2),
+                                 Rounding.FLOOR, cifg=True, mul_style=MUL_LUT, lanes=1),
 }
 
 
 def parameters(c: dict) -> dict:
     """Return the hwgen_cell parameters of a case."""
     f, i, g, cell = (IntType(*c[k]) for k in "figc")
-    return dict(H=c["h"], F_W=f.width, F_SIGNED=f.signed, I_W=i.width, I_SIGNED=i.signed,
+    return dict(H=c["h"], LANES=c["lanes"], F_W=f.width, F_SIGNED=f.signed, I_W=i.width,
+                I_SIGNED=i.signed,
                 G_W=g.width, G_SIGNED=g.signed, C_W=cell.width, C_SIGNED=cell.signed,
                 C_MIN=cell.min, C_MAX=cell.max, FC_SHIFT=c["fc_shift"], IG_SHIFT=c["ig_shift"],
                 ROUNDING=c["rounding_code"], CIFG=c["cifg"], ONE=c["one"],

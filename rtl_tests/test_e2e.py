@@ -103,7 +103,9 @@ def test_cli_rtl_backend_equals_reference_backend(tmp_path):
 
 
 FOLDINGS = {"parallel": (0, 0), "pe_h": (8, 0), "pe4_simd2": (4, 2), "pe1_simd1": (1, 1),
-            "pe4_simd2_lut": (4, 2, "lut"), "parallel_dsp": (0, 0, "dsp")}  # (PE, SIMD, products)
+            "pe4_simd2_lut": (4, 2, "lut"), "parallel_dsp": (0, 0, "dsp"),
+            "pe8_simd2_2lanes": (8, 2, "auto", 2), "pe8_simd2_4lanes": (8, 2, "auto", 4),
+            "parallel_2lanes": (0, 0, "auto", 2)}  # (PE, SIMD, products, lanes; 0: auto)
 
 
 @pytest.mark.parametrize("name", sorted(FOLDINGS))
@@ -111,12 +113,14 @@ def test_simulated_cycles_equal_the_model(name, tmp_path):
     from hwgen.qat.export import export_model
     from hwgen.qat.model import LSTMWidths, QuantClassifier
 
-    pe, simd, multipliers = (*FOLDINGS[name], "auto")[:3]
+    folding = FOLDINGS[name]
+    pe, simd, multipliers, lanes = (*folding, *("auto", 0)[len(folding) - 2:])
     torch.manual_seed(9)
     m = QuantClassifier(4, 8, 3, LSTMWidths(weight=4), 4).eval()
     x = torch.randn(4, 6, 4)
     graph = load_model(export_model(m, x, tmp_path / "c.onnx") and tmp_path / "c.onnx")
-    ir = fold(lower(graph), pe, simd, multipliers=multipliers)
+    ir = fold(lower(graph), pe, simd, multipliers=multipliers, lanes=lanes)
+    assert ir.layers[0].units_per_cycle == (lanes or ir.layers[0].units_per_cycle)
     rtl = emit_rtl(ir, tmp_path / "out", name)
     design = load_design(rtl)
     seqs = [s for s in quantize_inputs(x.numpy(), design)] + [

@@ -30,6 +30,11 @@ CASES = {
     "lstm_shared_per_channel_bidir_head": StackCase(6005, net(
         3, 4, bidirectional=True, per_channel_weights=True, shared_input_hidden_weights=True,
         shared_intra_layer_weight_quant=True, shared_intra_layer_gate_acc_quant=True), head=True),
+    # elementwise stages over lanes (folding.lanes): hidden 8 in 4 chunks of 2 or 2 of 4, folded
+    # matrix-vector units (auto lanes are exercised by the folded cases above: 1 lane)
+    "lstm_h8_folded_2lanes": StackCase(6006, net(4, 8, num_layers=2), pe=8, simd=2, lanes=2),
+    "lstm_h8_folded_4lanes_bidir_head": StackCase(6007, net(4, 8, bidirectional=True), head=True,
+                                                  pe=8, simd=2, lanes=4),
 }
 
 

@@ -12,16 +12,18 @@ import pytest
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding, type_for_range
 
-SOURCES = [RTL_LIB / n for n in ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lut_vec.sv",
+SOURCES = [RTL_LIB / n for n in ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv",
+                                 "hwgen_lane_sel.sv", "hwgen_lut_vec.sv",
                                  "hwgen_gate.sv")]
 
 
-def case(units, ax_w, ah_w, x_shift, h_shift, bias, acc, rounding, act, x_range=None):
+def case(units, ax_w, ah_w, x_shift, h_shift, bias, acc, rounding, act, x_range=None, lanes=0):
     """Return a case: units, accumulator widths (x_acc range, default all of ax_w), shifts,
     bias range (None: a layer without bias), accumulator type (width, signed, exp, narrow) at
-    sum exponent 0, rounding and activation (width, signed)."""
+    sum exponent 0, rounding, activation (width, signed) and lanes (0: all units)."""
     full = IntType(ax_w, True)
-    return dict(h=units, ax_w=ax_w, ah_w=ah_w, x_range=x_range or (full.min, full.max),
+    return dict(h=units, lanes=lanes or units, ax_w=ax_w, ah_w=ah_w,
+                x_range=x_range or (full.min, full.max),
                 h_range=(IntType(ah_w, True).min, IntType(ah_w, True).max), x_shift=x_shift,
                 h_shift=h_shift, bias_range=bias, sum_exp=0, acc=acc, rounding=rounding.value,
                 act=act)
@@ -39,6 +41,11 @@ CASES = {
                                      Rounding.ROUND_TO_ZERO, (3, False), x_range=(-9, 13)),
     "left1_one_unit": case(1, 4, 5, 1, 0, (-3, 3), (6, True, -1, True), Rounding.ROUND,
                            (7, True)),
+    # lanes: the units in chunks, one a cycle; each unit's bias from the per-chunk table
+    "round_right2_bias_3units_1lane": case(3, 4, 4, 1, 0, (-12, 12), (4, True, 2, False),
+                                           Rounding.ROUND, (5, False), lanes=1),
+    "floor_right1_bias_4units_2lanes": case(4, 4, 3, 0, 2, (-20, 20), (4, True, 1, True),
+                                            Rounding.FLOOR, (4, True), lanes=2),
 }
 
 
@@ -64,7 +71,7 @@ def make_case(name: str, seed: int) -> dict:
 def parameters(c: dict) -> dict:
     """Return the hwgen_gate parameters of a case."""
     acc = IntType(*c["acc"])
-    return dict(H=c["h"], AX_W=c["ax_w"], AH_W=c["ah_w"], X_SHIFT=c["x_shift"],
+    return dict(H=c["h"], LANES=c["lanes"], AX_W=c["ax_w"], AH_W=c["ah_w"], X_SHIFT=c["x_shift"],
                 H_SHIFT=c["h_shift"], SUM_W=c["sum_w"], BIAS=packed_literal(c["bias"], c["sum_w"]),
                 ACC_SHIFT=c["acc_shift"], ROUNDING=c["rounding_code"], ACC_W=acc.width,
                 ACC_SIGNED=acc.signed, ACC_MIN=acc.min, ACC_MAX=acc.max, ACT_W=c["act"][0],

@@ -11,14 +11,15 @@ from hwgen.cores import MUL_DSP, MUL_LUT, mul_latency
 from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding
 
-SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "hidden")]
+SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "lanes",
+                                                         "lane_sel", "hidden")]
 
 
-def case(units, o, t, out, rounding, mul_style=MUL_DSP):
-    """Return a case: units, o / tanh / h types as (width, signed, exp, narrow), rounding and
-    the product's MUL_STYLE."""
+def case(units, o, t, out, rounding, mul_style=MUL_DSP, lanes=0):
+    """Return a case: units, o / tanh / h types as (width, signed, exp, narrow), rounding, the
+    product's MUL_STYLE and lanes (0: all units)."""
     o, t, out = IntType(*o), IntType(*t), IntType(*out)
-    return dict(h=units, mul_style=mul_style,
+    return dict(h=units, lanes=lanes or units, mul_style=mul_style,
                 mul_latency=mul_latency(mul_style, o.width + 1, t.width + 1),
                 o=[o.width, o.signed, o.exp, o.narrow],
                 t=[t.width, t.signed, t.exp, t.narrow],
@@ -41,13 +42,19 @@ CASES = {
                            MUL_LUT),
     "lut_one_slice_ceil": case(2, (1, False, 0), (4, True, -2), (4, True, -2), Rounding.CEIL,
                                MUL_LUT),
+    # lanes: the units in chunks, one a cycle
+    "round_right5_uint_o_2lanes": case(4, (4, False, -4), (5, True, -4), (4, True, -3),
+                                       Rounding.ROUND, lanes=2),
+    "lut_floor_right3_3units_1lane": case(3, (4, True, -3), (4, True, -3, True),
+                                          (4, True, -3, True), Rounding.FLOOR, MUL_LUT, lanes=1),
 }
 
 
 def parameters(c: dict) -> dict:
     """Return the hwgen_hidden parameters of a case."""
     o, t, out = IntType(*c["o"]), IntType(*c["t"]), IntType(*c["out"])
-    return dict(H=c["h"], O_W=o.width, O_SIGNED=o.signed, T_W=t.width, T_SIGNED=t.signed,
+    return dict(H=c["h"], LANES=c["lanes"], O_W=o.width, O_SIGNED=o.signed, T_W=t.width,
+                T_SIGNED=t.signed,
                 SHIFT=c["shift"], ROUNDING=c["rounding_code"], OUT_W=out.width,
                 OUT_SIGNED=out.signed, OUT_MIN=out.min, OUT_MAX=out.max,
                 MUL_STYLE=c["mul_style"], MUL_LATENCY=c["mul_latency"])

@@ -22,15 +22,29 @@ LINT_CASES = {
                                            TABLE=packed_literal(range(10), 5))),
     "lut_single_entry": ("hwgen_lut", dict(IN_W=2, IN_SIGNED=0, IN_MIN=1, DEPTH=1, OUT_W=1)),
     "lut_vec_defaults": ("hwgen_lut_vec", {}),
+    "lut_vec_lanes2": ("hwgen_lut_vec", dict(N=6, LANES=2)),
+    "lut_vec_lanes1_of2": ("hwgen_lut_vec", dict(N=2, LANES=1)),
+    "lanes_parallel": ("hwgen_lanes", dict(N=4, LANES=4, W=3)),
+    "lanes_folded_odd": ("hwgen_lanes", dict(N=6, LANES=2, W=5)),
+    "lanes_folded_pow2": ("hwgen_lanes", dict(N=8, LANES=2, W=1)),
+    "lane_sel_one_chunk": ("hwgen_lane_sel", dict(N=3, LANES=3, W=4)),
+    "lane_sel_five_chunks": ("hwgen_lane_sel", dict(N=5, LANES=1, W=7)),
     "gate_defaults": ("hwgen_gate", {}),
     "gate_shifted": ("hwgen_gate", dict(H=3, AX_W=6, AH_W=5, X_SHIFT=2, H_SHIFT=1, SUM_W=9,
                                         ACC_SHIFT=2, ACC_W=4, ACC_MIN=-8, ACC_MAX=7, ACT_W=3)),
+    "gate_lanes": ("hwgen_gate", dict(H=6, LANES=3, AX_W=6, AH_W=5, X_SHIFT=2, H_SHIFT=1,
+                                      SUM_W=9, ACC_SHIFT=2, ACC_W=4, ACC_MIN=-8, ACC_MAX=7,
+                                      ACT_W=3)),
     "cell_defaults": ("hwgen_cell", {}),
+    "cell_lanes": ("hwgen_cell", dict(H=4, LANES=2)),
+    "cell_cifg_lanes": ("hwgen_cell", dict(H=4, LANES=1, I_W=4, F_W=4, C_W=5, C_MIN=-16,
+                                           C_MAX=15, FC_SHIFT=3, IG_SHIFT=2, CIFG=1, ONE=15)),
     "cell_cifg": ("hwgen_cell", dict(H=2, I_W=4, F_W=4, C_W=5, C_MIN=-16, C_MAX=15, FC_SHIFT=3,
                                      IG_SHIFT=2, CIFG=1, ONE=15)),
     "cell_lut_padded": ("hwgen_cell", dict(F_W=1, MUL_STYLE=1, MUL_LATENCY=3)),
     "hidden_defaults": ("hwgen_hidden", {}),
     "hidden_lut": ("hwgen_hidden", dict(MUL_STYLE=1, MUL_LATENCY=3)),
+    "hidden_lanes_lut": ("hwgen_hidden", dict(H=6, LANES=2, MUL_STYLE=1, MUL_LATENCY=3)),
     "mul_defaults": ("hwgen_mul", {}),
     "mul_lut_9x9": ("hwgen_mul", dict(A_W=9, B_W=9, MUL_STYLE=1, LATENCY=3)),
     "mul_lut_one_slice_padded": ("hwgen_mul", dict(A_W=7, B_W=2, MUL_STYLE=1, LATENCY=3)),
@@ -42,6 +56,8 @@ LINT_CASES = {
                                          WEIGHTS=packed_literal([-8], 4))),
     "mvu_folded_unsigned": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, IN_SIGNED=0,
                                               W_W=8, ACC_W=20)),
+    "mvu_folded_one_bit_weights": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, W_W=8,
+                                                     ACC_W=20, WEIGHTS_BITS=1)),
     "mvu_lut_parallel": ("hwgen_mvu", dict(ROWS=4, COLS=6, PE=4, SIMD=6, ACC_W=12, MUL_STYLE=1)),
     "mvu_lut_folded_unsigned": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, IN_SIGNED=0,
                                                   W_W=8, ACC_W=20, MUL_STYLE=1)),
@@ -84,21 +100,27 @@ LINT_CASES = {
     "lstm_engine_cifg_head_init": ("hwgen_lstm_engine", dict(
         CIFG=1, GATES=3, ACTS_W=24, G_LSB=8, O_LSB=16, MX_PE=1, MH_PE=3, HEAD=1, INIT=1,
         OUT_N=3, OUT_W=24, CLASSES=3, CLASS_W=2)),
+    "lstm_engine_lanes_folded": ("hwgen_lstm_engine", dict(
+        H=4, OUT_N=4, LANES=2, ACTS_W=128, F_LSB=32, G_LSB=64, O_LSB=96, MX_PE=4, MH_PE=2,
+        MX_WEIGHTS_BITS=1, MH_WEIGHTS_BITS=1)),
     "rnn_engine_defaults": ("hwgen_rnn_engine", {}),
+    "rnn_engine_folded": ("hwgen_rnn_engine", dict(H=4, OUT_N=4, MX_PE=2, MH_PE=2,
+                                                   MX_WEIGHTS_BITS=1, MH_WEIGHTS_BITS=1)),
     "rnn_engine_head_init": ("hwgen_rnn_engine", dict(H=3, MX_PE=3, MH_PE=1, MH_SIMD=3, HEAD=1,
                                                       INIT=1, OUT_N=2, OUT_W=24)),
 }
 # The cores an engine core instantiates (linted with it).
-ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec", "hwgen_mul_pp", "hwgen_mul",
-                "hwgen_mvu", "hwgen_cell", "hwgen_hidden", "hwgen_head", "hwgen_lstm_ctrl",
-                "hwgen_state_init")
+ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lanes", "hwgen_lane_sel", "hwgen_lut_vec",
+                "hwgen_mul_pp", "hwgen_mul", "hwgen_mvu", "hwgen_cell", "hwgen_hidden",
+                "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init")
 # The cores an elementwise stage instantiates.
-STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",),
-               "hwgen_gate": ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec"),
+LANE_PARTS = ("hwgen_lanes", "hwgen_lane_sel")
+STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",) + LANE_PARTS,
+               "hwgen_gate": ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec") + LANE_PARTS,
                "hwgen_mul": ("hwgen_mul_pp",), "hwgen_mvu": ("hwgen_mul_pp",),
                "hwgen_head": ("hwgen_mul_pp",),
-               "hwgen_cell": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant"),
-               "hwgen_hidden": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant")}
+               "hwgen_cell": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant") + LANE_PARTS,
+               "hwgen_hidden": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant") + LANE_PARTS}
 
 
 @pytest.mark.parametrize("name", LINT_CASES)

@@ -11,13 +11,19 @@ import pytest
 from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType
 
-SOURCES = [RTL_LIB / "hwgen_lut.sv", RTL_LIB / "hwgen_lut_vec.sv"]
+SOURCES = [RTL_LIB / n for n in ("hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
+                                 "hwgen_lut_vec.sv")]
 
 CASES = {  # lanes, index type (width, signedness, narrow), output width and signedness
     "int5_3lanes_to_int6": dict(n=3, in_w=5, in_signed=True, in_narrow=False, out_w=6,
                                 out_signed=True),
     "uint4n_1lane_to_uint3": dict(n=1, in_w=4, in_signed=False, in_narrow=True, out_w=3,
                                   out_signed=False),
+    # LANES < N: the elements in chunks, one a cycle
+    "int5_6_by_2lanes_to_int6": dict(n=6, lanes=2, in_w=5, in_signed=True, in_narrow=False,
+                                     out_w=6, out_signed=True),
+    "uint4n_4_by_1lane_to_uint3": dict(n=4, lanes=1, in_w=4, in_signed=False, in_narrow=True,
+                                       out_w=3, out_signed=False),
 }
 
 
@@ -34,7 +40,8 @@ def make_case(name: str, seed: int) -> dict:
 
 def parameters(case: dict) -> dict:
     """Return the hwgen_lut_vec parameters of a case."""
-    return dict(N=case["n"], IN_W=case["in_w"], IN_SIGNED=case["in_signed"],
+    return dict(N=case["n"], LANES=case.get("lanes", case["n"]), IN_W=case["in_w"],
+                IN_SIGNED=case["in_signed"],
                 IN_MIN=case["in_min"], DEPTH=len(case["table"]), OUT_W=case["out_w"],
                 TABLE=packed_literal(case["table"], case["out_w"]))
 

@@ -268,7 +268,8 @@ def test_train_unknown_model(tmp_path):
 @pytest.mark.parametrize("text, key", [
     ("net:\n  hidden_size: 8\nbogus: 1\n", "'bogus'"),
     ("bits:\n  weight: 4\n  wieght: 3\n", "'bits.wieght'"),
-], ids=["top_level", "in_bits"])
+    ("net:\n  hidden_size: 8\nfolding:\n  lanes: 3\n", "folding.lanes=3"),
+], ids=["top_level", "in_bits", "lanes_not_dividing_hidden"])
 def test_train_spec_with_unknown_key(tmp_path, monkeypatch, hwgen_inprocess, text, key):
     monkeypatch.chdir(tmp_path)
     spec = tmp_path / "some_spec.yaml"

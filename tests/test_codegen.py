@@ -15,6 +15,7 @@ from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.qat.model import LSTMWidths, QuantClassifier
+from hwgen.types import HwgenError
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +48,49 @@ def test_folded_model_gives_byte_identical_sources_and_memories(graph, tmp_path)
 
 def test_folding_changes_only_the_matrix_units(graph, tmp_path):
     a = (emit_rtl(lower(graph), tmp_path / "a", "m") / "hwgen_top.sv").read_text()
-    b = (emit_rtl(fold(lower(graph), 4, 1), tmp_path / "b", "m") / "hwgen_top.sv").read_text()
+    folded = fold(lower(graph), 4, 1, lanes=4)  # lanes = H: the elementwise stages unchanged
+    b = (emit_rtl(folded, tmp_path / "b", "m") / "hwgen_top.sv").read_text()
     diff = [(x, y) for x, y in zip(a.splitlines(), b.splitlines()) if x != y]
-    # the engine core's MX_PE, MH_PE lines, and each unit's weights: literal -> ROM file
+    # the engine core's MX_PE, MH_PE lines, and each unit's weights: literal -> ROM file, the
+    # unread weights parameter one bit wide
     assert [x for x, _ in diff if "_PE(" not in x] == [
         x for x in a.splitlines() if "_WEIGHTS(" in x and "HD_WEIGHTS" not in x]
     assert [y for x, y in diff if "_PE(" not in x] == [
-        '        .MX_INIT_FILE("mem/l0_mx.hex"),', '        .MH_INIT_FILE("mem/l0_mh.hex"),']
+        '        .MX_WEIGHTS_BITS(1), .MX_INIT_FILE("mem/l0_mx.hex"),',
+        '        .MH_WEIGHTS_BITS(1), .MH_INIT_FILE("mem/l0_mh.hex"),']
     assert len(a.splitlines()) == len(b.splitlines())
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_lanes_change_only_the_elementwise_stages(graph, tmp_path, lanes):
+    """LANES on the engine (cell, tanh(c), hidden) and on every gate, the layer line of the
+    IR comment; nothing else. lanes = H (the auto choice of a fully parallel design) adds none."""
+    parallel = fold(lower(graph))
+    assert parallel.layers[0].units_per_cycle == 4 and parallel.layers[0].lanes == 4
+    a = (emit_rtl(parallel, tmp_path / "a", "m") / "hwgen_top.sv").read_text().splitlines()
+    ir = fold(lower(graph), lanes=lanes)
+    b = (emit_rtl(ir, tmp_path / "b", "m") / "hwgen_top.sv").read_text().splitlines()
+    assert "LANES" not in "\n".join(a)
+    added = [y for y in b if y not in a]
+    assert sum(f".LANES({lanes})" in y for y in added) == 5  # the engine and its four gates
+    assert [y for y in added if ".LANES(" not in y] == [
+        y for y in b if y.startswith("// layer l0:")]
+    assert b[[k for k, y in enumerate(b) if y.startswith("// layer l0:")][0]].endswith(
+        f" lanes={lanes}")
+
+
+@pytest.mark.parametrize("pe, simd, lanes", [(0, 0, 4), (16, 1, 4), (8, 1, 2), (4, 1, 1),
+                                             (2, 1, 1), (1, 1, 1)])
+def test_auto_lanes_follow_the_h_unit(graph, pe, simd, lanes):
+    """Auto: H when the h unit is fully parallel, else the largest divisor of H (4) that is at
+    most max(1, PE / 4 gates)."""
+    assert fold(lower(graph), pe, simd).layers[0].units_per_cycle == lanes
+
+
+def test_lanes_must_divide_the_hidden_size(graph):
+    with pytest.raises(HwgenError, match=r"^layer l0: folding.lanes=3 does not divide the "
+                                         r"hidden size 4$"):
+        fold(lower(graph), lanes=3)
 
 
 def _rom_weights(text: str, rows: int, cols: int, pe: int, simd: int, width: int) -> np.ndarray:

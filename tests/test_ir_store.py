@@ -55,6 +55,27 @@ def test_multipliers_round_trip_and_absent_means_auto(tmp_path):
     assert fold(ir, 4, 1, 9).multipliers == "lut"  # fold keeps the IR's choice unless given
 
 
+def test_lanes_round_trip_and_absent_means_all_units(tmp_path):
+    ir = fold(load_fixture("bilstm_2x"), 4, 1, 9, lanes=1)
+    save_ir(ir, tmp_path / "one")
+    layers = json.loads((tmp_path / "one" / "ir.json").read_text())["layers"]
+    assert [layer["lanes"] for layer in layers] == [1] * len(ir.layers)
+    back = load_ir(tmp_path / "one")
+    assert back.dump() == ir.dump() and {d.units_per_cycle for d in back.layers} == {1}
+    assert " lanes=1" in ir.dump()
+    parallel = fold(ir, max_steps=9)  # fully parallel: lanes = H, saved as before the key
+    save_ir(parallel, tmp_path / "all")
+    assert all("lanes" not in layer
+               for layer in json.loads((tmp_path / "all" / "ir.json").read_text())["layers"])
+    assert all(d.units_per_cycle == d.hidden_size for d in load_ir(tmp_path / "all").layers)
+
+
+def test_lanes_not_dividing_the_hidden_size_are_refused(tmp_path):
+    folder = _copy(tmp_path)
+    _edit_json(folder, lambda d: d["layers"][0].update(lanes=5))
+    assert "lanes 5 must divide the hidden size" in _error(folder)
+
+
 def test_unknown_multipliers_is_refused(tmp_path):
     folder = _copy(tmp_path)
     _edit_json(folder, lambda d: d.update(multipliers="fast"))

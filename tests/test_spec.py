@@ -36,6 +36,7 @@ def test_defaults_fill_missing_sections(tmp_path):
     spec = load_spec(str(_write(tmp_path, "net:\n  hidden_size: 8\n")))
     assert spec.net.hidden_size == 8 and spec.bits.weight == 8 and spec.folding.pe == 0
     assert spec.folding.multipliers == "auto"
+    assert spec.folding.lanes == 0
 
 
 @pytest.mark.parametrize("choice", ["auto", "lut", "dsp"])
@@ -74,6 +75,9 @@ BAD = {
     "max_steps_zero": ("folding:\n  max_steps: 0\n", "folding.max_steps"),
     "multipliers_unknown": ("folding:\n  multipliers: dsp48\n", "folding.multipliers"),
     "multipliers_number": ("folding:\n  multipliers: 1\n", "folding.multipliers"),
+    "lanes_not_dividing_hidden": ("net:\n  hidden_size: 8\nfolding:\n  lanes: 3\n",
+                                  "folding.lanes=3"),
+    "lanes_negative": ("folding:\n  lanes: -2\n", "folding.lanes"),
     "lr_zero": ("train:\n  lr: 0\n", "train.lr"),
     "unknown_dataset": ("dataset: mnist\n", "dataset 'mnist'"),
 }

@@ -53,7 +53,8 @@ from hwgen.types import HwgenError, IntType
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
                 "hwgen_pick_last.sv", "hwgen_state_bcast.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv"}
-CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
+CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
+         "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
          "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES
@@ -125,7 +126,8 @@ def _mv(prefix: str, mv, rom: str, style: int) -> tuple:
     """Return (parameter groups, memories) of one of an engine's matrix-vector units.
 
     A fully parallel unit takes its weights as a literal; a folded one from the ROM file rom
-    (relative to DIR/rtl), whose (name, text) is the one memory returned. style: its MUL_STYLE.
+    (relative to DIR/rtl), whose (name, text) is the one memory returned, and its unread weights
+    parameter is one bit wide. style: its MUL_STYLE.
     """
     params = [[(f"{prefix}_PE", mv.pe), (f"{prefix}_SIMD", mv.simd),
                (f"{prefix}_W_W", mv.weight_type.width), (f"{prefix}_ACC_W", mv.acc_type.width),
@@ -134,7 +136,15 @@ def _mv(prefix: str, mv, rom: str, style: int) -> tuple:
     if mvu_folds(mv.rows, mv.cols, mv.pe, mv.simd) == 1:
         return params + [[(f"{prefix}_WEIGHTS", pack(mv.weights, w_w))]], []
     text = rom_text(np.asarray(mv.weights).reshape(mv.rows, mv.cols), mv.pe, mv.simd, w_w)
-    return params + [[(f"{prefix}_INIT_FILE", f'"{rom}"')]], [(rom, text)]
+    return params + [[(f"{prefix}_WEIGHTS_BITS", 1), (f"{prefix}_INIT_FILE", f'"{rom}"')]], [
+        (rom, text)]
+
+
+def _lanes(layer) -> list:
+    """Return the LANES parameter of a layer's elementwise stages, none when they are fully
+    parallel (the cores' default LANES = H)."""
+    lanes = layer.units_per_cycle
+    return [("LANES", lanes)] if lanes < layer.hidden_size else []
 
 
 def _gate(rows, layer, lsb: int, done: int) -> dict:
@@ -148,7 +158,8 @@ def _gate(rows, layer, lsb: int, done: int) -> dict:
     bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
     acc, ax, ah = s.out.type, layer.x_mv.acc_type.width, layer.h_mv.acc_type.width
     act = lut.out_type.width
-    params = [[("H", hidden), ("AX_W", ax), ("AH_W", ah), ("X_SHIFT", s.x_shift)],
+    params = [[("H", hidden)] + _lanes(layer) + [("AX_W", ax), ("AH_W", ah),
+                                                 ("X_SHIFT", s.x_shift)],
               [("H_SHIFT", s.h_shift), ("SUM_W", s.sum_type.width),
                ("BIAS", pack(bias, s.sum_type.width))],
               [("ACC_SHIFT", acc.exp - s.sum_type.exp), ("ROUNDING", s.out.rounding.code),
@@ -176,7 +187,7 @@ def _lstm_params(model: LoweredModel, layer, gates: list) -> list:
     """Return the LSTM engine's gate-bank, cell, tanh(c) and hidden-state parameter groups."""
     cu, hid, tanh = layer.cell, layer.hidden, layer.cell_tanh
     c = cu.cell.type
-    bank = [("ACTS_W", sum(g["width"] for g in gates))]
+    bank = _lanes(layer) + [("ACTS_W", sum(g["width"] for g in gates))]
     bank += [(LSB_PARAMETER[g["gate"]], g["lsb"]) for g in gates]
     return [bank,
             [("I_W", cu.i_type.width), ("I_SIGNED", _flag(cu.i_type.signed)),

@@ -38,6 +38,17 @@ class _Rows:
     """What both layer kinds share: gate row blocks and the checks of their matrix-vector units
     and gate sums."""
 
+    @property
+    def units_per_cycle(self) -> int:
+        """Return the lanes of the elementwise stages: units computed per cycle (divides H)."""
+        return self.lanes or self.hidden_size
+
+    def _check_lanes(self) -> None:
+        if (not isinstance(self.lanes, int) or self.lanes < 0
+                or (self.lanes and self.hidden_size % self.lanes)):
+            _fail(self.name, f"lanes {self.lanes!r} must divide the hidden size "
+                             f"{self.hidden_size}")
+
     def rows(self, gate: Gate) -> slice:
         """Return the rows of a gate in both matrix-vector units."""
         return gate_rows(self.x_mv.gates, gate, self.hidden_size)
@@ -96,10 +107,12 @@ class LayerIR(_Rows):
     hidden: HiddenOut
     state: StateReg
     index: int = 0  # the stack layer this direction belongs to
+    lanes: int = 0  # elementwise units per cycle (hwgen.passes.fold); 0: all hidden_size
 
     kind = "lstm"
 
     def __post_init__(self):
+        self._check_lanes()
         gates = tuple(g for g in GATES if g in self.sums)
         if set(self.luts) != set(gates) or any(self.sums[g].gate is not g for g in gates):
             _fail(self.name, "every gate needs one gate sum and one table")
@@ -154,10 +167,12 @@ class RNNLayerIR(_Rows):
     act: ActLUT
     state: StateReg  # c_type is None: a plain RNN has no cell state
     index: int = 0
+    lanes: int = 0  # gate units per cycle (hwgen.passes.fold); 0: all hidden_size
 
     kind = "rnn"
 
     def __post_init__(self):
+        self._check_lanes()
         if self.sum.gate is not Gate.CELL:
             _fail(self.name, f"{self.sum.name} must carry the cell gate")
         self._check_matvecs((Gate.CELL,))
@@ -385,7 +400,9 @@ class LoweredModel:
         for layer in self.layers:
             lines.append(f"layer {layer.name}: {layer.kind} stack={layer.index} "
                          f"I={layer.input_size} H={layer.hidden_size} "
-                         f"reverse={int(layer.reverse)}")
+                         f"reverse={int(layer.reverse)}"
+                         + (f" lanes={layer.lanes}" if layer.units_per_cycle < layer.hidden_size
+                            else ""))
             lines += [f"  {s.dump()}" for s in layer.stages()]
         if self.head is not None:
             lines.append(self.head.dump())

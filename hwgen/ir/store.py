@@ -74,6 +74,8 @@ class _Writer:
                "h_mv": self.matvec(layer.h_mv),
                "state": {"name": layer.state.name, "h_type": _type(layer.state.h_type),
                          "c_type": _type(layer.state.c_type)}}
+        if layer.units_per_cycle < layer.hidden_size:  # absent: all units (before the key)
+            out["lanes"] = layer.lanes
         if layer.kind == "rnn":
             out.update(sum=self.gate_sum(layer.sum), act=self.lut(layer.act))
             return out
@@ -256,7 +258,8 @@ class _Reader:
                       state=self.build(sp, StateReg, self.get(st, "name", sp, str),
                                        self.type(st, "h_type", sp),
                                        self.type(st, "c_type", sp, optional=True)),
-                      index=self.get(d, "index", p, int))
+                      index=self.get(d, "index", p, int),
+                      lanes=self.get(d, "lanes", p, int) if "lanes" in d else 0)
         if kind == "rnn":
             return self.build(p, RNNLayerIR,
                               sum=self.gate_sum(self.get(d, "sum", p, dict), f"{p}.sum"),

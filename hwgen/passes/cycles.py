@@ -4,7 +4,8 @@ One direction engine (hwgen_lstm_ctrl.sv and its datapath) takes x_t, and step_l
 cycles later offers h_t: the matrix-vector units' latency (the slower unit's,
 hwgen.cores.mvu_latency: its F folds + 3 pipeline stages + its adder-tree registers; 3 + tree
 registers when fully parallel), then the elementwise stages one after the other (their latencies
-in hwgen/cores.py: the gate stage; LSTM only: the cell update, tanh(c), the hidden requantizer).
+in hwgen/cores.py: the gate stage; LSTM only: the cell update, tanh(c), the hidden requantizer),
+each over the layer's lanes (H/L units per cycle add H/L cycles when L < H: lane_latency).
 The adder trees and the cell's and hidden's products depend on each product's multiplier style
 (hwgen.passes.multipliers).
 then writing the state (1). An
@@ -27,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hwgen.cores import (GATE_LATENCY, PICK_LAST_LATENCY, SEQ_BUF_LATENCY, TANH_LATENCY,
-                         ZIP_LATENCY, cell_latency, head_latency, hidden_latency, mvu_folds,
-                         mvu_latency)
+                         ZIP_LATENCY, cell_latency, head_latency, hidden_latency, lane_latency,
+                         mvu_folds, mvu_latency)
 from hwgen.passes.multipliers import (cell_multiplier_latency, hidden_multiplier_latency,
                                       matvec_slices)
 from hwgen.types import HwgenError
@@ -50,11 +51,16 @@ def step_latency(model, layer) -> int:
 
 
 def elementwise_latency(model, layer) -> int:
-    """Return the cycles of an engine's elementwise stages, run one after the other."""
+    """Return the cycles of an engine's elementwise stages, run one after the other, each over
+    the layer's lanes (hwgen.cores.lane_latency)."""
+    def laned(latency: int) -> int:
+        return lane_latency(latency, layer.hidden_size, layer.units_per_cycle)
+
     if layer.kind == "lstm":
-        return (GATE_LATENCY + cell_latency(cell_multiplier_latency(model, layer)) +
-                TANH_LATENCY + hidden_latency(hidden_multiplier_latency(model, layer)))
-    return GATE_LATENCY  # a plain RNN's gate table gives h
+        return (laned(GATE_LATENCY) + laned(cell_latency(cell_multiplier_latency(model, layer)))
+                + laned(TANH_LATENCY)
+                + laned(hidden_latency(hidden_multiplier_latency(model, layer))))
+    return laned(GATE_LATENCY)  # a plain RNN's gate table gives h
 
 
 def lstm_step_cycles(model, layer, emit: bool) -> int:

@@ -1,9 +1,17 @@
 """Fold a lowered model: how many rows (PE) and columns (SIMD) each matrix-vector unit computes per
-cycle, and the sequence-buffer depth of designs with a reverse direction."""
+cycle, how many units (lanes) the elementwise stages compute per cycle, and the sequence-buffer
+depth of designs with a reverse direction.
+
+Lanes (folding.lanes): the gate, cell, tanh(c) and hidden stages compute L units per cycle over
+H/L cycles; L must divide the hidden size H. 0 (auto) gives H when the h matrix-vector unit is
+fully parallel (one fold), else the largest divisor of H that is at most max(1, PE_h / GATES),
+PE_h the h unit's rows per cycle: the units whose gate rows the h unit finishes per cycle.
+"""
 from __future__ import annotations
 
 from dataclasses import replace
 
+from hwgen.cores import mvu_folds
 from hwgen.ir.graph import LoweredModel
 from hwgen.ir.stages import MatVec
 from hwgen.types import HwgenError
@@ -19,22 +27,48 @@ def check_folding(rows: int, cols: int, pe: int, simd: int, where: str) -> tuple
     return pe, simd
 
 
+def check_lanes(hidden: int, lanes: int, where: str) -> None:
+    """Raise HwgenError unless lanes (0: auto) divides the hidden size."""
+    if lanes < 0 or (lanes and hidden % lanes):
+        raise HwgenError(f"{where}: folding.lanes={lanes} does not divide the hidden size {hidden}")
+
+
+def auto_lanes(hidden: int, gates: int, pe: int, folds: int) -> int:
+    """Return the auto lane count (module doc) of a layer whose h unit has PE pe and folds folds."""
+    if folds == 1:
+        return hidden
+    most = max(1, pe // gates)
+    return max(d for d in range(1, min(most, hidden) + 1) if hidden % d == 0)
+
+
+def _lanes(layer, lanes: int) -> int:
+    """Return a folded layer's lanes: lanes if given (checked), else auto_lanes."""
+    check_lanes(layer.hidden_size, lanes, f"layer {layer.name}")
+    if lanes:
+        return lanes
+    mv = layer.h_mv
+    return auto_lanes(layer.hidden_size, len(mv.gates), mv.pe, mvu_folds(mv.rows, mv.cols,
+                                                                         mv.pe, mv.simd))
+
+
 def _fold(mv: MatVec, pe: int, simd: int) -> MatVec:
     pe, simd = check_folding(mv.rows, mv.cols, pe, simd, mv.name)
     return replace(mv, pe=pe, simd=simd)
 
 
 def fold(ir: LoweredModel, pe: int = 0, simd: int = 0, max_steps: int = 0,
-         multipliers: str | None = None) -> LoweredModel:
-    """Return ir with every layer's matrix-vector units folded by pe and simd (0: fully parallel).
+         multipliers: str | None = None, lanes: int = 0) -> LoweredModel:
+    """Return ir with every layer's matrix-vector units folded by pe and simd (0: fully parallel)
+    and its elementwise stages by lanes (0: auto, see the module doc).
 
     The head stays fully parallel. max_steps is the longest sequence the hardware buffers: a
     design with a reverse direction needs at least 1; without one it becomes 0. multipliers
     (auto, lut or dsp; None: ir's own) is how the design builds its products
     (hwgen.passes.multipliers).
     """
-    layers = tuple(replace(layer, x_mv=_fold(layer.x_mv, pe, simd),
-                           h_mv=_fold(layer.h_mv, pe, simd)) for layer in ir.layers)
+    layers = [replace(layer, x_mv=_fold(layer.x_mv, pe, simd), h_mv=_fold(layer.h_mv, pe, simd))
+              for layer in ir.layers]
+    layers = tuple(replace(layer, lanes=_lanes(layer, lanes)) for layer in layers)
     if ir.bidirectional and max_steps < 1:
         raise HwgenError("the graph has a reverse direction: give the longest sequence the "
                          "hardware must buffer (max_steps)")

@@ -6,13 +6,16 @@
 // Every product is exact: operands are sign- or zero-extended to their own width plus one.
 // Pipeline: the two products (hwgen_mul in MUL_STYLE, both MUL_LATENCY cycles: the larger of the
 // two products' MIN_LATENCY, given by hwgen/cores.py cell_mul_latency); the two rounded and then
-// saturated products (hwgen_requant with PIPE); the saturated sum. LATENCY = MUL_LATENCY + 3
-// cycles from in_valid to out_valid (hwgen/cores.py cell_latency); a new vector may enter in
-// every cycle and nothing stalls. The
-// operands are read in the in_valid cycle only; c_new is valid in the out_valid cycle (the
-// controller registers it then).
+// saturated products (hwgen_requant with PIPE); the saturated sum. LANES units per cycle
+// (hwgen_lanes). LANES = H: LATENCY = MUL_LATENCY + 3 cycles from in_valid to out_valid
+// (hwgen/cores.py cell_latency), a new vector may enter in every cycle and the operands are read
+// in the in_valid cycle only. LANES < H: LATENCY = MUL_LATENCY + 3 + H/LANES (hwgen/cores.py
+// lane_latency), a vector every H/LANES cycles at most, the operands held for H/LANES cycles
+// from in_valid. Nothing stalls; c_new is valid in the out_valid cycle (the controller registers
+// it then).
 module hwgen_cell #(
     parameter int H          = 1,
+    parameter int LANES      = H,  // units per cycle (divides H)
     parameter int F_W        = 8,
     parameter bit F_SIGNED   = 1'b0,
     parameter int I_W        = 8,
@@ -49,22 +52,45 @@ module hwgen_cell #(
     localparam int GE = G_W + 1;
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = MUL_LATENCY + 3;
+    localparam int LATENCY = MUL_LATENCY + 3 + (H / LANES == 1 ? 0 : H / LANES);
     /* verilator lint_on UNUSEDPARAM */
+    localparam int U  = MUL_LATENCY + 3;  // the lanes' latency
+    localparam int BW = H / LANES > 1 ? $clog2(H / LANES) : 1;
 
     initial begin
         if (CIFG && (ONE < 0 || ONE >= (1 << (FE - 1))))
             $fatal(1, "hwgen_cell: ONE=%0d does not fit the %0d-bit forget gate", ONE, FE);
     end
 
-    logic [LATENCY-1:0] valid_q;  // in_valid delayed by 1 to LATENCY cycles
+    logic                 fire;
+    logic [BW-1:0]        beat;
+    logic [U-1:0]         valid_q;  // fire delayed by 1 to U cycles
+    /* verilator lint_off UNUSEDSIGNAL */  // under CIFG the forget gate is derived from i_lane
+    logic [LANES*F_W-1:0] f_lane;
+    /* verilator lint_on UNUSEDSIGNAL */
+    logic [LANES*I_W-1:0] i_lane;
+    logic [LANES*G_W-1:0] g_lane;
+    logic [LANES*C_W-1:0] c_lane, c_lane_new;
     always_ff @(posedge clk) begin
         if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[LATENCY-2:0], in_valid};
+        else     valid_q <= {valid_q[U-2:0], fire};
     end
-    assign out_valid = valid_q[LATENCY-1];
 
-    for (genvar j = 0; j < H; j++) begin : g_unit
+    hwgen_lanes #(.N(H), .LANES(LANES), .W(C_W)) u_lanes (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
+        .lane_valid(valid_q[U-1]), .lane_data(c_lane_new), .out_data(c_new),
+        .out_valid(out_valid)
+    );
+    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(F_W))
+        u_f (.in_data(f_act), .beat(beat), .out_data(f_lane));
+    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(I_W))
+        u_i (.in_data(i_act), .beat(beat), .out_data(i_lane));
+    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(G_W))
+        u_g (.in_data(g_act), .beat(beat), .out_data(g_lane));
+    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(C_W))
+        u_c (.in_data(c_old), .beat(beat), .out_data(c_lane));
+
+    for (genvar j = 0; j < LANES; j++) begin : g_unit
         logic signed [FE-1:0]      f;
         logic signed [FE+CE-1:0]   fc_prod_q;  // the products, MUL_LATENCY cycles later
         logic signed [IE+GE-1:0]   ig_prod_q;
@@ -75,13 +101,13 @@ module hwgen_cell #(
         logic signed [GE-1:0]      g_s;
         logic signed [CE-1:0]      c_s;
         // Each branch is extended inside its own cast; the results are then used only as signed.
-        assign i_s = I_SIGNED ? IE'($signed(i_act[j*I_W +: I_W])) : IE'($unsigned(i_act[j*I_W +: I_W]));
-        assign g_s = G_SIGNED ? GE'($signed(g_act[j*G_W +: G_W])) : GE'($unsigned(g_act[j*G_W +: G_W]));
-        assign c_s = C_SIGNED ? CE'($signed(c_old[j*C_W +: C_W])) : CE'($unsigned(c_old[j*C_W +: C_W]));
+        assign i_s = I_SIGNED ? IE'($signed(i_lane[j*I_W +: I_W])) : IE'($unsigned(i_lane[j*I_W +: I_W]));
+        assign g_s = G_SIGNED ? GE'($signed(g_lane[j*G_W +: G_W])) : GE'($unsigned(g_lane[j*G_W +: G_W]));
+        assign c_s = C_SIGNED ? CE'($signed(c_lane[j*C_W +: C_W])) : CE'($unsigned(c_lane[j*C_W +: C_W]));
         if (CIFG) begin : g_cifg
             assign f = FE'(ONE) - FE'(i_s);
         end else begin : g_f
-            assign f = F_SIGNED ? FE'($signed(f_act[j*F_W +: F_W])) : FE'($unsigned(f_act[j*F_W +: F_W]));
+            assign f = F_SIGNED ? FE'($signed(f_lane[j*F_W +: F_W])) : FE'($unsigned(f_lane[j*F_W +: F_W]));
         end
         hwgen_mul #(.A_W(FE), .B_W(CE), .MUL_STYLE(MUL_STYLE), .LATENCY(MUL_LATENCY))
             u_fc_mul (.clk(clk), .a(f), .b(c_s), .p(fc_prod_q));
@@ -101,6 +127,6 @@ module hwgen_cell #(
             .IN_W(C_W+2), .IN_SIGNED(1'b1), .SHIFT(0), .ROUNDING(ROUNDING),
             .OUT_W(C_W), .OUT_SIGNED(C_SIGNED), .OUT_MIN(C_MIN), .OUT_MAX(C_MAX)
         ) u_sum (.clk(clk), .x(sum), .y(c_sat));
-        always_ff @(posedge clk) c_new[j*C_W +: C_W] <= c_sat;
+        always_ff @(posedge clk) c_lane_new[j*C_W +: C_W] <= c_sat;
     end
 endmodule

@@ -5,11 +5,17 @@
 // x_acc and h_acc are the gate's rows of the two matrix-vector units (signed AX_W / AH_W bits).
 // Pipeline, one register per step: the sum; the rounded and then the saturated accumulator
 // (hwgen_requant with PIPE); the table entry.
-// LATENCY = 4 cycles from in_valid to out_valid (hwgen/cores.py GATE_LATENCY); a new vector may
-// enter in every cycle and nothing stalls. x_acc and h_acc are read in the in_valid cycle only;
-// act holds its value from out_valid until the next out_valid.
+// LANES units are computed per cycle (hwgen_lanes: chunk b of the units in the b-th cycle after
+// in_valid; the biases are a per-chunk table, the activation table is shared by the lanes).
+// LANES = H: LATENCY = 4 cycles from in_valid to out_valid (hwgen/cores.py GATE_LATENCY), a new
+// vector may enter in every cycle, x_acc and h_acc are read in the in_valid cycle only and act
+// holds its value from out_valid until the next out_valid. LANES < H: LATENCY = 4 + H/LANES
+// (hwgen/cores.py lane_latency), a new vector every H/LANES cycles at most, x_acc and h_acc held
+// for H/LANES cycles from in_valid, act held until 4 cycles after the next in_valid (hwgen_lanes).
+// Nothing stalls.
 module hwgen_gate #(
     parameter int H        = 1,
+    parameter int LANES    = H,  // units per cycle (divides H)
     parameter int AX_W     = 16,
     parameter int AH_W     = 16,
     parameter int X_SHIFT  = 0,
@@ -35,7 +41,7 @@ module hwgen_gate #(
 );
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = 4;
+    localparam int LATENCY = H / LANES == 1 ? 4 : 4 + H / LANES;
     /* verilator lint_on UNUSEDPARAM */
 
     // The sum is computed modulo 2**SUM_W: SUM_W holds the gate's exact sum range (derived in
@@ -46,15 +52,33 @@ module hwgen_gate #(
                    X_SHIFT, H_SHIFT, SUM_W);
     end
 
-    logic [2:0]         valid_q;  // in_valid delayed by 1, 2 and 3 cycles
-    logic [H*ACC_W-1:0] acc_q;    // stages 2 and 3: the requantized sums
-    for (genvar j = 0; j < H; j++) begin : g_unit
+    localparam int BW = H / LANES > 1 ? $clog2(H / LANES) : 1;
+    logic                   fire, lane_valid;  // a chunk enters the lanes / leaves them
+    logic [BW-1:0]          beat;
+    logic [LANES*AX_W-1:0]  x_lane;
+    logic [LANES*AH_W-1:0]  h_lane;
+    logic [LANES*SUM_W-1:0] bias_lane;         // zero for a layer without bias
+    logic [LANES*ACT_W-1:0] act_lane;
+    logic [2:0]             valid_q;  // fire delayed by 1, 2 and 3 cycles
+    logic [LANES*ACC_W-1:0] acc_q;    // stages 2 and 3: the requantized sums
+
+    hwgen_lanes #(.N(H), .LANES(LANES), .W(ACT_W)) u_lanes (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
+        .lane_valid(lane_valid), .lane_data(act_lane), .out_data(act), .out_valid(out_valid)
+    );
+    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(AX_W))
+        u_x (.in_data(x_acc), .beat(beat), .out_data(x_lane));
+    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(AH_W))
+        u_h (.in_data(h_acc), .beat(beat), .out_data(h_lane));
+    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(SUM_W))
+        u_bias (.in_data(BIAS), .beat(beat), .out_data(bias_lane));
+
+    for (genvar j = 0; j < LANES; j++) begin : g_unit
         logic signed [SUM_W-1:0] sum_q;  // stage 1
-        logic signed [SUM_W-1:0] bias;   // zero for a layer without bias
-        assign bias = $signed(BIAS[j*SUM_W +: SUM_W]);
         always_ff @(posedge clk)
-            sum_q <= (SUM_W'($signed(x_acc[j*AX_W +: AX_W])) <<< X_SHIFT)
-                   + (SUM_W'($signed(h_acc[j*AH_W +: AH_W])) <<< H_SHIFT) + bias;
+            sum_q <= (SUM_W'($signed(x_lane[j*AX_W +: AX_W])) <<< X_SHIFT)
+                   + (SUM_W'($signed(h_lane[j*AH_W +: AH_W])) <<< H_SHIFT)
+                   + $signed(bias_lane[j*SUM_W +: SUM_W]);
         hwgen_requant #(
             .IN_W(SUM_W), .IN_SIGNED(1'b1), .SHIFT(ACC_SHIFT), .ROUNDING(ROUNDING),
             .OUT_W(ACC_W), .OUT_SIGNED(ACC_SIGNED), .OUT_MIN(ACC_MIN), .OUT_MAX(ACC_MAX),
@@ -64,14 +88,14 @@ module hwgen_gate #(
 
     always_ff @(posedge clk) begin
         if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[1:0], in_valid};
+        else     valid_q <= {valid_q[1:0], fire};
     end
 
     hwgen_lut_vec #(
-        .N(H), .IN_W(ACC_W), .IN_SIGNED(ACC_SIGNED), .IN_MIN(ACC_MIN), .DEPTH(ACC_MAX - ACC_MIN + 1),
-        .OUT_W(ACT_W), .TABLE(TABLE)
+        .N(LANES), .IN_W(ACC_W), .IN_SIGNED(ACC_SIGNED), .IN_MIN(ACC_MIN),
+        .DEPTH(ACC_MAX - ACC_MIN + 1), .OUT_W(ACT_W), .TABLE(TABLE)
     ) u_act (
-        .clk(clk), .rst(rst), .in_data(acc_q), .in_valid(valid_q[2]), .out_data(act),
-        .out_valid(out_valid)
+        .clk(clk), .rst(rst), .in_data(acc_q), .in_valid(valid_q[2]), .out_data(act_lane),
+        .out_valid(lane_valid)
     );
 endmodule

@@ -10,8 +10,10 @@
 // activations packed into acts (the input gate's at bit I_LSB, forget's at F_LSB, cell's at
 // G_LSB, output's at O_LSB: element j of a gate of width W at LSB + j*W) and each gate's done
 // (gate_done, all must be high). Under CIFG there is no forget gate: F_LSB is not read.
-// The gates hold acts from gate_done until the next gate_start (hwgen_gate's table output does):
-// the hidden stage reads the output gate's activations after the cell and tanh(c) stages.
+// The gates hold acts from gate_done until after the next gate_start (hwgen_gate's output
+// register does): the hidden stage reads the output gate's activations after the cell and tanh(c)
+// stages. The cell, tanh(c) and hidden stages compute LANES units per cycle over H/LANES cycles
+// (hwgen_lanes); their inputs (acts, c, tanh(c)) hold still while they run, as they must.
 //
 // Streams: s_* carries x_t (I codes), m_* h_t (H codes) or, with HEAD, the scores (OUT_N codes)
 // and the class (m_tclass, 0 without a head). With INIT, st_* carries one initial state per
@@ -36,16 +38,22 @@ module hwgen_lstm_engine #(
     parameter int MX_SIMD  = 1,
     parameter int MX_W_W   = 4,
     parameter int MX_ACC_W = 16,
-    parameter logic [GATES*H*I*MX_W_W-1:0] MX_WEIGHTS = '0,  // fully parallel unit
+    // a fully parallel unit's weights; a folded unit does not read them (Python passes
+    // MX_WEIGHTS_BITS = 1 then, so no parameter grows with the number of weights)
+    parameter int MX_WEIGHTS_BITS = GATES*H*I*MX_W_W,
+    parameter logic [MX_WEIGHTS_BITS-1:0] MX_WEIGHTS = '0,
     parameter MX_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
     parameter int MX_MUL_STYLE = 0,  // products: 0 the inferred `*`, 1 logic (hwgen_mul_pp)
     parameter int MH_PE    = 4,
     parameter int MH_SIMD  = 1,
     parameter int MH_W_W   = 4,
     parameter int MH_ACC_W = 16,
-    parameter logic [GATES*H*H*MH_W_W-1:0] MH_WEIGHTS = '0,  // fully parallel unit
+    parameter int MH_WEIGHTS_BITS = GATES*H*H*MH_W_W,  // as MX_WEIGHTS_BITS
+    parameter logic [MH_WEIGHTS_BITS-1:0] MH_WEIGHTS = '0,
     parameter MH_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
     parameter int MH_MUL_STYLE = 0,
+    // elementwise stages (cell, tanh(c), hidden): units per cycle, dividing H (hwgen_lanes)
+    parameter int LANES    = H,
     // gate bank: where each gate's activations sit in acts
     parameter int ACTS_W   = 32,
     parameter int I_LSB    = 0,
@@ -177,7 +185,8 @@ module hwgen_lstm_engine #(
 
     hwgen_mvu #(
         .ROWS(GATES*H), .COLS(I), .PE(MX_PE), .SIMD(MX_SIMD), .W_W(MX_W_W), .IN_W(X_W),
-        .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W), .WEIGHTS(MX_WEIGHTS),
+        .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W),
+        .WEIGHTS_BITS(MX_WEIGHTS_BITS), .WEIGHTS(MX_WEIGHTS),
         .INIT_FILE(MX_INIT_FILE), .MUL_STYLE(MX_MUL_STYLE)
     ) u_mx (
         .clk(clk), .rst(rst), .in_data(mx_in), .in_valid(mv_in_valid), .in_ready(mx_in_ready),
@@ -186,7 +195,8 @@ module hwgen_lstm_engine #(
 
     hwgen_mvu #(
         .ROWS(GATES*H), .COLS(H), .PE(MH_PE), .SIMD(MH_SIMD), .W_W(MH_W_W), .IN_W(H_W),
-        .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W), .WEIGHTS(MH_WEIGHTS),
+        .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W),
+        .WEIGHTS_BITS(MH_WEIGHTS_BITS), .WEIGHTS(MH_WEIGHTS),
         .INIT_FILE(MH_INIT_FILE), .MUL_STYLE(MH_MUL_STYLE)
     ) u_mh (
         .clk(clk), .rst(rst), .in_data(mh_mv_in), .in_valid(mv_in_valid), .in_ready(mh_in_ready),
@@ -202,8 +212,8 @@ module hwgen_lstm_engine #(
     endgenerate
 
     hwgen_cell #(
-        .H(H), .F_W(F_W), .F_SIGNED(F_SIGNED), .I_W(I_W), .I_SIGNED(I_SIGNED), .G_W(G_W),
-        .G_SIGNED(G_SIGNED), .C_W(C_W), .C_SIGNED(C_SIGNED), .C_MIN(C_MIN), .C_MAX(C_MAX),
+        .H(H), .LANES(LANES), .F_W(F_W), .F_SIGNED(F_SIGNED), .I_W(I_W), .I_SIGNED(I_SIGNED),
+        .G_W(G_W), .G_SIGNED(G_SIGNED), .C_W(C_W), .C_SIGNED(C_SIGNED), .C_MIN(C_MIN), .C_MAX(C_MAX),
         .FC_SHIFT(FC_SHIFT), .IG_SHIFT(IG_SHIFT), .ROUNDING(CELL_ROUNDING), .CIFG(CIFG), .ONE(ONE),
         .MUL_STYLE(CELL_MUL_STYLE), .MUL_LATENCY(CELL_MUL_LATENCY)
     ) u_cell (
@@ -213,17 +223,17 @@ module hwgen_lstm_engine #(
     );
 
     hwgen_lut_vec #(
-        .N(H), .IN_W(C_W), .IN_SIGNED(C_SIGNED), .IN_MIN(C_MIN), .DEPTH(T_DEPTH), .OUT_W(T_W),
-        .TABLE(T_TABLE)
+        .N(H), .LANES(LANES), .IN_W(C_W), .IN_SIGNED(C_SIGNED), .IN_MIN(C_MIN), .DEPTH(T_DEPTH),
+        .OUT_W(T_W), .TABLE(T_TABLE)
     ) u_tanh_c (
         .clk(clk), .rst(rst), .in_data(c_new), .in_valid(tanh_start), .out_data(tanh_c),
         .out_valid(tanh_done)
     );
 
     hwgen_hidden #(
-        .H(H), .O_W(O_W), .O_SIGNED(O_SIGNED), .T_W(T_W), .T_SIGNED(T_SIGNED), .SHIFT(HID_SHIFT),
-        .ROUNDING(HID_ROUNDING), .OUT_W(H_W), .OUT_SIGNED(H_SIGNED), .OUT_MIN(H_MIN),
-        .OUT_MAX(H_MAX), .MUL_STYLE(HID_MUL_STYLE), .MUL_LATENCY(HID_MUL_LATENCY)
+        .H(H), .LANES(LANES), .O_W(O_W), .O_SIGNED(O_SIGNED), .T_W(T_W), .T_SIGNED(T_SIGNED),
+        .SHIFT(HID_SHIFT), .ROUNDING(HID_ROUNDING), .OUT_W(H_W), .OUT_SIGNED(H_SIGNED),
+        .OUT_MIN(H_MIN), .OUT_MAX(H_MAX), .MUL_STYLE(HID_MUL_STYLE), .MUL_LATENCY(HID_MUL_LATENCY)
     ) u_hidden (
         .clk(clk), .rst(rst), .o_act(acts[O_LSB +: H*O_W]), .t_act(tanh_c),
         .in_valid(hidden_start), .h(h_new), .out_valid(hidden_done)

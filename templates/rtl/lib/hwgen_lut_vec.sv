@@ -1,10 +1,15 @@
-// hwgen_lut_vec: N lookups into one table in parallel (one hwgen_lut per element).
-// Element k of in_data (bits [k*IN_W +: IN_W]) indexes TABLE; out_data element k is its entry.
-// LATENCY = 1 cycle from in_valid to out_valid (hwgen/cores.py LUT_LATENCY), one vector per
-// cycle; out_data holds its value until the next out_valid. The LSTM engines never stall this
-// stage, so the elements' ready outputs are not used.
+// hwgen_lut_vec: N lookups into one table, LANES of them per cycle (one hwgen_lut per lane, the
+// chunks sequenced by hwgen_lanes). Element k of in_data (bits [k*IN_W +: IN_W]) indexes TABLE;
+// out_data element k is its entry.
+// LANES = N: LATENCY = 1 cycle from in_valid to out_valid (hwgen/cores.py LUT_LATENCY), one vector
+// per cycle, in_data read in the in_valid cycle only, out_data held until the next out_valid.
+// LANES < N: LATENCY = 1 + N/LANES (hwgen/cores.py lane_latency), a vector every N/LANES cycles
+// at most, in_data held for N/LANES cycles from in_valid, out_data held until one cycle after the
+// next in_valid. The LSTM engines never stall this stage, so the lookups' ready outputs are not
+// used.
 module hwgen_lut_vec #(
     parameter int N         = 1,
+    parameter int LANES     = N,  // lookups per cycle (divides N)
     parameter int IN_W      = 8,
     parameter bit IN_SIGNED = 1'b1,
     parameter int IN_MIN    = -128,
@@ -21,25 +26,38 @@ module hwgen_lut_vec #(
 );
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = 1;
+    localparam int LATENCY = N / LANES == 1 ? 1 : 1 + N / LANES;
     /* verilator lint_on UNUSEDPARAM */
+    localparam int BW = N / LANES > 1 ? $clog2(N / LANES) : 1;
 
     initial begin
         if (N < 1) $fatal(1, "hwgen_lut_vec: N=%0d must be positive", N);
     end
 
-    logic [N-1:0] valid;
-    for (genvar k = 0; k < N; k++) begin : g_lut
+    logic                   fire, lane_valid;
+    logic [BW-1:0]          beat;
+    logic [LANES*IN_W-1:0]  in_lane;
+    logic [LANES*OUT_W-1:0] out_lane;
+    logic [LANES-1:0]       valid;
+
+    hwgen_lanes #(.N(N), .LANES(LANES), .W(OUT_W)) u_lanes (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
+        .lane_valid(lane_valid), .lane_data(out_lane), .out_data(out_data), .out_valid(out_valid)
+    );
+    hwgen_lane_sel #(.N(N), .LANES(LANES), .W(IN_W))
+        u_in (.in_data(in_data), .beat(beat), .out_data(in_lane));
+
+    for (genvar k = 0; k < LANES; k++) begin : g_lut
         /* verilator lint_off PINCONNECTEMPTY */  // ready is always 1: the caller never stalls
         hwgen_lut #(
             .IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .IN_MIN(IN_MIN), .DEPTH(DEPTH), .OUT_W(OUT_W),
             .TABLE(TABLE)
         ) u_lut (
             .clk(clk), .rst(rst),
-            .in_data(in_data[k*IN_W +: IN_W]), .in_valid(in_valid), .in_ready(),
-            .out_data(out_data[k*OUT_W +: OUT_W]), .out_valid(valid[k]), .out_ready(1'b1)
+            .in_data(in_lane[k*IN_W +: IN_W]), .in_valid(fire), .in_ready(),
+            .out_data(out_lane[k*OUT_W +: OUT_W]), .out_valid(valid[k]), .out_ready(1'b1)
         );
         /* verilator lint_on PINCONNECTEMPTY */
     end
-    assign out_valid = &valid;  // all elements run in lockstep
+    assign lane_valid = &valid;  // all lanes run in lockstep
 endmodule

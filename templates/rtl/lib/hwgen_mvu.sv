@@ -23,9 +23,11 @@
 // simulation against it.
 //
 // Weights: a fully parallel unit (F = 1) takes them from WEIGHTS, W[r][c] at bits
-// [(r*COLS + c)*W_W +: W_W]. A folded unit (F > 1) reads them from a ROM of F words with a
-// registered read (from 64 words on marked rom_style "block": block RAM; a smaller one is left
-// to the tool, which builds it from LUTs), loaded by $readmemh from the text file INIT_FILE:
+// [(r*COLS + c)*W_W +: W_W] (WEIGHTS_BITS = ROWS*COLS*W_W; a folded unit does not read WEIGHTS
+// and may set WEIGHTS_BITS = 1, so no parameter grows with the number of weights). A folded
+// unit (F > 1) reads them from a ROM of F words with a registered read (from 64 words on marked
+// rom_style "block": block RAM; a smaller one is left to the tool, which builds it from LUTs),
+// loaded by $readmemh from the text file INIT_FILE:
 // line k (k = nf*SF + sf, row fold nf, column fold sf) is one hex word holding
 // W[nf*PE + p][sf*SIMD + i] at bits [(p*SIMD + i)*W_W +: W_W]. The tools open INIT_FILE
 // relative to the folder they run in: hwgen's generated designs name "mem/<file>.hex" and keep
@@ -46,7 +48,8 @@ module hwgen_mvu #(
     parameter int ACC_W     = 16,
     parameter int REG_EVERY = 2,
     parameter int MUL_STYLE = 0,                       // 0: the inferred `*`; 1: in logic
-    parameter logic [ROWS*COLS*W_W-1:0] WEIGHTS = '0,  // read when NF*SF = 1
+    parameter int WEIGHTS_BITS = ROWS*COLS*W_W,
+    parameter logic [WEIGHTS_BITS-1:0] WEIGHTS = '0,  // read when NF*SF = 1
     parameter INIT_FILE     = ""                       // read when NF*SF > 1
 ) (
     input  logic                  clk,
@@ -95,6 +98,9 @@ module hwgen_mvu #(
         if (REG_EVERY < 0 || MUL_STYLE < 0 || MUL_STYLE > 1)
             $fatal(1, "hwgen_mvu: REG_EVERY=%0d is negative or MUL_STYLE=%0d not 0 or 1",
                    REG_EVERY, MUL_STYLE);
+        if (F == 1 && WEIGHTS_BITS != ROWS*COLS*W_W)
+            $fatal(1, "hwgen_mvu: WEIGHTS_BITS=%0d, a fully parallel unit needs %0d",
+                   WEIGHTS_BITS, ROWS*COLS*W_W);
         if (F > 1 && INIT_FILE == "")
             $fatal(1, "hwgen_mvu: a folded unit (%0d folds) needs INIT_FILE", F);
     end

@@ -27,14 +27,18 @@ module hwgen_rnn_engine #(
     parameter int MX_SIMD  = 1,
     parameter int MX_W_W   = 4,
     parameter int MX_ACC_W = 16,
-    parameter logic [H*I*MX_W_W-1:0] MX_WEIGHTS = '0,  // fully parallel unit
+    // a fully parallel unit's weights; a folded unit does not read them (Python passes
+    // MX_WEIGHTS_BITS = 1 then, so no parameter grows with the number of weights)
+    parameter int MX_WEIGHTS_BITS = H*I*MX_W_W,
+    parameter logic [MX_WEIGHTS_BITS-1:0] MX_WEIGHTS = '0,
     parameter MX_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
     parameter int MX_MUL_STYLE = 0,  // products: 0 the inferred `*`, 1 logic (hwgen_mul_pp)
     parameter int MH_PE    = 1,
     parameter int MH_SIMD  = 1,
     parameter int MH_W_W   = 4,
     parameter int MH_ACC_W = 16,
-    parameter logic [H*H*MH_W_W-1:0] MH_WEIGHTS = '0,  // fully parallel unit
+    parameter int MH_WEIGHTS_BITS = H*H*MH_W_W,  // as MX_WEIGHTS_BITS
+    parameter logic [MH_WEIGHTS_BITS-1:0] MH_WEIGHTS = '0,
     parameter MH_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
     parameter int MH_MUL_STYLE = 0,
     // head (HEAD): scores and class of the sequence's last h (see hwgen_head)
@@ -121,7 +125,8 @@ module hwgen_rnn_engine #(
 
     hwgen_mvu #(
         .ROWS(H), .COLS(I), .PE(MX_PE), .SIMD(MX_SIMD), .W_W(MX_W_W), .IN_W(X_W),
-        .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W), .WEIGHTS(MX_WEIGHTS),
+        .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W),
+        .WEIGHTS_BITS(MX_WEIGHTS_BITS), .WEIGHTS(MX_WEIGHTS),
         .INIT_FILE(MX_INIT_FILE), .MUL_STYLE(MX_MUL_STYLE)
     ) u_mx (
         .clk(clk), .rst(rst), .in_data(mx_in), .in_valid(mv_in_valid), .in_ready(mx_in_ready),
@@ -130,7 +135,8 @@ module hwgen_rnn_engine #(
 
     hwgen_mvu #(
         .ROWS(H), .COLS(H), .PE(MH_PE), .SIMD(MH_SIMD), .W_W(MH_W_W), .IN_W(H_W),
-        .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W), .WEIGHTS(MH_WEIGHTS),
+        .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W),
+        .WEIGHTS_BITS(MH_WEIGHTS_BITS), .WEIGHTS(MH_WEIGHTS),
         .INIT_FILE(MH_INIT_FILE), .MUL_STYLE(MH_MUL_STYLE)
     ) u_mh (
         .clk(clk), .rst(rst), .in_data(mh_mv_in), .in_valid(mv_in_valid), .in_ready(mh_in_ready),
