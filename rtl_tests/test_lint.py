@@ -71,6 +71,9 @@ LINT_CASES = {
                                                  CLASS_W=3)),
     "head_lut_mul_even": ("hwgen_head", dict(C=9, H=32, W_W=4, ACC_W=15, MV_SHIFT=7,
                                              SCORE_W=22, CLASS_W=4, MUL_STYLE=1)),
+    # hidden 256, 10 classes: one tree level is 10,240 bits (no '0 over it: Verilator's limit)
+    "head_wide_tree": ("hwgen_head", dict(C=10, H=256, W_W=4, ACC_W=20, SCORE_W=24, CLASS_W=4,
+                                          MUL_STYLE=1)),
     "head_lut_mul_odd": ("hwgen_head", dict(C=3, H=5, W_W=5, ACC_W=16, CLASS_W=2, MUL_STYLE=1,
                                             TREE_LEVELS=1)),
     "seq_buf_defaults": ("hwgen_seq_buf", {}),

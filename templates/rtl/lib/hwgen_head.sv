@@ -30,7 +30,11 @@ module hwgen_head #(
     parameter int IN_W        = 8,
     parameter bit IN_SIGNED   = 1'b1,
     parameter int W_W         = 8,
+    // the generated top always binds WEIGHTS; the default only serves lint runs, where a wide
+    // head's zero default is over Verilator's replication limit
+    /* verilator lint_off WIDTHCONCAT */
     parameter logic [C*H*W_W-1:0] WEIGHTS = '0,
+    /* verilator lint_on WIDTHCONCAT */
     parameter int ACC_W       = 16,
     parameter int MV_SHIFT    = 0,
     parameter int SCORE_W     = 24,
@@ -134,8 +138,11 @@ module hwgen_head #(
     logic signed [ACC_W-1:0] a_v, b_v, s_v;
     logic [LVL-1:0]          lvl_v;
     always_comb begin
-        tree_d = '0;
-        {a_v, b_v, s_v, lvl_v} = '0;
+        // Every bit of tree_d is written below (level 0 by the products, level s by the tree), so
+        // it needs no default; lvl_v starts as level 0 (read only when S > 0). No '0 over whole
+        // levels: Verilator refuses replications of more than 8192 bits (wide heads).
+        {a_v, b_v, s_v} = '0;
+        lvl_v = tree_q[0 +: LVL];
         for (int n = 0; n < N; n++)
             tree_d[n*ACC_W +: ACC_W] = ACC_W'($signed(prods[n*PW +: PW]));
         for (int s = 1; s <= S; s++) begin
