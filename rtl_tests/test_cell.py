@@ -14,7 +14,7 @@ from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding
 
 SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "lanes",
-                                                         "lane_sel", "cell")]
+                                                         "lane_sel", "lane_shift", "cell")]
 
 
 def case(units, f, i, g, c, rounding, cifg=False, one=None, mul_style=MUL_DSP, lanes=0):

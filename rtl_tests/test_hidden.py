@@ -12,7 +12,7 @@ from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
 from hwgen.types import IntType, Rounding
 
 SOURCES = [RTL_LIB / f"hwgen_{core}.sv" for core in ("mul_pp", "mul", "requant", "lanes",
-                                                         "lane_sel", "hidden")]
+                                                         "lane_sel", "lane_shift", "hidden")]
 
 
 def case(units, o, t, out, rounding, mul_style=MUL_DSP, lanes=0):

@@ -29,6 +29,8 @@ LINT_CASES = {
     "lanes_folded_pow2": ("hwgen_lanes", dict(N=8, LANES=2, W=1)),
     "lane_sel_one_chunk": ("hwgen_lane_sel", dict(N=3, LANES=3, W=4)),
     "lane_sel_five_chunks": ("hwgen_lane_sel", dict(N=5, LANES=1, W=7)),
+    "lane_shift_one_chunk": ("hwgen_lane_shift", dict(N=3, LANES=3, W=4)),
+    "lane_shift_four_chunks": ("hwgen_lane_shift", dict(N=8, LANES=2, W=5)),
     "gate_defaults": ("hwgen_gate", {}),
     "gate_shifted": ("hwgen_gate", dict(H=3, AX_W=6, AH_W=5, X_SHIFT=2, H_SHIFT=1, SUM_W=9,
                                         ACC_SHIFT=2, ACC_W=4, ACC_MIN=-8, ACC_MAX=7, ACT_W=3)),
@@ -113,11 +115,11 @@ LINT_CASES = {
                                                       INIT=1, OUT_N=2, OUT_W=24)),
 }
 # The cores an engine core instantiates (linted with it).
-ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lanes", "hwgen_lane_sel", "hwgen_lut_vec",
+ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lanes", "hwgen_lane_sel", "hwgen_lane_shift", "hwgen_lut_vec",
                 "hwgen_mul_pp", "hwgen_mul", "hwgen_mvu", "hwgen_cell", "hwgen_hidden",
                 "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init")
 # The cores an elementwise stage instantiates.
-LANE_PARTS = ("hwgen_lanes", "hwgen_lane_sel")
+LANE_PARTS = ("hwgen_lanes", "hwgen_lane_sel", "hwgen_lane_shift")
 STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",) + LANE_PARTS,
                "hwgen_gate": ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec") + LANE_PARTS,
                "hwgen_mul": ("hwgen_mul_pp",), "hwgen_mvu": ("hwgen_mul_pp",),

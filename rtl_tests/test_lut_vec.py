@@ -12,6 +12,7 @@ from hwgen.sim.tools import RTL_LIB, packed_literal, run_cocotb, sim_build_dir
 from hwgen.types import IntType
 
 SOURCES = [RTL_LIB / n for n in ("hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
+                                "hwgen_lane_shift.sv",
                                  "hwgen_lut_vec.sv")]
 
 CASES = {  # lanes, index type (width, signedness, narrow), output width and signedness

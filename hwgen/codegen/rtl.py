@@ -54,7 +54,7 @@ STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.s
                 "hwgen_pick_last.sv", "hwgen_state_bcast.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv"}
 CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
-         "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
+         "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
          "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES

@@ -81,14 +81,14 @@ module hwgen_cell #(
         .lane_valid(valid_q[U-1]), .lane_data(c_lane_new), .out_data(c_new),
         .out_valid(out_valid)
     );
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(F_W))
-        u_f (.in_data(f_act), .beat(beat), .out_data(f_lane));
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(I_W))
-        u_i (.in_data(i_act), .beat(beat), .out_data(i_lane));
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(G_W))
-        u_g (.in_data(g_act), .beat(beat), .out_data(g_lane));
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(C_W))
-        u_c (.in_data(c_old), .beat(beat), .out_data(c_lane));
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(F_W))
+        u_f (.clk(clk), .in_data(f_act), .beat(beat), .out_data(f_lane));
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(I_W))
+        u_i (.clk(clk), .in_data(i_act), .beat(beat), .out_data(i_lane));
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(G_W))
+        u_g (.clk(clk), .in_data(g_act), .beat(beat), .out_data(g_lane));
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(C_W))
+        u_c (.clk(clk), .in_data(c_old), .beat(beat), .out_data(c_lane));
 
     for (genvar j = 0; j < LANES; j++) begin : g_unit
         logic signed [FE-1:0]      f;

@@ -66,10 +66,10 @@ module hwgen_gate #(
         .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
         .lane_valid(lane_valid), .lane_data(act_lane), .out_data(act), .out_valid(out_valid)
     );
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(AX_W))
-        u_x (.in_data(x_acc), .beat(beat), .out_data(x_lane));
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(AH_W))
-        u_h (.in_data(h_acc), .beat(beat), .out_data(h_lane));
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(AX_W))
+        u_x (.clk(clk), .in_data(x_acc), .beat(beat), .out_data(x_lane));
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(AH_W))
+        u_h (.clk(clk), .in_data(h_acc), .beat(beat), .out_data(h_lane));
     hwgen_lane_sel #(.N(H), .LANES(LANES), .W(SUM_W))
         u_bias (.in_data(BIAS), .beat(beat), .out_data(bias_lane));
 

@@ -56,10 +56,10 @@ module hwgen_hidden #(
         .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
         .lane_valid(valid_q[U-1]), .lane_data(h_lane), .out_data(h), .out_valid(out_valid)
     );
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(O_W))
-        u_o (.in_data(o_act), .beat(beat), .out_data(o_lane));
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(T_W))
-        u_t (.in_data(t_act), .beat(beat), .out_data(t_lane));
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(O_W))
+        u_o (.clk(clk), .in_data(o_act), .beat(beat), .out_data(o_lane));
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(T_W))
+        u_t (.clk(clk), .in_data(t_act), .beat(beat), .out_data(t_lane));
 
     for (genvar j = 0; j < LANES; j++) begin : g_unit
         logic signed [OE-1:0]    o_s;  // operands as signed numbers (one extra bit)

@@ -44,8 +44,8 @@ module hwgen_lut_vec #(
         .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
         .lane_valid(lane_valid), .lane_data(out_lane), .out_data(out_data), .out_valid(out_valid)
     );
-    hwgen_lane_sel #(.N(N), .LANES(LANES), .W(IN_W))
-        u_in (.in_data(in_data), .beat(beat), .out_data(in_lane));
+    hwgen_lane_shift #(.N(N), .LANES(LANES), .W(IN_W))
+        u_in (.clk(clk), .in_data(in_data), .beat(beat), .out_data(in_lane));
 
     for (genvar k = 0; k < LANES; k++) begin : g_lut
         /* verilator lint_off PINCONNECTEMPTY */  // ready is always 1: the caller never stalls
