@@ -180,7 +180,7 @@ module hwgen_tb #(
     endtask
 
     task automatic report_pass;
-        $display("hwgen_tb: PASS: %0d sequences, %0d input and %0d output transfers equal, %0d cycles (seed %0d, idle %0d %%, stall %0d %%)",
+        $display("hwgen_tb: PASS: %0d sequences, %0d input transfers, %0d output transfers equal to the expected ones, %0d cycles (seed %0d, idle %0d %%, stall %0d %%)",
                  SEQS, IN_N, OUT_N, last_cycle, seed, idle, stall);
         $finish;
     endtask
