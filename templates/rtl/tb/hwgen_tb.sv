@@ -17,6 +17,9 @@
 // stray extra one. The cycles it reports run from the first cycle after reset to the last output
 // transfer.
 //
+// The clock period is 10 time units (10 ns with run.sh's --timescale 1ns/1ps); rst (synchronous,
+// active high) is high for the first RESET_CYCLES rising edges.
+//
 // Plusargs: +seed=N (default 1: the random idle and stall pattern, xorshift32), +idle=PCT,
 // +stall=PCT (defaults IDLE_PCT, STALL_PCT), +inputs=FILE, +expected=FILE, +states=FILE (default
 // the parameters). With the define HWGEN_TB_TRACE the run dumps every signal to +trace=FILE
