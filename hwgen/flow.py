@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from hwgen.codegen.testbench import DEFAULT_SEQUENCES as TB_SEQUENCES
 from hwgen.locks import write_atomic
 from hwgen.progress import say
 from hwgen.report import RESOURCE_KEYS, build_report, cost_lines, pct, time_line, write_report
@@ -279,7 +280,7 @@ class Build:
     device: str = "85k"  # the ECP5 part, as nextpnr-ecp5 names it (hwgen.sim.synth.DEVICES)
     force: bool = False
     compile_opt: str = "-O1"  # the Verilator build's C++ optimisation (-O0 builds faster)
-    tb_sequences: int | None = 20  # test sequences in rtl/tb/'s vectors; None: all of them
+    tb_sequences: int | None = TB_SEQUENCES  # test sequences in rtl/tb/'s vectors; None: all
     ckpt: dict | None = None
     folded: object = None  # the folded IR once loaded
     test: object = None  # the dataset's test set once loaded
@@ -721,7 +722,7 @@ def verify(b: Build) -> None:
 
 def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "report",
        ecp5: bool = True, pnr: bool = True, device: str = "85k",
-       tb_sequences: int | None = 20) -> dict:
+       tb_sequences: int | None = TB_SEQUENCES) -> dict:
     """Run the steps first..last for a spec; return the report (empty if report did not run);
     raise VerificationError if any backend differs.
 
