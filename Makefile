@@ -18,6 +18,7 @@ help:
 	@echo "                       DEVICE=85k; also 25k 45k um-25k ... um5g-85k); NO_PNR=1 skips"
 	@echo "                       place and route; FMAX=1 is accepted and changes nothing;"
 	@echo "                       FORCE=1 retrains; OUT=DIR builds in DIR instead of build/MODEL"
+	@echo "                       TB_SEQUENCES=N|all: test vectors of the testbench in rtl/tb/"
 	@echo "make sweep MODEL=<name> accuracy and hardware cost over bit widths (build/sweep/)"
 	@echo "                       SWEEP_ARGS='--bits 2-8 --vary io --jobs 2 --fmax' etc."
 	@echo "make compare MODEL=<name> post-training quantization per width: float, PyTorch int8,"
@@ -39,7 +40,8 @@ venv: $(STAMP)
 
 hw: $(STAMP)
 	$(VENV)/bin/hwgen hw $(MODEL) $(if $(NO_PNR),--no-pnr) $(if $(DEVICE),--device $(DEVICE)) \
-		$(if $(FMAX),--fmax) $(if $(FORCE),--force) $(if $(OUT),--out "$(OUT)")
+		$(if $(FMAX),--fmax) $(if $(FORCE),--force) $(if $(OUT),--out "$(OUT)") \
+		$(if $(TB_SEQUENCES),--tb-sequences $(TB_SEQUENCES))
 
 sweep: $(STAMP)
 	$(VENV)/bin/hwgen sweep $(MODEL) $(SWEEP_ARGS)

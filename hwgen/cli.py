@@ -48,6 +48,13 @@ def _int_in(lo: int, hi: int):
     return parse
 
 
+def _tb_sequences(text: str) -> str:
+    """Return text if it is "all" or a whole number >= 1 (the testbench's sequence count)."""
+    if text != "all" and not (text.isdigit() and int(text) >= 1):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 1 nor 'all'")
+    return text
+
+
 def _percentile(text: str) -> float:
     """Return a --percentile argument: a number in (0, 100]."""
     try:
@@ -185,7 +192,8 @@ def _cmd_hw(args) -> None:
     try:
         with locked_folder(out_dir(spec)):
             hw(spec, force=args.force, first=args.first, last=args.last, ecp5=not args.no_ecp5,
-               pnr=not args.no_pnr, device=args.device)
+               pnr=not args.no_pnr, device=args.device,
+               tb_sequences=None if args.tb_sequences == "all" else int(args.tb_sequences))
     except VerificationError:
         print(_done_line(out_dir(spec), failed=True), flush=True)
         raise
@@ -500,6 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the ECP5 synthesis and place and route (Xilinx counts only)")
     p.add_argument("--fmax", action="store_true",
                    help="no effect, kept for old scripts: place and route now runs by default")
+    p.add_argument("--tb-sequences", default="20", type=_tb_sequences, metavar="N|all",
+                   help="test sequences in the testbench vectors of rtl/tb/ (default 20)")
     steps = ", ".join(STEP_NAMES)
     p.add_argument("--from", dest="first", default="train", metavar="STEP",
                    help=f"start at this step; the artifacts of the steps before it are used as "

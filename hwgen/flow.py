@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from hwgen.codegen.testbench import DEFAULT_SEQUENCES as TB_SEQUENCES
 from hwgen.locks import write_atomic
 from hwgen.progress import say
 from hwgen.report import RESOURCE_KEYS, build_report, cost_lines, pct, time_line, write_report
@@ -306,6 +307,7 @@ class Build:
     device: str = "85k"  # the ECP5 part, as nextpnr-ecp5 names it (hwgen.sim.synth.DEVICES)
     force: bool = False
     compile_opt: str = "-O1"  # the Verilator build's C++ optimisation (-O0 builds faster)
+    tb_sequences: int | None = TB_SEQUENCES  # test sequences in rtl/tb/'s vectors; None: all
     ckpt: dict | None = None
     folded: object = None  # the folded IR once loaded
     test: object = None  # the dataset's test set once loaded
@@ -481,8 +483,26 @@ def _emit(kind: str):
         ir = b.ir()
         folder = emit(ir, b.folder, _source(b)["source"])
         say(f"wrote {folder} ({len(ir.stages())} stages)")
+        if kind == "rtl":
+            _testbench(b, folder)
         return {}
     return run
+
+
+def _testbench(b: Build, rtl: Path) -> None:
+    """Write rtl/tb/: the self-checking testbench, on the first tb_sequences test sequences."""
+    from hwgen.codegen.testbench import emit_testbench
+    from hwgen.sim.design import load_design, quantize_inputs
+
+    design, test = load_design(rtl), b.test_set().x
+    chosen = test if b.tb_sequences is None else test[:b.tb_sequences]
+    tb = emit_testbench(b.ir(), rtl, [quantize_inputs(x, design) for x in chosen],
+                        _source(b)["source"])
+    say(f"wrote {tb} ({len(chosen)} test sequences; run: sh {tb / 'run.sh'})")
+
+
+def _emit_rtl_params(b: Build) -> dict:
+    return {**_source(b), **_dataset(b), "tb_sequences": b.tb_sequences}
 
 
 def compare_scores(outputs, classes, ref_scores, labels, exp: int) -> tuple:
@@ -603,7 +623,7 @@ FLOW = {s.name: s for s in (
     Step("fold", ("lowered",), "ir", _fold, params=_folding),
     Step("reference", ("ir", "checkpoint.pt"), "reference.npy", _reference, _show_reference,
          _dataset),
-    Step("emit_rtl", ("ir",), "rtl", _emit("rtl"), params=_source),
+    Step("emit_rtl", ("ir",), "rtl", _emit("rtl"), params=_emit_rtl_params),
     Step("emit_hls", ("ir",), "hls", _emit("hls"), params=_source),
     Step("sim_rtl", ("ir", "rtl", "reference.npy"), None, _sim_rtl, _show_rtl,
          lambda b: {**_dataset(b), "compile_opt": b.compile_opt}),
@@ -767,15 +787,18 @@ def verify(b: Build) -> None:
 
 
 def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "report",
-       ecp5: bool = True, pnr: bool = True, device: str = "85k") -> dict:
+       ecp5: bool = True, pnr: bool = True, device: str = "85k",
+       tb_sequences: int | None = TB_SEQUENCES) -> dict:
     """Run the steps first..last for a spec; return the report (empty if report did not run);
     raise VerificationError if any backend differs.
 
     The cost step synthesizes for Xilinx 7-series and, with ecp5, for the ECP5 device, then (with
     pnr, when the design fits) places and routes it with nextpnr for Fmax and the report's time
-    figures; force retrains even if the checkpoint matches the spec.
+    figures; force retrains even if the checkpoint matches the spec. tb_sequences: how many test
+    sequences the testbench in rtl/tb/ gets (None: all).
     """
-    b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force)
+    b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force,
+              tb_sequences=tb_sequences)
     run_flow(b, step_range(first, last))
     verify(b)
     return json.loads(b.path("report.json").read_text()) if "report" in b.results else {}

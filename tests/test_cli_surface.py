@@ -123,9 +123,10 @@ def fake_hw(monkeypatch, tmp_path):
     """Replace hwgen.flow.hw with a stand-in recording its arguments; return the record."""
     seen = {}
 
-    def hw(spec, force=False, first="train", last="report", ecp5=True, pnr=True, device="85k"):
+    def hw(spec, force=False, first="train", last="report", ecp5=True, pnr=True, device="85k",
+           tb_sequences=20):
         seen.update(spec=spec, force=force, first=first, last=last, ecp5=ecp5, pnr=pnr,
-                    device=device)
+                    device=device, tb_sequences=tb_sequences)
         if seen.get("fail"):
             raise VerificationError("the RTL differs from the reference on 1 sequences")
         return {"model": spec.name}
@@ -175,6 +176,19 @@ def test_hw_step_range_reaches_the_flow(hwgen_inprocess, fake_hw):
     proc = hwgen_inprocess("hw", "lstm4b", "--from", "emit_rtl", "--to", "sim_rtl")
     assert proc.returncode == 0, proc.stderr
     assert (fake_hw["first"], fake_hw["last"]) == ("emit_rtl", "sim_rtl")
+
+
+@pytest.mark.parametrize("value, want", [(None, 20), ("5", 5), ("all", None)])
+def test_hw_tb_sequences_reach_the_flow(hwgen_inprocess, fake_hw, value, want):
+    proc = hwgen_inprocess("hw", "lstm4b", *(("--tb-sequences", value) if value else ()))
+    assert proc.returncode == 0, proc.stderr
+    assert fake_hw["tb_sequences"] == want
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "some"])
+def test_hw_tb_sequences_refuses(hwgen_inprocess, no_work, value):
+    proc = hwgen_inprocess("hw", "lstm4b", "--tb-sequences", value)
+    assert proc.returncode == 2 and "--tb-sequences" in proc.stderr, proc.stderr
 
 
 def test_hw_from_a_step_whose_input_is_missing(hwgen_inprocess, tmp_path):
