@@ -3,8 +3,8 @@
 A small fixture design (one LSTM layer and a head, folded so its weights come from mem/*.hex) gets
 its testbench; run.sh runs from another folder whose path holds a space, quotes and `$(...)`,
 the design itself sits in such a folder too. It passes; a corrupted expected transfer makes it
-fail naming that transfer; an input that never comes makes it time out; --trace writes an FST
-file. Without the simulator: the files are byte-identical for the same inputs, and a hostile
+fail naming that transfer; an input that never comes makes it time out; --trace writes a VCD
+file (--trace-fst an FST file). Without the simulator: the files are byte-identical for the same inputs, and a hostile
 source name stays an inert comment in run.sh.
 """
 import math
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from hwgen.codegen.rtl import emit_rtl
-from hwgen.codegen.testbench import RUN_DIR, TRACE_FILE, emit_testbench
+from hwgen.codegen.testbench import RUN_DIR, TRACE_FILE, TRACE_FST, emit_testbench
 from hwgen.passes.fold import fold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -117,11 +117,38 @@ def test_hang_times_out(design):
     assert "0 of 4 output transfers" in line, line
 
 
-def test_trace_writes_fst(design):
+def test_trace_writes_vcd(design):
+    """--trace writes a VCD file (nothing needed beyond Verilator and g++) holding the design's
+    signals and a time stamp per half clock period over the run."""
     rtl, cwd = design
     done = _run(rtl, cwd, "--trace")
     assert done.returncode == 0 and _summary(done).startswith("hwgen_tb: PASS"), done.stderr[-2000:]
-    fst = cwd / RUN_DIR / TRACE_FILE
+    vcd = cwd / RUN_DIR / TRACE_FILE
+    assert f"waveform in {vcd.resolve()}" in done.stdout
+    text = vcd.read_text()
+    header, _, body = text.partition("$enddefinitions $end")
+    assert "$timescale" in header and "$scope module" in header and " clk " in header, header[:2000]
+    assert " s_tvalid " in header and " m_tdata " in header
+    times = [int(line[1:]) for line in body.splitlines() if line.startswith("#")]
+    assert times == sorted(times) and len(times) > 20 and times[-1] > 0
+
+
+def _has_fst_headers() -> bool:
+    probe = subprocess.run(["c++", "-E", "-x", "c++", "-"], capture_output=True, text=True,
+                           input="#include <lz4.h>\n#include <zlib.h>\n")
+    return probe.returncode == 0
+
+
+def test_trace_fst_writes_fst_or_says_what_it_needs(design):
+    """--trace-fst writes an FST file where the lz4 and zlib headers exist, and otherwise stops at
+    once (exit 3) with one line naming what is missing."""
+    rtl, cwd = design
+    done = _run(rtl, cwd, "--trace-fst")
+    if not _has_fst_headers():
+        assert done.returncode == 3 and "needs the lz4 and zlib headers" in done.stderr, done.stderr
+        return
+    assert done.returncode == 0 and _summary(done).startswith("hwgen_tb: PASS"), done.stderr[-2000:]
+    fst = cwd / RUN_DIR / TRACE_FST
     assert f"waveform in {fst.resolve()}" in done.stdout
     data = fst.read_bytes()
     # FST's header block: type 0 (FST_BL_HDR), its length 329, the first and last time stamps,

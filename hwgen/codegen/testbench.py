@@ -34,7 +34,8 @@ TOP = "hwgen_tb_top"
 LISTING = "tb.f"
 INPUTS, EXPECTED, STATES = "inputs.hex", "expected.hex", "states.hex"
 RUN_DIR = "hwgen_tb"  # run.sh's folder in the current directory: build products, waveform
-TRACE_FILE = "hwgen_tb.fst"
+TRACE_FILE = "hwgen_tb.vcd"  # run.sh --trace (VCD: needs nothing beyond Verilator and g++)
+TRACE_FST = "hwgen_tb.fst"  # run.sh --trace-fst (Verilator's FST writer needs lz4 and zlib headers)
 TRACE_DEFINE = "HWGEN_TB_TRACE"
 IDLE_PCT = STALL_PCT = 25  # default chances of an idle input cycle and of a stalled output cycle
 # The model's C++ optimisation: -Os (Verilator's default) compiles much slower. Traced, -O0: the
@@ -160,7 +161,7 @@ def _wiring(model: LoweredModel, params: list) -> dict:
 
 def _script_context(source: str, seqs: int) -> dict:
     """Return run.sh's values, each shell-quoted (all are fixed names; quoting keeps them inert)."""
-    names = {"run_dir": RUN_DIR, "trace_file": TRACE_FILE, "mem_dir": "mem", "top": TOP,
+    names = {"run_dir": RUN_DIR, "trace_file": TRACE_FILE, "trace_fst": TRACE_FST, "mem_dir": "mem", "top": TOP,
              "binary": "V" + TOP, "tb_dir": TB_DIR, "listing": LISTING, "inputs": INPUTS,
              "expected": EXPECTED, "states": STATES, "trace_define": TRACE_DEFINE,
              "opt": OPT_FAST, "trace_opt": TRACE_OPT_FAST, "idle": str(IDLE_PCT),

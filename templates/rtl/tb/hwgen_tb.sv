@@ -23,7 +23,7 @@
 // Plusargs: +seed=N (default 1: the random idle and stall pattern, xorshift32), +idle=PCT,
 // +stall=PCT (defaults IDLE_PCT, STALL_PCT), +inputs=FILE, +expected=FILE, +states=FILE (default
 // the parameters). With the define HWGEN_TB_TRACE the run dumps every signal to +trace=FILE
-// (default hwgen_tb.fst; FST when the simulator was built for FST traces).
+// (default hwgen_tb.vcd; VCD or FST as the simulator was built: run.sh --trace or --trace-fst).
 module hwgen_tb #(
     parameter int    X_W       = 8,     // s_tdata bits
     parameter int    Y_W       = 8,     // m_tdata bits
@@ -104,7 +104,7 @@ module hwgen_tb #(
         $readmemh(expected, out_mem);
         if (S_W > 0) $readmemh(states, st_mem);
 `ifdef HWGEN_TB_TRACE
-        trace = "hwgen_tb.fst";
+        trace = "hwgen_tb.vcd";
         void'($value$plusargs("trace=%s", trace));
         $dumpfile(trace);
         $dumpvars(0);
