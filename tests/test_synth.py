@@ -8,6 +8,7 @@ Yosys statistics and nextpnr reports is checked on small hand-written examples.
 import json
 import re
 import sys
+import time
 
 import pytest
 
@@ -376,3 +377,22 @@ def test_out_of_memory_gives_the_reason_instead_of_fmax(tmp_path, monkeypatch):
     assert cost["resources"] is None and cost["pnr"] is None
     assert cost["no_pnr"].startswith("Yosys synth_ecp5 of ") and "ran out of memory" in \
         cost["no_pnr"]
+
+
+def test_long_tool_runs_print_progress_with_the_latest_step(tmp_path, capsys):
+    """A tool that runs past the heartbeat gets progress lines naming its latest step."""
+    tool = fake_tool(tmp_path, "import time\nprint('Info: Placing cells')\nsys.stdout.flush()\n"
+                     "time.sleep(1.5)\nprint('Info: Routing globals')\nsys.stdout.flush()\n"
+                     "time.sleep(1.5)")
+    synth.run_tool([tool], tmp_path, tmp_path / "tool.log", 60, "nextpnr of X", heartbeat=1.0)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "[hwgen] nextpnr of X: running for 1 s, at: Info: Placing cells"
+    assert "at: Info: Routing globals" in lines[-1] and len(lines) in (2, 3)
+
+
+def test_tool_past_its_timeout_is_stopped_with_one_line(tmp_path):
+    tool = fake_tool(tmp_path, "import time\ntime.sleep(30)")
+    start = time.monotonic()
+    with pytest.raises(HwgenError, match=r"^nextpnr of X: no result after 1 s \(log: "):
+        synth.run_tool([tool], tmp_path, tmp_path / "tool.log", 1, "nextpnr of X", heartbeat=0.4)
+    assert time.monotonic() - start < 10

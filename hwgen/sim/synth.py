@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -42,6 +43,8 @@ from hwgen.sim.tools import build_lock, copy_memories, memory_files, require_yow
 from hwgen.types import HwgenError
 
 TOP = "hwgen_top"
+# a step a tool has started: a Yosys pass header ("12.3. Executing ABC pass") or nextpnr "Info:"
+STEP_LINE = re.compile(r"(\d+(\.\d+)*\. Executing |Info: [A-Z])")
 XILINX_FLOW = """\
 read_verilog -sv {sources}
 synth_xilinx -top {top} -flatten -run begin:map_luts
@@ -130,25 +133,59 @@ def _store(path: Path, data: dict) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
-def run_tool(argv: list[str], cwd: Path, log: Path, timeout: float, what: str) -> None:
+HEARTBEAT_S = 60.0  # a running tool's progress line comes this often
+
+
+def run_tool(argv: list[str], cwd: Path, log: Path, timeout: float, what: str,
+             heartbeat: float = HEARTBEAT_S) -> None:
     """Run a tool in cwd with its output in log; raise a one-line HwgenError if it fails.
 
     A Yosys run also writes its own log with -l (the WebAssembly build stops echoing to stdout
     once ABC has run): give it as log and the console output goes next to it, in NAME.out.
+    Every heartbeat seconds a progress line gives the elapsed time and the tool's latest step.
     """
     console = log.with_suffix(".out") if "-l" in argv else log
+    start = time.monotonic()
     with open(console, "w") as f:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
         try:
-            done = subprocess.run(argv, cwd=cwd, stdout=f, stderr=subprocess.STDOUT,
-                                  timeout=timeout, check=False)
+            while True:
+                left = timeout - (time.monotonic() - start)
+                try:
+                    returncode = proc.wait(timeout=max(0.0, min(heartbeat, left)))
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() - start >= timeout:
+                        raise
+                    say(f"{what}: running for {time.monotonic() - start:.0f} s"
+                        f"{latest_step(log)}")
         except subprocess.TimeoutExpired:
             raise HwgenError(f"{what}: no result after {timeout:.0f} s (log: {log})") from None
-    if done.returncode != 0:
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if returncode != 0:
         text = []
         for path in dict.fromkeys((console, log)):
             text += path.read_text(errors="replace").splitlines() if path.is_file() else []
         kind = ToolOutOfMemory if out_of_memory(text) else HwgenError
-        raise kind(f"{what} {failure(text, done.returncode)} (log: {log})")
+        raise kind(f"{what} {failure(text, returncode)} (log: {log})")
+
+
+def latest_step(log: Path) -> str:
+    """Return ", at: <the log's last step line>" (Yosys pass headers, nextpnr Info lines), or ""."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 8192))
+            lines = f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        line = line.strip()
+        if STEP_LINE.match(line):
+            return f", at: {line[:100]}"
+    return ""
 
 
 def out_of_memory(lines: list[str]) -> bool:
