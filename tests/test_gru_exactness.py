@@ -15,6 +15,7 @@ from gru_cases import export_case, float32_risks, random_case, trained_model
 from hwgen.onnx.execute import run_reference_all
 from hwgen.onnx.graph import load_model
 from hwgen.onnx.gru_cell import gru_params
+from hwgen.qat.export import export_model
 
 FAST_CASES = 40
 SLOW_CASES = 200
@@ -92,3 +93,24 @@ def test_cases_cover_the_option_space():
     assert len(slow) >= 200
     _cover(slow, 2, 47)
     assert min(c.steps for c in slow) == 1 and max(c.steps for c in slow) == 32
+
+
+STATE_SEEDS = [3300, 3301, 3302, 3303]
+
+
+@pytest.mark.parametrize("seed", STATE_SEEDS, ids=[f"seed{s}" for s in STATE_SEEDS])
+def test_reference_equals_quant_gru_from_an_initial_state(seed, tmp_path):
+    case = random_case(seed, max_size=16, max_steps=8)
+    model, x = trained_model(case)
+    directions = case.num_layers * (2 if case.bidirectional else 1)
+    hx = torch.randn(directions, case.batch, case.hidden_size,
+                     generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        out, h = model(x, hx)
+        zero_out, _ = model(x)
+    assert not torch.equal(out, zero_out)  # the state matters to this case
+    path = tmp_path / f"gru_state{seed}.onnx"
+    export_model(model, (x, hx), path, input_names=["x", "hx"])
+    got = run_reference_all(load_model(path), x.numpy(), states={"hx": hx.numpy()})
+    mismatches = _mismatches(got, {"outputs": out.numpy(), "h_n": h.numpy()})
+    assert not mismatches, f"{case.describe()}: {mismatches}"

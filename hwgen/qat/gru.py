@@ -10,7 +10,8 @@ rounded, so the int64 reference (hwgen.reference.gru) reproduces the float32 for
   h' = io((1 - z) * n + z * h)        1 is exact (not a sigmoid code); no quantizer before io
 Each gate has one weight quantizer shared by its input and hidden weights; biases use Int16Bias
 (scale = input scale * weight scale). quantize=False builds the same layer with every quantizer
-disabled: a float GRU. A float nn.GRU's state dict (weight_ih_l0, ..., *_reverse) loads directly.
+disabled: a float GRU. A float nn.GRU's state dict (weight_ih_l0, ..., *_reverse) loads into either
+(load_float_gru for the quantized one, whose quantizer scales are not in it).
 
 Export: each layer direction becomes one QuantGRUCell node in hwgen's op domain (layout in
 hwgen.onnx.gru_cell); weights, biases and the input go through Brevitas's own Quant handlers.
