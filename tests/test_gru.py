@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gru_cases import export_case, random_case, trained_model
+from hwgen.onnx.execute import run_reference
 from hwgen.onnx.graph import load_model, quant_info
 from hwgen.onnx.gru_cell import GRU_CELL, QUANTIZERS, gru_params
 from hwgen.qat.gru import GRUWidths, QuantGRU, load_float_gru
@@ -162,3 +163,16 @@ def test_a_mutated_reference_is_caught(mutation, tmp_path):
     assert np.array_equal(exact, want_codes)  # the unmutated reference is exact here
     mutated, _ = gru_layer(MUTATIONS[mutation](p), x_codes)
     assert not np.array_equal(mutated, want_codes), mutation
+
+
+def test_a_quantizer_that_saw_only_zeros_still_exports_exactly(tmp_path):
+    # one-step training without bias: hidden_acc sees W_hn h with h = 0 only
+    case = dataclasses.replace(random_case(3160), steps=1, bias=False, num_layers=1,
+                               bidirectional=False, input_size=5, hidden_size=6)
+    model, x = trained_model(case)
+    assert float(model.layers[0][0].cell.hidden_acc_quant.scale()) == 2.0 ** -16
+    with torch.no_grad():
+        want, _ = model(x)
+    graph = load_model(export_case(model, x, tmp_path / "zeros.onnx"))
+    got = run_reference(graph, x.numpy())
+    assert np.array_equal(got, want.numpy())

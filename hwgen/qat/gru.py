@@ -33,6 +33,10 @@ from hwgen.onnx.gru_cell import HWGEN_DOMAIN, QUANTIZERS
 from hwgen.reference.gru import GRU_GATES
 
 _ACTS = {"reset_sigmoid": "sigmoid", "update_sigmoid": "sigmoid", "new_tanh": "tanh"}
+# Floor of every activation quantizer's scale. A quantizer that saw only zeros while collecting
+# statistics (hidden_acc of a bias-free layer trained on one-step sequences: W_hn h with h = 0)
+# would otherwise get Brevitas's floor 1e-10, which is no power of two; this floor is one.
+MIN_SCALE = 2.0 ** -16
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,12 @@ def _act_proxy(name: str, classes: dict, widths: GRUWidths):
 
     act = _ACTS.get(name)
     if act == "sigmoid":
-        return QuantSigmoid(classes["sigmoid"], bit_width=widths.sigmoid).act_quant
+        return QuantSigmoid(classes["sigmoid"], bit_width=widths.sigmoid,
+                            scaling_min_val=MIN_SCALE).act_quant
     if act == "tanh":
-        return QuantTanh(classes["tanh"], bit_width=widths.tanh).act_quant
-    return QuantIdentity(classes["acc"], bit_width=getattr(widths, name)).act_quant
+        return QuantTanh(classes["tanh"], bit_width=widths.tanh, scaling_min_val=MIN_SCALE).act_quant
+    return QuantIdentity(classes["acc"], bit_width=getattr(widths, name),
+                         scaling_min_val=MIN_SCALE).act_quant
 
 
 class _QuantGRUCell(nn.Module):
@@ -126,7 +132,8 @@ class _QuantGRULayer(QuantRecurrentLayerMixin, nn.Module):
 
         # The first direction builds the io quantizer; the others receive its proxy, which keeps
         # its width (Brevitas then warns, as for QuantLSTM, that keyword arguments go unused).
-        io = QuantIdentity(io_quant, act_kwargs_prefix="io_", io_bit_width=widths.io).act_quant
+        io = QuantIdentity(io_quant, act_kwargs_prefix="io_", io_bit_width=widths.io,
+                           io_scaling_min_val=MIN_SCALE).act_quant
         proxies = {name: _act_proxy(name, classes, widths) for name in QUANTIZERS[1:]}
         cell = _QuantGRUCell({"output": io, **proxies}, reverse_input, batch_first)
         QuantRecurrentLayerMixin.__init__(
