@@ -102,36 +102,43 @@ def _bound(terms) -> int:
     return int(np.max(sum(np.asarray(m, dtype=object) * (1 << (e - exp)) for m, e in terms)))
 
 
+def _matvec_term(weights, weight_type, in_type):
+    """Return (per-row magnitude bound, exp) of weights @ v over every v of in_type."""
+    return np.abs(weights).sum(axis=1) * _type_span(in_type), weight_type.exp + in_type.exp
+
+
+def _with_bias(terms: list, bias, bias_type) -> list:
+    """Return terms plus the bias's magnitudes, when there is a bias."""
+    return terms if bias is None else terms + [(np.abs(bias), bias_type.exp)]
+
+
+def _blend_bound(params) -> int:
+    """Return the bound of (1 - z) * n + z * h."""
+    z, n = params.gate(GRUGate.UPDATE).act.type, params.gate(GRUGate.NEW).act.type
+    one_exp = min(z.exp, 0)
+    one_minus_z = (1 << -one_exp) + (_type_span(z) << (z.exp - one_exp))
+    return _bound([([one_minus_z * _type_span(n)], one_exp + n.exp),
+                   ([_type_span(z) * _type_span(params.out.type)], z.exp + params.out.type.exp)])
+
+
 def float32_risks(params) -> list:
     """Return names of sums the float32 forward may not hold exactly for these GRUParams.
 
     A sum is exact in float32 when the sum of its terms' magnitudes, in units of its finest scale,
     stays below 2**24; where it does not, the integer reference is the truth.
     """
-    x_max, h_max = _type_span(params.x_type), _type_span(params.out.type)
-    risks = {}
+    x, h = params.x_type, params.out.type
+    bounds = {}
     for gate in GRU_GATES[:2]:
         g = params.gate(gate)
-        terms = [(np.abs(g.wx).sum(axis=1) * x_max, g.wx_type.exp + params.x_type.exp),
-                 (np.abs(g.wh).sum(axis=1) * h_max, g.wh_type.exp + params.out.type.exp)]
-        if g.bias is not None:
-            terms.append((np.abs(g.bias), g.bias_type.exp))
-        risks[f"{gate.value} gate sum"] = _bound(terms)
+        terms = [_matvec_term(g.wx, g.wx_type, x), _matvec_term(g.wh, g.wh_type, h)]
+        bounds[f"{gate.value} gate sum"] = _bound(_with_bias(terms, g.bias, g.bias_type))
     new = params.gate(GRUGate.NEW)
-    hidden = [(np.abs(new.wh).sum(axis=1) * h_max, new.wh_type.exp + params.out.type.exp)]
-    if params.hidden_bias is not None:
-        hidden.append((np.abs(params.hidden_bias), params.hidden_bias_type.exp))
-    risks["hidden sum"] = _bound(hidden)
-    r_act = params.gate(GRUGate.RESET).act.type
-    terms = [(np.abs(new.wx).sum(axis=1) * x_max, new.wx_type.exp + params.x_type.exp),
-             ([_type_span(r_act) * _type_span(params.hidden_acc.type)],
-              r_act.exp + params.hidden_acc.type.exp)]
-    if new.bias is not None:
-        terms.append((np.abs(new.bias), new.bias_type.exp))
-    risks["new gate sum"] = _bound(terms)
-    z, n = params.gate(GRUGate.UPDATE).act.type, new.act.type
-    one_exp = min(z.exp, 0)
-    one_minus_z = (1 << -one_exp) + (_type_span(z) << (z.exp - one_exp))
-    risks["blend sum"] = _bound([([one_minus_z * _type_span(n)], one_exp + n.exp),
-                                 ([_type_span(z) * h_max], z.exp + params.out.type.exp)])
-    return [f"{name} may reach {v} units" for name, v in risks.items() if v >= FLOAT32_EXACT]
+    bounds["hidden sum"] = _bound(_with_bias([_matvec_term(new.wh, new.wh_type, h)],
+                                             params.hidden_bias, params.hidden_bias_type))
+    r, hn = params.gate(GRUGate.RESET).act.type, params.hidden_acc.type
+    terms = [_matvec_term(new.wx, new.wx_type, x),
+             ([_type_span(r) * _type_span(hn)], r.exp + hn.exp)]
+    bounds["new gate sum"] = _bound(_with_bias(terms, new.bias, new.bias_type))
+    bounds["blend sum"] = _blend_bound(params)
+    return [f"{name} may reach {v} units" for name, v in bounds.items() if v >= FLOAT32_EXACT]
