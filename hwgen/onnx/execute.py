@@ -105,6 +105,7 @@ def run_reference_all(model, x: np.ndarray, states: dict = None) -> list:
 
     import hwgen.onnx.lstm_cell  # noqa: F401  registers QuantLSTMCell
     import hwgen.onnx.rnn_cell  # noqa: F401  registers QuantRNNCell
+    import hwgen.onnx.gru_cell  # noqa: F401  registers QuantGRUCell
 
     onnxruntime.set_default_logger_severity(4)  # failures reach the user as one hwgen error line
 

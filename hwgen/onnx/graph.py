@@ -16,9 +16,12 @@ QONNX_DOMAINS = ("qonnx.custom_op.general", "onnx.brevitas")
 SUPPORTED_OPS = {
     "Quant", "QuantLSTMCell", "Gather", "Gemm", "MatMul", "Add", "Unsqueeze", "Squeeze",
     "Identity", "Constant", "Reshape", "Transpose", "Flatten", "Slice", "Concat", "QuantRNNCell",
+    "QuantGRUCell",
 }
 RNN_DOMAIN = "hwgen.custom_op"  # hwgen's own ops (QuantRNNCell); see hwgen.onnx.rnn_cell
-RECURRENT_OPS = ("QuantLSTMCell", "QuantRNNCell")
+RECURRENT_OPS = ("QuantLSTMCell", "QuantRNNCell", "QuantGRUCell")
+# node layout of each recurrent op; hwgen.onnx.gru_cell adds QuantGRUCell's when imported
+CELL_LAYOUTS = {"QuantLSTMCell": LSTM_CELL, "QuantRNNCell": RNN_CELL}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ def load_model(path) -> "ModelWrapper":
 
     import hwgen.onnx.lstm_cell  # noqa: F401  registers QuantLSTMCell with qonnx
     import hwgen.onnx.rnn_cell  # noqa: F401  registers QuantRNNCell
+    import hwgen.onnx.gru_cell  # noqa: F401  registers QuantGRUCell
 
     path = Path(path)
     if not path.is_file():
@@ -78,8 +82,8 @@ def check_ops(model, where: str) -> None:
         if node.op_type not in SUPPORTED_OPS:
             raise HwgenError(f"{where}: node {node.name or node.output[0]!r}: unsupported op "
                              f"{node.op_type!r}")
-        if node.op_type == "QuantRNNCell" and node.domain != RNN_DOMAIN:
-            raise HwgenError(f"{where}: node {node.name!r}: op QuantRNNCell in unknown domain "
+        if node.op_type in ("QuantRNNCell", "QuantGRUCell") and node.domain != RNN_DOMAIN:
+            raise HwgenError(f"{where}: node {node.name!r}: op {node.op_type} in unknown domain "
                              f"{node.domain!r} (expected {RNN_DOMAIN!r})")
         if node.op_type in ("Quant", "QuantLSTMCell") and node.domain not in QONNX_DOMAINS:
             raise HwgenError(f"{where}: node {node.name!r}: op {node.op_type} in unknown domain "
@@ -227,7 +231,7 @@ def set_unknown_shapes(model) -> None:
     for node in model.graph.node:
         if node.op_type not in RECURRENT_OPS:
             continue
-        layout = LSTM_CELL if node.op_type == "QuantLSTMCell" else RNN_CELL
+        layout = CELL_LAYOUTS[node.op_type]
         x_shape = model.get_tensor_shape(node.input[layout.x])
         # the hidden-to-hidden weight [H, H]
         hidden = model.get_tensor_shape(node.input[layout.wh(layout.gates[0])])

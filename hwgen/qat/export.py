@@ -14,7 +14,7 @@ from hwgen.types import HwgenError
 INPUT_NAME = "x"
 
 
-RECURRENT_OPS = ("QuantLSTMCell", "QuantRNNCell")
+RECURRENT_OPS = ("QuantLSTMCell", "QuantRNNCell", "QuantGRUCell")
 
 
 def _driven_by_input(proto: onnx.ModelProto, input_name: str) -> bool:
@@ -61,6 +61,7 @@ def export_model(model: torch.nn.Module, example, path, input_names=None) -> onn
     check_export(proto, str(path))
     import hwgen.onnx.lstm_cell  # noqa: F401  registers the ops used by shape inference
     import hwgen.onnx.rnn_cell  # noqa: F401
+    import hwgen.onnx.gru_cell  # noqa: F401
 
     tidied = tidy(ModelWrapper(proto))
     write_atomic(path, lambda tmp: tidied.save(str(tmp)))  # never a half-written model

@@ -13,6 +13,7 @@ from brevitas.export.onnx.qonnx.manager import QONNXManager
 from brevitas.nn.quant_rnn import _QuantRNNLayer
 
 from hwgen.onnx.rnn_cell import HWGEN_DOMAIN, QUANTIZERS
+from hwgen.qat.gru import QuantGRUCellFn, QuantGRULayerHandler
 
 # quantizer name in the node -> attribute of Brevitas's _QuantRNNCell holding its proxy
 _PROXIES = {"gate_acc": "gate_acc_quant", "output": "output_quant"}
@@ -75,8 +76,8 @@ class QuantRNNLayerHandler(ONNXBaseHandler):
 class HwgenQONNXManager(QONNXManager):
     """Brevitas's QONNX manager plus the QuantRNN handler."""
 
-    handlers = QONNXManager.handlers + [QuantRNNLayerHandler]
-    custom_fns = QONNXManager.custom_fns + [QuantRNNCellFn]
+    handlers = QONNXManager.handlers + [QuantRNNLayerHandler, QuantGRULayerHandler]
+    custom_fns = QONNXManager.custom_fns + [QuantRNNCellFn, QuantGRUCellFn]
 
 
 def export_qonnx_torchscript(model, example, path: str, input_names: list) -> None:
