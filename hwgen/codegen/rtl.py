@@ -27,8 +27,9 @@ which is what hwgen's runners do (hwgen.sim.tools.copy_memories: the Verilator s
 folder, Yosys's DIR/synth/). No path outside DIR/rtl is written into a source, so a model gives
 byte-identical files wherever it is built.
 
-Writes DIR/rtl/: hwgen_top.sv, cores/*.sv (copied from templates/rtl/lib), files.f,
-design.json, ir.txt and, with folded units, mem/*.hex and mem.f.
+Writes DIR/rtl/: hwgen_top.sv, hwgen_axis_top.sv and README.md (hwgen.codegen.axis), cores/*.sv
+(copied from templates/rtl/lib), files.f, design.json, ir.txt and, with folded units, mem/*.hex
+and mem.f.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwgen.codegen import axis
 from hwgen.codegen.design import design_description, gate_rows, port, ports, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
@@ -57,7 +59,7 @@ CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.s
          "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
-         "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES
+         "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES + (axis.CORE,)
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MEM_DIR = "mem"  # DIR/rtl/mem/: the folded units' weight ROM files
 MEM_LIST = "mem.f"  # DIR/rtl/mem.f: their names relative to DIR/rtl, one a line
@@ -468,14 +470,16 @@ def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict) -> None:
     for core in used:
         shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
     (tmp / "hwgen_top.sv").write_text(render("rtl/hwgen_top.sv.j2", ctx))
-    (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used) + "hwgen_top.sv\n")
+    axis.write(tmp, model, ctx["source"])  # hwgen_axis_top.sv (the AXI4-Stream top), README.md
+    (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used) + "hwgen_top.sv\n"
+                                 + f"{axis.TOP}.sv\n")
     memories = [m for e in ctx["engines"] for m in e["memories"]]
     if memories:
         (tmp / MEM_DIR).mkdir()
         for name, text in memories:
             (tmp / name).write_text(text)
         (tmp / MEM_LIST).write_text("".join(f"{name}\n" for name, _ in memories))
-    desc = design_description(model)
+    desc = {**design_description(model), "axis": axis.layout(model)}
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
 
