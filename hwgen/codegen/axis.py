@@ -13,12 +13,14 @@ from __future__ import annotations
 from hwgen.codegen.design import state_description
 from hwgen.codegen.env import render, safe_text
 from hwgen.ir.graph import LoweredModel
+from hwgen.parts import Part
 from hwgen.passes.cycles import cycle_parameters
 from hwgen.types import IntType
 
 CORE = "hwgen_axis.sv"
 TOP = "hwgen_axis_top"
 README = "README.md"
+PACKAGE_TCL = "package_ip.tcl"  # Vivado IP packaging of the AXI top (IP-XACT component.xml)
 SCALAR = "logic"
 
 
@@ -138,11 +140,15 @@ def context(model: LoweredModel, source: str) -> dict:
             "module": TOP, "core": lay["core"], "cycles": cycle_parameters(model)}
 
 
-def write(folder, model: LoweredModel, source: str) -> None:
-    """Write hwgen_axis_top.sv and README.md into folder (a design's rtl folder being built)."""
-    ctx = context(model, source)
+def write(folder, model: LoweredModel, source: str, part: Part) -> None:
+    """Write hwgen_axis_top.sv, README.md and package_ip.tcl into folder (a design's rtl folder
+    being built); part: the Xilinx part package_ip.tcl names (validated by hwgen.parts)."""
+    ctx = {**context(model, source), "part": part.name, "part_family": part.device.family,
+           "package_tcl": PACKAGE_TCL,
+           "interfaces": [s for s in ("s_axis", "s_axis_state", "m_axis") if s in layout(model)]}
     (folder / f"{TOP}.sv").write_text(render("rtl/hwgen_axis_top.sv.j2", ctx))
     (folder / README).write_text(render("rtl/README.md.j2", ctx))
+    (folder / PACKAGE_TCL).write_text(render("rtl/package_ip.tcl.j2", ctx))
 
 
 __all__ = ["layout", "context", "write", "byte_bits", "CORE", "TOP"]

@@ -27,7 +27,8 @@ which is what hwgen's runners do (hwgen.sim.tools.copy_memories: the Verilator s
 folder, Yosys's DIR/synth/). No path outside DIR/rtl is written into a source, so a model gives
 byte-identical files wherever it is built.
 
-Writes DIR/rtl/: hwgen_top.sv, hwgen_axis_top.sv and README.md (hwgen.codegen.axis), cores/*.sv
+Writes DIR/rtl/: hwgen_top.sv, hwgen_axis_top.sv, README.md and package_ip.tcl
+(hwgen.codegen.axis), cores/*.sv
 (copied from templates/rtl/lib), files.f, design.json, ir.txt and, with folded units, mem/*.hex
 and mem.f.
 """
@@ -49,6 +50,7 @@ from hwgen.passes.multipliers import (cell_multiplier_latency, cell_style, hidde
                                       hidden_style, matvec_style)
 from hwgen.gates import GATES, Gate
 from hwgen.ir.graph import LoweredModel
+from hwgen.parts import DEFAULT_PART, Part, parse_part
 from hwgen.types import HwgenError, IntType
 
 # Stream cores chain a stack's engines; a single forward layer needs none of them.
@@ -463,14 +465,14 @@ def cores(ctx: dict) -> tuple:
     return tuple(c for c in CORES if c not in optional or c in used)
 
 
-def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict) -> None:
+def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict, part: Part) -> None:
     """Write the RTL files of a design context into the empty folder tmp."""
     (tmp / "cores").mkdir()
     used = cores(ctx)
     for core in used:
         shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
     (tmp / "hwgen_top.sv").write_text(render("rtl/hwgen_top.sv.j2", ctx))
-    axis.write(tmp, model, ctx["source"])  # hwgen_axis_top.sv (the AXI4-Stream top), README.md
+    axis.write(tmp, model, ctx["source"], part)  # hwgen_axis_top.sv, README.md, package_ip.tcl
     (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used) + "hwgen_top.sv\n"
                                  + f"{axis.TOP}.sv\n")
     memories = [m for e in ctx["engines"] for m in e["memories"]]
@@ -484,13 +486,14 @@ def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict) -> None:
     (tmp / "ir.txt").write_text(model.dump())
 
 
-def emit_rtl(model: LoweredModel, out_dir, source: str) -> Path:
+def emit_rtl(model: LoweredModel, out_dir, source: str, part: str = DEFAULT_PART) -> Path:
     """Write the RTL of a lowered model into out_dir/rtl; return that folder.
 
-    The folder appears whole or not at all; source (the input's name) is kept as safe_text.
+    The folder appears whole or not at all; source (the input's name) is kept as safe_text; part
+    (a Xilinx part, hwgen.parts) goes into package_ip.tcl.
     """
-    ctx = context(model, source)
-    return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx))
+    ctx, chosen = context(model, source), parse_part(part)
+    return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx, chosen))
 
 
 __all__ = ["emit_rtl", "context", "pack", "GATES"]
