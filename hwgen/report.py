@@ -382,8 +382,8 @@ def handoff_md(r: dict) -> list[str]:
         return []
     p, use, lat = r["provenance"], r["utilisation"], r["latency"]
     commit = p["commit"] + (" (with uncommitted changes)" if p["modified"] else "")
-    us = (f"; {lat['us']['mean']:.3f} µs mean, {lat['us']['max']:.3f} µs max at the ECP5 Fmax above"
-          if lat["us"] else "; no µs figures: no Fmax")
+    us = (f"; {lat['us']['mean']:.3f} µs mean, {lat['us']['max']:.3f} µs max at the ECP5 Fmax "
+          "above" if lat["us"] else "; no µs figures: no Fmax")
     ecp5 = r["ecp5_device"]
     return ["## Hand-off", "",
             f"hwgen {p['hwgen']}, commit {commit}.", "",

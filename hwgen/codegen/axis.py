@@ -1,4 +1,4 @@
-"""The AXI4-Stream top of a generated design: DIR/rtl/hwgen_axis_top.sv and DIR/rtl/README.md.
+"""The AXI4-Stream top of a generated design: DIR/rtl/hwgen_axis_top.sv, README.md, package_ip.tcl.
 
 hwgen_axis_top binds the hand-written core hwgen_axis (templates/rtl/lib/hwgen_axis.sv) to the
 generated hwgen_top, which stays available as it is. Its ports: aclk, aresetn (active low,
@@ -6,7 +6,10 @@ synchronous), s_axis_* (input codes, tdata padded to a byte multiple, tlast ends
 s_axis_state_* for a design with initial states (one padded state word per sequence) and
 m_axis_* (outputs, with a head the class index in its own bytes above the scores). No tkeep:
 every transfer carries a whole word. layout() computes every width and bit position; the
-template only binds them, and design.json records the same layout under "axis".
+template only binds them, and design.json records the same layout under "axis". README.md
+documents the ports and layouts; package_ip.tcl packages the AXI top as a Vivado IP for the
+user's part (hwgen.parts validates its name, so no user text reaches the script but as
+safe_text in its first comment line).
 """
 from __future__ import annotations
 
@@ -107,36 +110,42 @@ def _core_params(model: LoweredModel, lay: dict) -> list:
             ("STATE", "1'b1" if state else "1'b0"), ("S_W", s_w), ("SB_W", byte_bits(s_w))]
 
 
-def context(model: LoweredModel, source: str) -> dict:
-    """Return the template context of hwgen_axis_top and of the design README."""
-    lay = layout(model)
-    params = _core_params(model, lay)
-    width = dict(params)
+FLOWS = ("s_tdata", "s_tvalid", "s_tlast", "s_tready", "m_tdata", "m_tclass", "m_tvalid",
+         "m_tlast", "m_tready")  # hwgen_top's stream ports, each on the net of its name
+AXIS = ("aresetn", "s_axis_tdata", "s_axis_tvalid", "s_axis_tlast", "s_axis_tready",
+        "m_axis_tdata", "m_axis_tvalid", "m_axis_tlast", "m_axis_tready")
+STATE = ("s_axis_state_tdata", "s_axis_state_tvalid", "s_axis_state_tready")
+STATE_FLOWS = ("s_state_tdata", "s_state_tvalid", "s_state_tready")
+# without a state stream, the core's state ports: inputs tied to 0, outputs open
+NO_STATE = (("s_axis_state_tdata", "'0"), ("s_axis_state_tvalid", "1'b0"),
+            ("s_axis_state_tready", ""), ("s_state_tdata", ""), ("s_state_tvalid", ""),
+            ("s_state_tready", "1'b0"))
+
+
+def _wiring(width: dict, states: bool) -> dict:
+    """Return the nets between the core and hwgen_top and both instances' port bindings."""
     nets = [(_bus(width["X_W"]), "s_tdata"), (_bus(width["Y_W"]), "m_tdata"),
             (_bus(width["C_W"]), "m_tclass")]
     nets += [(SCALAR, n) for n in ("rst", "s_tvalid", "s_tlast", "s_tready", "m_tvalid",
                                    "m_tlast", "m_tready")]
-    flows = ["s_tdata", "s_tvalid", "s_tlast", "s_tready", "m_tdata", "m_tclass", "m_tvalid",
-             "m_tlast", "m_tready"]
-    core = [(p, p) for p in ("aresetn", "s_axis_tdata", "s_axis_tvalid", "s_axis_tlast",
-                             "s_axis_tready", "m_axis_tdata", "m_axis_tvalid", "m_axis_tlast",
-                             "m_axis_tready", "rst")] + [(p, p) for p in flows]
-    top = [("clk", "aclk"), ("rst", "rst")] + [(p, p) for p in flows]
-    if model.states:
-        nets += [(_bus(width["S_W"]), "s_state_tdata"), (SCALAR, "s_state_tvalid"),
-                 (SCALAR, "s_state_tready")]
-        state = ["s_axis_state_tdata", "s_axis_state_tvalid", "s_axis_state_tready",
-                 "s_state_tdata", "s_state_tvalid", "s_state_tready"]
-        core += [(p, p) for p in state]
-        top += [(p, p) for p in state[3:]]
-        open_ = ""
-    else:  # the core's state stream: inputs tied to 0, outputs open
-        core += [("s_axis_state_tdata", "'0"), ("s_axis_state_tvalid", "1'b0"),
-                 ("s_axis_state_tready", ""), ("s_state_tdata", ""), ("s_state_tvalid", ""),
-                 ("s_state_tready", "1'b0")]
-        open_ = "no initial-state stream: the core's state outputs stay open"
+    core = [(p, p) for p in AXIS + ("rst",) + FLOWS]
+    top = [("clk", "aclk"), ("rst", "rst")] + [(p, p) for p in FLOWS]
+    if not states:
+        return {"nets": nets, "core_ports": core + list(NO_STATE), "top_ports": top,
+                "open": "no state stream: the core's state outputs stay open"}
+    nets += [(_bus(width["S_W"]), "s_state_tdata"), (SCALAR, "s_state_tvalid"),
+             (SCALAR, "s_state_tready")]
+    return {"nets": nets, "core_ports": core + [(p, p) for p in STATE + STATE_FLOWS],
+            "top_ports": top + [(p, p) for p in STATE_FLOWS], "open": ""}
+
+
+def context(model: LoweredModel, source: str) -> dict:
+    """Return the template context of hwgen_axis_top and of the design README."""
+    lay = layout(model)
+    params = _core_params(model, lay)
     return {"source": safe_text(source), "layout": lay, "ports": _ports(lay),
-            "port_rows": port_rows(lay), "params": params, "nets": nets, "core_ports": core, "top_ports": top, "open": open_,
+            "port_rows": port_rows(lay), "params": params,
+            **_wiring(dict(params), bool(model.states)),
             "module": TOP, "core": lay["core"], "cycles": cycle_parameters(model)}
 
 
