@@ -138,16 +138,23 @@ def test_axis_top_equals_reference(name, tmp_path, request):
 def test_axis_top_with_state_stream(tmp_path, request):
     model, rtl, seqs, states = _states_design(tmp_path)
     assert model.states and "s_axis_state_tdata" in (rtl / f"{TOP}.sv").read_text()
+    _lints_clean(rtl)
     _simulate(model, rtl, seqs, states, int(os.environ.get("HWGEN_SEED", 8110)), request)
+
+
+def _lints_clean(rtl) -> list:
+    """Assert hwgen_axis_top (listed last in files.f) lints clean under -Wall; return the files."""
+    files = (rtl / "files.f").read_text().split()
+    assert files[-2:] == ["hwgen_top.sv", f"{TOP}.sv"], files
+    status, messages = verilator_lint([rtl / f for f in files], TOP, {})
+    assert status == 0 and "%Warning" not in messages, messages
+    return files
 
 
 @pytest.mark.parametrize("name", DESIGNS)
 def test_axis_top_lints_clean_and_yosys_reads_it(name, tmp_path):
     _, rtl = _fixture(name, tmp_path)
-    files = (rtl / "files.f").read_text().split()
-    assert files[-2:] == ["hwgen_top.sv", f"{TOP}.sv"], files
-    status, messages = verilator_lint([rtl / f for f in files], TOP, {})
-    assert status == 0 and "%Warning" not in messages, messages
+    files = _lints_clean(rtl)
     proc = yosys(f"read_verilog -sv {' '.join(files)}; hierarchy -check -top {TOP}; proc", rtl)
     assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-1500:]
 
