@@ -1,6 +1,7 @@
 """cocotb tests for a generated hwgen_axis_top: sequences in on s_axis, outputs on m_axis, equal
 (==) to the words the pytest side packed from the int64 reference, under random idle input cycles
-and random m_axis_tready backpressure; nothing transfers while aresetn is low.
+and random m_axis_tready backpressure; nothing transfers while aresetn is low; without stalls a
+sequence takes exactly the cycle model's cycles (the wrapper adds none).
 
 The case (from rtl_tests/test_axis_top.py) holds the input items (word, tlast) with random bits in
 the input's byte padding, the expected output items, the state words (if any) and the seed.
@@ -88,6 +89,26 @@ async def sequences_under_stalls(dut):
     tb = AxisTopTB(dut)
     await tb.start()
     await stream(tb, 0.3, 0.4)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
+async def cycles_as_modelled(dut):
+    """No stalls, one sequence at a time into an idle design: from its first input transfer to its
+    last output transfer takes exactly the cycle model's sequence_cycles (the wrapper adds none)."""
+    tb = AxisTopTB(dut)
+    await tb.start()
+    case, first, got = tb.case, 0, []
+    for k, length in enumerate(case["lengths"][:case["timed"]]):
+        if case["states"]:
+            cocotb.start_soon(send_states(tb, case["states"][k:k + 1], 0.0))
+        items = [tuple(i) for i in case["inputs"][first:first + length]]
+        count = case["outputs_per_sequence"][k]
+        sources, sinks = await run_axis(tb, {"s_axis": items}, {"m_axis": count}, 0.0, 0.0,
+                                        drain_cycles=case["drain"] + case["latencies"][k])
+        assert len(sinks["m_axis"].items) == count, f"sequence {k}: {sinks['m_axis'].items}"
+        got.append(sinks["m_axis"].cycles[-1] - sources["s_axis"].sent_cycles[0])
+        first += length
+    assert got == case["latencies"][:case["timed"]], f"cycles {got}"
 
 
 @cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")

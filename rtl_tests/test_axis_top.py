@@ -6,8 +6,9 @@ bits, the class index in its own byte), a bidirectional two-layer LSTM with hidd
 sequences go through the AXI top under random idle cycles and backpressure (random bits in the
 input padding), and every output word equals (==) the one packed here from the int64 reference
 by the layout the README documents: scores or hidden codes from bit 0, the class index from the
-first byte boundary above them, zeros elsewhere. The tops lint clean under -Wall, Yosys reads
-them, and every tdata width is a byte multiple.
+first byte boundary above them, zeros elsewhere. Without stalls, the first three sequences,
+each into an idle design, take exactly hwgen.passes.cycles.sequence_cycles. The tops lint clean
+under -Wall, Yosys reads them, and every tdata width is a byte multiple.
 """
 import os
 import sys
@@ -18,6 +19,7 @@ import pytest
 
 from hwgen.codegen.rtl import emit_rtl
 from hwgen.ir.graph import execute
+from hwgen.passes.cycles import sequence_cycles
 from hwgen.passes.fold import fold
 from hwgen.sim.tools import copy_memories, run_cocotb, sim_build_dir, verilator_lint, yosys
 
@@ -114,8 +116,11 @@ def _case(model, seqs, states, seed: int) -> dict:
     if words:
         widths["s_axis_state_tdata"] = _bytes(sum(s.quant.type.width * s.count
                                                   for s in model.states))
+    lengths = [len(s) for s in seqs]
     return {"seed": seed, "inputs": inputs, "expected": _expected(model, seqs, states),
-            "states": words, "widths": widths, "drain": 200}
+            "states": words, "widths": widths, "drain": 200, "lengths": lengths,
+            "outputs_per_sequence": [1 if model.head is not None else n for n in lengths],
+            "latencies": [sequence_cycles(model, n) for n in lengths], "timed": 3}
 
 
 def _simulate(model, rtl, seqs, states, seed, request):
