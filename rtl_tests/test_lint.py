@@ -113,6 +113,13 @@ LINT_CASES = {
                                                    MX_WEIGHTS_BITS=1, MH_WEIGHTS_BITS=1)),
     "rnn_engine_head_init": ("hwgen_rnn_engine", dict(H=3, MX_PE=3, MH_PE=1, MH_SIMD=3, HEAD=1,
                                                       INIT=1, OUT_N=2, OUT_W=24)),
+    "axis_defaults": ("hwgen_axis", {}),
+    "axis_no_padding_class": ("hwgen_axis", dict(X_W=8, XB_W=8, Y_W=198, C_W=4, CLASS=1,
+                                                 C_LSB=200, YB_W=208)),
+    "axis_hidden_state": ("hwgen_axis", dict(X_W=17, XB_W=24, Y_W=16, C_LSB=16, YB_W=16, STATE=1,
+                                             S_W=9, SB_W=16)),
+    "axis_class_byte_aligned": ("hwgen_axis", dict(X_W=1, XB_W=8, Y_W=8, C_W=9, CLASS=1,
+                                                   C_LSB=8, YB_W=24, S_W=16, SB_W=16)),
 }
 # The cores an engine core instantiates (linted with it).
 ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lanes", "hwgen_lane_sel", "hwgen_lane_shift", "hwgen_lut_vec",

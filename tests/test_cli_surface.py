@@ -124,9 +124,9 @@ def fake_hw(monkeypatch, tmp_path):
     seen = {}
 
     def hw(spec, force=False, first="train", last="report", ecp5=True, pnr=True, device="85k",
-           tb_sequences=20):
+           tb_sequences=20, part="xc7z020", clock_ns=10.0):
         seen.update(spec=spec, force=force, first=first, last=last, ecp5=ecp5, pnr=pnr,
-                    device=device, tb_sequences=tb_sequences)
+                    device=device, tb_sequences=tb_sequences, part=part, clock_ns=clock_ns)
         if seen.get("fail"):
             raise VerificationError("the RTL differs from the reference on 1 sequences")
         return {"model": spec.name}

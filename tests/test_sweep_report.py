@@ -13,8 +13,9 @@ FILES = ("results.csv", "results.json", "results.md", "accuracy_vs_bits.png",
 
 
 def _pt(name, bits, lut, acc):
-    """Return a minimal row for the Pareto tests."""
-    return {"point": name, "bits": bits, "LUT": lut, "acc_int": acc}
+    """Return a minimal row for the Pareto tests (no DSPs: LUTs decide; DSPs in
+    test_sweep_pareto.py)."""
+    return {"point": name, "bits": bits, "LUT": lut, "DSP": 0, "acc_int": acc}
 
 
 def _names(rows):
@@ -46,7 +47,7 @@ def test_pareto_front_single_empty_and_unmeasured():
 def test_pareto_front_other_axes():
     rows = [{"point": "p", "FF": 50, "acc_quant": 0.7}, {"point": "q", "FF": 40, "acc_quant": 0.9},
             {"point": "r", "FF": 60, "acc_quant": 0.95}]
-    assert _names(pareto_front(rows, x="FF", y="acc_quant")) == ["q", "r"]
+    assert _names(pareto_front(rows, costs=("FF",), y="acc_quant")) == ["q", "r"]
 
 
 def _row(point, bits, status="done", acc_int=None, lut=None, **more):

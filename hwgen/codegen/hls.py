@@ -18,6 +18,7 @@ import numpy as np
 
 from hwgen.codegen.design import design_description, gate_rows, ports, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
+from hwgen.parts import DEFAULT_CLOCK_NS, DEFAULT_PART, clock_text, parse_clock_ns, parse_part
 from hwgen.codegen.folder import publish
 from hwgen.ir.graph import LoweredModel
 from hwgen.types import HwgenError, IntType, type_for_range
@@ -27,8 +28,6 @@ LIB = ("hls_stream_sim.h", "hwgen_kernels.h", "hwgen_state.h", "hwgen_lstm.h",
 GENERATED = {"hwgen_config.h": "hls/hwgen_config.h.j2", "hwgen_top.h": "hls/hwgen_top.h.j2",
              "hwgen_top.cpp": "hls/hwgen_top.cpp.j2", "build.tcl": "hls/build.tcl.j2"}
 TOP = "hwgen_top"
-PART = "xc7z020clg400-1"  # a common Zynq-7020 board part; edit build.tcl for another device
-CLOCK_NS = 10
 MAX_DATA_WIDTH = 64  # data arrays are written as C++ integer literals
 PER_LINE = 16
 
@@ -165,8 +164,10 @@ def _binding(model: LoweredModel, layer) -> str:
     return f"{layer.kind}_dir<{', '.join(args)}>"
 
 
-def context(model: LoweredModel, source: str) -> dict:
-    """Return the template context of a lowered model: its directions, stack, head and ports."""
+def context(model: LoweredModel, source: str, part: str = DEFAULT_PART,
+            clock_ns: float = DEFAULT_CLOCK_NS) -> dict:
+    """Return the template context of a lowered model: its directions, stack, head and ports;
+    part (validated by hwgen.parts) and clock_ns go into build.tcl."""
     for layer in model.layers:
         if layer.kind not in DIRECTIONS:
             raise HwgenError(f"layer {layer.name}: the HLS backend has no {layer.kind!r} layers")
@@ -178,7 +179,8 @@ def context(model: LoweredModel, source: str) -> dict:
            "stack": [[_binding(model, d) for d in group] for group in model.stack()],
            "state": _state(model),
            "head": _head(model.head) if model.head is not None else None,
-           "part": PART, "clock_ns": CLOCK_NS, "project": "hwgen_prj", "tcl_name": "build.tcl",
+           "part": parse_part(part).name,
+           "clock_ns": clock_text(parse_clock_ns(clock_ns)), "project": "hwgen_prj", "tcl_name": "build.tcl",
            **_ports(model)}
     if ctx["head"] is not None:
         ctx["head"]["class_t"] = model.class_type.hls()
@@ -197,12 +199,13 @@ def _write_hls(tmp: Path, model: LoweredModel, ctx: dict) -> None:
     (tmp / "ir.txt").write_text(model.dump())
 
 
-def emit_hls(model: LoweredModel, out_dir, source: str) -> Path:
+def emit_hls(model: LoweredModel, out_dir, source: str, part: str = DEFAULT_PART,
+             clock_ns: float = DEFAULT_CLOCK_NS) -> Path:
     """Write the HLS C++ of a lowered model into out_dir/hls; return that folder.
 
     The folder appears whole or not at all; source (the input's name) is kept as safe_text.
     """
-    ctx = context(model, source)
+    ctx = context(model, source, part, clock_ns)
     return publish(Path(out_dir) / "hls", lambda tmp: _write_hls(tmp, model, ctx))
 
 

@@ -27,8 +27,10 @@ which is what hwgen's runners do (hwgen.sim.tools.copy_memories: the Verilator s
 folder, Yosys's DIR/synth/). No path outside DIR/rtl is written into a source, so a model gives
 byte-identical files wherever it is built.
 
-Writes DIR/rtl/: hwgen_top.sv, cores/*.sv (copied from templates/rtl/lib), files.f,
-design.json, ir.txt and, with folded units, mem/*.hex and mem.f.
+Writes DIR/rtl/: hwgen_top.sv, hwgen_axis_top.sv, README.md and package_ip.tcl
+(hwgen.codegen.axis), cores/*.sv
+(copied from templates/rtl/lib), files.f, design.json, ir.txt and, with folded units, mem/*.hex
+and mem.f.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwgen.codegen import axis
 from hwgen.codegen.design import design_description, gate_rows, port, ports, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
@@ -47,6 +50,7 @@ from hwgen.passes.multipliers import (cell_multiplier_latency, cell_style, hidde
                                       hidden_style, matvec_style)
 from hwgen.gates import GATES, Gate
 from hwgen.ir.graph import LoweredModel
+from hwgen.parts import DEFAULT_PART, Part, parse_part
 from hwgen.types import HwgenError, IntType
 
 # Stream cores chain a stack's engines; a single forward layer needs none of them.
@@ -57,7 +61,7 @@ CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.s
          "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
-         "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES
+         "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES + (axis.CORE,)
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MEM_DIR = "mem"  # DIR/rtl/mem/: the folded units' weight ROM files
 MEM_LIST = "mem.f"  # DIR/rtl/mem.f: their names relative to DIR/rtl, one a line
@@ -461,32 +465,35 @@ def cores(ctx: dict) -> tuple:
     return tuple(c for c in CORES if c not in optional or c in used)
 
 
-def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict) -> None:
+def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict, part: Part) -> None:
     """Write the RTL files of a design context into the empty folder tmp."""
     (tmp / "cores").mkdir()
     used = cores(ctx)
     for core in used:
         shutil.copyfile(TEMPLATES / "rtl" / "lib" / core, tmp / "cores" / core)
     (tmp / "hwgen_top.sv").write_text(render("rtl/hwgen_top.sv.j2", ctx))
-    (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used) + "hwgen_top.sv\n")
+    axis.write(tmp, model, ctx["source"], part)  # hwgen_axis_top.sv, README.md, package_ip.tcl
+    (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used) + "hwgen_top.sv\n"
+                                 + f"{axis.TOP}.sv\n")
     memories = [m for e in ctx["engines"] for m in e["memories"]]
     if memories:
         (tmp / MEM_DIR).mkdir()
         for name, text in memories:
             (tmp / name).write_text(text)
         (tmp / MEM_LIST).write_text("".join(f"{name}\n" for name, _ in memories))
-    desc = design_description(model)
+    desc = {**design_description(model), "axis": axis.layout(model)}
     (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
     (tmp / "ir.txt").write_text(model.dump())
 
 
-def emit_rtl(model: LoweredModel, out_dir, source: str) -> Path:
+def emit_rtl(model: LoweredModel, out_dir, source: str, part: str = DEFAULT_PART) -> Path:
     """Write the RTL of a lowered model into out_dir/rtl; return that folder.
 
-    The folder appears whole or not at all; source (the input's name) is kept as safe_text.
+    The folder appears whole or not at all; source (the input's name) is kept as safe_text; part
+    (a Xilinx part, hwgen.parts) goes into package_ip.tcl.
     """
-    ctx = context(model, source)
-    return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx))
+    ctx, chosen = context(model, source), parse_part(part)
+    return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx, chosen))
 
 
 __all__ = ["emit_rtl", "context", "pack", "GATES"]

@@ -4,10 +4,12 @@ A sweep folder holds:
 
 - results.csv   one line per point; columns in COLUMNS order, then any extra keys sorted; None -> ""
 - results.json  {"meta": meta, "rows": rows}, sorted keys, indent 2
-- results.md    a table for a person, the LUT/accuracy Pareto front and the failed points; for a
+- results.md    a table for a person, the Pareto front of accuracy over LUT and DSP together
+                (pareto_front) and the failed points; for a
                 regression model (rows with mse_int) a second table of MSE and MAE per width
 - accuracy_vs_bits.png  test accuracy over bit width (integer and fake-quantized, float baseline)
-- accuracy_vs_luts.png  integer accuracy over LUTs, each point labelled with its width; Pareto front
+- accuracy_vs_luts.png  integer accuracy over LUTs, each point labelled with its width; the
+                Pareto front over LUT and DSP marked
 
 Rows are written sorted by bit width. Plots and the Pareto front use only points whose status is
 "done": a point that failed later in its flow (say, in RTL simulation) is not a design to pick. The
@@ -72,22 +74,27 @@ def _done(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r.get("status") == "done"]
 
 
-def pareto_front(rows: list[dict], x: str = "LUT", y: str = "acc_int") -> list[dict]:
-    """Return the rows no other row beats (x <= and y >= with one strict), sorted by x.
+PARETO_COSTS = ("LUT", "DSP")  # the costs the Pareto front weighs together
 
-    Rows with x or y missing are ignored. Rows with the same (x, y) do not dominate one another, so
-    all of them are on the front when one is; among equal x they come in (y descending, bits, point)
-    order, which makes the result independent of the input order.
+
+def pareto_front(rows: list[dict], costs: tuple = PARETO_COSTS, y: str = "acc_int") -> list[dict]:
+    """Return the rows no other row dominates, sorted by costs, then y descending, bits, point.
+
+    A row is dominated when another is no worse in y (>=) and in every cost (<=) and better in
+    one of them: so a point with fewer LUTs but more DSPs does not dominate, whatever its
+    accuracy. Rows with y or a cost missing are ignored. Rows with the same y and costs do not
+    dominate one another, so all of them are on the front when one is; the order makes the
+    result independent of the input order.
     """
-    measured = [r for r in rows if _value(r, x) is not None and _value(r, y) is not None]
-    measured.sort(key=lambda r: (r[x], -r[y], *_row_order(r)))
-    front: list[dict] = []
-    for row in measured:
-        if not front or row[y] > front[-1][y]:
-            front.append(row)
-        elif row[x] == front[-1][x] and row[y] == front[-1][y]:
-            front.append(row)  # an exact tie with a front point
-    return front
+    measured = [r for r in rows
+                if _value(r, y) is not None and all(_value(r, c) is not None for c in costs)]
+
+    def dominates(a: dict, b: dict) -> bool:
+        no_worse = a[y] >= b[y] and all(a[c] <= b[c] for c in costs)
+        return no_worse and (a[y] > b[y] or any(a[c] < b[c] for c in costs))
+
+    front = [r for r in measured if not any(dominates(o, r) for o in measured)]
+    return sorted(front, key=lambda r: (*(r[c] for c in costs), -r[y], *_row_order(r)))
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:
@@ -165,8 +172,9 @@ def _md_text(rows: list[dict], meta: dict) -> str:
     lines += ["| " + " | ".join(_md_cells(r, ptq)) + " |" for r in rows]
     lines += _metrics_md(rows)
     front = pareto_front(_done(rows))
-    names = ", ".join(_point_name(r) for r in front) if front else "none (no LUT figures)"
-    lines += ["", f"On the LUT / integer accuracy Pareto front: {names}."]
+    names = ", ".join(_point_name(r) for r in front) if front else "none (no LUT and DSP figures)"
+    lines += ["", f"On the Pareto front of integer accuracy over LUT and DSP together (no other "
+              f"point as accurate with no more LUTs and no more DSPs): {names}."]
     bad = [r for r in rows if (_value(r, "mismatches") or 0) or (_value(r, "rtl_mismatches") or 0)]
     if bad:
         lines += ["", "**Not bit-exact** (mismatches must be 0): "
@@ -252,7 +260,8 @@ def bits_figure(rows: list[dict], meta: dict) -> Figure:
 
 
 def luts_figure(rows: list[dict], meta: dict) -> Figure:
-    """Return the integer-accuracy-over-LUTs Figure of the done rows, with the Pareto front."""
+    """Return the integer-accuracy-over-LUTs Figure of the done rows, with the Pareto front over
+    LUT and DSP (pareto_front) marked."""
     fig, ax = _new_axes(_title(meta, "integer accuracy vs LUTs"))
     ax.set_xlabel("LUTs (Yosys synth_xilinx)")
     ax.set_ylabel("integer accuracy (%)")
@@ -266,9 +275,11 @@ def luts_figure(rows: list[dict], meta: dict) -> Figure:
     for r in points:
         ax.annotate(f"{r['bits']} b", (r["LUT"], 100 * r["acc_int"]), textcoords="offset points",
                     xytext=(5, -12), fontsize=9)
+    # the front over LUT and DSP together: in this LUT plane it need not be a staircase, so its
+    # points are only marked
     front = pareto_front(points)
-    ax.step([r["LUT"] for r in front], [100 * r["acc_int"] for r in front], "-", where="post",
-            color="tab:red", linewidth=1.5, marker="D", markersize=9, markerfacecolor="none",
+    ax.plot([r["LUT"] for r in front], [100 * r["acc_int"] for r in front], linestyle="none",
+            color="tab:red", marker="D", markersize=9, markerfacecolor="none",
             markeredgewidth=1.8, label="Pareto front")
     _float_baseline(ax, rows)
     ax.legend(loc="best")  # the corner that hides the fewest points
