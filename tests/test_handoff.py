@@ -189,3 +189,20 @@ train: {seed: 2, float_epochs: 2, qat_epochs: 1, batch_size: 8}
     assert "set_part xczu3eg-sbva484-1-i\n" in (folder / "hls" / "build.tcl").read_text()
     assert "create_clock -period 5 " in (folder / "hls" / "build.tcl").read_text()
     assert "-part xczu3eg-sbva484-1-i\n" in (folder / "rtl" / "package_ip.tcl").read_text()
+
+
+def test_design_readme_gives_the_numbers(tmp_path):
+    """rtl/README.md states the stream codes' types and scales as design.json records them, and
+    how raw samples become input codes."""
+    import json
+
+    rtl = emit_rtl(load_fixture("rnn_head"), tmp_path / "d", "m")
+    design = json.loads((rtl / "design.json").read_text())
+    text = " ".join((rtl / "README.md").read_text().split())
+    for key, sign in (("input", "int"), ("output", "int")):
+        t = design[key]
+        kind = ("" if t["signed"] else "u") + sign
+        assert f"{kind}{t['width']}*2^{t['exp']}: value = code * 2^{t['exp']}" in text, key
+    assert "hwgen quantize-input" in text
+    assert (f"{design['input']['count']} input codes of {design['input']['width']} bits"
+            in text)

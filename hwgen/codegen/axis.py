@@ -36,6 +36,19 @@ def _field(lsb: int, width: int, what: str) -> dict:
     return {"lsb": lsb, "msb": lsb + width - 1, "width": width, "what": what}
 
 
+def _value(t: IntType) -> str:
+    """Return how a code of type t reads as a number, e.g. "int8*2^-6: value = code * 2^-6"."""
+    return f"{t.describe()}: value = code * 2^{t.exp}"
+
+
+def numbers(model: LoweredModel) -> dict:
+    """Return the README's numbers: stream types, raw-input preprocessing, output de-scaling."""
+    pre = model.preprocess
+    return {"in_codes": _value(model.input.type), "input_rounding": model.input.rounding.value,
+            "out_codes": _value(model.out_type), "standardized": pre is not None,
+            "targets": bool(pre is not None and pre.target_mean)}
+
+
 def layout(model: LoweredModel) -> dict:
     """Return the AXI top's stream widths and tdata fields (design.json's "axis")."""
     x_w = model.in_count * model.input.type.width
@@ -44,10 +57,12 @@ def layout(model: LoweredModel) -> dict:
     head = model.head is not None
     c_lsb = byte_bits(y_w)
     y_bytes = c_lsb + (byte_bits(c_w) if head else 0)
-    x_elem = (f"{model.in_count} input codes of {model.input.type.width} bits, element k at "
+    x_elem = (f"{model.in_count} input codes of {model.input.type.width} bits "
+              f"({_value(model.input.type)}), element k at "
               f"[k*{model.input.type.width} +: {model.input.type.width}]")
-    y_elem = (f"{model.out_count} {model.out_kind} codes of {model.out_type.width} bits, element "
-              f"k at [k*{model.out_type.width} +: {model.out_type.width}]")
+    y_elem = (f"{model.out_count} {model.out_kind} codes of {model.out_type.width} bits "
+              f"({_value(model.out_type)}), element k at "
+              f"[k*{model.out_type.width} +: {model.out_type.width}]")
     out = {"top": TOP, "core": CORE.removesuffix(".sv"),
            "s_axis": {"width": byte_bits(x_w), "fields": [_field(0, x_w, x_elem)]},
            "m_axis": {"width": y_bytes, "fields": [_field(0, y_w, y_elem)]},
@@ -146,7 +161,8 @@ def context(model: LoweredModel, source: str) -> dict:
     return {"source": safe_text(source), "layout": lay, "ports": _ports(lay),
             "port_rows": port_rows(lay), "params": params,
             **_wiring(dict(params), bool(model.states)),
-            "module": TOP, "core": lay["core"], "cycles": cycle_parameters(model)}
+            "module": TOP, "core": lay["core"], "cycles": cycle_parameters(model),
+            "numbers": numbers(model)}
 
 
 def write(folder, model: LoweredModel, source: str, part: Part) -> None:
@@ -160,4 +176,4 @@ def write(folder, model: LoweredModel, source: str, part: Part) -> None:
     (folder / PACKAGE_TCL).write_text(render("rtl/package_ip.tcl.j2", ctx))
 
 
-__all__ = ["layout", "context", "write", "byte_bits", "CORE", "TOP"]
+__all__ = ["layout", "numbers", "context", "write", "byte_bits", "CORE", "TOP"]
