@@ -10,12 +10,12 @@ Outputs: the hidden state at every step and the final hidden state.
 from __future__ import annotations
 
 import numpy as np
-import onnx.helper
 from qonnx.custom_op.registry import add_op_to_domain
 
 from hwgen.gates import CellLayout
-from hwgen.onnx.graph import CELL_LAYOUTS, attr, codes_of, constant, quant_info, quantized_constant
-from hwgen.onnx.lstm_cell import RecurrentCellOp, node_quantizer, state_codes
+from hwgen.onnx.graph import CELL_LAYOUTS, attr, constant, quant_info, quantized_constant
+from hwgen.onnx.lstm_cell import node_quantizer
+from hwgen.onnx.rnn_cell import HiddenStateCellOp
 from hwgen.reference.gru import GRU_GATES, GRUGate, GRUParams, gru_layer
 from hwgen.reference.lstm import GateParams
 from hwgen.reference.luts import activation_table
@@ -96,47 +96,18 @@ def gru_params(model, node, values=None) -> GRUParams:
                      bool(attr(node, "reverse_input", 0)))
 
 
-class QuantGRUCell(RecurrentCellOp):
+class QuantGRUCell(HiddenStateCellOp):
     """A whole QuantGRU layer (one direction), executed by the int64 reference."""
 
-    def get_nodeattr_types(self):
-        """Return the node's attributes."""
-        types = {"batch_first": ("i", True, 0), "reverse_input": ("i", True, 0)}
-        for name in QUANTIZERS:
-            types[f"{name}_narrow"] = ("i", True, 0)
-            types[f"{name}_signed"] = ("i", True, 1)
-            types[f"{name}_rounding_mode"] = ("s", True, "ROUND")
-        return types
+    QUANTIZERS = QUANTIZERS
+    INPUTS = INPUT_COUNT
+    LAYOUT = GRU_CELL
 
-    def verify_node(self):
-        """Return a list of messages about the node's well-formedness."""
-        ok = len(self.onnx_node.input) == INPUT_COUNT
-        return ["QuantGRUCell: input count " + ("ok" if ok else "wrong")]
+    def params(self, model, node, values):
+        return gru_params(model, node, values=values)
 
-    def execute_node(self, context, graph):
-        """Run the layer on the int64 reference and write float32 outputs into context."""
-        from qonnx.core.modelwrapper import ModelWrapper
-
-        node = self.onnx_node
-        model = ModelWrapper(onnx.helper.make_model(graph))
-        p = gru_params(model, node, values=context.get)
-        batch_first = bool(self.get_nodeattr("batch_first"))
-        x_name, h_name = node.input[GRU_CELL.x], node.input[GRU_CELL.h0]
-        raw = np.asarray(context[x_name])
-        x = np.swapaxes(raw, 0, 1) if batch_first else raw
-        if x.ndim != 3 or x.shape[2] != p.input_size:
-            raise HwgenError(f"node {node.name!r}: input {x_name!r} has shape "
-                             f"{list(raw.shape)}, expected 3 dimensions ending in {p.input_size}")
-        x_codes = codes_of(x, p.x_type, f"node {node.name!r} input {x_name!r}")
-        h0 = state_codes(context[h_name], p.out.type, x.shape[1], p.hidden_size,
-                         f"node {node.name!r} state {h_name!r}")
-        outs, h = gru_layer(p, x_codes, h0)
-        if batch_first:
-            outs = np.swapaxes(outs, 0, 1)
-        scale = np.float32(p.out.type.scale)
-        context[node.output[0]] = outs.astype(np.float32) * scale
-        if len(node.output) > 1:
-            context[node.output[1]] = h.astype(np.float32) * scale
+    def layer(self, p, x_codes, h0):
+        return gru_layer(p, x_codes, h0)
 
 
 add_op_to_domain(HWGEN_DOMAIN, QuantGRUCell)

@@ -65,14 +65,29 @@ def rnn_params(model, node, values=None) -> RNNParams:
                      bool(attr(node, "reverse_input", 0)))
 
 
-class QuantRNNCell(RecurrentCellOp):
-    """A whole Brevitas QuantRNN layer (one direction), executed by the int64 reference."""
+class HiddenStateCellOp(RecurrentCellOp):
+    """A recurrent layer with one state, h (QuantRNNCell, QuantGRUCell): the subclass names its
+    quantizers, input count, layout, parameter reader and integer layer. Outputs: the hidden
+    state at every step and, when the node has a second output, the final one."""
+
+    QUANTIZERS: tuple = ()
+    INPUTS = 0
+    LAYOUT = None
+    EXTRA_ATTRS: dict = {}
+
+    def params(self, model, node, values):
+        """Return the reference's parameters of node."""
+        raise NotImplementedError
+
+    def layer(self, p, x_codes, h0):
+        """Return (outputs [T, B, H], h_T) codes of the integer layer."""
+        raise NotImplementedError
 
     def get_nodeattr_types(self):
         """Return the node's attributes."""
         types = {"batch_first": ("i", True, 0), "reverse_input": ("i", True, 0),
-                 "nonlinearity": ("s", True, "tanh")}
-        for name in QUANTIZERS:
+                 **self.EXTRA_ATTRS}
+        for name in self.QUANTIZERS:
             types[f"{name}_narrow"] = ("i", True, 0)
             types[f"{name}_signed"] = ("i", True, 1)
             types[f"{name}_rounding_mode"] = ("s", True, "ROUND")
@@ -80,8 +95,8 @@ class QuantRNNCell(RecurrentCellOp):
 
     def verify_node(self):
         """Return a list of messages about the node's well-formedness."""
-        ok = len(self.onnx_node.input) == INPUT_COUNT
-        return ["QuantRNNCell: input count " + ("ok" if ok else "wrong")]
+        ok = len(self.onnx_node.input) == self.INPUTS
+        return [f"{self.onnx_node.op_type}: input count " + ("ok" if ok else "wrong")]
 
     def execute_node(self, context, graph):
         """Run the layer on the int64 reference and write float32 outputs into context."""
@@ -89,9 +104,9 @@ class QuantRNNCell(RecurrentCellOp):
 
         node = self.onnx_node
         model = ModelWrapper(onnx.helper.make_model(graph))
-        p = rnn_params(model, node, values=context.get)
+        p = self.params(model, node, context.get)
         batch_first = bool(self.get_nodeattr("batch_first"))
-        x_name, h_name = node.input[RNN_CELL.x], node.input[RNN_CELL.h0]
+        x_name, h_name = node.input[self.LAYOUT.x], node.input[self.LAYOUT.h0]
         raw = np.asarray(context[x_name])
         x = np.swapaxes(raw, 0, 1) if batch_first else raw
         if x.ndim != 3 or x.shape[2] != p.input_size:
@@ -100,10 +115,28 @@ class QuantRNNCell(RecurrentCellOp):
         x_codes = codes_of(x, p.x_type, f"node {node.name!r} input {x_name!r}")
         h0 = state_codes(context[h_name], p.out.type, x.shape[1], p.hidden_size,
                          f"node {node.name!r} state {h_name!r}")
-        outs, _ = rnn_layer(p, x_codes, h0)
+        outs, h = self.layer(p, x_codes, h0)
         if batch_first:
             outs = np.swapaxes(outs, 0, 1)
-        context[node.output[0]] = outs.astype(np.float32) * np.float32(p.out.type.scale)
+        scale = np.float32(p.out.type.scale)
+        context[node.output[0]] = outs.astype(np.float32) * scale
+        if len(node.output) > 1:
+            context[node.output[1]] = h.astype(np.float32) * scale
+
+
+class QuantRNNCell(HiddenStateCellOp):
+    """A whole Brevitas QuantRNN layer (one direction), executed by the int64 reference."""
+
+    QUANTIZERS = QUANTIZERS
+    INPUTS = INPUT_COUNT
+    LAYOUT = RNN_CELL
+    EXTRA_ATTRS = {"nonlinearity": ("s", True, "tanh")}
+
+    def params(self, model, node, values):
+        return rnn_params(model, node, values=values)
+
+    def layer(self, p, x_codes, h0):
+        return rnn_layer(p, x_codes, h0)
 
 
 add_op_to_domain(HWGEN_DOMAIN, QuantRNNCell)
