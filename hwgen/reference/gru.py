@@ -19,6 +19,7 @@ import numpy as np
 
 from hwgen.reference.kernels import align, as_int, lut, matvec
 from hwgen.reference.lstm import GateParams, Quantizer, gate_sum, gate_sum_exp
+from hwgen.reference.rnn import hidden_layer
 from hwgen.types import IntType
 
 
@@ -118,12 +119,4 @@ def gru_step(p: GRUParams, x, h) -> np.ndarray:
 
 def gru_layer(p: GRUParams, x, h0=None):
     """Return (outputs [T, B, H], h_T) codes for inputs x [T, B, I] in natural time order."""
-    x = as_int(x)
-    steps, batch = x.shape[0], x.shape[1]
-    h = as_int(np.zeros((batch, p.hidden_size)) if h0 is None else h0)
-    outputs = np.zeros((steps, batch, p.hidden_size), dtype=np.int64)
-    order = range(steps - 1, -1, -1) if p.reverse else range(steps)
-    for t in order:
-        h = gru_step(p, x[t], h)
-        outputs[t] = h
-    return outputs, h
+    return hidden_layer(gru_step, p, x, h0)

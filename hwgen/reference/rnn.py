@@ -45,14 +45,20 @@ def rnn_step(p: RNNParams, x, h) -> np.ndarray:
     return lut(g.table, g.acc.type, acc)
 
 
-def rnn_layer(p: RNNParams, x, h0=None):
-    """Return (outputs [T, B, H], h_T) codes for inputs x [T, B, I] in natural time order."""
+def hidden_layer(step, p, x, h0=None):
+    """Return (outputs [T, B, H], h_T) codes of a one-state layer (h' = step(p, x_t, h)) for
+    inputs x [T, B, I] in natural time order; p.reverse runs it from the last step."""
     x = as_int(x)
     steps, batch = x.shape[0], x.shape[1]
     h = as_int(np.zeros((batch, p.hidden_size)) if h0 is None else h0)
     outputs = np.zeros((steps, batch, p.hidden_size), dtype=np.int64)
     order = range(steps - 1, -1, -1) if p.reverse else range(steps)
     for t in order:
-        h = rnn_step(p, x[t], h)
+        h = step(p, x[t], h)
         outputs[t] = h
     return outputs, h
+
+
+def rnn_layer(p: RNNParams, x, h0=None):
+    """Return (outputs [T, B, H], h_T) codes for inputs x [T, B, I] in natural time order."""
+    return hidden_layer(rnn_step, p, x, h0)
