@@ -15,8 +15,8 @@ A spec's `dataset` value names one of them; dataset_ref turns it into a canonica
   y_t = s[i+t+1] at every step t. The first FORECAST_TRAIN of the points are the training part: a
   window whose inputs and targets all lie in it is a training window; every window whose last
   target lies after it is a test window (its first steps may repeat training points, the figures
-  count every step of every test window). Input and targets are standardized with the
-  training part's mean and std;
+  count every step of every test window). Inputs and targets are standardized with the
+  training windows' statistics (every step of every training window);
 - "file:PATH" (a spec writes `dataset: {file: PATH}`, relative to the spec's folder): a .npz file
   laid out as NPZ_LAYOUT says.
 
@@ -50,6 +50,8 @@ x       float, [N, T] (one feature) or [N, T, C]: N sequences, padded at the end
 lengths int [N], optional: the steps of each sequence (1..T; default: all T)
 y       int [N]: class labels 0..K-1 (K = the largest label + 1): a classification set;
         or float [N] or [N, K]: K real-valued targets per sequence: a regression set
+y_step  float [N, T] or [N, T, K], instead of y: K real-valued targets at every step (the
+        same padded steps as x; values after a sequence's length are ignored): a per-step set
 split   int or bool [N], optional: 1 (True) for a test sequence, 0 for a training one
         (default: every fifth sequence, index 4, 9, ..., is a test sequence)"""
 
@@ -259,9 +261,10 @@ def forecast_windows(series: np.ndarray, window: int = FORECAST_WINDOW,
 
 def _per_step(name: str, train: tuple, test: tuple) -> Dataset:
     """Return a per-step regression Dataset of raw (sequences [T_i, C], targets [N, T, K]),
-    inputs and targets standardized with the training part's statistics."""
+    inputs and targets standardized with the training part's statistics (over each sequence's
+    true steps)."""
     mean, std = _statistics(np.concatenate(train[0]))
-    t_mean, t_std = _statistics(train[1].reshape(-1, train[1].shape[-1]))
+    t_mean, t_std = _statistics(np.concatenate([y[:len(s)] for s, y in zip(*train)]))
 
     def part(xs, ys):
         norm = [((s - mean) / std).astype(np.float32) for s in xs]
@@ -302,19 +305,25 @@ def _npz_checked(path: Path, arrays: dict) -> tuple:
     def bad(name, problem):
         return HwgenError(f"{path}: array {name!r} {problem}")
 
-    unknown = set(arrays) - {"x", "y", "lengths", "split"}
+    unknown = set(arrays) - {"x", "y", "y_step", "lengths", "split"}
     if unknown:
-        raise bad(sorted(unknown)[0], "is not part of the layout (x, y, lengths, split)")
+        raise bad(sorted(unknown)[0], "is not part of the layout (x, y or y_step, lengths, "
+                                      "split)")
+    if "y" in arrays and "y_step" in arrays:
+        raise bad("y_step", "and 'y' are both present: give y (a target per sequence) or y_step "
+                            "(targets per step)")
     for name in ("x", "y"):
-        if name not in arrays:
-            raise HwgenError(f"{path}: no array {name!r} (layout: x, y, optional lengths, split)")
+        if name not in arrays and not (name == "y" and "y_step" in arrays):
+            raise HwgenError(f"{path}: no array {name!r} (layout: x, y or y_step, optional "
+                             "lengths, split)")
     x = arrays["x"]
     if x.dtype.kind not in "fiu" or x.ndim not in (2, 3) or x.shape[0] < 2 or x.shape[1] < 1:
         raise bad("x", f"must be a float array [N, T] or [N, T, C] with N >= 2 "
                        f"(got {x.dtype} {list(x.shape)})")
     x = x.astype(np.float64).reshape(x.shape[0], x.shape[1], -1)
     n, steps = x.shape[:2]
-    y = _npz_labels(arrays["y"], n, bad)
+    y = (_npz_step_targets(arrays["y_step"], n, steps, bad) if "y_step" in arrays
+         else _npz_labels(arrays["y"], n, bad))
     lengths = arrays.get("lengths", np.full(n, steps))
     if lengths.shape != (n,) or lengths.dtype.kind not in "iu" or lengths.min() < 1 \
             or lengths.max() > steps:
@@ -345,6 +354,16 @@ def _npz_labels(y: np.ndarray, n: int, bad) -> np.ndarray:
     return y.astype(np.int64)
 
 
+def _npz_step_targets(y: np.ndarray, n: int, steps: int, bad) -> np.ndarray:
+    """Return a .npz file's y_step: float64 per-step targets [N, T, K]."""
+    if y.dtype.kind != "f" or y.ndim not in (2, 3) or y.shape[:2] != (n, steps) or y.size == 0:
+        raise bad("y_step", f"must hold float targets [{n}, {steps}] or [{n}, {steps}, K] "
+                            f"(got {y.dtype} {list(y.shape)})")
+    if not np.isfinite(y).all():
+        raise bad("y_step", "holds NaN or infinite targets")
+    return y.astype(np.float64).reshape(n, steps, -1)
+
+
 def _file_raw(path: Path) -> tuple:
     """Return ((train sequences, labels), (test sequences, labels)) of a user .npz file."""
     x, lengths, y, test = _npz_checked(path, _npz_arrays(path))
@@ -360,6 +379,8 @@ def _file_raw(path: Path) -> tuple:
 def _file(path: Path) -> Dataset:
     """Return the user's .npz dataset (see NPZ_LAYOUT)."""
     train, test = _file_raw(path)
+    if train[1].ndim == 3:  # y_step: targets per step
+        return _per_step(FILE + str(path), train, test)
     classes = 0 if train[1].dtype.kind == "f" else int(max(train[1].max(), test[1].max())) + 1
     return _standardized(FILE + str(path), train, test, classes)
 

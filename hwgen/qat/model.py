@@ -115,7 +115,7 @@ def _apply_head(head: nn.Module, out, lengths, per_step: bool):
     it exports as Reshape -> Gemm -> Reshape)."""
     if per_step:
         batch, steps, features = out.shape
-        return head(out.reshape(batch * steps, features)).reshape(batch, steps, -1)
+        return head(out.reshape(-1, features)).reshape(batch, steps, -1)
     if lengths is None:
         return head(out[:, -1, :])
     return head(out[torch.arange(out.shape[0]), lengths - 1])
