@@ -24,6 +24,7 @@ from hwgen.qat.model import LSTMWidths, Net, QuantClassifier
 from hwgen.sim.design import load_design, quantize_inputs
 from hwgen.sim.hls_run import run_hls
 from hwgen.sim.rtl_run import run_rtl
+from hwgen.sim.tools import verilator_lint
 
 LENGTHS = (5, 1, 3)  # the export's example first
 
@@ -69,6 +70,9 @@ def test_per_step_rtl_and_hls_equal_reference_and_cycle_model(name, tmp_path):
 
     rtl = emit_rtl(ir, tmp_path / "out", name)
     assert "hwgen_head_stream" in (rtl / "hwgen_top.sv").read_text()
+    files = (rtl / "files.f").read_text().split()
+    status, warnings = verilator_lint([rtl / f for f in files], "hwgen_top", {})
+    assert status == 0 and "%Warning" not in warnings, warnings
     hls = emit_hls(ir, tmp_path / "out", name)
     design = load_design(rtl)
     assert design.kind == "step_scores"
