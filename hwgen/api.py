@@ -110,9 +110,10 @@ def load(folder) -> "Design":
 
 @dataclass
 class Outputs:
-    """A backend's outputs, per sequence: integer codes (scores [N], or h [T_i, N] for a design
-    without head), their real values (codes * 2**exp), the class of each (designs with a head)
-    and, for the RTL, the measured cycles."""
+    """A backend's outputs, per sequence: integer codes (scores [N], a per-step head's scores
+    [T_i, N], or h [T_i, N] for a design without head), their real values (codes * 2**exp), the
+    class of each (designs with a head; a per-step head: one per step) and, for the RTL, the
+    measured cycles."""
 
     codes: list
     exp: int
@@ -129,7 +130,8 @@ class Outputs:
 
 @dataclass(frozen=True)
 class _Targets:
-    """Regression targets [N, K] and how outputs become their units (output * std + mean)."""
+    """Regression targets [N, K] (per step: one [T_i, K] per sequence) and how outputs become
+    their units (output * std + mean)."""
 
     values: np.ndarray
     mean: object
@@ -177,15 +179,23 @@ class Design:
         from hwgen.ir.graph import execute
 
         lengths = np.array([len(c) for c in codes])
-        outputs = [None] * len(codes)
+        outputs, classes = [None] * len(codes), [None] * len(codes)
         for length in np.unique(lengths):
             index = np.flatnonzero(lengths == length)
             result = execute(self.ir, np.stack([codes[i] for i in index], axis=1))
             for b, i in enumerate(index):
-                outputs[i] = (result["scores"][b] if self.ir.head is not None
-                              else result["outputs"][:, b])
-        classes = [int(np.argmax(o)) for o in outputs] if self.ir.head is not None else []
-        return Outputs(outputs, self.ir.out_type.exp, classes)
+                if self._per_step:
+                    outputs[i], classes[i] = result["scores"][:, b], result["class"][:, b]
+                else:
+                    outputs[i] = (result["scores"][b] if self.ir.head is not None
+                                  else result["outputs"][:, b])
+                    classes[i] = int(np.argmax(outputs[i]))
+        return Outputs(outputs, self.ir.out_type.exp, classes if self.ir.head is not None else [])
+
+    @property
+    def _per_step(self) -> bool:
+        """Return whether the design's head runs on every step (task per_step)."""
+        return self.ir.head is not None and self.ir.head.per_step
 
     def evaluate(self, sequences, labels=None, backends=("rtl", "hls"),
                  resources: bool = False, targets=None, target_mean=0.0,
@@ -199,7 +209,7 @@ class Design:
 
         seqs = _sequences(sequences, self.ir.in_count)
         if targets is not None:
-            labels = _Targets(self._targets(targets, len(seqs)), target_mean, target_std)
+            labels = _Targets(self._targets(targets, seqs), target_mean, target_std)
         for name in backends:
             if name not in BACKENDS[1:]:
                 raise HwgenError(f"backend {name!r} is not one of {', '.join(BACKENDS[1:])}")
@@ -210,7 +220,7 @@ class Design:
         for name in backends:
             out = self.run(seqs, name)
             entry = self._scored(out, labels)
-            entry["mismatches"] = sum(int(not np.array_equal(a, b))
+            entry["mismatches"] = sum(int(not (np.shape(a) == np.shape(b) and np.array_equal(a, b)))
                                       for a, b in zip(out.codes, ref.codes))
             if name == "rtl":
                 entry["cycles_per_step"] = {"simulated": out.cycles_per_step,
@@ -233,10 +243,14 @@ class Design:
             scores = [self.model(torch.from_numpy(s[None])).numpy()[0] for s in seqs]
         return sum(int(not np.array_equal(a, b)) for a, b in zip(ref.values, scores))
 
-    def _targets(self, targets, count: int) -> np.ndarray:
-        """Return regression targets as float64 [count, K], or raise HwgenError."""
+    def _targets(self, targets, seqs: list):
+        """Return regression targets as float64 [count, K] (per step: a list of [T_i, K]), or
+        raise HwgenError."""
         if self.ir.head is None:
             raise HwgenError("targets: the design has no head (its outputs are h at every step)")
+        count = len(seqs)
+        if self._per_step:
+            return self._step_targets(targets, seqs)
         arr = np.asarray(targets, dtype=np.float64)
         arr = arr.reshape(len(arr), -1) if arr.ndim == 1 else arr
         if arr.shape != (count, self.ir.out_count):
@@ -244,16 +258,39 @@ class Design:
                              f"{self.ir.out_count}] (one row of outputs per sequence)")
         return arr
 
+    def _step_targets(self, targets, seqs: list) -> list:
+        """Return per-step regression targets, one float64 [T_i, K] per sequence."""
+        if len(targets) != len(seqs):
+            raise HwgenError(f"targets: {len(targets)} sequences of targets for {len(seqs)} "
+                             "sequences")
+        out = []
+        for k, (t, s) in enumerate(zip(targets, seqs)):
+            arr = np.asarray(t, dtype=np.float64)
+            arr = arr.reshape(len(arr), -1) if arr.ndim == 1 else arr
+            if arr.shape != (len(s), self.ir.out_count):
+                raise HwgenError(f"targets[{k}]: {list(arr.shape)}, want [{len(s)}, "
+                                 f"{self.ir.out_count}] (one row of outputs per step)")
+            out.append(arr)
+        return out
+
     def _scored(self, out: Outputs, labels) -> dict:
         """Return the accuracy of out's classes against labels (when both exist), or MSE and
-        MAE against regression targets."""
+        MAE against regression targets (per step: over every step of every sequence)."""
         if isinstance(labels, _Targets):
             from hwgen.qat.task import regression_metrics
 
-            return regression_metrics(np.stack(out.values), labels.values, labels.mean,
+            join = np.concatenate if self._per_step else np.stack
+            return regression_metrics(join(out.values), join(labels.values), labels.mean,
                                       labels.std)
         if labels is None or not out.classes:
             return {}
+        if self._per_step:  # one label per step of every sequence
+            got = np.concatenate(out.classes)
+            want = np.concatenate([np.asarray(v).reshape(-1) for v in labels])
+            if want.shape != got.shape:
+                raise HwgenError(f"labels: {len(want)} step labels, want one per step "
+                                 f"({len(got)})")
+            return {"accuracy": float(np.mean(got == want))}
         labels = np.asarray(labels)
         if labels.shape != (len(out.classes),):
             raise HwgenError(f"labels: {list(labels.shape)}, want one per sequence "

@@ -408,19 +408,34 @@ def _fold(b: Build) -> dict:
 
 def reference_codes(ir, sequences: list) -> np.ndarray:
     """Return the IR's output codes for every sequence (scores, or the last step's h), run on
-    the int64 reference one length-group at a time."""
+    the int64 reference one length-group at a time: [N, out_count], or with a per-step head
+    [N, T_max, out_count] (every step's scores, zero after a sequence's end)."""
     from hwgen.ir.graph import execute
     from hwgen.reference.luts import quantize_input
 
     lengths = np.array([len(s) for s in sequences])
-    out = np.zeros((len(sequences), ir.out_count), dtype=np.int64)
+    per_step = ir.head is not None and ir.head.per_step
+    steps = (int(lengths.max()),) if per_step else ()
+    out = np.zeros((len(sequences), *steps, ir.out_count), dtype=np.int64)
     for length in np.unique(lengths):
         index = np.flatnonzero(lengths == length)
         x = np.stack([sequences[i] for i in index], axis=1)  # [T, B, I]
         codes = quantize_input(x, ir.input.type, ir.input.rounding, "test sequences")
         result = execute(ir, codes)
-        out[index] = result["scores"] if ir.head is not None else result["outputs"][-1]
+        if per_step:
+            out[index, :length] = np.swapaxes(result["scores"], 0, 1)
+        else:
+            out[index] = result["scores"] if ir.head is not None else result["outputs"][-1]
     return out
+
+
+def same_outputs(got, want) -> bool:
+    """Return whether a sequence's outputs equal the reference's, with ==: per-step outputs
+    [T_i, K] against the first T_i rows of the reference's (zero-padded) [T_max, K]."""
+    got, want = np.asarray(got), np.asarray(want)
+    if got.ndim == 2 and want.ndim == 2:
+        want = want[:len(got)]
+    return got.shape == want.shape and bool(np.array_equal(got, want))
 
 
 def _save_array(path: Path, array: np.ndarray) -> None:
@@ -436,9 +451,11 @@ def _reference(b: Build) -> dict:
     say(f"running {len(test.x)} test sequences on the integer reference")
     scores = reference_codes(ir, test.x).astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)
     quant = torch_scores(quant_model(b.spec, b.checkpoint()), test.x, b.spec.net.bidirectional)
-    mismatches = sum(int(not np.array_equal(a, q)) for a, q in zip(scores, quant))
+    # per step: each sequence's true steps, [T_i, K], against the PyTorch model's
+    quant = [q[:len(x)] if q.ndim == 2 else q for q, x in zip(quant, test.x)]
+    mismatches = sum(int(not same_outputs(q, a)) for a, q in zip(scores, quant))
     write_atomic(b.path("reference.npy"), lambda tmp: _save_array(tmp, scores))
-    figures = _figures(b, list(scores), np.argmax(scores, axis=1))
+    figures = _figures(b, list(scores), np.argmax(scores, axis=-1))
     return {"reference_accuracy": figures.get("accuracy"), "sequences": len(test.x),
             "mismatches": mismatches, **_metrics_entry(b, figures)}
 
@@ -511,10 +528,13 @@ def _emit_rtl_params(b: Build) -> dict:
 
 
 def compare_scores(outputs, classes, ref_scores, labels, exp: int) -> tuple:
-    """Return (mismatching sequences, accuracy) of backend scores against the reference."""
+    """Return (mismatching sequences, accuracy) of backend scores against the reference (per
+    step: every step's scores; the accuracy is None, a per-step task's figures are its own)."""
     scale = np.float32(2.0 ** exp)
-    mismatches = sum(int(not np.array_equal(np.asarray(got).astype(np.float32) * scale, want))
+    mismatches = sum(int(not same_outputs(np.asarray(got).astype(np.float32) * scale, want))
                      for got, want in zip(outputs, ref_scores))
+    if np.asarray(ref_scores).ndim == 3:
+        return mismatches, None
     return mismatches, float(np.mean(np.asarray(classes) == labels))
 
 

@@ -199,11 +199,12 @@ def report_md(r: dict) -> str:
 
 
 def _quality_md(r: dict) -> list[str]:
-    """Return the report's table of accuracies, or of MSE and MAE (task regress)."""
+    """Return the report's table of accuracies, or of MSE and MAE (tasks regress, per_step)."""
     if "accuracy" in r:
         return ["| | accuracy |", "|---|---|",
                 *(f"| {k} | {100 * v:.2f} % |" for k, v in r["accuracy"].items()), ""]
-    return [f"Task {r['task']}: the outputs de-standardised, against the raw test targets "
+    steps = " of every step" if r["task"] == "per_step" else ""
+    return [f"Task {r['task']}: the outputs{steps} de-standardised, against the raw test targets "
             "(their own units).", "", "| | MSE | MAE |", "|---|---|---|",
             *(f"| {k} | {v['mse']:.6g} | {v['mae']:.6g} |" for k, v in r["metrics"].items()), ""]
 

@@ -18,8 +18,10 @@ from hwgen.types import HwgenError, shown
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_DATASET = "japanese_vowels"
 #: What the head's outputs mean (`task:`): classify (the class of the highest score, from the
-#: last step) or regress (the scores are net.classes real-valued outputs, from the last step).
-TASKS = ("classify", "regress")
+#: last step), regress (the scores are net.classes real-valued outputs, from the last step) or
+#: per_step (the head on every step: net.classes real-valued outputs per step, e.g. next-value
+#: forecasting).
+TASKS = ("classify", "regress", "per_step")
 DEFAULT_TASK = "classify"
 
 
@@ -234,6 +236,9 @@ def _check_task(where: str, value, net: Net) -> str:
     if value == "classify" and net.classes < 2:
         raise HwgenError(f"{where}: net.classes must be at least 2 for task classify, got "
                          f"{net.classes}")
+    if value == "per_step" and net.bidirectional:
+        raise HwgenError(f"{where}: task per_step needs net.bidirectional: false (a per-step "
+                         "head after a reverse direction is not supported)")
     return value
 
 

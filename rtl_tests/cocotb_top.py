@@ -62,8 +62,9 @@ class TopTB:
             self.sources = np.repeat(ends - 1, 1 if self.kind == "scores" else self.lengths)
         else:
             self.sources = np.arange(len(self.inputs))
-        # m_tlast of each expected output: every scores transfer ends its sequence
-        self.want_last = self.last if self.kind == "hidden" else np.ones(len(ends), dtype=bool)
+        # m_tlast of each expected output: every scores transfer ends its sequence; hidden and
+        # step_scores outputs (one per step) end it on its last step
+        self.want_last = self.last if self.kind != "scores" else np.ones(len(ends), dtype=bool)
         self.firsts = ends - self.lengths  # the first input of each sequence
         # isolate: before a sequence's first input, this many outputs must have left
         self.outputs_before = (np.arange(len(self.lengths)) if self.kind == "scores"

@@ -87,6 +87,9 @@ LINT_CASES = {
     "stream_bcast_w1": ("hwgen_stream_bcast", dict(W=1)),
     "stream_zip_defaults": ("hwgen_stream_zip", {}),
     "stream_zip_uneven": ("hwgen_stream_zip", dict(WA=33, WB=1)),
+    "head_stream_defaults": ("hwgen_head_stream", {}),
+    "head_stream_one_output_lut": ("hwgen_head_stream", dict(C=1, H=6, ACC_W=16, SCORE_W=18,
+                                                             MUL_STYLE=1)),  # task per_step
     "pick_last_defaults": ("hwgen_pick_last", {}),
     "pick_last_w1": ("hwgen_pick_last", dict(W=1)),
     "ctrl_lstm_emit": ("hwgen_lstm_ctrl", dict(I=3, H=4, OUT_N=4)),
@@ -131,6 +134,7 @@ STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",) + LANE_PARTS,
                "hwgen_gate": ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec") + LANE_PARTS,
                "hwgen_mul": ("hwgen_mul_pp",), "hwgen_mvu": ("hwgen_mul_pp",),
                "hwgen_head": ("hwgen_mul_pp",),
+               "hwgen_head_stream": ("hwgen_head", "hwgen_mul_pp"),
                "hwgen_cell": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant") + LANE_PARTS,
                "hwgen_hidden": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant") + LANE_PARTS}
 

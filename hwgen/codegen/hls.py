@@ -136,6 +136,8 @@ def _ports(model: LoweredModel) -> dict:
 def _head(hd) -> dict:
     bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
     return {"name": "head_config", "comment": hd.dump(), "mv": _mv("head_mv", hd.matvec),
+            "per_step": hd.per_step,
+            "type": "hwgen::per_step<head_config>" if hd.per_step else "head_config",
             "mv_shift": hd.mv_shift, "score_t": hd.score_type.hls(),
             "classes": hd.matvec.rows, "bias": _array(bias, hd.score_type, hd.name)}
 

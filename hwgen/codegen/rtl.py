@@ -10,6 +10,8 @@ module per direction: that extra level of hierarchy changes how Yosys maps the f
 unidirectional layer streams into the next one; a bidirectional layer is bcast -> [forward engine
 -> buffer] and [reversing buffer -> reverse engine -> reversing buffer] -> zip (forward's h in the
 low bits); a head after a bidirectional layer reads the zip's last element through pick_last.
+A per-step head (task per_step) is a hwgen_head_stream after the last engine, which emits h_t at
+every step: every step's scores and class leave on m_*, m_tlast on a sequence's last step.
 
 A model with initial-state inputs (model.states) gets a second input stream, s_state_*: one
 state word per sequence, its slices in model.states order (see state_description). A
@@ -55,7 +57,7 @@ from hwgen.types import HwgenError, IntType
 
 # Stream cores chain a stack's engines; a single forward layer needs none of them.
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
-                "hwgen_pick_last.sv", "hwgen_state_bcast.sv")
+                "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv"}
 CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
          "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
@@ -375,6 +377,11 @@ class _Netlist:
         self.add("hwgen_stream_zip", f"{f}_zip", [[("WA", h_w), ("WB", h_w)]],
                  [_ports("sa", fh_seq), _ports("sb", rh_seq), _ports("m", dst)])
 
+    def head_stream(self, model: LoweredModel, class_width: int, src: str) -> None:
+        """Add hwgen_head_stream: every element of src -> its scores and class on m_*."""
+        self.add("hwgen_head_stream", "head", [_head(model, model.head, class_width)],
+                 [_ports("s", src), _ports("m", "m") + [("m_tclass", "m_tclass")]])
+
     def head(self, model: LoweredModel, class_width: int, src: str) -> None:
         """Add pick_last -> hwgen_head -> the design output (m_*, m_tclass)."""
         hd = model.head
@@ -417,9 +424,10 @@ def _top(model: LoweredModel, engines: dict) -> dict:
         net.state(model)
     stack = model.stack()
     src = "s"
+    per_step = model.head is not None and model.head.per_step
     for k, directions in enumerate(stack):
         fwd = engines[directions[0].name]
-        if k == len(stack) - 1 and (len(directions) == 1 or model.head is None):
+        if k == len(stack) - 1 and (len(directions) == 1 or model.head is None) and not per_step:
             dst = "m"
         else:  # both directions' h side by side, forward's in the low bits
             dst = net.stream(f"y{k}", sum(d.hidden_size * fwd["h_width"] for d in directions))
@@ -428,7 +436,11 @@ def _top(model: LoweredModel, engines: dict) -> dict:
         else:
             net.bidirectional(fwd, engines[directions[1].name], src, dst, model.max_steps)
         src = dst
-    if src != "m":  # a head after a bidirectional layer
+    if per_step:
+        if model.bidirectional:
+            raise HwgenError("a per-step head after a bidirectional layer is not supported")
+        net.head_stream(model, model.class_type.width, src)
+    elif src != "m":  # a head after a bidirectional layer
         net.head(model, model.class_type.width, src)
     elif model.head is None:
         net.assigns.append(("m_tclass", "'0"))
@@ -445,7 +457,9 @@ def context(model: LoweredModel, source: str) -> dict:
     """
     stack = model.stack()
     last = stack[-1]
-    head_engine = model.head if len(last) == 1 else None
+    # a per-step head is a stream stage of its own; a last-step one rides on a lone last engine
+    per_step = model.head is not None and model.head.per_step
+    head_engine = model.head if len(last) == 1 and not per_step else None
     engines = {layer.name: _engine(model, layer, head_engine if layer is last[0] else None,
                                    _init(model, layer))
                for layer in model.layers}

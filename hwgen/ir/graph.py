@@ -357,8 +357,11 @@ class LoweredModel:
 
     @property
     def out_kind(self) -> str:
-        """Return what the output holds: "scores" (a head) or "hidden"."""
-        return "scores" if self.head is not None else "hidden"
+        """Return what the output holds: "scores" (a head on the last step), "step_scores" (a
+        head on every step) or "hidden"."""
+        if self.head is None:
+            return "hidden"
+        return "step_scores" if self.head.per_step else "scores"
 
     @property
     def class_type(self) -> IntType:
@@ -470,7 +473,7 @@ def execute_layer(layer, x, h0=None, c0=None):
 
 
 def execute_head(head: Head, h) -> tuple:
-    """Return (score codes, argmax class) for final hidden codes h [B, H]."""
+    """Return (score codes [.., C], argmax class [..]) for hidden codes h [.., H]."""
     scores = matvec(head.matvec.weights, h) << head.mv_shift
     if head.bias is not None:
         scores = scores + head.bias
@@ -478,7 +481,8 @@ def execute_head(head: Head, h) -> tuple:
 
 
 def execute(model: LoweredModel, x_codes, states: dict = None) -> dict:
-    """Return {"outputs", "h", "c"} of the last stack layer and, with a head, {"scores", "class"}.
+    """Return {"outputs", "h", "c"} of the last stack layer and, with a head, {"scores", "class"}:
+    [B, C] and [B] from the last step, or with a per-step head [T, B, C] and [T, B].
 
     outputs concatenates the last stack layer's directions; h and c are its last direction's.
     states maps (direction name, "h" or "c") to initial-state codes [B, H] for model.states.
@@ -495,7 +499,8 @@ def execute(model: LoweredModel, x_codes, states: dict = None) -> dict:
         h, c = results[-1][1], results[-1][2]
     result = {"outputs": outputs, "h": h, "c": c}
     if model.head is not None:
-        result["scores"], result["class"] = execute_head(model.head, outputs[-1])
+        h = outputs if model.head.per_step else outputs[-1]
+        result["scores"], result["class"] = execute_head(model.head, h)
     return result
 
 

@@ -265,13 +265,15 @@ class StateReg:
 
 @dataclass(frozen=True)
 class Head:
-    """scores = W h + b (exact), plus the argmax class."""
+    """scores = W h + b (exact), plus the argmax class: on the last step's h, or (per_step) on
+    every step's h."""
 
     name: str
     matvec: MatVec
     bias: Optional[np.ndarray]  # aligned to score_type's scale
     mv_shift: int
     score_type: IntType
+    per_step: bool = False  # task per_step: scores (and a class) for every step
 
     kind = "head"
 
@@ -305,4 +307,5 @@ class Head:
         return (f"{self.name}: head {mv.rows} classes w={_types(mv.weight_types)} "
                 f"in={mv.in_type.describe()} acc={mv.acc_type.describe()} "
                 f"weights#{_digest(mv.weights)} mv<<{self.mv_shift} {bias} "
-                f"scores={self.score_type.describe()} argmax")
+                f"scores={self.score_type.describe()} argmax"
+                + (" per_step" if self.per_step else ""))

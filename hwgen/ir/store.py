@@ -110,7 +110,8 @@ class _Writer:
             "head": None if head is None else {
                 "name": head.name, "matvec": self.matvec(head.matvec),
                 "bias": self.array(f"{head.name}.bias", head.bias), "mv_shift": head.mv_shift,
-                "score_type": _type(head.score_type)},
+                "score_type": _type(head.score_type),
+                **({"per_step": True} if head.per_step else {})},  # absent: the last step
         }
 
 
@@ -306,7 +307,9 @@ class _Reader:
                               self.matvec(head, "matvec", "head"),
                               self.array(head, "bias", "head", optional=True),
                               self.get(head, "mv_shift", "head", int),
-                              self.type(head, "score_type", "head"))
+                              self.type(head, "score_type", "head"),
+                              bool(self.get(head, "per_step", "head", bool))
+                              if "per_step" in head else False)
         pre = d.get("preprocess")
         if pre is not None:
             targets = [self.get(pre, k, "preprocess", list) if k in pre else []

@@ -14,6 +14,10 @@ that carries the head takes it D cycles after the previous one and, after the la
 to the head (1) whose scores come head_latency(classes, hidden) later (hwgen_head: one class per
 cycle through a pipeline).
 
+A per-step head (hwgen_head_stream after the last engine, which then emits h_t) is one more stage
+of the chain: it takes an element when empty, offers its scores head_latency later and takes the
+next element one cycle after they have left (period head_latency + 1), as an emitting engine does.
+
 A stack (hwgen/codegen/rtl.py) chains engines; engines hold one element, so a slow engine stalls
 the one feeding it. A bidirectional layer broadcasts its input to its forward engine and into a
 sequence buffer, each taking an element when it can (the buffer takes the last one as soon as it
@@ -124,10 +128,16 @@ def _bidirectional_first(model, offered: int, taken: int, fwd, rev, steps: int) 
     return max(rev_done, fwd_done) + SEQ_BUF_LATENCY + ZIP_LATENCY
 
 
+def _emits_last(model) -> bool:
+    """Return whether the last stack layer's engine emits h_t (no head, or a per-step head)."""
+    return model.head is None or model.head.per_step
+
+
 def transfer_times(model, steps: int) -> tuple:
     """Return (input transfer cycles [steps], output transfer cycle) of one sequence, from 0.
 
-    The output transfer is the head's scores, or without head the last output element's.
+    The output transfer is the head's scores (a per-step head's: the last step's), or without
+    head the last output element's.
     """
     if steps < 1:
         raise HwgenError(f"a sequence has at least one step, not {steps}")
@@ -137,16 +147,18 @@ def transfer_times(model, steps: int) -> tuple:
         last = k == len(stack) - 1
         fwd = directions[0]
         engines.append(_Engine(step_latency(model, fwd), emits=len(directions) == 2 or not last or
-                               model.head is None))
+                               _emits_last(model)))
         if len(directions) == 1:
             continue
         o, t = _chain(first, engines, steps)  # ends in the forward engine's output buffer
         inputs = inputs or t[0]
         first = _bidirectional_first(model, o[-2][-1], t[-2][-1], fwd, directions[1], steps)
         engines = []
+    if model.head is not None and model.head.per_step:
+        engines.append(_Engine(model_head_latency(model), emits=True))
     _, t = _chain(first, engines, steps)
     inputs = inputs or t[0]
-    if model.head is None:
+    if _emits_last(model):
         return inputs, t[-1][-1]
     if engines and not engines[-1].emits:
         return inputs, t[-1][-1] + engines[-1].latency + model_head_latency(model)
@@ -172,10 +184,12 @@ def per_step_cycles(model) -> int:
     periods = []
     stack = model.stack()
     for k, directions in enumerate(stack):
-        emits = len(directions) == 2 or k < len(stack) - 1 or model.head is None
+        emits = len(directions) == 2 or k < len(stack) - 1 or _emits_last(model)
         periods.append(lstm_step_cycles(model, directions[0], emit=emits))
         if len(directions) == 2:
             break
+    if model.head is not None and model.head.per_step and not model.bidirectional:
+        periods.append(model_head_latency(model) + 1)  # hwgen_head_stream's cycles per element
     return max(periods)
 
 

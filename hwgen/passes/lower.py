@@ -2,7 +2,8 @@
 
 The chain starts at the graph input; each stack layer is one QuantLSTMCell or QuantRNNCell node,
 or a forward and a reverse node reading the same tensor whose outputs one Concat joins. The head is
-Gather(last step) + Gemm on the chain's output.
+Gather(last step) + Gemm on the chain's output, or (task per_step) Reshape(steps into the batch) +
+Gemm (+ Reshape back): the head on every step.
 """
 from __future__ import annotations
 
@@ -26,15 +27,33 @@ def _consumers(model, tensor: str) -> list:
     return [n for n in model.graph.node if tensor in n.input]
 
 
+def _head_gemm(model, node):
+    """Return the one Gemm(transB=1) reading node's output, or raise naming node."""
+    users = _consumers(model, node.output[0])
+    if len(users) != 1 or users[0].op_type != "Gemm" or attr(users[0], "transB", 0) != 1:
+        raise HwgenError(f"node {node.name!r}: expected one Gemm(transB=1) head after it")
+    return users[0]
+
+
 def _lower_head(model, gather, in_type, time_axis: int) -> Head:
     """Return the Head stage for Gather(last step) -> Gemm, or raise naming the node."""
     index = constant(model, gather.input[1], f"node {gather.name!r}")
     if attr(gather, "axis", 0) != time_axis or int(np.asarray(index).reshape(-1)[0]) != -1:
         raise HwgenError(f"node {gather.name!r}: the head must read the last timestep")
-    users = _consumers(model, gather.output[0])
-    if len(users) != 1 or users[0].op_type != "Gemm" or attr(users[0], "transB", 0) != 1:
-        raise HwgenError(f"node {gather.name!r}: expected one Gemm(transB=1) head after it")
-    gemm = users[0]
+    return _gemm_head(model, _head_gemm(model, gather), in_type, False)
+
+
+def _lower_step_head(model, reshape, in_type, features: int) -> Head:
+    """Return the per-step Head stage for Reshape([steps * batch, features]) -> Gemm."""
+    shape = np.asarray(constant(model, reshape.input[1], f"node {reshape.name!r}")).reshape(-1)
+    if len(shape) != 2 or int(shape[1]) != features:
+        raise HwgenError(f"node {reshape.name!r}: a per-step head must read the steps as rows "
+                         f"of {features} features (shape {shape.tolist()})")
+    return _gemm_head(model, _head_gemm(model, reshape), in_type, True)
+
+
+def _gemm_head(model, gemm, in_type, per_step: bool) -> Head:
+    """Return the Head stage of the Gemm after the stack's output (per_step: on every step)."""
     where = f"node {gemm.name!r}"
     if float(attr(gemm, "alpha", 1.0)) != 1.0 or float(attr(gemm, "beta", 1.0)) != 1.0:
         raise HwgenError(f"{where}: alpha and beta must be 1")
@@ -55,7 +74,7 @@ def _lower_head(model, gather, in_type, time_axis: int) -> Head:
     if aligned is not None:
         lo, hi = lo + aligned, hi + aligned
     return Head("head", mv, aligned, shift, signed_type_for_range(int(lo.min()),
-                                                                  int(hi.max()), exp))
+                                                                  int(hi.max()), exp), per_step)
 
 
 def _layer_input(model, node) -> str:
@@ -195,8 +214,12 @@ def lower(model) -> LoweredModel:
         in_type = out_types.pop()
     head = None
     gathers = [n for n in _consumers(model, output) if n.op_type == "Gather"]
+    reshapes = [n for n in _consumers(model, output) if n.op_type == "Reshape"]
     if gathers:
         time_axis = 1 if attr(first, "batch_first", 0) else 0
         head = _lower_head(model, gathers[0], in_type, time_axis)
+    elif reshapes:
+        head = _lower_step_head(model, reshapes[0], in_type,
+                                sum(layer.hidden_size for layer in layers[-len(nodes):]))
     return LoweredModel(Quantizer(x_info.type, x_info.rounding), tuple(layers), head, 0,
                         tuple(states), bool(attr(first, "batch_first", 0)))

@@ -9,6 +9,14 @@ A spec's `dataset` value names one of them; dataset_ref turns it into a canonica
   multivariate, equal or unequal length. Class labels are numbered in sorted order (numerically
   when every label is a number); a regression set (its header says @targetLabel true) has one
   real target per sequence;
+- "aeon:NAME" for a forecasting series aeon ships as NAME/NAME.csv (FORECAST_SETS: Airline, Lynx,
+  ShampooSales): a per-step set (task per_step), next-value forecasting. The series s (its last
+  column) is cut into every window of FORECAST_WINDOW steps, x = s[i:i+W] and target
+  y_t = s[i+t+1] at every step t. The first FORECAST_TRAIN of the points are the training part: a
+  window whose inputs and targets all lie in it is a training window; every window whose last
+  target lies after it is a test window (its first steps may repeat training points, the figures
+  count every step of every test window). Inputs and targets are standardized with the
+  training windows' statistics (every step of every training window);
 - "file:PATH" (a spec writes `dataset: {file: PATH}`, relative to the spec's folder): a .npz file
   laid out as NPZ_LAYOUT says.
 
@@ -31,6 +39,10 @@ from hwgen.types import HwgenError, shown
 
 #: Features per step, classes and task of the named datasets known without loading them.
 SIZES = {"japanese_vowels": (12, 9, "classify")}
+#: aeon's shipped forecasting series (NAME/NAME.csv), read as per-step sets, and their windows.
+FORECAST_SETS = ("Airline", "Lynx", "ShampooSales")
+FORECAST_WINDOW = 12  # steps per window
+FORECAST_TRAIN = 0.75  # the leading fraction of the points that trains
 AEON = "aeon:"
 FILE = "file:"
 NPZ_LAYOUT = """\
@@ -38,6 +50,8 @@ x       float, [N, T] (one feature) or [N, T, C]: N sequences, padded at the end
 lengths int [N], optional: the steps of each sequence (1..T; default: all T)
 y       int [N]: class labels 0..K-1 (K = the largest label + 1): a classification set;
         or float [N] or [N, K]: K real-valued targets per sequence: a regression set
+y_step  float [N, T] or [N, T, K], instead of y: K real-valued targets at every step (the
+        same padded steps as x; values after a sequence's length are ignored): a per-step set
 split   int or bool [N], optional: 1 (True) for a test sequence, 0 for a training one
         (default: every fifth sequence, index 4, 9, ..., is a test sequence)"""
 
@@ -45,7 +59,9 @@ split   int or bool [N], optional: 1 (True) for a test sequence, 0 for a trainin
 @dataclass(frozen=True)
 class SequenceSet:
     """Variable-length sequences: x[i] is float32 [T_i, features]; y[i] is the class index, or
-    (regression) the standardized float32 targets [K], with targets[i] the raw float64 ones."""
+    (regression) the standardized float32 targets [K], with targets[i] the raw float64 ones, or
+    (per_step) y[i] the standardized float32 targets of every step [T_max, K] (zero after T_i),
+    targets[i] the raw ones."""
 
     x: list
     y: np.ndarray
@@ -69,7 +85,7 @@ class Dataset:
     std: np.ndarray
     classes: int  # classes, or a regression set's outputs per sequence
     labels: tuple = ()  # the original label of every class index, when the source names them
-    task: str = "classify"  # or "regress" (hwgen.spec.TASKS)
+    task: str = "classify"  # or "regress", "per_step" (hwgen.spec.TASKS)
     target_mean: np.ndarray | None = None  # regression: the training targets' statistics
     target_std: np.ndarray | None = None
 
@@ -113,9 +129,9 @@ def dataset_ref(value, base: Path, where: str) -> str:
         return value
     if value.startswith(AEON):
         name = value[len(AEON):]
-        if name not in aeon_sets():
+        if name not in aeon_sets() and name not in FORECAST_SETS:
             raise HwgenError(f"{where}: dataset {shown(value)}: aeon ships no set of that name "
-                             f"(it has: {', '.join(aeon_sets())})")
+                             f"(it has: {', '.join(aeon_sets() + list(FORECAST_SETS))})")
         return value
     raise HwgenError(f"{where}: dataset {shown(value)} is not one of {', '.join(SIZES)}, "
                      f"aeon:NAME or {{file: PATH}}")
@@ -211,6 +227,58 @@ def _aeon(name: str) -> Dataset:
     return _standardized(AEON + name, train, test, len(order), order)
 
 
+def _series(name: str) -> np.ndarray:
+    """Return the float64 values (last column) of aeon's shipped forecasting series NAME."""
+    path = aeon_dir() / name / f"{name}.csv"
+    if not path.is_file():
+        raise HwgenError(f"dataset file {path} is missing from the installed aeon package")
+    try:
+        values = np.genfromtxt(path, delimiter=",", skip_header=1, usecols=-1, dtype=np.float64)
+    except ValueError as exc:
+        raise HwgenError(f"{path}: not a readable series ({exc})") from None
+    if values.ndim != 1 or not np.isfinite(values).all():
+        raise HwgenError(f"{path}: its last column is not a series of numbers")
+    return values
+
+
+def forecast_windows(series: np.ndarray, window: int = FORECAST_WINDOW,
+                     train: float = FORECAST_TRAIN) -> tuple:
+    """Return ((train x, train y), (test x, test y)) of a series' next-value windows (raw
+    float64: x [W, 1], y [W, 1]; see the module docstring for the split)."""
+    n = len(series)
+    split = int(n * train)
+    starts = range(n - window)  # window i's last target is s[i + window]
+    if split <= window:
+        raise HwgenError(f"a series of {n} points has no training window of {window} steps")
+
+    def part(chosen):
+        return ([series[i:i + window, None] for i in chosen],
+                np.stack([series[i + 1:i + window + 1, None] for i in chosen]))
+
+    return (part([i for i in starts if i + window < split]),
+            part([i for i in starts if i + window >= split]))
+
+
+def _per_step(name: str, train: tuple, test: tuple) -> Dataset:
+    """Return a per-step regression Dataset of raw (sequences [T_i, C], targets [N, T, K]),
+    inputs and targets standardized with the training part's statistics (over each sequence's
+    true steps)."""
+    mean, std = _statistics(np.concatenate(train[0]))
+    t_mean, t_std = _statistics(np.concatenate([y[:len(s)] for s, y in zip(*train)]))
+
+    def part(xs, ys):
+        norm = [((s - mean) / std).astype(np.float32) for s in xs]
+        return SequenceSet(norm, ((ys - t_mean) / t_std).astype(np.float32), ys)
+
+    return Dataset(name, part(*train), part(*test), mean, std, train[1].shape[-1], (),
+                   "per_step", t_mean, t_std)
+
+
+def _forecast(name: str) -> Dataset:
+    """Return aeon's shipped forecasting series NAME as a per-step set of windows."""
+    return _per_step(AEON + name, *forecast_windows(_series(name)))
+
+
 def japanese_vowels() -> Dataset:
     """Return JapaneseVowels (9 speakers, 12 LPC channels, 7..29 steps): 270 train, 370 test."""
     data = _aeon("JapaneseVowels")
@@ -237,19 +305,25 @@ def _npz_checked(path: Path, arrays: dict) -> tuple:
     def bad(name, problem):
         return HwgenError(f"{path}: array {name!r} {problem}")
 
-    unknown = set(arrays) - {"x", "y", "lengths", "split"}
+    unknown = set(arrays) - {"x", "y", "y_step", "lengths", "split"}
     if unknown:
-        raise bad(sorted(unknown)[0], "is not part of the layout (x, y, lengths, split)")
+        raise bad(sorted(unknown)[0], "is not part of the layout (x, y or y_step, lengths, "
+                                      "split)")
+    if "y" in arrays and "y_step" in arrays:
+        raise bad("y_step", "and 'y' are both present: give y (a target per sequence) or y_step "
+                            "(targets per step)")
     for name in ("x", "y"):
-        if name not in arrays:
-            raise HwgenError(f"{path}: no array {name!r} (layout: x, y, optional lengths, split)")
+        if name not in arrays and not (name == "y" and "y_step" in arrays):
+            raise HwgenError(f"{path}: no array {name!r} (layout: x, y or y_step, optional "
+                             "lengths, split)")
     x = arrays["x"]
     if x.dtype.kind not in "fiu" or x.ndim not in (2, 3) or x.shape[0] < 2 or x.shape[1] < 1:
         raise bad("x", f"must be a float array [N, T] or [N, T, C] with N >= 2 "
                        f"(got {x.dtype} {list(x.shape)})")
     x = x.astype(np.float64).reshape(x.shape[0], x.shape[1], -1)
     n, steps = x.shape[:2]
-    y = _npz_labels(arrays["y"], n, bad)
+    y = (_npz_step_targets(arrays["y_step"], n, steps, bad) if "y_step" in arrays
+         else _npz_labels(arrays["y"], n, bad))
     lengths = arrays.get("lengths", np.full(n, steps))
     if lengths.shape != (n,) or lengths.dtype.kind not in "iu" or lengths.min() < 1 \
             or lengths.max() > steps:
@@ -280,6 +354,16 @@ def _npz_labels(y: np.ndarray, n: int, bad) -> np.ndarray:
     return y.astype(np.int64)
 
 
+def _npz_step_targets(y: np.ndarray, n: int, steps: int, bad) -> np.ndarray:
+    """Return a .npz file's y_step: float64 per-step targets [N, T, K]."""
+    if y.dtype.kind != "f" or y.ndim not in (2, 3) or y.shape[:2] != (n, steps) or y.size == 0:
+        raise bad("y_step", f"must hold float targets [{n}, {steps}] or [{n}, {steps}, K] "
+                            f"(got {y.dtype} {list(y.shape)})")
+    if not np.isfinite(y).all():
+        raise bad("y_step", "holds NaN or infinite targets")
+    return y.astype(np.float64).reshape(n, steps, -1)
+
+
 def _file_raw(path: Path) -> tuple:
     """Return ((train sequences, labels), (test sequences, labels)) of a user .npz file."""
     x, lengths, y, test = _npz_checked(path, _npz_arrays(path))
@@ -295,6 +379,8 @@ def _file_raw(path: Path) -> tuple:
 def _file(path: Path) -> Dataset:
     """Return the user's .npz dataset (see NPZ_LAYOUT)."""
     train, test = _file_raw(path)
+    if train[1].ndim == 3:  # y_step: targets per step
+        return _per_step(FILE + str(path), train, test)
     classes = 0 if train[1].dtype.kind == "f" else int(max(train[1].max(), test[1].max())) + 1
     return _standardized(FILE + str(path), train, test, classes)
 
@@ -306,6 +392,8 @@ def raw_sequences(ref: str, part: str = "test") -> list:
         raise HwgenError(f"part {part!r} is not train or test")
     if ref.startswith(FILE):
         split = _file_raw(Path(ref[len(FILE):]))
+    elif ref.removeprefix(AEON) in FORECAST_SETS:
+        split = forecast_windows(_series(ref.removeprefix(AEON)))
     else:
         name = "JapaneseVowels" if ref == "japanese_vowels" else ref.removeprefix(AEON)
         split = _aeon_raw(name)
@@ -318,6 +406,8 @@ def _load(ref: str, digest: str) -> Dataset:
     del digest
     if ref == "japanese_vowels":
         return japanese_vowels()
+    if ref.removeprefix(AEON) in FORECAST_SETS:
+        return _forecast(ref[len(AEON):])
     if ref.startswith(AEON):
         return _aeon(ref[len(AEON):])
     if ref.startswith(FILE):
@@ -335,14 +425,15 @@ def preprocess_of(data: Dataset) -> dict:
     for a regression set, the targets' {"target_mean", "target_std"} lists (raw target =
     standardized output * target_std + target_mean)."""
     out = {"mean": [float(v) for v in data.mean], "std": [float(v) for v in data.std]}
-    if data.task == "regress":
+    if data.task in ("regress", "per_step"):
         out.update(target_mean=[float(v) for v in data.target_mean],
                    target_std=[float(v) for v in data.target_std])
     return out
 
 
 #: How the checks name each task's kind of dataset.
-KIND = {"classify": "a classification set", "regress": "a regression set"}
+KIND = {"classify": "a classification set", "regress": "a regression set",
+        "per_step": "a per-step set"}
 
 
 def sizes(ref: str) -> tuple:
@@ -367,7 +458,8 @@ def check_sizes(spec, data: Dataset | None = None) -> None:
         raise HwgenError(f"{spec.path}: net.input_size is {spec.net.input_size}, dataset "
                          f"{shown_name} has {features} features per step")
     if spec.net.classes != classes:
-        what = "classes" if task == "classify" else "targets per sequence"
+        what = {"classify": "classes", "regress": "targets per sequence",
+                "per_step": "targets per step"}[task]
         raise HwgenError(f"{spec.path}: net.classes is {spec.net.classes}, dataset "
                          f"{shown_name} has {classes} {what}")
 

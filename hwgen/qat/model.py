@@ -109,12 +109,26 @@ def quant_recurrent(input_size: int, widths: LSTMWidths, net: Net):
                       **common)
 
 
+def _apply_head(head: nn.Module, out, lengths, per_step: bool):
+    """Return head on each sequence's last step [B, K] (lengths picks it; None: the last one),
+    or with per_step on every step [B, T, K] (the steps flattened into one batch for the head, so
+    it exports as Reshape -> Gemm -> Reshape)."""
+    if per_step:
+        batch, steps, features = out.shape
+        return head(out.reshape(-1, features)).reshape(batch, steps, -1)
+    if lengths is None:
+        return head(out[:, -1, :])
+    return head(out[torch.arange(out.shape[0]), lengths - 1])
+
+
 class QuantClassifier(nn.Module):
-    """A QuantLSTM or QuantRNN stack and a QuantLinear head on each sequence's last step."""
+    """A QuantLSTM or QuantRNN stack and a QuantLinear head on each sequence's last step, or
+    (per_step) on every step."""
 
     def __init__(self, input_size: int, hidden_size: int, classes: int, widths: LSTMWidths,
-                 head_bits: int, net: Net = None):
+                 head_bits: int, net: Net = None, per_step: bool = False):
         super().__init__()
+        self.per_step = per_step
         import brevitas.quant as bq
         from brevitas.nn import QuantLinear
 
@@ -129,13 +143,10 @@ class QuantClassifier(nn.Module):
                                 bias_bit_width=widths.bias)
 
     def forward(self, x, lengths=None):
-        """Return class scores for x [B, T, C]; lengths picks each sequence's true last step."""
+        """Return scores for x [B, T, C]: [B, K] from each sequence's true last step (lengths), or
+        [B, T, K] from every step (per_step)."""
         out, _ = self.lstm(x)
-        if lengths is None:
-            last = out[:, -1, :]
-        else:
-            last = out[torch.arange(out.shape[0]), lengths - 1]
-        return self.head(last)
+        return _apply_head(self.head, out, lengths, self.per_step)
 
 
 class FloatClassifier(nn.Module):
@@ -144,8 +155,10 @@ class FloatClassifier(nn.Module):
     A CIFG network's float twin is a plain LSTM: its forget-gate weights are not carried over.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, classes: int, net: Net = None):
+    def __init__(self, input_size: int, hidden_size: int, classes: int, net: Net = None,
+                 per_step: bool = False):
         super().__init__()
+        self.per_step = per_step
         net = net or Net(input_size=input_size, hidden_size=hidden_size, classes=classes)
         common = dict(num_layers=net.num_layers, bias=net.bias, batch_first=True,
                       bidirectional=net.bidirectional)
@@ -156,10 +169,9 @@ class FloatClassifier(nn.Module):
         self.head = nn.Linear(hidden_size * (2 if net.bidirectional else 1), classes)
 
     def forward(self, x, lengths=None):
-        """Return class scores for x [B, T, C]."""
+        """Return scores for x [B, T, C] ([B, T, K] with per_step)."""
         out, _ = self.lstm(x)
-        last = out[:, -1, :] if lengths is None else out[torch.arange(out.shape[0]), lengths - 1]
-        return self.head(last)
+        return _apply_head(self.head, out, lengths, self.per_step)
 
 
 def widths_from_spec(spec) -> LSTMWidths:
@@ -171,13 +183,14 @@ def build_quant(spec) -> QuantClassifier:
     """Return the QuantClassifier a spec describes."""
     n = spec.net
     return QuantClassifier(n.input_size, n.hidden_size, n.classes, widths_from_spec(spec),
-                           spec.bits.head, n)
+                           spec.bits.head, n, per_step=spec.task == "per_step")
 
 
 def build_float(spec) -> FloatClassifier:
     """Return the float twin of the spec's network."""
     n = spec.net
-    return FloatClassifier(n.input_size, n.hidden_size, n.classes, n)
+    return FloatClassifier(n.input_size, n.hidden_size, n.classes, n,
+                           per_step=spec.task == "per_step")
 
 
 def load_float_into_quant(quant: QuantClassifier, float_model: FloatClassifier) -> None:

@@ -5,16 +5,41 @@
 - regress: mean square error on the standardized targets; the figures are MSE and MAE of the
   outputs de-standardized (output * target_std + target_mean, float64) against the raw targets,
   over every output of every sequence, in the targets' own units.
+- per_step: the head on every step, regressing the step's standardized targets (next-value
+  forecasting); mean square error over every true step (padding masked out); the figures are MSE
+  and MAE as for regress, over every output of every true step of every sequence.
 """
 from __future__ import annotations
 
 import numpy as np
+import torch
 from torch import nn
 
 
 def loss_function(task: str) -> nn.Module:
-    """Return the training loss of a task."""
+    """Return the training loss of a last-step task (per_step: see step_loss)."""
     return nn.MSELoss() if task == "regress" else nn.CrossEntropyLoss()
+
+
+def step_loss(out, y, lengths):
+    """Return the mean square error of per-step outputs out [B, T, K] against targets y
+    [B, >= T, K] over each sequence's first lengths[b] steps."""
+    y = y[:, :out.shape[1]]
+    mask = (torch.arange(out.shape[1])[None, :] < lengths[:, None]).to(out.dtype)[..., None]
+    return (((out - y) ** 2) * mask).sum() / (mask.sum() * out.shape[-1])
+
+
+def loss(task: str, out, y, lengths):
+    """Return a batch's training loss: the task's loss of the model's outputs against y."""
+    if task == "per_step":
+        return step_loss(out, y, lengths)
+    return loss_function(task)(out, y)
+
+
+def true_steps(per_sequence, lengths) -> np.ndarray:
+    """Return the rows [sum T_i, K] of every sequence's first T_i steps (arrays [>= T_i, K])."""
+    return np.concatenate([np.asarray(v, dtype=np.float64)[:n]
+                           for v, n in zip(per_sequence, lengths)])
 
 
 def regression_metrics(outputs, targets, target_mean, target_std) -> dict:
@@ -35,12 +60,21 @@ def metrics(scores, seqs, data) -> dict:
     a hwgen.qat.data.Dataset)."""
     if data.task == "regress":
         return regression_metrics(scores, seqs.targets, data.target_mean, data.target_std)
+    if data.task == "per_step":
+        return regression_metrics(true_steps(scores, seqs.lengths),
+                                  true_steps(seqs.targets, seqs.lengths), data.target_mean,
+                                  data.target_std)
     return classes_accuracy(np.argmax(np.asarray(scores), axis=1), seqs.y)
 
 
 def backend_metrics(task: str, values: list, classes: list, seqs, preprocess: dict) -> dict:
     """Return the task's figures of a backend's outputs: its classes (classify) or its
-    dequantized outputs (regress, de-standardized with the checkpoint's preprocess)."""
+    dequantized outputs (regress: [K] per sequence; per_step: [T_i, K] per sequence;
+    de-standardized with the checkpoint's preprocess)."""
+    if task == "per_step":
+        return regression_metrics(true_steps(values, seqs.lengths),
+                                  true_steps(seqs.targets, seqs.lengths),
+                                  preprocess["target_mean"], preprocess["target_std"])
     if task == "regress":
         return regression_metrics(np.stack([np.asarray(v) for v in values]), seqs.targets,
                                   preprocess["target_mean"], preprocess["target_std"])

@@ -10,7 +10,7 @@ from torch import nn
 from tqdm import tqdm
 
 from hwgen.qat.data import SequenceSet, pad_batch
-from hwgen.qat.task import loss_function, metrics
+from hwgen.qat.task import loss, metrics
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -57,7 +57,6 @@ def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size:
         return
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    loss_fn = loss_function(task)
     bar = tqdm(range(epochs), desc=desc, unit="epoch", file=sys.stderr, dynamic_ncols=True)
     for _ in bar:
         model.train()
@@ -65,11 +64,11 @@ def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size:
         total, count = 0.0, 0
         for index in batches(order, seqs.lengths, batch_size, by_length, rng):
             x, lengths, y = _tensors(seqs, index)
-            loss = loss_fn(model(x, lengths), y)
+            batch_loss = loss(task, model(x, lengths), y, lengths)
             opt.zero_grad()
-            loss.backward()
+            batch_loss.backward()
             opt.step()
-            total, count = total + loss.item() * len(y), count + len(y)
+            total, count = total + batch_loss.item() * len(y), count + len(y)
         sched.step()
         bar.set_postfix(loss=f"{total / count:.4f}")
 
@@ -77,15 +76,21 @@ def fit(model: nn.Module, seqs: SequenceSet, epochs: int, lr: float, batch_size:
 @torch.no_grad()
 def outputs(model: nn.Module, seqs: SequenceSet, batch_size: int = 128,
             by_length: bool = False) -> np.ndarray:
-    """Return the model's float32 outputs [N, K] (scores) of every sequence (eval mode)."""
+    """Return the model's float32 outputs [N, K] (scores) of every sequence, or of a per-step
+    model [N, T_max, K] (zero after each sequence's end) (eval mode)."""
     model.eval()
     out = None
     for index in batches(np.arange(len(seqs.x)), seqs.lengths, batch_size, by_length):
         x, lengths, _ = _tensors(seqs, index)
         got = model(x, lengths).numpy()
         if out is None:
-            out = np.zeros((len(seqs.x), got.shape[1]), dtype=got.dtype)
-        out[index] = got
+            steps = (int(seqs.lengths.max()),) if got.ndim == 3 else ()
+            out = np.zeros((len(seqs.x), *steps, got.shape[-1]), dtype=got.dtype)
+        if got.ndim == 3:
+            got = got * (np.arange(got.shape[1])[None, :, None] < lengths.numpy()[:, None, None])
+            out[index, :got.shape[1]] = got
+        else:
+            out[index] = got
     return out
 
 

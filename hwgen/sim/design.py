@@ -20,7 +20,7 @@ import numpy as np
 from hwgen.reference.luts import quantize_input
 from hwgen.types import HwgenError, IntType, Rounding
 
-KINDS = ("scores", "hidden")
+KINDS = ("scores", "hidden", "step_scores")  # step_scores: scores and a class every step
 MAX_CODE_WIDTH = 64  # outputs come back as int64 codes
 
 

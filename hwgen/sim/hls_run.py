@@ -36,8 +36,8 @@ class HlsResult:
     """Every output of a run_hls C simulation, per sequence."""
 
     design: Design
-    outputs: list  # per sequence, int64 codes: scores [N], hidden [T_i, N]
-    classes: list  # per sequence (scores designs); empty for hidden designs
+    outputs: list  # per sequence, int64 codes: scores [N], hidden or step_scores [T_i, N]
+    classes: list  # per sequence: an int (scores), int64 [T_i] (step_scores); empty for hidden
     build_seconds: float  # 0.0 when the cached binary was reused
     sim_seconds: float
 
@@ -90,7 +90,8 @@ def _write_inputs(path: Path, sequences: list, states: list) -> None:
 def _read_outputs(path: Path, design: Design, lengths: list) -> tuple[list, list]:
     """Return (outputs, classes) per sequence from the testbench's output lines."""
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
-    width = design.y_count + (1 if design.kind == "scores" else 0)
+    scores = design.kind in ("scores", "step_scores")  # lines: the class, then the scores
+    width = design.y_count + (1 if scores else 0)
     want = len(lengths) if design.kind == "scores" else sum(lengths)
     if len(rows) != want or any(len(r) != width for r in rows):
         raise HlsSimError(f"the C simulation wrote {len(rows)} output lines, want {want} of "
@@ -99,6 +100,9 @@ def _read_outputs(path: Path, design: Design, lengths: list) -> tuple[list, list
     if design.kind == "scores":
         return list(codes[:, 1:]), [int(c) for c in codes[:, 0]]
     ends = np.cumsum(lengths)
+    if scores:  # step_scores: every step's class and scores
+        return ([codes[e - n:e, 1:] for e, n in zip(ends, lengths)],
+                [codes[e - n:e, 0] for e, n in zip(ends, lengths)])
     return [codes[e - n:e] for e, n in zip(ends, lengths)], []
 
 

@@ -69,8 +69,9 @@ class RtlResult:
     """
 
     design: Design
-    outputs: list[np.ndarray]  # per sequence, int64 codes: scores [N], hidden [T_i, N]
-    classes: list[int]  # per sequence (scores designs); empty for hidden designs
+    outputs: list[np.ndarray]  # per sequence, int64 codes: scores [N], hidden or step_scores
+    # [T_i, N]
+    classes: list  # per sequence: an int (scores), int64 [T_i] (step_scores); empty for hidden
     step_cycles: list[int]
     latencies: list[int]
     total_cycles: int  # first input transfer to last output transfer
@@ -192,7 +193,9 @@ def _collect(design: Design, lengths: list[int], res: dict) -> dict:
     if design.kind == "scores":
         outputs, classes = list(res["out_data"]), [int(c) for c in res["out_class"]]
     else:
-        outputs, classes = [res["out_data"][a:b] for a, b in zip(starts, ends)], []
+        outputs = [res["out_data"][a:b] for a, b in zip(starts, ends)]
+        classes = ([res["out_class"][a:b] for a, b in zip(starts, ends)]
+                   if design.kind == "step_scores" else [])
     steps = [int(d) for a, b in zip(starts, ends) for d in np.diff(in_cycles[a:b])]
     latencies = (res["out_cycles"][out_ends - 1] - in_cycles[starts]).astype(int).tolist()
     return dict(outputs=outputs, classes=classes, step_cycles=steps, latencies=latencies,

@@ -10,7 +10,7 @@
 //            and T x hwgen_n_in codes, all whitespace-separated decimal integers;
 //            T <= hwgen_max_steps when that is not 0.
 //   OUTPUTS: one line per output transfer: h_t codes (bare layer), or the class followed by the
-//            score codes (classifier).
+//            score codes (a head: once per sequence, or a per-step head's every step).
 #include <fstream>
 #include <iostream>
 
@@ -29,6 +29,13 @@ static void write_output(std::ostream &os, const hwgen::packet<T, N> &y) {
 
 template <class S, class K, unsigned N>
 static void write_output(std::ostream &os, const hwgen::scores_packet<S, K, N> &y) {
+    os << code(y.cls);
+    for (unsigned k = 0; k < N; k++) os << ' ' << code(y.scores[k]);
+    os << '\n';
+}
+
+template <class S, class K, unsigned N>
+static void write_output(std::ostream &os, const hwgen::step_scores_packet<S, K, N> &y) {
     os << code(y.cls);
     for (unsigned k = 0; k < N; k++) os << ' ' << code(y.scores[k]);
     os << '\n';

@@ -10,7 +10,7 @@
 //                  layer's output is FWD's n_hidden codes followed by REV's.
 // Stack:           stack<LAYER0, LAYER1, ...>: each layer reads the previous layer's output.
 // Head config HD:  mv (matvec config over the last step's output), mv_shift, score_t,
-//                  bias[classes], class_t; or no_head.
+//                  bias[classes], class_t; or no_head; or per_step<HD>: HD on every step.
 // Design config D: stack, head, max_steps.
 //
 // max_steps == 0 (every direction forward): streaming; one call of top() per timestep reads x_t
@@ -18,7 +18,8 @@
 // sequence (at most max_steps steps; a longer one is cut to its first max_steps, which the
 // host must not send), sweeps each layer's directions over it, forward and then reverse, and
 // writes the outputs. Either way the output stream carries each step's output of the last layer
-// or, with a head, the scores and class of the sequence's last step.
+// or, with a head, the scores and class of the sequence's last step, or with a per-step head
+// (per_step<HD>) every step's scores and class.
 //
 // A design with initial-state inputs has a second input stream of state packets, one per
 // sequence: the streaming top reads it with the sequence's first step, the buffered top before
@@ -57,6 +58,15 @@ struct scores_packet {
     CLASS_T cls;
 };
 
+// A per-step head's transfer, one per timestep: every score, the first-max class and last (the
+// sequence's final step).
+template <class SCORE_T, class CLASS_T, unsigned N>
+struct step_scores_packet {
+    SCORE_T scores[N];
+    CLASS_T cls;
+    bool last;
+};
+
 // scores = (W h) << mv_shift + bias; cls = index of the first maximum (torch.argmax's rule).
 template <class HD>
 void head(const typename HD::mv::in_t h[HD::mv::cols], typename HD::score_t scores[HD::mv::rows],
@@ -90,6 +100,10 @@ struct no_dir {
 
 // The absent head: the design outputs the last layer's codes at every step.
 struct no_head {};
+
+// The head HD applied at every step (task per_step): scores and class of each step.
+template <class HD>
+struct per_step {};
 
 // Whether two directions read the same input and write the same output type.
 template <class A, class B>
@@ -211,6 +225,21 @@ struct output {
         if (!last) return;
         packet_t p;
         head<HD>(y, p.scores, p.cls);
+        out.write(p);
+    }
+};
+
+template <class HD, class Y_T, unsigned N>
+struct output<per_step<HD>, Y_T, N> {
+    typedef step_scores_packet<typename HD::score_t, typename HD::class_t, HD::mv::rows> packet_t;
+    static const bool every_step = true;
+    static_assert(HD::mv::cols == N, "the head reads the last layer's whole output");
+
+    static void put(hls::stream<packet_t> &out, const Y_T y[N], bool last) {
+#pragma HLS INLINE
+        packet_t p;
+        head<HD>(y, p.scores, p.cls);
+        p.last = last;
         out.write(p);
     }
 };
