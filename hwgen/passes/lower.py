@@ -105,11 +105,19 @@ def _concat_of(model, outputs: list) -> str:
     raise HwgenError(f"the outputs {outputs} of a bidirectional layer are not joined by one Concat")
 
 
+HARDWARE_OPS = ("QuantLSTMCell", "QuantRNNCell")  # recurrent ops lowered to the IR
+
+
 def recurrent_stack(model) -> tuple:
     """Return ([[fwd node] or [fwd node, rev node] per stack layer], the stack's output tensor)."""
     cells = [n for n in model.graph.node if n.op_type in RECURRENT_OPS]
     if not cells:
         raise HwgenError("the graph has no QuantLSTMCell or QuantRNNCell node")
+    for node in cells:
+        if node.op_type not in HARDWARE_OPS:
+            raise HwgenError(f"node {node.name!r}: {node.op_type} runs on the integer reference "
+                             "but has no hardware yet (RTL and HLS take QuantLSTMCell and "
+                             "QuantRNNCell)")
     by_input = {}
     for node in cells:
         by_input.setdefault(_layer_input(model, node), []).append(node)
