@@ -206,7 +206,7 @@ def quant_model(spec: Spec, ckpt: dict):
 # What an export depends on besides the weights and the spec: the code that builds and exports
 # the model, and the packages it runs on.
 EXPORT_SOURCES = ("qat/export.py", "qat/rnn_export.py", "qat/model.py", "onnx/graph.py",
-                  "onnx/lstm_cell.py", "onnx/rnn_cell.py")
+                  "onnx/lstm_cell.py", "onnx/rnn_cell.py", "qat/gru.py", "onnx/gru_cell.py")
 EXPORT_PACKAGES = ("torch", "brevitas", "qonnx", "onnx")
 
 
