@@ -19,6 +19,9 @@
 // Vectors overlap in the pipeline: the next vector is accepted in the cycle the current one's
 // last fold issues. A finished result waits in out_data until out_ready; while the one behind it
 // would overwrite it the whole pipeline holds, so in_ready depends combinationally on out_ready.
+// out_data keeps a result after its transfer, until the next result's out_valid: a consumer that
+// ties out_ready to 1 (hwgen_lstm_ctrl) may read it later, and then nothing in the unit waits on
+// the consumer (the pipeline never holds; Yosys removes the enables).
 // hwgen/cores.py (mvu_cycles, mvu_latency) models exactly these numbers; the cocotb test checks
 // simulation against it.
 //
@@ -167,7 +170,9 @@ module hwgen_mvu #(
             assign in_ready = !busy || (done && en);
 
             always_ff @(posedge clk) begin
-                if (in_valid && in_ready) x_q <= in_data;
+                // x_q takes in_data whenever a transfer could happen, so only busy waits on
+                // in_valid (an idle unit's x_q is not read; a transfer's is held from then on).
+                if (in_ready) x_q <= in_data;
                 if (en) x_s <= x_q[(SF > 1 ? sf_i : 32'd0) * XS +: XS];
                 if (rst) begin
                     busy <= 1'b0;
