@@ -62,25 +62,22 @@ module hwgen_cell #(
             $fatal(1, "hwgen_cell: ONE=%0d does not fit the %0d-bit forget gate", ONE, FE);
     end
 
-    logic                 fire;
     logic [BW-1:0]        beat;
-    logic [U-1:0]         valid_q;  // fire delayed by 1 to U cycles
+    logic [U-1:0]         valid_q;  // fire delayed by 1 to U cycles (hwgen_lanes)
     /* verilator lint_off UNUSEDSIGNAL */  // under CIFG the forget gate is derived from i_lane
     logic [LANES*F_W-1:0] f_lane;
     /* verilator lint_on UNUSEDSIGNAL */
     logic [LANES*I_W-1:0] i_lane;
     logic [LANES*G_W-1:0] g_lane;
     logic [LANES*C_W-1:0] c_lane, c_lane_new;
-    always_ff @(posedge clk) begin
-        if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[U-2:0], fire};
-    end
 
-    hwgen_lanes #(.N(H), .LANES(LANES), .W(C_W)) u_lanes (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
+    /* verilator lint_off PINCONNECTEMPTY */  // the lanes' own valid line (fire_q) is enough
+    hwgen_lanes #(.N(H), .LANES(LANES), .W(C_W), .DELAY(U)) u_lanes (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(), .beat(beat), .fire_q(valid_q),
         .lane_valid(valid_q[U-1]), .lane_data(c_lane_new), .out_data(c_new),
         .out_valid(out_valid)
     );
+    /* verilator lint_on PINCONNECTEMPTY */
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(F_W))
         u_f (.clk(clk), .in_data(f_act), .beat(beat), .out_data(f_lane));
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(I_W))
