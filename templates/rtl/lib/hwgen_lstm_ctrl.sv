@@ -90,8 +90,17 @@ module hwgen_lstm_ctrl #(
 
     assign mx_in        = s_tdata;
     assign mh_in        = h_q;
-    assign s_tready     = state == IDLE && mx_in_ready && mh_in_ready;
-    assign mv_in_valid  = state == IDLE && s_tvalid && mx_in_ready && mh_in_ready;
+    // In IDLE both units have issued every fold of the last step's vectors, so they are ready:
+    // s_tready is the state alone (not the units' in_ready, whose logic sits in the units and
+    // would put their counters, the I/O and each other on one path). Simulation checks it.
+    assign s_tready     = state == IDLE;
+    assign mv_in_valid  = state == IDLE && s_tvalid;
+`ifndef SYNTHESIS
+    always_ff @(posedge clk) begin
+        if (!rst && mv_in_valid && !(mx_in_ready && mh_in_ready))
+            $fatal(1, "hwgen_lstm_ctrl: a matrix-vector unit is busy in IDLE");
+    end
+`endif
     // The units' results are taken as they come (mv_out_ready is always 1, so no unit's pipeline
     // waits on this controller's state); x_got / h_got remember a result that came before the
     // other unit's. Each unit's out_data holds its result until its next vector's result, which
