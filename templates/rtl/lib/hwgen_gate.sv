@@ -55,6 +55,7 @@ module hwgen_gate #(
     localparam int BW = H / LANES > 1 ? $clog2(H / LANES) : 1;
     logic                   lane_valid;        // a chunk leaves the lanes
     logic [BW-1:0]          beat;
+    logic                   first;
     logic [LANES*AX_W-1:0]  x_lane;
     logic [LANES*AH_W-1:0]  h_lane;
     logic [LANES*SUM_W-1:0] bias_lane;         // zero for a layer without bias
@@ -66,14 +67,14 @@ module hwgen_gate #(
 
     /* verilator lint_off PINCONNECTEMPTY */  // the lanes' own valid line (fire_q) is enough
     hwgen_lanes #(.N(H), .LANES(LANES), .W(ACT_W), .DELAY(3)) u_lanes (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(), .beat(beat), .fire_q(valid_q),
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(), .beat(beat), .first(first), .fire_q(valid_q),
         .lane_valid(lane_valid), .lane_data(act_lane), .out_data(act), .out_valid(out_valid)
     );
     /* verilator lint_on PINCONNECTEMPTY */
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(AX_W))
-        u_x (.clk(clk), .in_data(x_acc), .beat(beat), .out_data(x_lane));
+        u_x (.clk(clk), .in_data(x_acc), .first(first), .out_data(x_lane));
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(AH_W))
-        u_h (.clk(clk), .in_data(h_acc), .beat(beat), .out_data(h_lane));
+        u_h (.clk(clk), .in_data(h_acc), .first(first), .out_data(h_lane));
     hwgen_lane_sel #(.N(H), .LANES(LANES), .W(SUM_W))
         u_bias (.in_data(BIAS), .beat(beat), .out_data(bias_lane));
 

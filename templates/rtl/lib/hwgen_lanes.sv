@@ -29,6 +29,7 @@ module hwgen_lanes #(
     input  logic                  in_valid,
     output logic                  fire,       // a chunk enters the lanes in this cycle
     output logic [(N/LANES > 1 ? $clog2(N/LANES) : 1)-1:0] beat,  // which chunk
+    output logic                  first,      // beat == 0, from a register of its own
     output logic [DW-1:0]         fire_q,     // fire delayed by 1 .. DELAY cycles (DELAY = 0: 0)
     input  logic                  lane_valid, // the next chunk's result is on lane_data
     input  logic [LANES*W-1:0]    lane_data,
@@ -58,6 +59,7 @@ module hwgen_lanes #(
         if (BEATS == 1) begin : g_parallel
             assign fire      = in_valid;
             assign beat      = '0;
+            assign first     = 1'b1;
             assign out_data  = lane_data;
             assign out_valid = lane_valid;
         end else begin : g_folded
@@ -65,15 +67,19 @@ module hwgen_lanes #(
             logic          busy;  // chunks 1 .. BEATS-1 of a vector are still to enter
             assign fire = in_valid || busy;
             assign beat = in_beat;
+            // first is kept equal to in_beat == 0 in a register, so the stages' chunk selects
+            // (hwgen_lane_shift) start from a flip-flop, not from a compare on the counter.
             always_ff @(posedge clk) begin
                 if (rst) begin
                     busy      <= 1'b0;
+                    first     <= 1'b1;
                     in_beat   <= '0;
                     out_beat  <= '0;
                     out_valid <= 1'b0;
                 end else begin
                     if (fire) begin
                         busy    <= in_beat != BW'(BEATS - 1);
+                        first   <= in_beat == BW'(BEATS - 1);
                         in_beat <= in_beat == BW'(BEATS - 1) ? '0 : in_beat + 1'b1;
                     end
                     if (lane_valid)
