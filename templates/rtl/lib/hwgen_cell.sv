@@ -55,40 +55,36 @@ module hwgen_cell #(
     localparam int LATENCY = MUL_LATENCY + 3 + (H / LANES == 1 ? 0 : H / LANES);
     /* verilator lint_on UNUSEDPARAM */
     localparam int U  = MUL_LATENCY + 3;  // the lanes' latency
-    localparam int BW = H / LANES > 1 ? $clog2(H / LANES) : 1;
 
     initial begin
         if (CIFG && (ONE < 0 || ONE >= (1 << (FE - 1))))
             $fatal(1, "hwgen_cell: ONE=%0d does not fit the %0d-bit forget gate", ONE, FE);
     end
 
-    logic                 fire;
-    logic [BW-1:0]        beat;
-    logic [U-1:0]         valid_q;  // fire delayed by 1 to U cycles
+    logic                first;
+    logic [U-1:0]         valid_q;  // fire delayed by 1 to U cycles (hwgen_lanes)
     /* verilator lint_off UNUSEDSIGNAL */  // under CIFG the forget gate is derived from i_lane
     logic [LANES*F_W-1:0] f_lane;
     /* verilator lint_on UNUSEDSIGNAL */
     logic [LANES*I_W-1:0] i_lane;
     logic [LANES*G_W-1:0] g_lane;
     logic [LANES*C_W-1:0] c_lane, c_lane_new;
-    always_ff @(posedge clk) begin
-        if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[U-2:0], fire};
-    end
 
-    hwgen_lanes #(.N(H), .LANES(LANES), .W(C_W)) u_lanes (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
+    /* verilator lint_off PINCONNECTEMPTY */  // the lanes' own valid line (fire_q) is enough
+    hwgen_lanes #(.N(H), .LANES(LANES), .W(C_W), .DELAY(U)) u_lanes (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(), .beat(), .first(first), .fire_q(valid_q),
         .lane_valid(valid_q[U-1]), .lane_data(c_lane_new), .out_data(c_new),
         .out_valid(out_valid)
     );
+    /* verilator lint_on PINCONNECTEMPTY */
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(F_W))
-        u_f (.clk(clk), .in_data(f_act), .beat(beat), .out_data(f_lane));
+        u_f (.clk(clk), .in_data(f_act), .first(first), .out_data(f_lane));
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(I_W))
-        u_i (.clk(clk), .in_data(i_act), .beat(beat), .out_data(i_lane));
+        u_i (.clk(clk), .in_data(i_act), .first(first), .out_data(i_lane));
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(G_W))
-        u_g (.clk(clk), .in_data(g_act), .beat(beat), .out_data(g_lane));
+        u_g (.clk(clk), .in_data(g_act), .first(first), .out_data(g_lane));
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(C_W))
-        u_c (.clk(clk), .in_data(c_old), .beat(beat), .out_data(c_lane));
+        u_c (.clk(clk), .in_data(c_old), .first(first), .out_data(c_lane));
 
     for (genvar j = 0; j < LANES; j++) begin : g_unit
         logic signed [FE-1:0]      f;

@@ -53,23 +53,28 @@ module hwgen_gate #(
     end
 
     localparam int BW = H / LANES > 1 ? $clog2(H / LANES) : 1;
-    logic                   fire, lane_valid;  // a chunk enters the lanes / leaves them
+    logic                   lane_valid;        // a chunk leaves the lanes
     logic [BW-1:0]          beat;
+    logic                   first;
     logic [LANES*AX_W-1:0]  x_lane;
     logic [LANES*AH_W-1:0]  h_lane;
     logic [LANES*SUM_W-1:0] bias_lane;         // zero for a layer without bias
     logic [LANES*ACT_W-1:0] act_lane;
-    logic [2:0]             valid_q;  // fire delayed by 1, 2 and 3 cycles
+    /* verilator lint_off UNUSEDSIGNAL */  // the tables take the chunk's start 3 cycles later
+    logic [2:0]             valid_q;  // a chunk's start delayed by 1, 2 and 3 cycles (hwgen_lanes)
+    /* verilator lint_on UNUSEDSIGNAL */
     logic [LANES*ACC_W-1:0] acc_q;    // stages 2 and 3: the requantized sums
 
-    hwgen_lanes #(.N(H), .LANES(LANES), .W(ACT_W)) u_lanes (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
+    /* verilator lint_off PINCONNECTEMPTY */  // the lanes' own valid line (fire_q) is enough
+    hwgen_lanes #(.N(H), .LANES(LANES), .W(ACT_W), .DELAY(3)) u_lanes (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(), .beat(beat), .first(first), .fire_q(valid_q),
         .lane_valid(lane_valid), .lane_data(act_lane), .out_data(act), .out_valid(out_valid)
     );
+    /* verilator lint_on PINCONNECTEMPTY */
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(AX_W))
-        u_x (.clk(clk), .in_data(x_acc), .beat(beat), .out_data(x_lane));
+        u_x (.clk(clk), .in_data(x_acc), .first(first), .out_data(x_lane));
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(AH_W))
-        u_h (.clk(clk), .in_data(h_acc), .beat(beat), .out_data(h_lane));
+        u_h (.clk(clk), .in_data(h_acc), .first(first), .out_data(h_lane));
     hwgen_lane_sel #(.N(H), .LANES(LANES), .W(SUM_W))
         u_bias (.in_data(BIAS), .beat(beat), .out_data(bias_lane));
 
@@ -84,11 +89,6 @@ module hwgen_gate #(
             .OUT_W(ACC_W), .OUT_SIGNED(ACC_SIGNED), .OUT_MIN(ACC_MIN), .OUT_MAX(ACC_MAX),
             .PIPE(1'b1)
         ) u_acc (.clk(clk), .x(sum_q), .y(acc_q[j*ACC_W +: ACC_W]));
-    end
-
-    always_ff @(posedge clk) begin
-        if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[1:0], fire};
     end
 
     hwgen_lut_vec #(

@@ -39,27 +39,23 @@ module hwgen_hidden #(
     localparam int LATENCY = MUL_LATENCY + 2 + (H / LANES == 1 ? 0 : H / LANES);
     /* verilator lint_on UNUSEDPARAM */
     localparam int U  = MUL_LATENCY + 2;  // the lanes' latency
-    localparam int BW = H / LANES > 1 ? $clog2(H / LANES) : 1;
 
-    logic                   fire;
-    logic [BW-1:0]          beat;
-    logic [U-1:0]           valid_q;  // fire delayed by 1 to U cycles
+    logic                  first;
+    logic [U-1:0]           valid_q;  // fire delayed by 1 to U cycles (hwgen_lanes)
     logic [LANES*O_W-1:0]   o_lane;
     logic [LANES*T_W-1:0]   t_lane;
     logic [LANES*OUT_W-1:0] h_lane;
-    always_ff @(posedge clk) begin
-        if (rst) valid_q <= '0;
-        else     valid_q <= {valid_q[U-2:0], fire};
-    end
 
-    hwgen_lanes #(.N(H), .LANES(LANES), .W(OUT_W)) u_lanes (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
+    /* verilator lint_off PINCONNECTEMPTY */  // the lanes' own valid line (fire_q) is enough
+    hwgen_lanes #(.N(H), .LANES(LANES), .W(OUT_W), .DELAY(U)) u_lanes (
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(), .beat(), .first(first), .fire_q(valid_q),
         .lane_valid(valid_q[U-1]), .lane_data(h_lane), .out_data(h), .out_valid(out_valid)
     );
+    /* verilator lint_on PINCONNECTEMPTY */
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(O_W))
-        u_o (.clk(clk), .in_data(o_act), .beat(beat), .out_data(o_lane));
+        u_o (.clk(clk), .in_data(o_act), .first(first), .out_data(o_lane));
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(T_W))
-        u_t (.clk(clk), .in_data(t_act), .beat(beat), .out_data(t_lane));
+        u_t (.clk(clk), .in_data(t_act), .first(first), .out_data(t_lane));
 
     for (genvar j = 0; j < LANES; j++) begin : g_unit
         logic signed [OE-1:0]    o_s;  // operands as signed numbers (one extra bit)

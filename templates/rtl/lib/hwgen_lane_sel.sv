@@ -1,7 +1,8 @@
 // hwgen_lane_sel: chunk `beat` of a vector of N elements of W bits, LANES elements wide:
 // out_data = elements beat*LANES .. beat*LANES + LANES - 1 (combinational; a multiplexer over the
-// N / LANES chunks, the vector itself when LANES = N). With a constant in_data (a per-unit
-// parameter such as a gate's biases) it is a small table indexed by beat.
+// N / LANES chunks, the vector itself when LANES = N). It serves the gate's biases (hwgen_gate):
+// with a constant in_data it is a small table indexed by beat. A stage's data inputs go through
+// hwgen_lane_shift instead, which needs no multiplexer over the chunks.
 module hwgen_lane_sel #(
     parameter int N     = 1,
     parameter int LANES = 1,  // divides N (hwgen_lanes checks it)

@@ -2,18 +2,18 @@
 // hwgen_lane_sel gives it, but without a multiplexer over the chunks: in beat 0 out_data is
 // chunk 0 of in_data, and the other chunks are loaded into a shift register in that cycle and
 // shifted down by one chunk per cycle, so in beat b (b cycles later) out_data is chunk b of the
-// in_data of beat 0. The select is one 2:1 choice per output bit (beat == 0 or not) instead of a
-// BEATS:1 multiplexer driven by the beat counter, which set the clock of lane-folded designs.
-// in_data need only be valid in beat 0; beats follow each other in consecutive cycles
-// (hwgen_lanes). LANES = N: out_data = in_data, no register.
+// in_data of beat 0. The select is one 2:1 choice per output bit (first: beat == 0, a register
+// in hwgen_lanes) instead of a BEATS:1 multiplexer driven by the beat counter, which set the
+// clock of lane-folded designs. in_data need only be valid in beat 0; beats follow each other in
+// consecutive cycles (hwgen_lanes). LANES = N: out_data = in_data, no register.
 module hwgen_lane_shift #(
     parameter int N     = 1,
     parameter int LANES = 1,  // divides N (hwgen_lanes checks it)
     parameter int W     = 8
 ) (
-    /* verilator lint_off UNUSEDSIGNAL */  // one chunk: no register, beat not read
+    /* verilator lint_off UNUSEDSIGNAL */  // one chunk: no register, first not read
     input  logic                  clk,
-    input  logic [(N/LANES > 1 ? $clog2(N/LANES) : 1)-1:0] beat,
+    input  logic                  first,  // beat == 0 (hwgen_lanes' first, a register)
     /* verilator lint_on UNUSEDSIGNAL */
     input  logic [N*W-1:0]        in_data,
     output logic [LANES*W-1:0]    out_data
@@ -26,8 +26,6 @@ module hwgen_lane_shift #(
             assign out_data = in_data;
         end else begin : g_shift
             logic [(BEATS-1)*CW-1:0] rest;  // chunks b+1 .. BEATS-1 of beat 0's in_data
-            logic                    first;
-            assign first    = beat == '0;
             assign out_data = first ? in_data[0 +: CW] : rest[0 +: CW];
             always_ff @(posedge clk) begin
                 if (first) rest <= in_data[CW +: (BEATS-1)*CW];

@@ -2,7 +2,7 @@
 // with RNN = 1), plus its stream ports.
 //
 // One LSTM timestep: accept x_t (s_*) and hand x_t and h to the two matrix-vector units at once;
-// when both results are there, start the gate stage (hwgen_gate); when it is done, start the cell
+// in the cycle the later of their two results comes, start the gate stage (hwgen_gate); when it is done, start the cell
 // update (hwgen_cell); when that is done, register the new cell state and start tanh(c); when
 // that is done, start the hidden requantizer (hwgen_hidden); when that is done, register the new
 // hidden state. Each stage is started by the previous one's done strobe and never stalls, so a
@@ -85,13 +85,30 @@ module hwgen_lstm_ctrl #(
     logic [H*H_W-1:0] h_q;
     logic [H*C_W-1:0] c_q;
     logic             last_q;
+    logic             x_got, h_got;      // this step's x / h unit result has come
+    logic             x_there, h_there;  // ... or comes in this cycle
 
     assign mx_in        = s_tdata;
     assign mh_in        = h_q;
-    assign s_tready     = state == IDLE && mx_in_ready && mh_in_ready;
-    assign mv_in_valid  = state == IDLE && s_tvalid && mx_in_ready && mh_in_ready;
-    assign mv_out_ready = state == MVU && mx_out_valid && mh_out_valid;
-    assign gate_start   = mv_out_ready;
+    // In IDLE both units have issued every fold of the last step's vectors, so they are ready:
+    // s_tready is the state alone (not the units' in_ready, whose logic sits in the units and
+    // would put their counters, the I/O and each other on one path). Simulation checks it.
+    assign s_tready     = state == IDLE;
+    assign mv_in_valid  = state == IDLE && s_tvalid;
+`ifndef SYNTHESIS
+    always_ff @(posedge clk) begin
+        if (!rst && mv_in_valid && !(mx_in_ready && mh_in_ready))
+            $fatal(1, "hwgen_lstm_ctrl: a matrix-vector unit is busy in IDLE");
+    end
+`endif
+    // The units' results are taken as they come (mv_out_ready is always 1, so no unit's pipeline
+    // waits on this controller's state); x_got / h_got remember a result that came before the
+    // other unit's. Each unit's out_data holds its result until its next vector's result, which
+    // cannot come before the next step starts.
+    assign x_there      = x_got || mx_out_valid;
+    assign h_there      = h_got || mh_out_valid;
+    assign mv_out_ready = 1'b1;
+    assign gate_start   = state == MVU && x_there && h_there;
     assign cell_start   = !RNN && state == GATE && gate_done;
     assign tanh_start   = !RNN && state == CELL && cell_done;
     assign hidden_start = !RNN && state == TANH && tanh_done;
@@ -118,13 +135,19 @@ module hwgen_lstm_ctrl #(
             h_q    <= '0;
             c_q    <= '0;
             last_q <= 1'b0;
+            x_got  <= 1'b0;
+            h_got  <= 1'b0;
         end else begin
             case (state)
                 IDLE: if (s_tvalid && s_tready) begin
                     last_q <= s_tlast;
                     state  <= MVU;
                 end
-                MVU: if (mv_out_ready) state <= GATE;
+                MVU: begin
+                    x_got <= gate_start ? 1'b0 : x_there;
+                    h_got <= gate_start ? 1'b0 : h_there;
+                    if (gate_start) state <= GATE;
+                end
                 GATE: if (gate_done) begin
                     if (RNN) begin
                         h_q   <= h_new;

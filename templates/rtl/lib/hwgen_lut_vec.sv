@@ -28,24 +28,25 @@ module hwgen_lut_vec #(
     /* verilator lint_off UNUSEDPARAM */
     localparam int LATENCY = N / LANES == 1 ? 1 : 1 + N / LANES;
     /* verilator lint_on UNUSEDPARAM */
-    localparam int BW = N / LANES > 1 ? $clog2(N / LANES) : 1;
 
     initial begin
         if (N < 1) $fatal(1, "hwgen_lut_vec: N=%0d must be positive", N);
     end
 
     logic                   fire, lane_valid;
-    logic [BW-1:0]          beat;
+    logic                  first;
     logic [LANES*IN_W-1:0]  in_lane;
     logic [LANES*OUT_W-1:0] out_lane;
     logic [LANES-1:0]       valid;
 
+    /* verilator lint_off PINCONNECTEMPTY */  // no delay line: the lookups keep their own valid
     hwgen_lanes #(.N(N), .LANES(LANES), .W(OUT_W)) u_lanes (
-        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(beat),
+        .clk(clk), .rst(rst), .in_valid(in_valid), .fire(fire), .beat(), .first(first), .fire_q(),
         .lane_valid(lane_valid), .lane_data(out_lane), .out_data(out_data), .out_valid(out_valid)
     );
+    /* verilator lint_on PINCONNECTEMPTY */
     hwgen_lane_shift #(.N(N), .LANES(LANES), .W(IN_W))
-        u_in (.clk(clk), .in_data(in_data), .beat(beat), .out_data(in_lane));
+        u_in (.clk(clk), .in_data(in_data), .first(first), .out_data(in_lane));
 
     for (genvar k = 0; k < LANES; k++) begin : g_lut
         /* verilator lint_off PINCONNECTEMPTY */  // ready is always 1: the caller never stalls

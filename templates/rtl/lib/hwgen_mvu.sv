@@ -5,8 +5,10 @@
 // [r*ACC_W +: ACC_W], two's complement).
 //
 // Folding: each cycle one fold, PE rows x SIMD columns of W, is multiplied, so a vector takes
-// F = NF*SF folds, NF = ROWS/PE, SF = COLS/SIMD. A fold passes: the fold's weight word and input
-// slice registers (for F > 1; with F = 1 the input register itself is the slice), the product
+// F = NF*SF folds, NF = ROWS/PE, SF = COLS/SIMD. A fold passes: for F > 1 the ROM's read register
+// (with the input slice beside it), then the fold's weight word and input slice registers (a
+// block RAM's read is slow: nothing but a register follows it); with F = 1 the input register
+// itself is the slice and the weights are constants. Then the product
 // registers (PE*SIMD exact products), an adder tree over SIMD with a register after every
 // REG_EVERY levels (0: none), then the accumulator over column folds. With REG_EVERY = 2 no
 // stage has more than two adder levels. MUL_STYLE = 1 builds the products from logic: each is
@@ -15,10 +17,13 @@
 // (K = 1 with MUL_STYLE = 0). Timing, with no stalls (LV = clog2(SIMD*K) tree levels,
 // TR = LV / REG_EVERY tree registers):
 //   cycles per vector (initiation interval) = F                          (CYCLES_PER_VECTOR)
-//   latency, input transfer -> out_valid   = F + 3 + TR (F > 1), 3 + TR (F = 1)   (LATENCY)
+//   latency, input transfer -> out_valid   = F + 4 + TR (F > 1), 3 + TR (F = 1)   (LATENCY)
 // Vectors overlap in the pipeline: the next vector is accepted in the cycle the current one's
 // last fold issues. A finished result waits in out_data until out_ready; while the one behind it
 // would overwrite it the whole pipeline holds, so in_ready depends combinationally on out_ready.
+// out_data keeps a result after its transfer, until the next result's out_valid: a consumer that
+// ties out_ready to 1 (hwgen_lstm_ctrl) may read it later, and then nothing in the unit waits on
+// the consumer (the pipeline never holds; Yosys removes the enables).
 // hwgen/cores.py (mvu_cycles, mvu_latency) models exactly these numbers; the cocotb test checks
 // simulation against it.
 //
@@ -73,7 +78,7 @@ module hwgen_mvu #(
     // Timing, published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
     localparam int CYCLES_PER_VECTOR = F;
-    localparam int LATENCY = F + 3 + TR - (F > 1 ? 0 : 1);
+    localparam int LATENCY = F + (F > 1 ? 4 : 2) + TR;
     /* verilator lint_on UNUSEDPARAM */
     localparam int NF_W = NF > 1 ? $clog2(NF) : 1;
     localparam int SF_W = SF > 1 ? $clog2(SF) : 1;
@@ -84,7 +89,8 @@ module hwgen_mvu #(
     localparam int XS = SIMD * IN_W;                  // the input slice of one fold
     localparam int BLK = PE * ACC_W;                  // the sums of one row fold
     localparam int TG = NF_W + 3;                     // a fold's tag: {nf, done, last, first}
-    localparam int ST = 2 + TR;                       // tagged stages: operands, products, tree
+    localparam int OS = F > 1 ? 2 : 1;                // operand stages: ROM read, operands
+    localparam int ST = OS + 1 + TR;                  // tagged stages: operands, products, tree
     localparam int BLOCK_MIN = 64;                    // ROM words from which it is block RAM
 
     initial begin
@@ -108,9 +114,9 @@ module hwgen_mvu #(
     // ---- pipeline control: every register below moves when en; it holds only while the last
     // stage finishes a vector that out_data has no room for.
     logic          en;
-    logic          issue;       // a fold enters the operand stage at this edge (when en)
+    logic          issue;       // a fold enters the first operand stage at this edge (when en)
     logic [TG-1:0] issue_tag;   // its tag
-    logic [ST-1:0] valid_q;     // stage s holds a fold (s = 0: operands)
+    logic [ST-1:0] valid_q;     // stage s holds a fold (s < OS: operands)
     logic [ST*TG-1:0] tag_q;    // stage s's tag at [s*TG +: TG]
     logic [TG-1:0] t_tag;       // the tag of the fold in the last tagged stage
     logic          t_valid, t_first, t_last, t_done;
@@ -130,7 +136,7 @@ module hwgen_mvu #(
         if (rst) valid_q <= '0;
     end
 
-    // ---- operand stage: the fold's weight word and input slice
+    // ---- operand stages: the fold's weight word and input slice
     logic [WORD-1:0] w_q;
     logic [XS-1:0]   x_s;
     generate
@@ -139,22 +145,24 @@ module hwgen_mvu #(
             logic                 busy;  // x_q holds a vector whose folds are not all issued
             logic [NF_W-1:0]      nf;    // the next fold's row fold
             logic [SF_W-1:0]      sf;    // ... column fold
+            logic [WORD-1:0]      rd_q;  // the ROM's read register: the fold's weight word
+            logic [XS-1:0]        x_r;   // the fold's input slice, beside rd_q
             logic [K_W-1:0]       k;     // ... index, nf*SF + sf: its ROM address
             logic                 last_sf, last_nf, done;
             logic [31:0]          sf_i;  // sf as an integer for the part-select (0 when SF = 1)
-            // The weight ROM, read one word a cycle into w_q. Yosys builds a ROM from logic
+            // The weight ROM, read one word a cycle into rd_q. Yosys builds a ROM from logic
             // unless told otherwise: from BLOCK_MIN words on it asks for block RAM.
             if (F >= BLOCK_MIN) begin : g_block
                 (* rom_style = "block" *) logic [WORD-1:0] rom [0:F-1];
                 initial $readmemh(INIT_FILE, rom);
                 always_ff @(posedge clk) begin
-                    if (en) w_q <= rom[k];
+                    if (en) rd_q <= rom[k];
                 end
             end else begin : g_small
                 logic [WORD-1:0] rom [0:F-1];
                 initial $readmemh(INIT_FILE, rom);
                 always_ff @(posedge clk) begin
-                    if (en) w_q <= rom[k];
+                    if (en) rd_q <= rom[k];
                 end
             end
 
@@ -167,8 +175,14 @@ module hwgen_mvu #(
             assign in_ready = !busy || (done && en);
 
             always_ff @(posedge clk) begin
-                if (in_valid && in_ready) x_q <= in_data;
-                if (en) x_s <= x_q[(SF > 1 ? sf_i : 32'd0) * XS +: XS];
+                // x_q takes in_data whenever a transfer could happen, so only busy waits on
+                // in_valid (an idle unit's x_q is not read; a transfer's is held from then on).
+                if (in_ready) x_q <= in_data;
+                if (en) begin
+                    x_r <= x_q[(SF > 1 ? sf_i : 32'd0) * XS +: XS];
+                    w_q <= rd_q;
+                    x_s <= x_r;
+                end
                 if (rst) begin
                     busy <= 1'b0;
                     nf   <= '0;
