@@ -116,7 +116,7 @@ def check_structure(case: StackCase, name: str, ir, rtl: Path) -> None:
     assert [layer.kind for layer in ir.layers] == [n.cell] * (n.num_layers * directions)
     assert ir.max_steps == (MAX_STEPS if n.bidirectional else 0)
     files = (rtl / "files.f").read_text().split()
-    assert [f for f in files if not f.startswith("cores/")] == ["hwgen_top.sv"]
+    assert [f for f in files if not f.startswith("cores/")] == ["hwgen_top.sv", "hwgen_axis_top.sv"]
     top = (rtl / "hwgen_top.sv").read_text()
     engines = re.findall(r"^    (hwgen_\w+_engine) #\($.*?^    \) u_(\w+) \($", top, re.M | re.S)
     assert engines == [(f"hwgen_{layer.kind}_engine", layer.name) for layer in ir.layers]

@@ -127,7 +127,7 @@ def test_training_hash_follows_bits_not_folding(tmp_path):
     base = load_spec("lstm4b")
     copy = load_spec(str(_write(tmp_path, LSTM4B, "other_name.yaml")))
     assert copy.training_hash() == base.training_hash()  # name and path do not matter
-    folded = load_spec(str(_write(tmp_path, LSTM4B.replace("pe: 0", "pe: 4"), "folded.yaml")))
+    folded = load_spec(str(_write(tmp_path, LSTM4B.replace("pe: 16", "pe: 4"), "folded.yaml")))
     assert folded.folding.pe == 4
     assert folded.training_hash() == base.training_hash()
     wider = load_spec(str(_write(tmp_path, LSTM4B.replace("weight: 4", "weight: 5"), "w5.yaml")))
