@@ -91,6 +91,13 @@ def parameters(c: dict) -> dict:
                 BIAS=packed_literal(c["bias"], c["score_w"]), CLASS_W=c["class_w"], **levels)
 
 
+def modelled_latency(c: dict) -> int:
+    """Return hwgen.cores.head_latency for a case (its classes, width, tree, product style)."""
+    slices = mul_slices(MUL_LUT, c["w_w"], c["in_w"] + (not c["in_signed"])) if c.get("lut_mul") \
+        else 1
+    return head_latency(c["c"], c["h"], *([c["levels"]] if "levels" in c else []), slices=slices)
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_head(name, request):
     """Reference == simulation through stalls; measured latency == hwgen.cores.head_latency."""
@@ -99,10 +106,7 @@ def test_head(name, request):
     build = sim_build_dir(f"rtl_tests/{request.node.name}")
     run_cocotb("hwgen_head", SOURCES, parameters(c), "rtl_tests.cocotb_head", build, c)
     measured = json.loads((build / "measured.json").read_text())
-    slices = mul_slices(MUL_LUT, c["w_w"], c["in_w"] + (not c["in_signed"])) if c.get("lut_mul") \
-        else 1
-    model = head_latency(c["c"], c["h"], *([c["levels"]] if "levels" in c else []),
-                         slices=slices)
+    model = modelled_latency(c)
     assert set(measured["latencies"]) == {model}
     # the next vector is taken the cycle after the result has left (hwgen_head.sv's header)
     assert set(measured["intervals"]) == {model + 1}

@@ -11,9 +11,8 @@ import os
 
 import pytest
 
-from hwgen.cores import MUL_LUT, head_latency, mul_slices
 from hwgen.sim.tools import RTL_LIB, run_cocotb, sim_build_dir
-from rtl_tests.test_head import make_case, parameters
+from rtl_tests.test_head import make_case, modelled_latency, parameters
 
 SOURCES = [RTL_LIB / "hwgen_mul_pp.sv", RTL_LIB / "hwgen_head.sv",
            RTL_LIB / "hwgen_head_stream.sv"]
@@ -31,9 +30,6 @@ def test_head_stream(name, request):
     run_cocotb("hwgen_head_stream", SOURCES, parameters(c), "rtl_tests.cocotb_head_stream",
                build, c)
     measured = json.loads((build / "measured.json").read_text())
-    slices = mul_slices(MUL_LUT, c["w_w"], c["in_w"] + (not c["in_signed"])) if c.get("lut_mul") \
-        else 1
-    model = head_latency(c["c"], c["h"], *([c["levels"]] if "levels" in c else []),
-                         slices=slices)
+    model = modelled_latency(c)
     assert set(measured["latencies"]) == {model}
     assert set(measured["intervals"]) == {model + 1}
