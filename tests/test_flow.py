@@ -80,18 +80,27 @@ def write_user_npz(path) -> tuple:
     return lengths[split == 1], y[split == 1]
 
 
+USER_SPEC = """\
+dataset: {{file: mine.npz}}
+net: {{input_size: 2, hidden_size: 3, classes: 3}}
+bits: {{weight: 4, io: 6, input_acc: 6, forget_acc: 6, cell_acc: 6, output_acc: 6, sigmoid: 5,
+       tanh: 5, cell_state: 6, head: 4, bias: 12}}
+train: {{seed: 2, float_epochs: {float_epochs}, qat_epochs: {qat_epochs}, batch_size: 8}}
+"""
+
+
+def write_user_spec(folder, float_epochs: int, qat_epochs: int):
+    """Write folder/mine.yaml, a tiny spec on write_user_npz's folder/mine.npz; return its path."""
+    spec = folder / "mine.yaml"
+    spec.write_text(USER_SPEC.format(float_epochs=float_epochs, qat_epochs=qat_epochs))
+    return spec
+
+
 def test_hw_flow_on_a_user_npz_dataset(tmp_path):
     """A user's own .npz file goes through `hwgen hw`: trained, exported, simulated, 0 mismatches
     on every one of its test sequences, whatever their lengths."""
     test_lengths, _ = write_user_npz(tmp_path / "mine.npz")
-    spec = tmp_path / "mine.yaml"
-    spec.write_text("""\
-dataset: {file: mine.npz}
-net: {input_size: 2, hidden_size: 3, classes: 3}
-bits: {weight: 4, io: 6, input_acc: 6, forget_acc: 6, cell_acc: 6, output_acc: 6, sigmoid: 5,
-       tanh: 5, cell_state: 6, head: 4, bias: 12}
-train: {seed: 2, float_epochs: 3, qat_epochs: 2, batch_size: 8}
-""")
+    spec = write_user_spec(tmp_path, float_epochs=3, qat_epochs=2)
     run = run_hwgen("hw", str(spec), "--no-ecp5", cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads((tmp_path / build_folder(spec) / "report.json").read_text())

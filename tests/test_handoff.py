@@ -157,17 +157,10 @@ def test_hw_flow_writes_the_handoff_report_for_the_part(tmp_path):
     import json
 
     from hwgen_cli import build_folder, run_hwgen
-    from test_flow import write_user_npz
+    from test_flow import write_user_npz, write_user_spec
 
     write_user_npz(tmp_path / "mine.npz")
-    spec = tmp_path / "mine.yaml"
-    spec.write_text("""\
-dataset: {file: mine.npz}
-net: {input_size: 2, hidden_size: 3, classes: 3}
-bits: {weight: 4, io: 6, input_acc: 6, forget_acc: 6, cell_acc: 6, output_acc: 6, sigmoid: 5,
-       tanh: 5, cell_state: 6, head: 4, bias: 12}
-train: {seed: 2, float_epochs: 2, qat_epochs: 1, batch_size: 8}
-""")
+    spec = write_user_spec(tmp_path, float_epochs=2, qat_epochs=1)
     run = run_hwgen("hw", str(spec), "--no-ecp5", "--part", "xczu3eg", "--clock-ns", "5",
                     cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
