@@ -98,12 +98,19 @@ def time_figures(fmax_mhz: float, cycles_per_step: int, latencies: list) -> dict
     steps/s, latency per sequence in µs (mean and max of the simulated cycles per sequence) and
     sequences/s with one sequence in the design at a time (1 / mean latency)."""
     ns = 1000.0 / fmax_mhz  # one clock period
-    mean, worst = float(np.mean(latencies)), float(np.max(latencies))
+    mean = float(np.mean(latencies))
     return {"fmax_mhz": fmax_mhz, "cycles_per_step": cycles_per_step,
             "ns_per_step": round(cycles_per_step * ns, 3),
             "steps_per_s": round(1e9 / (cycles_per_step * ns), 1),
-            "latency_us": {"mean": round(mean * ns / 1000, 4), "max": round(worst * ns / 1000, 4)},
+            "latency_us": latency_us(latencies, fmax_mhz),
             "sequences_per_s": round(1e9 / (mean * ns), 1)}
+
+
+def latency_us(latencies: list, fmax_mhz: float) -> dict:
+    """Return the mean and maximum of latencies (cycles per sequence) in µs at fmax_mhz."""
+    ns = 1000.0 / fmax_mhz
+    mean, worst = float(np.mean(latencies)), float(np.max(latencies))
+    return {"mean": round(mean * ns / 1000, 4), "max": round(worst * ns / 1000, 4)}
 
 
 def no_time(cost: dict) -> str:
@@ -344,11 +351,9 @@ def provenance() -> dict:
 
 def latency_figures(latencies: list, fmax_mhz: float | None) -> dict:
     """Return the mean and maximum latency per sequence in cycles and, with an Fmax, in µs."""
-    mean, worst = float(np.mean(latencies)), int(np.max(latencies))
-    out = {"cycles": {"mean": round(mean, 2), "max": worst}, "us": None}
-    if fmax_mhz:
-        out["us"] = {"mean": round(mean / fmax_mhz, 4), "max": round(worst / fmax_mhz, 4)}
-    return out
+    return {"cycles": {"mean": round(float(np.mean(latencies)), 2),
+                       "max": int(np.max(latencies))},
+            "us": latency_us(latencies, fmax_mhz) if fmax_mhz else None}
 
 
 def ecp5_device(cost: dict, device: str) -> dict:
