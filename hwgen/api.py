@@ -195,7 +195,7 @@ class Design:
     @property
     def _per_step(self) -> bool:
         """Return whether the design's head runs on every step (task per_step)."""
-        return self.ir.head is not None and self.ir.head.per_step
+        return self.ir.per_step
 
     def evaluate(self, sequences, labels=None, backends=("rtl", "hls"),
                  resources: bool = False, targets=None, target_mean=0.0,

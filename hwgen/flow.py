@@ -414,7 +414,7 @@ def reference_codes(ir, sequences: list) -> np.ndarray:
     from hwgen.reference.luts import quantize_input
 
     lengths = np.array([len(s) for s in sequences])
-    per_step = ir.head is not None and ir.head.per_step
+    per_step = ir.per_step
     steps = (int(lengths.max()),) if per_step else ()
     out = np.zeros((len(sequences), *steps, ir.out_count), dtype=np.int64)
     for length in np.unique(lengths):

@@ -66,7 +66,7 @@ def layout(model: LoweredModel) -> dict:
     out = {"top": TOP, "core": CORE.removesuffix(".sv"),
            "s_axis": {"width": byte_bits(x_w), "fields": [_field(0, x_w, x_elem)]},
            "m_axis": {"width": y_bytes, "fields": [_field(0, y_w, y_elem)]},
-           "class": head, "per_step": model.out_kind == "step_scores", "tkeep": False}
+           "class": head, "per_step": model.per_step, "tkeep": False}
     if head:
         out["m_axis"]["fields"].append(_field(c_lsb, c_w, "class index (unsigned)"))
     if model.states:

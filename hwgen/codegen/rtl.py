@@ -424,7 +424,7 @@ def _top(model: LoweredModel, engines: dict) -> dict:
         net.state(model)
     stack = model.stack()
     src = "s"
-    per_step = model.head is not None and model.head.per_step
+    per_step = model.per_step
     for k, directions in enumerate(stack):
         fwd = engines[directions[0].name]
         if k == len(stack) - 1 and (len(directions) == 1 or model.head is None) and not per_step:
@@ -458,7 +458,7 @@ def context(model: LoweredModel, source: str) -> dict:
     stack = model.stack()
     last = stack[-1]
     # a per-step head is a stream stage of its own; a last-step one rides on a lone last engine
-    per_step = model.head is not None and model.head.per_step
+    per_step = model.per_step
     head_engine = model.head if len(last) == 1 and not per_step else None
     engines = {layer.name: _engine(model, layer, head_engine if layer is last[0] else None,
                                    _init(model, layer))

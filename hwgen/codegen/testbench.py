@@ -68,7 +68,7 @@ def _outputs(model: LoweredModel, codes: np.ndarray, state: np.ndarray | None) -
     """Return the output transfers of one sequence [T, I]: (data codes, class, tlast) each."""
     states = _state_dict(model, state[None, :]) if state is not None else None
     res = execute(model, codes[:, None, :], states)
-    if model.head is not None and model.head.per_step:  # scores and class of every step
+    if model.per_step:  # scores and class of every step
         steps = len(codes)
         return [(res["scores"][t, 0], int(res["class"][t, 0]), int(t == steps - 1))
                 for t in range(steps)]

@@ -356,6 +356,11 @@ class LoweredModel:
         return sum(layer.hidden_size for layer in self.stack()[-1])
 
     @property
+    def per_step(self) -> bool:
+        """Return whether the model has a head on every step (task per_step)."""
+        return self.head is not None and self.head.per_step
+
+    @property
     def out_kind(self) -> str:
         """Return what the output holds: "scores" (a head on the last step), "step_scores" (a
         head on every step) or "hidden"."""

@@ -154,7 +154,7 @@ def transfer_times(model, steps: int) -> tuple:
         inputs = inputs or t[0]
         first = _bidirectional_first(model, o[-2][-1], t[-2][-1], fwd, directions[1], steps)
         engines = []
-    if model.head is not None and model.head.per_step:
+    if model.per_step:
         engines.append(_Engine(model_head_latency(model), emits=True))
     _, t = _chain(first, engines, steps)
     inputs = inputs or t[0]
@@ -188,7 +188,7 @@ def per_step_cycles(model) -> int:
         periods.append(lstm_step_cycles(model, directions[0], emit=emits))
         if len(directions) == 2:
             break
-    if model.head is not None and model.head.per_step and not model.bidirectional:
+    if model.per_step and not model.bidirectional:
         periods.append(model_head_latency(model) + 1)  # hwgen_head_stream's cycles per element
     return max(periods)
 
