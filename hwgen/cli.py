@@ -241,6 +241,24 @@ def _cmd_sweep(args) -> None:
           seed=args.seed, out=args.out, options=options)
 
 
+def _cmd_search(args) -> None:
+    from hwgen.flow import BUILD_DIR
+    from hwgen.outputs import check_folder
+    from hwgen.search.run import Options, parse_budget, search
+    from hwgen.sweep.points import parse_bits
+
+    check_folder(args.out or BUILD_DIR / "search", "--out" if args.out else "build folder")
+    if args.address and args.executor != "ray":
+        raise HwgenError("--address is for --executor ray")
+    options = Options(device=args.device, budget=parse_budget(args.budget),
+                      max_ns_per_step=args.max_ns_per_step, trials=args.trials, batch=args.batch,
+                      jobs=args.jobs, executor=args.executor, address=args.address,
+                      seed=args.seed, qat_epochs=args.qat_epochs,
+                      widths=parse_bits(args.widths, "--widths"), clock_mhz=args.clock_mhz,
+                      verify=args.verify, seeds=args.seeds, pnr=not args.no_pnr)
+    search(args.model, options, out=args.out)
+
+
 def _cmd_bench(args) -> None:
     from hwgen.bench import bench, select
     from hwgen.outputs import check_folder
@@ -584,6 +602,46 @@ def build_parser() -> argparse.ArgumentParser:
                    help="specs with a ptq section: "
                    "QAT epochs after calibration at every point (default: the spec's)")
     p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("search", help="hardware-aware mixed precision: search every "
+                       "quantizer's width and the folding for an ECP5 device (Optuna NSGA-II, "
+                       "cost model), then verify the front's best points with the whole flow")
+    p.add_argument("model", help=model_help)
+    p.add_argument("--device", default=DEFAULT_DEVICE, choices=ECP5_DEVICES,
+                   help=f"the ECP5 part whose LUT4, EBR and MULT18 the cost counts against "
+                   f"(default {DEFAULT_DEVICE})")
+    p.add_argument("--budget", metavar="KEY=N,...", help="at most N of LUT4, FF, EBR or MULT18 "
+                   "(default: what the device has)")
+    p.add_argument("--max-ns-per-step", type=float, metavar="NS",
+                   help="at most this time per step (cost model at --clock-mhz)")
+    p.add_argument("--clock-mhz", type=float, default=100.0,
+                   help="the clock of the cost model's time per step (default 100)")
+    p.add_argument("--trials", type=_int_in(1, 100000), default=24,
+                   help="trials to run in all, resumed trials included (default 24)")
+    p.add_argument("--batch", type=_int_in(2, 4096), default=8,
+                   help="trials per generation, NSGA-II's population (default 8)")
+    p.add_argument("--widths", default="2-8", help="widths a quantizer may take (default 2-8)")
+    p.add_argument("--qat-epochs", type=_int_in(1, 100000), default=4,
+                   help="QAT epochs per trial after calibrating the base model's float weights "
+                   "(default 4)")
+    p.add_argument("--seed", type=_spec_int("seed"), default=0,
+                   help="the study's seed (default 0); training seeds are the spec's")
+    p.add_argument("--seeds", type=_int_in(1, 100), default=3,
+                   help="training seeds per verified point, from the spec's: accuracy mean and "
+                   "spread (default 3)")
+    p.add_argument("--verify", type=_int_in(0, 100), default=3,
+                   help="front points verified by the whole flow (default 3)")
+    p.add_argument("--no-pnr", action="store_true",
+                   help="verify without nextpnr place and route (no Fmax)")
+    p.add_argument("--jobs", type=_int_in(1, 4096), default=os.cpu_count() or 1,
+                   help="trials run at once by the local executor (default: the core count)")
+    p.add_argument("--executor", default="local", choices=["local", "ray"],
+                   help="local: a process pool; ray: tasks on an existing Ray cluster")
+    p.add_argument("--address", help="ray: the cluster's address (default: RAY_ADDRESS, or a "
+                   "cluster running on this machine)")
+    p.add_argument("--out", help="search folder (default: build/search/MODEL-DEVICE); a rerun "
+                   "there resumes")
+    p.set_defaults(func=_cmd_search)
 
     p = sub.add_parser("bench", help="benchmark fixed hardware workloads (seeded random "
                        "weights): mismatches, cycles, Yosys and ECP5 resources, Fmax, ns/step, "

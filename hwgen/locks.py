@@ -112,3 +112,8 @@ def write_atomic(path, write) -> Path:
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
+
+
+def write_bytes_atomic(path, data: bytes) -> Path:
+    """Write data to path as write_atomic does; return path."""
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))

@@ -1,8 +1,48 @@
-"""Shared test setup: tests import their helpers (brevitas_cases) from this folder."""
+"""Shared test setup: tests import their helpers (brevitas_cases) from this folder; the Ray
+cluster fixture of the sweep and search tests."""
+import fcntl
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 warnings.filterwarnings("ignore", category=UserWarning)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ray_cluster():
+    """A local Ray instance (head node, 2 CPUs), stopped afterwards. `ray stop` stops every Ray
+    process of the machine, so tests holding a cluster take turns (a file lock across the
+    pytest workers)."""
+    with open(Path(tempfile.gettempdir()) / "hwgen-tests-ray.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield from _ray_cluster()
+
+
+def _ray_cluster():
+    ray_exe = Path(sys.executable).parent / "ray"
+    assert ray_exe.is_file(), "the ray extra is installed by make"
+    temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths
+    port = _free_port()
+    start = subprocess.run([str(ray_exe), "start", "--head", f"--port={port}", "--num-cpus=2",
+                            "--include-dashboard=false", "--disable-usage-stats",
+                            f"--temp-dir={temp}"], capture_output=True, text=True, timeout=180)
+    assert start.returncode == 0, start.stderr[-2000:]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(ray_exe), "stop", "--force"], capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)

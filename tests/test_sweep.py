@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -98,30 +93,6 @@ def test_local_then_ray_sweep(tiny, ray_cluster):
     same = (*ACCURACY, "LUT", "FF", "DSP", "BRAM", "cycles_per_step", "cycles_per_sequence")
     for a, b in zip(ray_rows, rows):
         assert {k: a[k] for k in same} == {k: b[k] for k in same}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def ray_cluster():
-    """A local Ray instance (head node, 2 CPUs), stopped afterwards."""
-    ray_exe = Path(sys.executable).parent / "ray"
-    assert ray_exe.is_file(), "the ray extra is installed by make"
-    temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths
-    port = _free_port()
-    start = subprocess.run([str(ray_exe), "start", "--head", f"--port={port}", "--num-cpus=2",
-                            "--include-dashboard=false", "--disable-usage-stats",
-                            f"--temp-dir={temp}"], capture_output=True, text=True, timeout=180)
-    assert start.returncode == 0, start.stderr[-2000:]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([str(ray_exe), "stop", "--force"], capture_output=True, timeout=120)
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 @pytest.mark.parametrize("args, words", [

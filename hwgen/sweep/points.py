@@ -37,8 +37,9 @@ def quantizers(vary: str) -> tuple[str, ...]:
                      f"quantizers: {', '.join(BITS_KEYS)})")
 
 
-def parse_bits(text: str) -> tuple[int, ...]:
-    """Return the widths of a --bits argument such as "2,3,4" or "2-8", or raise HwgenError."""
+def parse_bits(text: str, option: str = "--bits") -> tuple[int, ...]:
+    """Return the widths of a --bits argument such as "2,3,4" or "2-8", or raise HwgenError
+    naming option."""
     lo_bits, hi_bits = limits("bits")
     widths = []
     for part in text.split(","):
@@ -50,11 +51,11 @@ def parse_bits(text: str) -> tuple[int, ...]:
             else:
                 widths.append(int(part))
         except ValueError:
-            raise HwgenError(f"--bits {shown(text)}: {shown(part)} is not a width or a range "
+            raise HwgenError(f"{option} {shown(text)}: {shown(part)} is not a width or a range "
                              f"like 2-8") from None
     if (not widths or any(not lo_bits <= b <= hi_bits for b in widths)
             or len(set(widths)) != len(widths)):
-        raise HwgenError(f"--bits {shown(text)}: give distinct widths in {lo_bits}..{hi_bits}")
+        raise HwgenError(f"{option} {shown(text)}: give distinct widths in {lo_bits}..{hi_bits}")
     return tuple(widths)
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from hwgen.locks import write_bytes_atomic
+
 # The CSV column order; documented above and relied on by readers of results.csv.
 COLUMNS = (
     "point", "vary", "bits", "seed", "status",
@@ -95,13 +97,6 @@ def pareto_front(rows: list[dict], costs: tuple = PARETO_COSTS, y: str = "acc_in
 
     front = [r for r in measured if not any(dominates(o, r) for o in measured)]
     return sorted(front, key=lambda r: (*(r[c] for c in costs), -r[y], *_row_order(r)))
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    """Write data to path through a temporary file in the same folder; return path."""
-    from hwgen.locks import write_atomic
-
-    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _columns(rows: list[dict]) -> list[str]:
@@ -286,7 +281,7 @@ def luts_figure(rows: list[dict], meta: dict) -> Figure:
     return fig
 
 
-def _png_bytes(fig: Figure) -> bytes:
+def png_bytes(fig: Figure) -> bytes:
     """Return the PNG of a Figure, without a software stamp."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata=_PNG_METADATA)
@@ -301,10 +296,10 @@ def write_results(folder: Path, rows: list[dict], meta: dict) -> dict[str, Path]
     texts = {"csv": ("results.csv", _csv_text(rows)),
              "json": ("results.json", _json_text(rows, meta)),
              "md": ("results.md", _md_text(rows, meta))}
-    paths = {kind: _write_atomic(folder / name, text.encode())
+    paths = {kind: write_bytes_atomic(folder / name, text.encode())
              for kind, (name, text) in texts.items()}
-    paths["bits_plot"] = _write_atomic(folder / "accuracy_vs_bits.png",
-                                       _png_bytes(bits_figure(rows, meta)))
-    paths["luts_plot"] = _write_atomic(folder / "accuracy_vs_luts.png",
-                                       _png_bytes(luts_figure(rows, meta)))
+    paths["bits_plot"] = write_bytes_atomic(folder / "accuracy_vs_bits.png",
+                                       png_bytes(bits_figure(rows, meta)))
+    paths["luts_plot"] = write_bytes_atomic(folder / "accuracy_vs_luts.png",
+                                       png_bytes(luts_figure(rows, meta)))
     return paths

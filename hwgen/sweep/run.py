@@ -43,7 +43,7 @@ class Options:
 
 
 @contextlib.contextmanager
-def _output_to(log: Path):
+def output_to(log: Path):
     """Send this process's stdout and stderr (Python and subprocesses) to log while inside."""
     log.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
@@ -79,7 +79,7 @@ def run_point(task: dict) -> dict:
     row = {"point": point.name, "vary": point.vary, "bits": point.bits, "seed": point.seed,
            "key": task["key"]}
     start = time.time()
-    with _output_to(Path(spec.out) / "log.txt"):
+    with output_to(Path(spec.out) / "log.txt"):
         print(f"=== {spec.name}: {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
         try:
             row.update(measure(spec, fmax=task["fmax"], simulate=task["simulate"]))
@@ -144,14 +144,14 @@ def _load_rows(folder: Path) -> dict:
             from None
 
 
-def _local(tasks: list, jobs: int):
-    """Yield rows as the points finish, from a pool of `jobs` processes."""
+def _local(tasks: list, jobs: int, fn=run_point):
+    """Yield fn's rows as the tasks finish, from a pool of `jobs` processes."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch threads
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        pending = {pool.submit(run_point, t) for t in tasks}
+        pending = {pool.submit(fn, t) for t in tasks}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -181,8 +181,8 @@ def check_address(address: str | None, timeout_s: float = 3.0) -> None:
             from None
 
 
-def _ray(tasks: list, address: str | None):
-    """Yield rows as the points finish, each a task (1 CPU) on an existing Ray cluster."""
+def _ray(tasks: list, address: str | None, fn=run_point):
+    """Yield fn's rows as the tasks finish, each a task (1 CPU) on an existing Ray cluster."""
     try:
         import ray
     except ImportError:
@@ -195,13 +195,19 @@ def _ray(tasks: list, address: str | None):
         raise HwgenError(f"--address {address or 'auto'}: cannot connect to a Ray cluster "
                          f"({first})") from None
     try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_point)
+        remote = ray.remote(num_cpus=1, max_retries=0)(fn)
         pending = [remote.remote(t) for t in tasks]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             yield ray.get(done[0])
     finally:
         ray.shutdown()
+
+
+def run_tasks(tasks: list, fn, executor: str, jobs: int, address: str | None):
+    """Yield fn(task)'s rows as the tasks finish: a local pool of `jobs` processes, or Ray tasks
+    (fn must be a module-level function taking and returning plain data)."""
+    return _local(tasks, jobs, fn) if executor == "local" else _ray(tasks, address, fn)
 
 
 def ptq_accuracies(ckpt: dict) -> dict:
@@ -281,8 +287,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
          + (f", {options.jobs} jobs" if options.executor == "local" else "") + f") in {folder}",
         sys.stderr)
     _write(folder, rows, bits, meta, write_results)
-    runner = (_local(tasks, options.jobs) if options.executor == "local"
-              else _ray(tasks, options.address))
+    runner = run_tasks(tasks, run_point, options.executor, options.jobs, options.address)
     bar = tqdm(total=len(tasks), desc="sweep", unit="point", file=sys.stderr, dynamic_ncols=True)
     with bar:
         for row in runner:

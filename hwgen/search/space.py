@@ -1,0 +1,90 @@
+"""The search space of `hwgen search`: every quantizer's width and the folding of one spec.
+
+A trial is a set of parameters (the widths of SEARCHED and pe, simd, lanes) applied to the
+model's spec. Each trial is a post-training spec: its float model is the search's base model
+(trained once), and it is calibrated and then fine-tuned with QAT for a short schedule, so a
+trial costs a few QAT epochs, not a whole training.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+from hwgen.spec import PTQ, Spec, check_folding_fits, limits
+from hwgen.sweep.points import BITS_KEYS
+from hwgen.types import HwgenError
+
+#: The quantizers a search sets. bias keeps the spec's width (a narrow bias costs accuracy and
+#: saves almost nothing: it is added once per gate).
+SEARCHED = tuple(k for k in BITS_KEYS if k != "bias")
+DEFAULT_WIDTHS = (2, 3, 4, 5, 6, 7, 8)
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Space:
+    """What a search may choose: widths per quantizer and the folding values (0: parallel)."""
+
+    widths: tuple[int, ...]
+    pe: tuple[int, ...]
+    simd: tuple[int, ...]
+    lanes: tuple[int, ...]
+
+    def describe(self) -> str:
+        """Return one line naming the choices."""
+        return (f"widths {','.join(map(str, self.widths))} for {len(SEARCHED)} quantizers; pe "
+                f"{','.join(map(str, self.pe))}; simd {','.join(map(str, self.simd))}; lanes "
+                f"{','.join(map(str, self.lanes))}")
+
+
+def folding_choices(spec: Spec) -> tuple[tuple, tuple, tuple]:
+    """Return the pe, simd and lanes values that fit every layer of spec's net (0: fully parallel
+    or auto lanes); pe and simd exclude the full width, which 0 stands for."""
+    net = spec.net
+    gates = 1 if net.cell == "rnn" else 3 if net.cifg else 4
+    rows = gates * net.hidden_size
+    cols = [net.input_size, net.hidden_size]
+    if net.num_layers > 1:
+        cols.append(net.hidden_size * (2 if net.bidirectional else 1))
+    pe = tuple([0] + [d for d in _divisors(rows) if d < rows])
+    simd = tuple([0] + [d for d in _divisors(min(cols)) if d < min(cols)
+                        and all(c % d == 0 for c in cols)])
+    lanes = tuple([0] + [d for d in _divisors(net.hidden_size)])
+    return pe, simd, lanes
+
+
+def make_space(spec: Spec, widths: tuple[int, ...] = DEFAULT_WIDTHS) -> Space:
+    """Return the search space of spec (widths checked against the spec's limits)."""
+    lo, hi = limits("bits")
+    if not widths or any(not lo <= w <= hi for w in widths):
+        raise HwgenError(f"--widths: give widths in {lo}..{hi}")
+    pe, simd, lanes = folding_choices(spec)
+    return Space(widths=tuple(sorted(set(widths))), pe=pe, simd=simd, lanes=lanes)
+
+
+def trial_name(params: dict) -> str:
+    """Return a trial's folder name: a digest of its parameters (same parameters, same folder)."""
+    text = json.dumps(params, sort_keys=True)
+    return "t" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def trial_spec(base: Spec, params: dict, float_checkpoint: Path, qat_epochs: int,
+               folder: Path, seed: int | None = None) -> Spec:
+    """Return the spec of a trial: base with params' widths and folding, post-training
+    quantization of the float model in float_checkpoint, then qat_epochs of QAT, built in
+    folder. seed replaces the training seed (the fine-tuning's batch order)."""
+    bits = dataclasses.replace(base.bits, **{k: params[k] for k in SEARCHED})
+    folding = dataclasses.replace(base.folding, pe=params["pe"], simd=params["simd"],
+                                  lanes=params["lanes"])
+    ptq = dataclasses.replace(base.ptq or PTQ(), float_checkpoint=str(float_checkpoint),
+                              finetune_epochs=qat_epochs)
+    train = base.train if seed is None else dataclasses.replace(base.train, seed=seed)
+    spec = dataclasses.replace(base, name=f"{base.name}-{Path(folder).name}", bits=bits,
+                               folding=folding, ptq=ptq, train=train, out=str(folder))
+    check_folding_fits(spec, f"trial {Path(folder).name}")
+    return spec

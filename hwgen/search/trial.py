@@ -1,0 +1,76 @@
+"""One trial of `hwgen search`, run in a worker process (local pool or Ray task).
+
+A trial trains its spec (calibration and a short QAT from the search's float model), exports it,
+lowers and folds the IR, checks the integer reference against the quantized model (== on every
+test sequence), and prices the folded IR with the cost model (hwgen.cost) for the search's
+device. It returns one row of plain data and never raises: a failed trial's row says why.
+"""
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from pathlib import Path
+
+from hwgen.types import HwgenError
+
+#: The flow's steps a trial runs: enough for the folded IR and the reference's accuracy.
+TRIAL_STEPS = ("train", "export", "lower", "fold", "reference")
+
+
+def device_cost(estimate: dict, device: str) -> dict:
+    """Return the ECP5 figures of a cost estimate as shares of device (LUT4, FF, EBR, MULT18)
+    and their sum over LUT4, EBR and MULT18 (the search's cost objective)."""
+    from hwgen.sim.synth import capacity
+
+    cap = capacity(device)
+    counts = estimate["ecp5"]
+    shares = {k: counts[k] / cap[k] for k in cap}
+    return {"shares": shares, "cost": shares["LUT4"] + shares["EBR"] + shares["MULT18"]}
+
+
+def evaluate_trial(spec, device: str, clock_mhz: float) -> dict:
+    """Run a trial's steps for spec in this process; return its figures (raises on failure)."""
+    from hwgen.cost import estimate
+    from hwgen.flow import Build, run_flow
+
+    b = Build(spec)
+    results = run_flow(b, TRIAL_STEPS)
+    ref, ckpt, ir = results["reference"], b.checkpoint(), b.ir()
+    if ref["mismatches"]:
+        raise HwgenError(f"the integer reference differs from the quantized model on "
+                         f"{ref['mismatches']} sequences")
+    est = estimate(ir, clock_mhz=clock_mhz)
+    priced = device_cost(est, device)
+    return {"accuracy": ref["reference_accuracy"], "quant_accuracy": ckpt["quant_accuracy"],
+            "float_accuracy": ckpt["float_accuracy"], "cost": priced["cost"],
+            "shares": priced["shares"], "ecp5": est["ecp5"], "xilinx": est["xilinx"],
+            "cycles_per_step": est["cycles_per_step"], "ns_per_step": est["ns_per_step"]}
+
+
+def run_trial(task: dict) -> dict:
+    """Run one trial from plain data (cwd, spec fields, device, clock_mhz, number, params, log);
+    return its row: number, params, status ("done" or why it failed), seconds and figures."""
+    import torch
+
+    from hwgen.search.run import task_spec
+
+    os.chdir(task["cwd"])
+    torch.set_num_threads(1)  # one core per trial; results do not depend on it
+    start = time.monotonic()
+    row = {"number": task["number"], "params": task["params"], "name": task["name"]}
+    log = Path(task["folder"]) / "log.txt"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    from hwgen.sweep.run import output_to
+
+    with output_to(log):
+        try:
+            row.update(evaluate_trial(task_spec(task), task["device"], task["clock_mhz"]))
+            row["status"] = "done"
+        except HwgenError as exc:
+            row["status"] = f"failed: {exc}"
+        except Exception as exc:  # a trial must not stop the search; its log has the trace
+            traceback.print_exc()
+            row["status"] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
+    row["seconds"] = round(time.monotonic() - start, 1)
+    return row

@@ -1,0 +1,155 @@
+"""`hwgen search` on a tiny spec: trials on the local pool and on a Ray instance give the same
+rows; the verified point is rebuilt from its own spec file and checked bit for bit; the front,
+the choice of points, budgets and bad arguments."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hwgen.search.run import Options, check_resumable, parse_budget, violations
+from hwgen.search.space import SEARCHED, folding_choices, make_space, trial_spec
+from hwgen.search.verify import chosen, pareto
+from hwgen.spec import load_spec
+from hwgen.types import HwgenError
+from hwgen_cli import run_hwgen
+
+TINY = """\
+dataset: japanese_vowels
+net: {input_size: 12, hidden_size: 4, classes: 9}
+bits: {weight: 4, io: 6, input_acc: 6, forget_acc: 6, cell_acc: 5, output_acc: 6, sigmoid: 5,
+       tanh: 5, cell_state: 6, head: 4, bias: 12}
+train: {seed: 1, float_epochs: 2, qat_epochs: 1, batch_size: 64}
+"""
+SEARCH = ("--trials", "4", "--batch", "2", "--qat-epochs", "1", "--seeds", "2", "--no-pnr")
+SAME = ("number", "name", "params", "status", "accuracy", "quant_accuracy", "cost", "ecp5",
+        "xilinx", "cycles_per_step")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("search")
+    (folder / "tiny.yaml").write_text(TINY)
+    return folder
+
+
+def _data(folder: Path) -> dict:
+    return json.loads((folder / "search.json").read_text())
+
+
+def _check_verified(data: dict, folder: Path) -> None:
+    trials = {t["name"]: t for t in data["trials"]}
+    assert len(data["verified"]) == 1
+    v = data["verified"][0]
+    trial = trials[v["name"]]
+    assert v["name"] in data["front"]
+    report = v["report"]
+    assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}
+    assert report["cycles_per_step"]["simulated"] == report["cycles_per_step"]["model"]
+    # rebuilt from its spec file with the trial's seed: the trial's very model
+    assert v["accuracies"][0] == report["accuracy"]["reference"] == trial["accuracy"]
+    assert len(v["accuracies"]) == 2 and v["seeds"] == [1, 2]
+    spec = load_spec(v["spec"])
+    assert {k: getattr(spec.bits, k) for k in SEARCHED} == \
+        {k: trial["params"][k] for k in SEARCHED}
+    assert (spec.folding.pe, spec.folding.simd, spec.folding.lanes) == \
+        (trial["params"]["pe"], trial["params"]["simd"], trial["params"]["lanes"])
+    assert report["ecp5"]["resources"]["LUT4"] > 0  # measured by Yosys, not the model
+    for name in ("search.md", "trials.csv"):
+        assert v["name"] in (folder / name).read_text()
+    assert (folder / "front.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_local_then_ray_search(tiny, ray_cluster):
+    out = tiny / "local"
+    run = run_hwgen("search", "tiny.yaml", *SEARCH, "--jobs", "2", "--verify", "1",
+                    "--out", str(out), cwd=tiny)
+    assert run.returncode == 0, run.stderr[-3000:]
+    data = _data(out)
+    trials = data["trials"]
+    assert [t["number"] for t in trials] == [0, 1, 2, 3]
+    space = make_space(load_spec(str(tiny / "tiny.yaml")))
+    for t in trials:
+        assert t["status"] == "done", t["status"]
+        assert t["accuracy"] == t["quant_accuracy"]  # the reference equals the trained model
+        assert all(t["params"][k] in space.widths for k in SEARCHED)
+        assert t["params"]["pe"] in space.pe and t["params"]["simd"] in space.simd
+    _check_verified(data, out)
+    # a rerun finds the 4 trials done and runs none
+    again = run_hwgen("search", "tiny.yaml", *SEARCH, "--verify", "0", "--out", str(out),
+                      cwd=tiny)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "trial " not in again.stderr
+    assert [{k: t[k] for k in SAME} for t in _data(out)["trials"]] == \
+        [{k: t[k] for k in SAME} for t in trials]
+    # the same study as Ray tasks: the same trials, the same figures
+    ray_out = tiny / "ray"
+    run = run_hwgen("search", "tiny.yaml", *SEARCH, "--verify", "0", "--executor", "ray",
+                    "--address", ray_cluster, "--out", str(ray_out), cwd=tiny)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert [{k: t[k] for k in SAME} for t in _data(ray_out)["trials"]] == \
+        [{k: t[k] for k in SAME} for t in trials]
+
+
+def _row(number, accuracy, cost):
+    return {"number": number, "name": f"t{number}", "accuracy": accuracy, "cost": cost}
+
+
+def test_pareto_keeps_only_unbeaten_points():
+    rows = [_row(0, 0.9, 0.5), _row(1, 0.8, 0.2), _row(2, 0.85, 0.6), _row(3, 0.9, 0.5),
+            _row(4, 0.95, 0.9), _row(5, 0.7, 0.2)]
+    # 2 is beaten by 0 (less accurate, dearer); 3 ties 0 (kept once); 5 is beaten by 1
+    assert [r["number"] for r in pareto(rows)] == [1, 0, 4]
+    front = pareto(rows)
+    assert chosen(front, 5) == front
+    assert [r["number"] for r in chosen(front, 1)] == [4]  # the most accurate
+    assert [r["number"] for r in chosen(front, 2)] == [1, 4]  # both ends
+
+
+def test_budget_and_time_are_constraints():
+    row = {"ecp5": {"LUT4": 41820, "FF": 100, "EBR": 0, "MULT18": 200}, "ns_per_step": 150.0}
+    o = Options(budget=parse_budget("lut4=20910"), max_ns_per_step=100.0)
+    lut, ff, ebr, mult, ns = violations(row, o)
+    assert lut == pytest.approx(1.0) and ns == pytest.approx(0.5)  # twice the budget; 1.5x
+    assert ff < 0 and ebr < 0
+    assert mult > 0  # 200 MULT18 do not fit an LFE5U-85F's 156
+    assert len(violations(row, Options())) == 4  # no time limit asked
+
+
+@pytest.mark.parametrize("model", ["lstm4b", "rnn4b", "lstm_bi2"])
+def test_every_folding_choice_fits(model, tmp_path):
+    base = load_spec(model)
+    pe, simd, lanes = folding_choices(base)
+    assert 0 in pe and 0 in simd and 0 in lanes and len(pe) > 2
+    params = {k: 4 for k in SEARCHED}
+    for p in pe:
+        for s in simd:
+            for n in lanes:
+                trial_spec(base, {**params, "pe": p, "simd": s, "lanes": n},
+                           tmp_path / "f.pt", 1, tmp_path)  # raises if a choice does not fit
+
+
+def test_a_folder_of_another_search_is_refused(tmp_path):
+    check_resumable(tmp_path, {"seed": 0, "batch": 8})
+    check_resumable(tmp_path, {"seed": 0, "batch": 8})  # the same options resume
+    with pytest.raises(HwgenError, match="another seed"):
+        check_resumable(tmp_path, {"seed": 1, "batch": 8})
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--budget", "LUT=5"], "--budget 'LUT=5'"),
+    (["--budget", "LUT4=x"], "--budget 'LUT4=x'"),
+    (["--device", "99k"], "--device"),
+    (["--batch", "1"], "--batch"),
+    (["--widths", "1-3"], "--widths '1-3'"),
+    (["--address", "127.0.0.1:1"], "--address is for --executor ray"),
+    (["--max-ns-per-step", "-1"], "--max-ns-per-step"),
+])
+def test_search_bad_arguments(tiny, args, words):
+    run = run_hwgen("search", "tiny.yaml", "--out", str(tiny / "bad"), *args, cwd=tiny,
+                    timeout=120)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], run.stderr
+    assert not (tiny / "bad").exists()
