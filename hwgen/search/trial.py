@@ -18,20 +18,19 @@ from hwgen.types import HwgenError
 TRIAL_STEPS = ("train", "export", "lower", "fold", "reference")
 
 
-def device_cost(estimate: dict, device: str) -> dict:
-    """Return the ECP5 figures of a cost estimate as shares of device (LUT4, FF, EBR, MULT18)
-    and their sum over LUT4, EBR and MULT18 (the search's cost objective)."""
+def device_cost(counts: dict, device: str) -> dict:
+    """Return ECP5 counts (LUT4, FF, EBR, MULT18) as shares of device and their sum over LUT4,
+    EBR and MULT18 (the search's cost objective)."""
     from hwgen.sim.synth import capacity
 
     cap = capacity(device)
-    counts = estimate["ecp5"]
     shares = {k: counts[k] / cap[k] for k in cap}
     return {"shares": shares, "cost": shares["LUT4"] + shares["EBR"] + shares["MULT18"]}
 
 
 def evaluate_trial(spec, device: str, clock_mhz: float) -> dict:
     """Run a trial's steps for spec in this process; return its figures (raises on failure)."""
-    from hwgen.cost import estimate
+    from hwgen.cost import cost
     from hwgen.flow import Build, run_flow
 
     b = Build(spec)
@@ -40,12 +39,13 @@ def evaluate_trial(spec, device: str, clock_mhz: float) -> dict:
     if ref["mismatches"]:
         raise HwgenError(f"the integer reference differs from the quantized model on "
                          f"{ref['mismatches']} sequences")
-    est = estimate(ir, clock_mhz=clock_mhz)
-    priced = device_cost(est, device)
+    ecp5 = cost(ir, "ecp5", clock_mhz)
+    priced = device_cost(ecp5["total"], device)
     return {"accuracy": ref["reference_accuracy"], "quant_accuracy": ckpt["quant_accuracy"],
             "float_accuracy": ckpt["float_accuracy"], "cost": priced["cost"],
-            "shares": priced["shares"], "ecp5": est["ecp5"], "xilinx": est["xilinx"],
-            "cycles_per_step": est["cycles_per_step"], "ns_per_step": est["ns_per_step"]}
+            "shares": priced["shares"], "ecp5": ecp5["total"],
+            "xilinx": cost(ir, "xilinx")["total"], "cycles_per_step": ecp5["cycles_per_step"],
+            "ns_per_step": ecp5["ns_per_step"]}
 
 
 def run_trial(task: dict) -> dict:
