@@ -393,6 +393,15 @@ def _cmd_quantize_input(args) -> None:
     print(f"wrote {out} {list(codes.shape)} int64 input codes")
 
 
+def _cmd_reload(args) -> None:
+    from hwgen.codegen.reload import reload, rtl_folder
+    from hwgen.ir.store import load_ir
+
+    folder = rtl_folder(args.design)
+    names = reload(folder, load_ir(args.ir))
+    print(f"rewrote {len(names)} data files in {folder / 'mem'} (the sources are unchanged)")
+
+
 def _version() -> str:
     """Return the installed hwgen version (the package's own when not installed)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -513,6 +522,22 @@ def build_parser() -> argparse.ArgumentParser:
                    "with a reverse direction buffers (default: the spec's folding.max_steps, "
                    "else 32)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("reload", help="rewrite a generated design's weight, bias and table data "
+                       "files (rtl/mem/*.hex) for another model of the same shapes and widths, "
+                       "leaving its RTL as it is",
+                       description="Rewrite the data files of DESIGN (rtl/mem/*.hex, the "
+                       "manifest, design.json, ir.txt) from the folded IR NEW_IR, e.g. a model "
+                       "retrained at the same shapes and built with `hwgen build` at the same "
+                       "folding. Refused, with nothing written and exit status 2, when NEW_IR "
+                       "would not generate exactly the same RTL (the one line names the first "
+                       "difference: instance or file, and parameter, width or scale). The HLS "
+                       "sources keep their constants: build them again.")
+    p.add_argument("design", help="a build folder (DIR) or its rtl/ folder")
+    p.add_argument("--ir", required=True, metavar="NEW_IR", help="a folder holding the new "
+                   "model's saved, folded IR (ir.json and ir.npz, e.g. DIR2/ir from `hwgen build "
+                   "... --out DIR2`)")
+    p.set_defaults(func=_cmd_reload)
 
     p = sub.add_parser("hw", help="train (cached), export, build, verify the reference, RTL and "
                        "HLS bit for bit, cost; write build/MODEL/report.*")
