@@ -37,8 +37,9 @@ def _plain(value):
 def signature(model: LoweredModel, ctx: dict) -> dict:
     """Return everything a design's RTL is generated from except its data, as JSON values.
 
-    ctx: hwgen.codegen.rtl.context(model, ...). Instances and files are keyed by name, so a
-    difference names the instance or file it is in.
+    ctx: hwgen.codegen.rtl.context(model, ...). Files and instances are keyed by name, so a
+    difference names the file (layer and tensor) or the instance it is in; the files come first:
+    a tensor's shape, width or scale is named there before the parameters derived from it.
     """
     instances = {f"{i['name']} ({i['module']})": {k: v for group in i["params"] for k, v in group}
                  for i in ctx["top"]["instances"]}
@@ -46,7 +47,7 @@ def signature(model: LoweredModel, ctx: dict) -> dict:
     design = {k: v for k, v in design_description(model).items() if k not in UNCHECKED}
     ports = {name: f"{direction.strip()} {type_}" for direction, type_, name, _ in
              ctx["top"]["ports"]}
-    return _plain({"instances": instances, "files": files, "ports": ports, "design": design,
+    return _plain({"files": files, "instances": instances, "ports": ports, "design": design,
                    "axis": axis.layout(model)})
 
 

@@ -141,8 +141,8 @@ def _data(stem: str, values, per_line: int, element: IntType, holds: str) -> dic
     rows = np.asarray(values, dtype=np.int64).reshape(-1, per_line)
     name = memory_file(stem)
     text = rom_text(rows, 1, per_line, element.width)
-    entry = {"file": name, "holds": holds, "words": int(rows.shape[0]),
-             "word_bits": per_line * element.width, "element": element.to_dict()}
+    entry = {"file": name, "element": element.to_dict(), "words": int(rows.shape[0]),
+             "word_bits": per_line * element.width, "holds": holds}
     return {"name": name, "text": text, "entry": entry}
 
 
