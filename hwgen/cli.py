@@ -394,7 +394,7 @@ def _cmd_quantize_input(args) -> None:
 
 
 def _cmd_reload(args) -> None:
-    from hwgen.codegen.reload import reload, rtl_folder
+    from hwgen.reload import reload, rtl_folder
     from hwgen.ir.store import load_ir
 
     folder = rtl_folder(args.design)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwgen.codegen.reload import ReloadRefused, reload
+from hwgen.reload import ReloadRefused, reload
 from hwgen.codegen.rtl import emit_rtl
 from hwgen.ir.graph import execute
 from hwgen.ir.store import save_ir

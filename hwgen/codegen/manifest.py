@@ -5,7 +5,7 @@ Every weight, bias and table of a generated design is in a data file under DIR/r
 element type with its scale) and records, as "signature", everything else the RTL was generated
 from: every instance's parameters (widths, shifts, folding, data file names), the top's ports,
 design.json without the input preprocessing, and the AXI layout. It also records the SHA-256 of
-the generated tops and of every data file. hwgen.codegen.reload compares a new IR's signature
+the generated tops and of every data file. hwgen.reload compares a new IR's signature
 with it before rewriting the data files.
 """
 from __future__ import annotations

@@ -25,7 +25,7 @@ constants), each gate's biases and activation table (<layer>_gate_<g>_bias.hex, 
 tanh(c)'s table (<layer>_tanh_c.hex) and the head's weights and biases (<layer>_head_w.hex and
 _head_b.hex on an engine, head_w.hex and head_b.hex after the stack). They are $readmemh text
 (rom_text) in DIR/rtl/mem/, named from validated layer names, listed in DIR/rtl/mem.f and
-described in DIR/rtl/mem/manifest.json (hwgen.codegen.reload, which also rewrites them for a
+described in DIR/rtl/mem/manifest.json (hwgen.reload, which also rewrites them for a
 model of the same shapes and widths). The sources name each file as "mem/<file>.hex", relative to
 the folder a tool runs in: a tool run in DIR/rtl (e.g. `verilator -f files.f` there, or Yosys
 reading the sources there) finds them as they are; one run elsewhere needs mem/ next to it,
@@ -136,7 +136,7 @@ def _data(stem: str, values, per_line: int, element: IntType, holds: str) -> dic
     """Return a data file: values (a 2-D array, one row a line: per_line elements, element i at
     [i*width +: width]) of `element` codes; holds says what they are.
 
-    The dict gives the file's name, text, and its manifest entry (hwgen.codegen.reload).
+    The dict gives the file's name, text, and its manifest entry (hwgen.reload).
     """
     rows = np.asarray(values, dtype=np.int64).reshape(-1, per_line)
     name = memory_file(stem)
