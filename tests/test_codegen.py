@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hwgen.codegen.env import render
-from hwgen.codegen.rtl import context, emit_rtl, pack
+from hwgen.codegen.rtl import context, emit_rtl
 from hwgen.onnx.graph import load_model
 from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
@@ -125,20 +125,6 @@ def test_templates_refuse_missing_values(graph):
     del ctx["top"]["instances"][1]["name"]  # the first gate of the engine
     with pytest.raises(jinja2.UndefinedError):
         render("rtl/hwgen_top.sv.j2", ctx)
-
-
-@pytest.mark.parametrize("width", [1, 3, 8, 13])
-def test_pack_places_each_twos_complement_element(width):
-    rng = np.random.default_rng(width)
-    lo, hi = (-(1 << (width - 1)), (1 << (width - 1))) if width > 1 else (0, 2)
-    values = rng.integers(lo, hi, size=11)
-    literal = pack(values, width)
-    bits, word = literal.split("'h")
-    word = int(word, 16)
-    assert int(bits) == 11 * width
-    for k, v in enumerate(values):
-        field = (word >> (k * width)) & ((1 << width) - 1)
-        assert field == (int(v) & ((1 << width) - 1))
 
 
 def _bound(top: str, name: str) -> list:

@@ -63,8 +63,8 @@ from hwgen.types import HwgenError, IntType
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
                 "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv"}
-CORES = ("hwgen_const_vec.sv", "hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
-         "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
+CORES = ("hwgen_const_vec.sv", "hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv",
+         "hwgen_lane_sel.sv", "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
          "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES + (axis.CORE,)
@@ -75,20 +75,6 @@ SCALAR = "logic"  # the SystemVerilog type of a one-bit control signal
 # The LSTM engine's parameter giving the bit where a gate's activations sit on its gate bank.
 LSB_PARAMETER = {Gate.INPUT: "I_LSB", Gate.FORGET: "F_LSB", Gate.CELL: "G_LSB",
                  Gate.OUTPUT: "O_LSB"}
-
-
-def pack(values, width: int) -> str:
-    """Return a SystemVerilog literal packing values (element k at [k*width +: width], 2's compl.)."""
-    flat = np.asarray(values, dtype=np.int64).reshape(-1)
-    total = max(1, flat.size * width)
-    if flat.size == 0:
-        return f"{total}'h0"
-    codes = flat & np.int64((1 << width) - 1) if width < 63 else flat
-    # Element k's bits, least significant first, at bits [k*width, (k+1)*width): one bit array,
-    # packed into bytes and printed once (linear in the number of elements).
-    bits = ((codes[:, None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.uint8).reshape(-1)
-    word = int.from_bytes(np.packbits(bits, bitorder="little").tobytes(), "little")
-    return f"{total}'h{word:x}"
 
 
 def rom_text(weights, pe: int, simd: int, width: int) -> str:
@@ -132,18 +118,20 @@ def memory_file(stem: str) -> str:
     return f"{MEM_DIR}/{stem}.hex"
 
 
-def _data(stem: str, values, per_line: int, element: IntType, holds: str) -> dict:
-    """Return a data file: values (a 2-D array, one row a line: per_line elements, element i at
-    [i*width +: width]) of `element` codes; holds says what they are.
-
-    The dict gives the file's name, text, and its manifest entry (hwgen.reload).
-    """
-    rows = np.asarray(values, dtype=np.int64).reshape(-1, per_line)
+def _data(stem: str, text: str, word_elements: int, element: IntType, holds: str) -> dict:
+    """Return the data file <stem>.hex: its name, its text (words of word_elements `element`
+    codes, one a line) and its manifest entry (hwgen.codegen.manifest); holds says what it is."""
     name = memory_file(stem)
-    text = rom_text(rows, 1, per_line, element.width)
-    entry = {"file": name, "element": element.to_dict(), "words": int(rows.shape[0]),
-             "word_bits": per_line * element.width, "holds": holds}
+    entry = {"file": name, "element": element.to_dict(), "words": text.count("\n"),
+             "word_bits": word_elements * element.width, "holds": holds}
     return {"name": name, "text": text, "entry": entry}
+
+
+def _rows(stem: str, values, per_line: int, element: IntType, holds: str) -> dict:
+    """Return a data file of values, per_line of them a line (element i of a line at
+    [i*width +: width])."""
+    rows = np.asarray(values, dtype=np.int64).reshape(-1, per_line)
+    return _data(stem, rom_text(rows, 1, per_line, element.width), per_line, element, holds)
 
 
 def _param_file(data: dict) -> str:
@@ -157,12 +145,9 @@ def _mv_data(stem: str, mv) -> dict:
     w = np.asarray(mv.weights, dtype=np.int64).reshape(mv.rows, mv.cols)
     t = mv.weight_type
     if mvu_folds(mv.rows, mv.cols, mv.pe, mv.simd) == 1:
-        return _data(stem, w.reshape(-1, 1), 1, t, f"{mv.name}: weights, W[r][c] on line r*COLS+c")
-    data = _data(stem, w.reshape(-1, 1), 1, t, f"{mv.name}: weights, one PE x SIMD fold a line")
-    data["text"] = rom_text(w, mv.pe, mv.simd, t.width)
-    data["entry"].update(words=mvu_folds(mv.rows, mv.cols, mv.pe, mv.simd),
-                         word_bits=mv.pe * mv.simd * t.width)
-    return data
+        return _rows(stem, w, 1, t, f"{mv.name}: weights, W[r][c] on line r*COLS+c")
+    return _data(stem, rom_text(w, mv.pe, mv.simd, t.width), mv.pe * mv.simd, t,
+                 f"{mv.name}: weights, one PE x SIMD fold a line (see hwgen_mvu)")
 
 
 def _mv(prefix: str, mv, stem: str, style: int) -> tuple:
@@ -196,8 +181,8 @@ def _gate(rows, layer, lsb: int, done: int) -> dict:
     name = f"{layer.name}_gate_{rows.sum.gate.short}"
     s, lut, hidden = rows.sum, rows.lut, layer.hidden_size
     bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
-    files = [_data(f"{name}_bias", bias, 1, s.sum_type, f"{s.name}: bias, unit j on line j"),
-             _data(f"{name}_table", lut.table, 1, lut.out_type,
+    files = [_rows(f"{name}_bias", bias, 1, s.sum_type, f"{s.name}: bias, unit j on line j"),
+             _rows(f"{name}_table", lut.table, 1, lut.out_type,
                    f"{lut.name}: {lut.function} table, line k for code {lut.in_type.min} + k")]
     acc, ax, ah = s.out.type, layer.x_mv.acc_type.width, layer.h_mv.acc_type.width
     act = lut.out_type.width
@@ -229,7 +214,7 @@ def _gate_bank(layer) -> list:
 def _tanh_data(layer) -> dict:
     """Return the data file of an LSTM direction's tanh(c) table."""
     t = layer.cell_tanh
-    return _data(f"{layer.name}_tanh_c", t.table, 1, t.out_type,
+    return _rows(f"{layer.name}_tanh_c", t.table, 1, t.out_type,
                  f"{t.name}: {t.function} table, line k for code {t.in_type.min} + k")
 
 
@@ -265,9 +250,9 @@ def _head_data(hd, stem: str) -> list:
     <stem>_b.hex (one class's bias a line)."""
     bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
     mv = hd.matvec
-    return [_data(f"{stem}_w", mv.weights, mv.cols, mv.weight_type,
+    return [_rows(f"{stem}_w", mv.weights, mv.cols, mv.weight_type,
                   f"{mv.name}: weights, class k's on line k, column j at [j*W_W +: W_W]"),
-            _data(f"{stem}_b", bias, 1, hd.score_type, f"{hd.name}: bias, class k on line k")]
+            _rows(f"{stem}_b", bias, 1, hd.score_type, f"{hd.name}: bias, class k on line k")]
 
 
 def _head_params(model: LoweredModel, hd, class_width: int, files: list) -> list:
@@ -579,4 +564,4 @@ def emit_rtl(model: LoweredModel, out_dir, source: str, part: str = DEFAULT_PART
     return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx, chosen))
 
 
-__all__ = ["emit_rtl", "context", "pack", "GATES"]
+__all__ = ["emit_rtl", "context", "write_memories", "design_json", "rom_text", "GATES"]

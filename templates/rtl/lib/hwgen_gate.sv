@@ -95,7 +95,8 @@ module hwgen_gate #(
 
     hwgen_lut_vec #(
         .N(LANES), .IN_W(ACC_W), .IN_SIGNED(ACC_SIGNED), .IN_MIN(ACC_MIN),
-        .DEPTH(ACC_MAX - ACC_MIN + 1), .OUT_W(ACT_W), .TABLE(TABLE), .TABLE_FILE(TABLE_FILE)
+        .DEPTH(ACC_MAX - ACC_MIN + 1), .OUT_W(ACT_W), .TABLE(TABLE),
+        .TABLE_FILE(TABLE_FILE)
     ) u_act (
         .clk(clk), .rst(rst), .in_data(acc_q), .in_valid(valid_q[2]), .out_data(act_lane),
         .out_valid(lane_valid)
