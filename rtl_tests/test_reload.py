@@ -114,6 +114,7 @@ def test_reloaded_data_give_the_new_models_outputs(name, tmp_path):
     assert all((fresh / n).read_bytes() == after[n] for n in names)
 
     run_b = run_rtl(rtl, seqs, tmp_path / "sim", stress_seed=2, compile_opt=FAST_BUILD)
+    assert run_b.build_seconds == 0.0  # the same simulator binary: only the data files changed
     for k, (got, want) in enumerate(zip(run_b.outputs, want_b)):
         assert np.array_equal(got, want), f"{name} sequence {k}"
         assert run_b.classes[k] == int(np.argmax(want))
