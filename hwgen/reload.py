@@ -71,12 +71,16 @@ def check(rtl_dir: Path, model: LoweredModel) -> dict:
         raise ReloadRefused(f"the new IR does not fit the design's RTL: {diff}")
     top = render("rtl/hwgen_top.sv.j2", ctx)
     if digest(top.encode()) != old["sha256"][SOURCES[0]]:
-        first = next(k for k, (a, b) in enumerate(zip(top.splitlines() + [""],
-                                                      (rtl_dir / SOURCES[0]).read_text()
-                                                      .splitlines() + [""])) if a != b)
         raise ReloadRefused(f"the new IR does not fit the design's RTL: {SOURCES[0]} would "
-                            f"differ at line {first + 1}")
+                            f"differ from line {_first_line(top, rtl_dir / SOURCES[0])}")
     return ctx
+
+
+def _first_line(text: str, path: Path) -> int:
+    """Return the number of the first line where text and the file at path differ."""
+    new, old = text.splitlines(), path.read_text().splitlines()
+    return next((k + 1 for k, (a, b) in enumerate(zip(new, old)) if a != b),
+                min(len(new), len(old)) + 1)
 
 
 def _write_text(path: Path, text: str) -> None:
