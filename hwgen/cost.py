@@ -39,9 +39,8 @@ CALIBRATION = ROOT / "models" / "cost_calibration.json"
 TARGETS = {"xilinx": ("LUT", "FF", "DSP", "BRAM"), "ecp5": ("LUT4", "FF", "MULT18", "EBR")}
 # The features LUT and FF estimates are linear in (cost_features's keys, per target).
 FEATURES = ("pp_bits", "add_bits", "soft_mul_bits", "rom_bits", "table_bits", "sel_bits",
-            "reg_bits", "engines")
+            "reg_bits", "dsp_reg_bits", "engines")
 XILINX_DSP_MIN_Y = 9  # synth_xilinx maps a product to a DSP48E1 from 9 product bits on
-NEG_SHIFT_MAX = 4  # a constant -1, -2 or -4 is a negated shift, not a multiplier block
 BLOCK_MIN = 64  # hwgen_mvu: ROM words from which the ROM is block RAM (rom_style "block")
 LUT_INPUTS = {"xilinx": 6, "ecp5": 4}
 
@@ -66,7 +65,7 @@ def var_blocks(target: str, a: int, b: int) -> int:
 def const_blocks(target: str, weight: int, x_width: int) -> int:
     """Return the multiplier blocks of a constant weight times an x_width-bit signed input."""
     w = int(weight)
-    if w == 0 or (w > 0 and w & (w - 1) == 0) or -NEG_SHIFT_MAX <= w < 0 and (-w) & (-w - 1) == 0:
+    if abs(w) & (abs(w) - 1) == 0:  # 0 or a power of two, either sign: a shift
         return 0
     width = (w if w > 0 else ~w).bit_length() + 1  # the constant's signed width
     return var_blocks(target, width, x_width)
@@ -119,12 +118,15 @@ def _matvec_const(target: str, mv, style: int, f: dict) -> None:
         f["add_bits"] += extra * pw
     else:
         per = (w != 0).astype(int)
-        pairs = {(c, int(v)) for c in range(mv.cols) for v in w[:, c]}
-        f["DSP"] += sum(const_blocks(target, v, xw) for _, v in pairs)
+        pairs = {(c, int(v)) for c in range(mv.cols) for v in w[:, c] if v}
+        blocks = sum(const_blocks(target, v, xw) for _, v in pairs)
+        f["DSP"] += blocks
+        f["dsp_reg_bits"] += blocks * pw  # the product registers of the merged products
     terms = per.sum(axis=1)
     tw = min(pw + clog2(max(1, int(terms.max(initial=1)))), mv.acc_type.width)
     f["add_bits"] += float(np.maximum(terms - 1, 0).sum()) * tw
-    f["reg_bits"] += (mv.cols * mv.in_type.width + float(terms.sum()) * pw
+    shared = 0 if style == MUL_DSP else float(terms.sum()) * pw
+    f["reg_bits"] += (mv.cols * mv.in_type.width + shared
                       + sum(_tree_regs(int(t), tw) for t in terms) + mv.rows * mv.acc_type.width)
 
 
@@ -135,12 +137,13 @@ def _matvec_folded(target: str, mv, style: int, folds: int, f: dict) -> None:
     products, nl = mv.pe * mv.simd, mv.simd * k
     tw = min(pw + clog2(nl), mv.acc_type.width)
     word = products * ww
+    blocks = var_blocks(target, ww, xw) if style == MUL_DSP else 0
     if style == MUL_LUT:
         f["pp_bits"] += products * k * pw
     else:
-        blocks = var_blocks(target, ww, xw)
         f["DSP"] += products * blocks
         f["soft_mul_bits"] += 0 if blocks else products * ww * xw
+    f["dsp_reg_bits" if blocks else "reg_bits"] += mv.pe * nl * pw
     sf, nf = mv.cols // mv.simd, mv.rows // mv.pe
     f["add_bits"] += mv.pe * (nl - 1) * tw + (mv.pe * mv.acc_type.width if sf > 1 else 0)
     if folds >= BLOCK_MIN:
@@ -148,7 +151,7 @@ def _matvec_folded(target: str, mv, style: int, folds: int, f: dict) -> None:
     else:
         f["rom_bits"] += word * math.ceil(folds / 2 ** LUT_INPUTS[target])
     f["reg_bits"] += (mv.cols * mv.in_type.width + 2 * mv.simd * mv.in_type.width
-                      + word * (1 if folds >= BLOCK_MIN else 2) + mv.pe * nl * pw
+                      + word * (1 if folds >= BLOCK_MIN else 2)
                       + mv.pe * _tree_regs(nl, tw) + mv.pe * mv.acc_type.width
                       + mv.rows * mv.acc_type.width * (2 if nf > 1 else 1))
 
@@ -167,14 +170,15 @@ def matvec_features(target: str, model, mv) -> dict:
 
 def _mul(target: str, style: int, a: int, b: int, n: int, f: dict) -> None:
     """Add n products a x b (variable operands) in style: blocks, or partial products."""
-    if style == MUL_DSP and var_blocks(target, a, b):
-        f["DSP"] += n * var_blocks(target, a, b)
+    blocks = var_blocks(target, a, b) if style == MUL_DSP else 0
+    if blocks:
+        f["DSP"] += n * blocks
     elif style == MUL_DSP:
         f["soft_mul_bits"] += n * a * b
     else:
         f["pp_bits"] += n * mul_slices(MUL_LUT, a, b) * (a + b)
         f["add_bits"] += n * max(0, mul_slices(MUL_LUT, a, b) - 1) * (a + b)
-    f["reg_bits"] += n * (a + b)
+    f["dsp_reg_bits" if blocks else "reg_bits"] += n * (a + b)
 
 
 def _table(target: str, depth: int, width: int, copies: int) -> float:
@@ -246,7 +250,8 @@ def head_features(target: str, model) -> dict:
     sw = hd.score_type.width
     f["add_bits"] += (mv.cols * k - 1) * tw + 2 * sw
     f["rom_bits"] += mv.cols * ww * math.ceil(mv.rows / 2 ** LUT_INPUTS[target])
-    f["reg_bits"] += (2 * mv.cols * mv.in_type.width + 2 * mv.cols * ww + mv.cols * k * (ww + xw)
+    products = mv.cols * k * (ww + xw) if style == MUL_LUT else 0  # _mul counted the others
+    f["reg_bits"] += (2 * mv.cols * mv.in_type.width + 2 * mv.cols * ww + products
                       + _tree_regs(mv.cols * k, tw) + (mv.rows + 2) * sw)
     return f
 
