@@ -255,8 +255,9 @@ def _cmd_cost(args) -> None:
     from hwgen.passes.fold import fold
 
     ir = _ir_of(args.model)
-    ir = fold(ir, args.pe, args.simd, ir.max_steps or 0, multipliers=args.multipliers,
-              lanes=args.lanes)
+    if (args.pe, args.simd, args.lanes, args.multipliers) != (None, None, None, None):
+        ir = fold(ir, args.pe or 0, args.simd or 0, ir.max_steps or 1,
+                  multipliers=args.multipliers, lanes=args.lanes or 0)
     for target in ([args.target] if args.target != "all" else list(TARGETS)):
         print(format_cost(cost(ir, target, args.clock_mhz)), end="")
 
@@ -638,9 +639,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a QONNX file (.onnx) or a folder holding a saved IR (ir.json)")
     p.add_argument("--target", choices=("xilinx", "ecp5", "all"), default="all",
                    help="synth_xilinx's or synth_ecp5's resources (default: both)")
-    p.add_argument("--pe", type=int, default=0, help="rows per cycle (default 0: all)")
-    p.add_argument("--simd", type=int, default=0, help="columns per cycle (default 0: all)")
-    p.add_argument("--lanes", type=int, default=0, help="elementwise units per cycle (0: auto)")
+    p.add_argument("--pe", type=int, default=None, help="fold again: rows per cycle (0: all; "
+                   "without --pe, --simd, --lanes and --multipliers the IR's own folding)")
+    p.add_argument("--simd", type=int, default=None, help="fold again: columns per cycle (0: all)")
+    p.add_argument("--lanes", type=int, default=None,
+                   help="fold again: elementwise units per cycle (0: auto)")
     p.add_argument("--multipliers", choices=("auto", "lut", "dsp"), default=None,
                    help="how products are built (default: the IR's own)")
     p.add_argument("--clock-mhz", type=float, default=None,

@@ -260,4 +260,14 @@ def format_table(rows: list) -> str:
                 want, got = row[k]
                 cells.append(f"{want:g}/{got:g}" + ("" if want == got else " MISMATCH"))
             lines.append(f"| {row['design']} | " + " | ".join(cells) + " |")
+        lines += ["", _summary([r for r in rows if r["target"] == target], keys)]
     return "\n".join(lines[1:]) + "\n"
+
+
+def _summary(rows: list, keys: tuple) -> str:
+    """Return the largest LUT and FF errors and how many designs have exact block counts."""
+    worst = {k: max(abs(r[k][1] - r[k][0]) / r[k][0] for r in rows) for k in keys[:2]}
+    exact = sum(all(r[k][0] == r[k][1] for k in keys[2:]) for r in rows)
+    return (f"largest error: {keys[0]} {100 * worst[keys[0]]:.1f} %, FF "
+            f"{100 * worst['FF']:.1f} %; {'/'.join(keys[2:])} exact on {exact} of {len(rows)} "
+            f"designs")

@@ -90,3 +90,16 @@ def test_live_yosys_on_a_tiny_design(tmp_path):
     got = synthesize(ir, design.name, tmp_path / "design")
     assert {t: got[t] for t in TARGETS} == {t: record[t] for t in TARGETS}
     check_bars(design.name, ir, got)
+
+
+def test_cli_prints_the_model_table(capsys):
+    from hwgen.cli import main
+
+    folder = IR_DIR / RECORDED[-1]["name"]
+    assert main(["cost", str(folder), "--target", "ecp5", "--clock-mhz", "100"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    total = cost(load_ir(folder), "ecp5")["total"]
+    assert lines[0] == "ecp5 (cost model)"
+    row = next(line.split() for line in lines if line.startswith("total"))
+    assert [float(v) for v in row[1:]] == [total[k] for k in TARGETS["ecp5"]]
+    assert main(["cost", str(folder / "ir.json")]) == 2  # not a folder nor a QONNX file
