@@ -277,12 +277,14 @@ def _ir_of(model: str):
 
 
 def _cmd_cost_calibrate(args) -> None:
-    from hwgen.cost_calibrate import calibrate, error_table, fit, format_table
+    from hwgen.cost_calibrate import (calibrate, error_table, fit, format_leave_one_out,
+                                      format_table, leave_one_out)
 
     if not args.fit_only:
         calibrate(args.only, force=args.force)
     fit()
     print(format_table(error_table()), end="")
+    print(format_leave_one_out(leave_one_out()), end="")
 
 
 def _load_input(path: str):

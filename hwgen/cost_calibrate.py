@@ -201,14 +201,13 @@ def design_features(path: Path = CALIBRATION) -> list:
     return out
 
 
-def fit(path: Path = CALIBRATION) -> dict:
-    """Return coefficients {target: {LUT-or-LUT4 and FF: {feature: value}}} fitted by non-negative
-    least squares on the relative errors of the recorded designs, and store them in path."""
+def fit_rows(rows: list) -> dict:
+    """Return coefficients fitted on rows [(record, {target: features})]: per target and LUT or
+    FF resource, non-negative least squares on the relative errors."""
     from scipy.optimize import nnls
 
     from hwgen.cost import FEATURES, TARGETS
 
-    rows = design_features(path)
     coef = {}
     for target, keys in TARGETS.items():
         coef[target] = {}
@@ -217,6 +216,41 @@ def fit(path: Path = CALIBRATION) -> dict:
             a = np.array([[f[target][k] for k in FEATURES] for _, f in rows], dtype=float)
             x, _ = nnls(a / y[:, None], np.ones(len(y)))
             coef[target][res] = {k: round(float(v), 6) for k, v in zip(FEATURES, x)}
+    return coef
+
+
+def leave_one_out(path: Path = CALIBRATION) -> dict:
+    """Return {(design, target, LUT-or-LUT4 or FF): relative error} of each design predicted by
+    coefficients fitted on the other designs (how the model does on a design it was not fitted
+    on)."""
+    from hwgen.cost import TARGETS, estimate
+
+    rows = design_features(path)
+    errors = {}
+    for i, (r, feats) in enumerate(rows):
+        coef = fit_rows(rows[:i] + rows[i + 1:])
+        for target, keys in TARGETS.items():
+            got = estimate(feats[target], target, coef)
+            for k in keys[:2]:
+                errors[r["name"], target, k] = (got[k] - r[target][k]) / r[target][k]
+    return errors
+
+
+def format_leave_one_out(errors: dict) -> str:
+    """Return one line per target and resource: the largest leave-one-out error and its design."""
+    lines = ["leave-one-out (each design predicted by a fit on the others):"]
+    for target, res in dict.fromkeys((t, k) for _, t, k in errors):
+        mine = {d: e for (d, t, k), e in errors.items() if (t, k) == (target, res)}
+        worst = max(mine, key=lambda d: abs(mine[d]))
+        lines.append(f"  {target} {res}: largest error {100 * mine[worst]:+.1f} % ({worst}), "
+                     f"median {100 * float(np.median(np.abs(list(mine.values())))):.1f} %")
+    return "\n".join(lines) + "\n"
+
+
+def fit(path: Path = CALIBRATION) -> dict:
+    """Return coefficients {target: {LUT-or-LUT4 and FF: {feature: value}}} fitted on the
+    recorded designs (fit_rows), and store them in path."""
+    coef = fit_rows(design_features(path))
     data = load_calibration(path)
     data["coefficients"] = coef
     text = json.dumps(data, indent=1, sort_keys=True) + "\n"
