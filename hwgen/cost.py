@@ -40,6 +40,12 @@ TARGETS = {"xilinx": ("LUT", "FF", "DSP", "BRAM"), "ecp5": ("LUT4", "FF", "MULT1
 # The features LUT and FF estimates are linear in (cost_features's keys, per target).
 FEATURES = ("pp_bits", "add_bits", "soft_mul_bits", "rom_bits", "table_bits", "sel_bits",
             "reg_bits", "dsp_reg_bits", "engines")
+# The features each estimate may use: logic (and fabric registers, which stand for the muxes
+# and enables around them; a leave-one-out check preferred them) for LUTs, registers (and the
+# lane shift registers, sel_bits) for FFs.
+FIT_FEATURES = {"LUT": ("pp_bits", "add_bits", "soft_mul_bits", "rom_bits", "table_bits",
+                        "sel_bits", "reg_bits", "engines"),
+                "FF": ("reg_bits", "dsp_reg_bits", "sel_bits", "engines")}
 XILINX_DSP_MIN_Y = 9  # synth_xilinx maps a product to a DSP48E1 from 9 product bits on
 BLOCK_MIN = 64  # hwgen_mvu: ROM words from which the ROM is block RAM (rom_style "block")
 LUT_INPUTS = {"xilinx": 6, "ecp5": 4}
@@ -90,14 +96,21 @@ def _blank() -> dict:
 
 
 def _slices(w: int, width: int) -> tuple:
-    """Return (nonzero two-bit slices, slices needing an adder) of weight w in hwgen_mul_pp."""
+    """Return (nonzero two-bit slices, slices needing an adder, the set of distinct products
+    its slices register: "x", "3x" or "-x", shifts aside) of weight w in hwgen_mul_pp."""
     code = int(w) & ((1 << width) - 1)
     nonzero = adders = 0
-    for c in range((width + 1) // 2):
-        pair = (code >> 2 * c) & 3 if 2 * c + 1 < width else (code >> 2 * c) & 1
+    kinds = set()
+    top = (width + 1) // 2 - 1
+    for c in range(top + 1):
+        two = 2 * c + 1 < width
+        pair = (code >> 2 * c) & (3 if two else 1)
         nonzero += pair != 0
         adders += pair == 3
-    return nonzero, adders
+        if pair:
+            kinds.add("-x" if c == top and (pair >= 2 or not two) else
+                      "3x" if pair == 3 else "x")
+    return nonzero, adders, kinds
 
 
 def _tree_regs(terms: int, tw: int, every: int = 2) -> float:
@@ -112,21 +125,26 @@ def _matvec_const(target: str, mv, style: int, f: dict) -> None:
     ww, xw = mv.weight_type.width, signed_width(mv.in_type)
     pw = ww + xw
     w = np.asarray(mv.weights)
+    # Product registers with equal inputs merge: per column, one per distinct product (shifts
+    # of one product are the same register bits).
+    kinds = 0
     if style == MUL_LUT:
         per = np.vectorize(lambda v: _slices(v, ww)[0])(w) if w.size else w
         extra = int(sum(_slices(v, ww)[1] for v in w.reshape(-1)))
         f["add_bits"] += extra * pw
+        for c in range(mv.cols):
+            kinds += len(set().union(*(_slices(v, ww)[2] for v in set(w[:, c].tolist()))))
     else:
         per = (w != 0).astype(int)
         pairs = {(c, int(v)) for c in range(mv.cols) for v in w[:, c] if v}
         blocks = sum(const_blocks(target, v, xw) for _, v in pairs)
         f["DSP"] += blocks
         f["dsp_reg_bits"] += blocks * pw  # the product registers of the merged products
+        kinds = len({(c, v > 0) for c, v in pairs if not const_blocks(target, v, xw)})
     terms = per.sum(axis=1)
     tw = min(pw + clog2(max(1, int(terms.max(initial=1)))), mv.acc_type.width)
     f["add_bits"] += float(np.maximum(terms - 1, 0).sum()) * tw
-    shared = 0 if style == MUL_DSP else float(terms.sum()) * pw
-    f["reg_bits"] += (mv.cols * mv.in_type.width + shared
+    f["reg_bits"] += (mv.cols * mv.in_type.width + kinds * pw
                       + sum(_tree_regs(int(t), tw) for t in terms) + mv.rows * mv.acc_type.width)
 
 
@@ -150,8 +168,11 @@ def _matvec_folded(target: str, mv, style: int, folds: int, f: dict) -> None:
         f["BLOCKS"] += rom_blocks(target, folds, word)
     else:
         f["rom_bits"] += word * math.ceil(folds / 2 ** LUT_INPUTS[target])
+    # the weight word's registers: the operand register and, for a ROM in logic, its read
+    # register (a block RAM has its own); a multiplier block takes both (Xilinx: B1REG, B2REG)
+    rom_regs = word * (1 if folds >= BLOCK_MIN else 2)
+    f["dsp_reg_bits" if blocks else "reg_bits"] += rom_regs
     f["reg_bits"] += (mv.cols * mv.in_type.width + 2 * mv.simd * mv.in_type.width
-                      + word * (1 if folds >= BLOCK_MIN else 2)
                       + mv.pe * _tree_regs(nl, tw) + mv.pe * mv.acc_type.width
                       + mv.rows * mv.acc_type.width * (2 if nf > 1 else 1))
 

@@ -206,16 +206,17 @@ def fit_rows(rows: list) -> dict:
     FF resource, non-negative least squares on the relative errors."""
     from scipy.optimize import nnls
 
-    from hwgen.cost import FEATURES, TARGETS
+    from hwgen.cost import FIT_FEATURES, TARGETS
 
     coef = {}
     for target, keys in TARGETS.items():
         coef[target] = {}
-        for res in keys[:2]:
+        for res, kind in zip(keys[:2], FIT_FEATURES):
+            names = FIT_FEATURES[kind]
             y = np.array([r[target][res] for r, _ in rows], dtype=float)
-            a = np.array([[f[target][k] for k in FEATURES] for _, f in rows], dtype=float)
+            a = np.array([[f[target][k] for k in names] for _, f in rows], dtype=float)
             x, _ = nnls(a / y[:, None], np.ones(len(y)))
-            coef[target][res] = {k: round(float(v), 6) for k, v in zip(FEATURES, x)}
+            coef[target][res] = {k: round(float(v), 6) for k, v in zip(names, x)}
     return coef
 
 
