@@ -16,10 +16,13 @@ Multiplier blocks and block RAM are counted exactly, by the rules Yosys follows 
   two, or a negative one down to NEG_SHIFT_MAX in magnitude (shifts and negations);
 - a folded unit's ROM of F words of PE*SIMD*W_W bits is block RAM from hwgen_mvu's BLOCK_MIN
   words on (rom_blocks), logic below.
+One deviation is known: with constant weights in MUL_STYLE 0, synth_xilinx maps every merged
+product as above and then removes one or two DSP48E1 in later passes (which ones, and why, is not
+known yet), so the Xilinx DSP count of such a unit can be one or two above Yosys's.
 LUT and FF are estimates: per stage, features counted from the cores' structure (partial-product
-bits of logic products, adder bits, ROM and table bits, lane-select bits, register bits) times
-per-target coefficients fitted on the calibration designs (hwgen.cost_calibrate) and stored in
-models/cost_calibration.json.
+bits of logic products, adder bits, ROM and table bits, lane shift-register bits, register bits,
+core instances) times per-target coefficients fitted on the calibration designs
+(hwgen.cost_calibrate, minimax on relative errors) and stored in models/cost_calibration.json.
 """
 from __future__ import annotations
 
@@ -39,13 +42,13 @@ CALIBRATION = ROOT / "models" / "cost_calibration.json"
 TARGETS = {"xilinx": ("LUT", "FF", "DSP", "BRAM"), "ecp5": ("LUT4", "FF", "MULT18", "EBR")}
 # The features LUT and FF estimates are linear in (cost_features's keys, per target).
 FEATURES = ("pp_bits", "add_bits", "soft_mul_bits", "rom_bits", "table_bits", "sel_bits",
-            "reg_bits", "dsp_reg_bits", "engines")
+            "reg_bits", "const_reg_bits", "dsp_reg_bits", "cores")
 # The features each estimate may use: logic (and fabric registers, which stand for the muxes
 # and enables around them; a leave-one-out check preferred them) for LUTs, registers (and the
 # lane shift registers, sel_bits) for FFs.
 FIT_FEATURES = {"LUT": ("pp_bits", "add_bits", "soft_mul_bits", "rom_bits", "table_bits",
-                        "sel_bits", "reg_bits", "engines"),
-                "FF": ("reg_bits", "dsp_reg_bits", "sel_bits", "engines")}
+                        "sel_bits", "reg_bits", "const_reg_bits", "cores"),
+                "FF": ("reg_bits", "const_reg_bits", "dsp_reg_bits", "sel_bits", "cores")}
 XILINX_DSP_MIN_Y = 9  # synth_xilinx maps a product to a DSP48E1 from 9 product bits on
 BLOCK_MIN = 64  # hwgen_mvu: ROM words from which the ROM is block RAM (rom_style "block")
 LUT_INPUTS = {"xilinx": 6, "ecp5": 4}
@@ -91,8 +94,10 @@ def rom_blocks(target: str, depth: int, width: int) -> float:
 # --- per-stage features ------------------------------------------------------------------------
 
 
-def _blank() -> dict:
-    return {k: 0.0 for k in FEATURES} | {"DSP": 0, "BLOCKS": 0.0}
+def _blank(cores: int = 1) -> dict:
+    """Return zero features of a stage made of `cores` core instances (each has its own valid
+    pipeline, counters and handshake: the "cores" feature)."""
+    return {k: 0.0 for k in FEATURES} | {"cores": float(cores), "DSP": 0, "BLOCKS": 0.0}
 
 
 def _slices(w: int, width: int) -> tuple:
@@ -144,8 +149,10 @@ def _matvec_const(target: str, mv, style: int, f: dict) -> None:
     terms = per.sum(axis=1)
     tw = min(pw + clog2(max(1, int(terms.max(initial=1)))), mv.acc_type.width)
     f["add_bits"] += float(np.maximum(terms - 1, 0).sum()) * tw
-    f["reg_bits"] += (mv.cols * mv.in_type.width + kinds * pw
-                      + sum(_tree_regs(int(t), tw) for t in terms) + mv.rows * mv.acc_type.width)
+    # a fully parallel unit's registers: what Yosys keeps of them depends on the weights
+    f["const_reg_bits"] += (mv.cols * mv.in_type.width + kinds * pw
+                            + sum(_tree_regs(int(t), tw) for t in terms)
+                            + mv.rows * mv.acc_type.width)
 
 
 def _matvec_folded(target: str, mv, style: int, folds: int, f: dict) -> None:
@@ -208,8 +215,9 @@ def _table(target: str, depth: int, width: int, copies: int) -> float:
 
 
 def _lanes(layer, bits: int) -> float:
-    """Return the lane-select bits of an input of H elements of `bits` bits (0 unfolded)."""
-    return 0.0 if layer.units_per_cycle == layer.hidden_size else layer.hidden_size * bits
+    """Return the lane-shift bits of an input of H elements of `bits` bits: hwgen_lane_shift
+    holds every chunk but the first (0 unfolded)."""
+    return float((layer.hidden_size - layer.units_per_cycle) * bits)
 
 
 def gate_features(target: str, layer, s, lut) -> dict:
@@ -220,14 +228,16 @@ def gate_features(target: str, layer, s, lut) -> dict:
     sw, aw, act = s.sum_type.width, s.out.type.width, lut.out_type.width
     f["add_bits"] += lanes * (2 * sw + sw + aw)  # two sums, the rounding add, the clamp
     f["table_bits"] += _table(target, len(lut.table), act, lanes)
-    f["sel_bits"] += _lanes(layer, ax + ah + sw)
+    f["sel_bits"] += _lanes(layer, ax + ah)  # the biases are a constant table per chunk
+    if lanes < h:
+        f["table_bits"] += _table(target, h // lanes, sw, lanes)
     f["reg_bits"] += lanes * (sw + 2 * aw + act) + (h * act if lanes < h else 0)
     return f
 
 
 def cell_features(target: str, model, layer) -> dict:
     """Return the features of hwgen_cell, tanh(c) (hwgen_lut_vec) and hwgen_hidden."""
-    f = _blank()
+    f = _blank(3)
     cu, hid, tanh = layer.cell, layer.hidden, layer.cell_tanh
     lanes, h, cw = layer.units_per_cycle, layer.hidden_size, cu.cell.type.width
     for a, b in cell_operands(cu.f_type.width, cu.i_type.width, cu.g_type.width, cw, cu.cifg):
@@ -247,9 +257,8 @@ def cell_features(target: str, model, layer) -> dict:
 
 
 def engine_features(target: str, layer) -> dict:
-    """Return the controller's features: one engine, the state registers, the input register."""
+    """Return the controller's features: its core, the state registers."""
     f = _blank()
-    f["engines"] = 1.0
     c = layer.state.c_type.width if layer.state.c_type is not None else 0
     f["reg_bits"] += layer.hidden_size * (layer.state.h_type.width + c)
     return f
@@ -328,7 +337,8 @@ def estimate(features: dict, target: str, coef: dict) -> dict:
 
 
 def total_features(stages: dict) -> dict:
-    total = _blank()
+    """Return the sum of the stages' features."""
+    total = _blank(0)
     for f in stages.values():
         for k in total:
             total[k] += f[k]

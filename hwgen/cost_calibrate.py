@@ -201,11 +201,28 @@ def design_features(path: Path = CALIBRATION) -> list:
     return out
 
 
+def minimax(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return x >= 0 minimizing the largest relative error max_i |a_i x / y_i - 1| (a linear
+    program in x and the bound t)."""
+    from scipy.optimize import linprog
+
+    r = a / y[:, None]
+    n, m = r.shape
+    ones = np.ones((n, 1))
+    # r x - t <= 1 and -r x - t <= -1
+    a_ub = np.vstack([np.hstack([r, -ones]), np.hstack([-r, -ones])])
+    b_ub = np.concatenate([np.ones(n), -np.ones(n)])
+    c = np.zeros(m + 1)
+    c[-1] = 1.0
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=[(0, None)] * (m + 1), method="highs")
+    if not res.success:
+        raise HwgenError(f"cost model fit failed: {res.message}")
+    return res.x[:m]
+
+
 def fit_rows(rows: list) -> dict:
     """Return coefficients fitted on rows [(record, {target: features})]: per target and LUT or
-    FF resource, non-negative least squares on the relative errors."""
-    from scipy.optimize import nnls
-
+    FF resource, the non-negative ones with the smallest largest relative error (minimax)."""
     from hwgen.cost import FIT_FEATURES, TARGETS
 
     coef = {}
@@ -215,7 +232,7 @@ def fit_rows(rows: list) -> dict:
             names = FIT_FEATURES[kind]
             y = np.array([r[target][res] for r, _ in rows], dtype=float)
             a = np.array([[f[target][k] for k in names] for _, f in rows], dtype=float)
-            x, _ = nnls(a / y[:, None], np.ones(len(y)))
+            x = minimax(a, y)
             coef[target][res] = {k: round(float(v), 6) for k, v in zip(names, x)}
     return coef
 
