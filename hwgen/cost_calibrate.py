@@ -81,6 +81,8 @@ DESIGNS = (
     CalDesign("fold_h64_w4_bram", 16, 64, W4, pe=16, simd=8),
     CalDesign("fold_h64_w3", 16, 64, W3, pe=16, simd=16, classes=4),
     CalDesign("rnn_h16_w4", 8, 16, W4, pe=8, simd=4, cell="rnn", classes=3),
+    # hwgen bench's hidden8 shape: 8-bit activations and accumulators (256-entry tables)
+    CalDesign("fp_h8_w4_a8", 12, 8, {"weight": 4}, classes=9),
 )
 # The tiny designs the live test synthesizes again (each well under a minute); calibrated too.
 TINY = (
