@@ -250,6 +250,43 @@ def _cmd_bench(args) -> None:
     bench(args.out, only=args.only, quick=args.quick, pnr=not args.no_pnr, dry_run=args.dry_run)
 
 
+def _cmd_cost(args) -> None:
+    from hwgen.cost import TARGETS, cost, format_cost
+    from hwgen.passes.fold import fold
+
+    ir = _ir_of(args.model)
+    if (args.pe, args.simd, args.lanes, args.multipliers) != (None, None, None, None):
+        ir = fold(ir, args.pe or 0, args.simd or 0, ir.max_steps or 1,
+                  multipliers=args.multipliers, lanes=args.lanes or 0)
+    for target in ([args.target] if args.target != "all" else list(TARGETS)):
+        print(format_cost(cost(ir, target, args.clock_mhz)), end="")
+
+
+def _ir_of(model: str):
+    """Return the LoweredModel of a QONNX file or of a folder holding a saved IR."""
+    from hwgen.ir.store import load_ir
+
+    if (Path(model) / "ir.json").is_file():
+        return load_ir(model)
+    if model.endswith(".onnx"):
+        from hwgen.onnx.graph import load_model
+        from hwgen.passes.lower import lower
+
+        return lower(load_model(model))
+    raise HwgenError(f"{model}: not a QONNX file (.onnx) or a folder holding a saved IR (ir.json)")
+
+
+def _cmd_cost_calibrate(args) -> None:
+    from hwgen.cost_calibrate import (calibrate, error_table, fit, format_leave_one_out,
+                                      format_table, leave_one_out)
+
+    if not args.fit_only:
+        calibrate(args.only, force=args.force)
+    fit()
+    print(format_table(error_table()), end="")
+    print(format_leave_one_out(leave_one_out()), end="")
+
+
 def _load_input(path: str):
     """Return the array in an .npy file, or raise HwgenError naming the file."""
     import numpy as np
@@ -623,6 +660,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only build each workload's IR, RTL "
                    "and HLS sources (no simulation, no synthesis, no bench.json)")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("cost", help="the cost model's resources per stage (Xilinx or ECP5, "
+                       "from the IR alone, no tool run) and the cycle model's cycles and latency")
+    p.add_argument("model", help="a QONNX file (.onnx) or a folder holding a saved IR (ir.json)")
+    p.add_argument("--target", choices=("xilinx", "ecp5", "all"), default="all",
+                   help="synth_xilinx's or synth_ecp5's resources (default: both)")
+    p.add_argument("--pe", type=int, default=None, help="fold again: rows per cycle (0: all; "
+                   "without --pe, --simd, --lanes and --multipliers the IR's own folding)")
+    p.add_argument("--simd", type=int, default=None, help="fold again: columns per cycle (0: all)")
+    p.add_argument("--lanes", type=int, default=None,
+                   help="fold again: elementwise units per cycle (0: auto)")
+    p.add_argument("--multipliers", choices=("auto", "lut", "dsp"), default=None,
+                   help="how products are built (default: the IR's own)")
+    p.add_argument("--clock-mhz", type=float, default=None,
+                   help="also give ns per step and latency at this clock")
+    p.set_defaults(func=_cmd_cost)
+
+    p = sub.add_parser("cost-calibrate", help="build and synthesize (Yosys) the cost model's "
+                       "calibration designs, refit its coefficients and print its error per "
+                       "design (models/cost_calibration.json; minutes per design)")
+    p.add_argument("--only", metavar="NAME,...", help="build only these designs")
+    p.add_argument("--force", action="store_true",
+                   help="synthesize designs whose figures are already recorded")
+    p.add_argument("--fit-only", action="store_true",
+                   help="no synthesis: refit the coefficients from the recorded figures")
+    p.set_defaults(func=_cmd_cost_calibrate)
     return parser
 
 
