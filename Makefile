@@ -9,8 +9,9 @@ PYTEST_ARGS ?=
 SWEEP_ARGS ?=
 COMPARE_ARGS ?=
 BENCH_ARGS ?=
+COST_ARGS ?=
 
-.PHONY: hw sweep compare bench test test-slow train export venv clean help
+.PHONY: hw sweep compare bench cost-calibrate test test-slow train export venv clean help
 
 help:
 	@echo "make hw MODEL=<name>   train (cached), export, check the model bit for bit, cost it (see README)"
@@ -29,6 +30,9 @@ help:
 	@echo "make bench             fixed hardware workloads: exactness, cycles, Yosys/ECP5 resources,"
 	@echo "                       Fmax, ns/step, GOPS (build/bench/bench.md; hours; not in make test)"
 	@echo "                       BENCH_ARGS='--only hidden8 --no-pnr', '--quick', '--dry-run'"
+	@echo "make cost-calibrate    synthesize the cost model's calibration designs (Yosys, one at a"
+	@echo "                       time, cached), refit it, print its error per design (not in make"
+	@echo "                       test); COST_ARGS='--only NAME,...', '--force', '--fit-only'"
 	@echo "make test              fast tests and simulator tests (what CI runs)"
 	@echo "make test-slow         the long exactness runs kept out of make test"
 	@echo "make clean             remove build/ (keeps .venv)"
@@ -55,6 +59,9 @@ compare: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/hwgen bench $(BENCH_ARGS)
+
+cost-calibrate: $(STAMP)
+	$(VENV)/bin/hwgen cost-calibrate $(COST_ARGS)
 
 train: $(STAMP)
 	$(VENV)/bin/hwgen train $(MODEL)

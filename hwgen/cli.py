@@ -268,6 +268,43 @@ def _cmd_bench(args) -> None:
     bench(args.out, only=args.only, quick=args.quick, pnr=not args.no_pnr, dry_run=args.dry_run)
 
 
+def _cmd_cost(args) -> None:
+    from hwgen.cost import TARGETS, cost, format_cost
+    from hwgen.passes.fold import fold
+
+    ir = _ir_of(args.model)
+    if (args.pe, args.simd, args.lanes, args.multipliers) != (None, None, None, None):
+        ir = fold(ir, args.pe or 0, args.simd or 0, ir.max_steps or 1,
+                  multipliers=args.multipliers, lanes=args.lanes or 0)
+    for target in ([args.target] if args.target != "all" else list(TARGETS)):
+        print(format_cost(cost(ir, target, args.clock_mhz)), end="")
+
+
+def _ir_of(model: str):
+    """Return the LoweredModel of a QONNX file or of a folder holding a saved IR."""
+    from hwgen.ir.store import load_ir
+
+    if (Path(model) / "ir.json").is_file():
+        return load_ir(model)
+    if model.endswith(".onnx"):
+        from hwgen.onnx.graph import load_model
+        from hwgen.passes.lower import lower
+
+        return lower(load_model(model))
+    raise HwgenError(f"{model}: not a QONNX file (.onnx) or a folder holding a saved IR (ir.json)")
+
+
+def _cmd_cost_calibrate(args) -> None:
+    from hwgen.cost_calibrate import (calibrate, error_table, fit, format_leave_one_out,
+                                      format_table, leave_one_out)
+
+    if not args.fit_only:
+        calibrate(args.only, force=args.force)
+    fit()
+    print(format_table(error_table()), end="")
+    print(format_leave_one_out(leave_one_out()), end="")
+
+
 def _load_input(path: str):
     """Return the array in an .npy file, or raise HwgenError naming the file."""
     import numpy as np
@@ -411,6 +448,15 @@ def _cmd_quantize_input(args) -> None:
     print(f"wrote {out} {list(codes.shape)} int64 input codes")
 
 
+def _cmd_reload(args) -> None:
+    from hwgen.reload import reload, rtl_folder
+    from hwgen.ir.store import load_ir
+
+    folder = rtl_folder(args.design)
+    names = reload(folder, load_ir(args.ir))
+    print(f"rewrote {len(names)} data files in {folder / 'mem'} (the sources are unchanged)")
+
+
 def _version() -> str:
     """Return the installed hwgen version (the package's own when not installed)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -531,6 +577,22 @@ def build_parser() -> argparse.ArgumentParser:
                    "with a reverse direction buffers (default: the spec's folding.max_steps, "
                    "else 32)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("reload", help="rewrite a generated design's weight, bias and table data "
+                       "files (rtl/mem/*.hex) for another model of the same shapes and widths, "
+                       "leaving its RTL as it is",
+                       description="Rewrite the data files of DESIGN (rtl/mem/*.hex, the "
+                       "manifest, design.json, ir.txt) from the folded IR NEW_IR, e.g. a model "
+                       "retrained at the same shapes and built with `hwgen build` at the same "
+                       "folding. Refused, with nothing written and exit status 2, when NEW_IR "
+                       "would not generate exactly the same RTL (the one line names the first "
+                       "difference: instance or file, and parameter, width or scale). The HLS "
+                       "sources keep their constants: build them again.")
+    p.add_argument("design", help="a build folder (DIR) or its rtl/ folder")
+    p.add_argument("--ir", required=True, metavar="NEW_IR", help="a folder holding the new "
+                   "model's saved, folded IR (ir.json and ir.npz, e.g. DIR2/ir from `hwgen build "
+                   "... --out DIR2`)")
+    p.set_defaults(func=_cmd_reload)
 
     p = sub.add_parser("hw", help="train (cached), export, build, verify the reference, RTL and "
                        "HLS bit for bit, cost; write build/MODEL/report.*")
@@ -656,6 +718,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only build each workload's IR, RTL "
                    "and HLS sources (no simulation, no synthesis, no bench.json)")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("cost", help="the cost model's resources per stage (Xilinx or ECP5, "
+                       "from the IR alone, no tool run) and the cycle model's cycles and latency")
+    p.add_argument("model", help="a QONNX file (.onnx) or a folder holding a saved IR (ir.json)")
+    p.add_argument("--target", choices=("xilinx", "ecp5", "all"), default="all",
+                   help="synth_xilinx's or synth_ecp5's resources (default: both)")
+    p.add_argument("--pe", type=int, default=None, help="fold again: rows per cycle (0: all; "
+                   "without --pe, --simd, --lanes and --multipliers the IR's own folding)")
+    p.add_argument("--simd", type=int, default=None, help="fold again: columns per cycle (0: all)")
+    p.add_argument("--lanes", type=int, default=None,
+                   help="fold again: elementwise units per cycle (0: auto)")
+    p.add_argument("--multipliers", choices=("auto", "lut", "dsp"), default=None,
+                   help="how products are built (default: the IR's own)")
+    p.add_argument("--clock-mhz", type=float, default=None,
+                   help="also give ns per step and latency at this clock")
+    p.set_defaults(func=_cmd_cost)
+
+    p = sub.add_parser("cost-calibrate", help="build and synthesize (Yosys) the cost model's "
+                       "calibration designs, refit its coefficients and print its error per "
+                       "design (models/cost_calibration.json; minutes per design)")
+    p.add_argument("--only", metavar="NAME,...", help="build only these designs")
+    p.add_argument("--force", action="store_true",
+                   help="synthesize designs whose figures are already recorded")
+    p.add_argument("--fit-only", action="store_true",
+                   help="no synthesis: refit the coefficients from the recorded figures")
+    p.set_defaults(func=_cmd_cost_calibrate)
     return parser
 
 

@@ -21,6 +21,15 @@ LINT_CASES = {
     "lut_uint_partial": ("hwgen_lut", dict(IN_W=4, IN_SIGNED=0, IN_MIN=3, DEPTH=10, OUT_W=5,
                                            TABLE=packed_literal(range(10), 5))),
     "lut_single_entry": ("hwgen_lut", dict(IN_W=2, IN_SIGNED=0, IN_MIN=1, DEPTH=1, OUT_W=1)),
+    "lut_file": ("hwgen_lut", dict(IN_W=4, IN_SIGNED=0, IN_MIN=3, DEPTH=10, OUT_W=5,
+                                   TABLE_FILE='"mem/t.hex"')),
+    "lut_vec_file": ("hwgen_lut_vec", dict(N=6, LANES=2, TABLE_FILE='"mem/t.hex"')),
+    "lane_sel_file": ("hwgen_lane_sel", dict(N=6, LANES=2, W=7, FILE='"mem/b.hex"')),
+    "const_vec": ("hwgen_const_vec", dict(N=5, W=3, FILE='"mem/c.hex"')),
+    "mvu_parallel_file": ("hwgen_mvu", dict(ROWS=4, COLS=6, PE=4, SIMD=6, ACC_W=12,
+                                            WEIGHTS_BITS=1, INIT_FILE='"mem/w.hex"')),
+    "head_files": ("hwgen_head", dict(C=3, H=5, W_W=5, ACC_W=16, CLASS_W=2,
+                                      WEIGHTS_FILE='"mem/w.hex"', BIAS_FILE='"mem/b.hex"')),
     "lut_vec_defaults": ("hwgen_lut_vec", {}),
     "lut_vec_lanes2": ("hwgen_lut_vec", dict(N=6, LANES=2)),
     "lut_vec_lanes1_of2": ("hwgen_lut_vec", dict(N=2, LANES=1)),
@@ -127,12 +136,13 @@ LINT_CASES = {
 # The cores an engine core instantiates (linted with it).
 ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lanes", "hwgen_lane_sel", "hwgen_lane_shift", "hwgen_lut_vec",
                 "hwgen_mul_pp", "hwgen_mul", "hwgen_mvu", "hwgen_cell", "hwgen_hidden",
-                "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init")
+                "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init", "hwgen_const_vec")
 # The cores an elementwise stage instantiates.
-LANE_PARTS = ("hwgen_lanes", "hwgen_lane_sel", "hwgen_lane_shift")
+LANE_PARTS = ("hwgen_lanes", "hwgen_lane_sel", "hwgen_lane_shift", "hwgen_const_vec")
 STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",) + LANE_PARTS,
+               "hwgen_lut": ("hwgen_const_vec",), "hwgen_lane_sel": ("hwgen_const_vec",),
                "hwgen_gate": ("hwgen_requant", "hwgen_lut", "hwgen_lut_vec") + LANE_PARTS,
-               "hwgen_mul": ("hwgen_mul_pp",), "hwgen_mvu": ("hwgen_mul_pp",),
+               "hwgen_mul": ("hwgen_mul_pp",), "hwgen_mvu": ("hwgen_mul_pp", "hwgen_const_vec"),
                "hwgen_head": ("hwgen_mul_pp",),
                "hwgen_head_stream": ("hwgen_head", "hwgen_mul_pp"),
                "hwgen_cell": ("hwgen_mul_pp", "hwgen_mul", "hwgen_requant") + LANE_PARTS,

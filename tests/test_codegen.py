@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hwgen.codegen.env import render
-from hwgen.codegen.rtl import context, emit_rtl, pack
+from hwgen.codegen.rtl import context, emit_rtl
 from hwgen.onnx.graph import load_model
 from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
@@ -42,7 +42,7 @@ def test_folded_model_gives_byte_identical_sources_and_memories(graph, tmp_path)
     first = emit_rtl(fold(lower(graph), 4, 1), tmp_path / "a", "m")
     second = emit_rtl(fold(lower(graph), 4, 1), tmp_path / "b", "m")
     assert _tree(first) == _tree(second)
-    assert (first / "mem.f").read_text() == "mem/l0_mx.hex\nmem/l0_mh.hex\n"
+    assert (first / "mem.f").read_text().startswith("mem/l0_mx.hex\nmem/l0_mh.hex\n")
     assert str(tmp_path) not in (first / "hwgen_top.sv").read_text()
 
 
@@ -51,13 +51,10 @@ def test_folding_changes_only_the_matrix_units(graph, tmp_path):
     folded = fold(lower(graph), 4, 1, lanes=4)  # lanes = H: the elementwise stages unchanged
     b = (emit_rtl(folded, tmp_path / "b", "m") / "hwgen_top.sv").read_text()
     diff = [(x, y) for x, y in zip(a.splitlines(), b.splitlines()) if x != y]
-    # the engine core's MX_PE, MH_PE lines, and each unit's weights: literal -> ROM file, the
-    # unread weights parameter one bit wide
-    assert [x for x, _ in diff if "_PE(" not in x] == [
-        x for x in a.splitlines() if "_WEIGHTS(" in x and "HD_WEIGHTS" not in x]
-    assert [y for x, y in diff if "_PE(" not in x] == [
-        '        .MX_WEIGHTS_BITS(1), .MX_INIT_FILE("mem/l0_mx.hex"),',
-        '        .MH_WEIGHTS_BITS(1), .MH_INIT_FILE("mem/l0_mh.hex"),']
+    # the engine core's MX_PE and MH_PE lines only: both units read their weights from the same
+    # data files (a ROM folded, constants fully parallel)
+    assert [x for x, _ in diff] == [x for x in a.splitlines() if "_PE(" in x] and len(diff) == 2
+    assert '.MX_WEIGHTS_BITS(1), .MX_INIT_FILE("mem/l0_mx.hex")' in a
     assert len(a.splitlines()) == len(b.splitlines())
 
 
@@ -128,20 +125,6 @@ def test_templates_refuse_missing_values(graph):
     del ctx["top"]["instances"][1]["name"]  # the first gate of the engine
     with pytest.raises(jinja2.UndefinedError):
         render("rtl/hwgen_top.sv.j2", ctx)
-
-
-@pytest.mark.parametrize("width", [1, 3, 8, 13])
-def test_pack_places_each_twos_complement_element(width):
-    rng = np.random.default_rng(width)
-    lo, hi = (-(1 << (width - 1)), (1 << (width - 1))) if width > 1 else (0, 2)
-    values = rng.integers(lo, hi, size=11)
-    literal = pack(values, width)
-    bits, word = literal.split("'h")
-    word = int(word, 16)
-    assert int(bits) == 11 * width
-    for k, v in enumerate(values):
-        field = (word >> (k * width)) & ((1 << width) - 1)
-        assert field == (int(v) & ((1 << width) - 1))
 
 
 def _bound(top: str, name: str) -> list:

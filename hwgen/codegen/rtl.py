@@ -19,10 +19,14 @@ hwgen_state_bcast hands the word to every direction with a slice, and each of th
 starts its sequence from it through a hwgen_state_init core; the word transfers once all have.
 Designs without states are generated exactly as before.
 
-Weights: a fully parallel matrix-vector unit takes its weights as a parameter literal; a folded
-one (more than one fold) reads them from a ROM, loaded by $readmemh from a text file
-(rom_text) in DIR/rtl/mem/, named <layer>_mx.hex or <layer>_mh.hex from the validated layer
-name, and listed in DIR/rtl/mem.f. The sources name each file as "mem/<file>.hex", relative to
+Data: every weight, bias and table is in a data file, never in a source: the matrix-vector units'
+weights (<layer>_mx.hex, <layer>_mh.hex: a folded unit's ROM, a fully parallel unit's
+constants), each gate's biases and activation table (<layer>_gate_<g>_bias.hex, _table.hex),
+tanh(c)'s table (<layer>_tanh_c.hex) and the head's weights and biases (<layer>_head_w.hex and
+_head_b.hex on an engine, head_w.hex and head_b.hex after the stack). They are $readmemh text
+(rom_text) in DIR/rtl/mem/, named from validated layer names, listed in DIR/rtl/mem.f and
+described in DIR/rtl/mem/manifest.json (hwgen.reload, which also rewrites them for a
+model of the same shapes and widths). The sources name each file as "mem/<file>.hex", relative to
 the folder a tool runs in: a tool run in DIR/rtl (e.g. `verilator -f files.f` there, or Yosys
 reading the sources there) finds them as they are; one run elsewhere needs mem/ next to it,
 which is what hwgen's runners do (hwgen.sim.tools.copy_memories: the Verilator simulation's run
@@ -30,9 +34,8 @@ folder, Yosys's DIR/synth/). No path outside DIR/rtl is written into a source, s
 byte-identical files wherever it is built.
 
 Writes DIR/rtl/: hwgen_top.sv, hwgen_axis_top.sv, README.md and package_ip.tcl
-(hwgen.codegen.axis), cores/*.sv
-(copied from templates/rtl/lib), files.f, design.json, ir.txt and, with folded units, mem/*.hex
-and mem.f.
+(hwgen.codegen.axis), cores/*.sv (copied from templates/rtl/lib), files.f, design.json, ir.txt,
+mem/*.hex, mem/manifest.json and mem.f.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ from hwgen.codegen import axis
 from hwgen.codegen.design import design_description, gate_rows, port, ports, state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
+from hwgen.codegen.manifest import MANIFEST, manifest_text
 from hwgen.cores import mvu_folds
 from hwgen.passes.multipliers import (cell_multiplier_latency, cell_style, hidden_multiplier_latency,
                                       hidden_style, matvec_style)
@@ -59,32 +63,18 @@ from hwgen.types import HwgenError, IntType
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
                 "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv"}
-CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
-         "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
+CORES = ("hwgen_const_vec.sv", "hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv",
+         "hwgen_lane_sel.sv", "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
          "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES + (axis.CORE,)
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-MEM_DIR = "mem"  # DIR/rtl/mem/: the folded units' weight ROM files
+MEM_DIR = "mem"  # DIR/rtl/mem/: the data files (weights, biases, tables)
 MEM_LIST = "mem.f"  # DIR/rtl/mem.f: their names relative to DIR/rtl, one a line
 SCALAR = "logic"  # the SystemVerilog type of a one-bit control signal
 # The LSTM engine's parameter giving the bit where a gate's activations sit on its gate bank.
 LSB_PARAMETER = {Gate.INPUT: "I_LSB", Gate.FORGET: "F_LSB", Gate.CELL: "G_LSB",
                  Gate.OUTPUT: "O_LSB"}
-
-
-def pack(values, width: int) -> str:
-    """Return a SystemVerilog literal packing values (element k at [k*width +: width], 2's compl.)."""
-    flat = np.asarray(values, dtype=np.int64).reshape(-1)
-    total = max(1, flat.size * width)
-    if flat.size == 0:
-        return f"{total}'h0"
-    codes = flat & np.int64((1 << width) - 1) if width < 63 else flat
-    # Element k's bits, least significant first, at bits [k*width, (k+1)*width): one bit array,
-    # packed into bytes and printed once (linear in the number of elements).
-    bits = ((codes[:, None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.uint8).reshape(-1)
-    word = int.from_bytes(np.packbits(bits, bitorder="little").tobytes(), "little")
-    return f"{total}'h{word:x}"
 
 
 def rom_text(weights, pe: int, simd: int, width: int) -> str:
@@ -118,32 +108,60 @@ def _bits(lsb: int, width: int) -> str:
     return f"[{lsb + width - 1}:{lsb}]"
 
 
-def memory_file(layer_name: str, unit: str) -> str:
-    """Return the weight ROM file of a direction's unit ("mx" or "mh"), relative to DIR/rtl.
+def memory_file(stem: str) -> str:
+    """Return the data file named stem ("<layer>_mx", ...), relative to DIR/rtl.
 
     Only validated identifiers make up the name (the layer names are checked by _engine).
     """
-    if not IDENTIFIER.fullmatch(layer_name) or unit not in ("mx", "mh"):
-        raise HwgenError(f"no memory file name for layer {layer_name!r}, unit {unit!r}")
-    return f"{MEM_DIR}/{layer_name}_{unit}.hex"
+    if not IDENTIFIER.fullmatch(stem):
+        raise HwgenError(f"no data file name for {stem!r}")
+    return f"{MEM_DIR}/{stem}.hex"
 
 
-def _mv(prefix: str, mv, rom: str, style: int) -> tuple:
-    """Return (parameter groups, memories) of one of an engine's matrix-vector units.
+def _data(stem: str, text: str, word_elements: int, element: IntType, holds: str) -> dict:
+    """Return the data file <stem>.hex: its name, its text (words of word_elements `element`
+    codes, one a line) and its manifest entry (hwgen.codegen.manifest); holds says what it is."""
+    name = memory_file(stem)
+    entry = {"file": name, "element": element.to_dict(), "words": text.count("\n"),
+             "word_bits": word_elements * element.width, "holds": holds}
+    return {"name": name, "text": text, "entry": entry}
 
-    A fully parallel unit takes its weights as a literal; a folded one from the ROM file rom
-    (relative to DIR/rtl), whose (name, text) is the one memory returned, and its unread weights
+
+def _rows(stem: str, values, per_line: int, element: IntType, holds: str) -> dict:
+    """Return a data file of values, per_line of them a line (element i of a line at
+    [i*width +: width])."""
+    rows = np.asarray(values, dtype=np.int64).reshape(-1, per_line)
+    return _data(stem, rom_text(rows, 1, per_line, element.width), per_line, element, holds)
+
+
+def _param_file(data: dict) -> str:
+    """Return a data file's name as a string parameter's value."""
+    return f'"{data["name"]}"'
+
+
+def _mv_data(stem: str, mv) -> dict:
+    """Return a matrix-vector unit's weights file: a folded unit's ROM (one fold a line, see
+    hwgen_mvu), a fully parallel unit's weights one a line (row-major)."""
+    w = np.asarray(mv.weights, dtype=np.int64).reshape(mv.rows, mv.cols)
+    t = mv.weight_type
+    if mvu_folds(mv.rows, mv.cols, mv.pe, mv.simd) == 1:
+        return _rows(stem, w, 1, t, f"{mv.name}: weights, W[r][c] on line r*COLS+c")
+    return _data(stem, rom_text(w, mv.pe, mv.simd, t.width), mv.pe * mv.simd, t,
+                 f"{mv.name}: weights, one PE x SIMD fold a line (see hwgen_mvu)")
+
+
+def _mv(prefix: str, mv, stem: str, style: int) -> tuple:
+    """Return (parameter groups, data files) of one of an engine's matrix-vector units.
+
+    Its weights come from the data file <stem>.hex (the one returned); its unread weights
     parameter is one bit wide. style: its MUL_STYLE.
     """
+    data = _mv_data(stem, mv)
     params = [[(f"{prefix}_PE", mv.pe), (f"{prefix}_SIMD", mv.simd),
                (f"{prefix}_W_W", mv.weight_type.width), (f"{prefix}_ACC_W", mv.acc_type.width),
-               (f"{prefix}_MUL_STYLE", style)]]
-    w_w = mv.weight_type.width
-    if mvu_folds(mv.rows, mv.cols, mv.pe, mv.simd) == 1:
-        return params + [[(f"{prefix}_WEIGHTS", pack(mv.weights, w_w))]], []
-    text = rom_text(np.asarray(mv.weights).reshape(mv.rows, mv.cols), mv.pe, mv.simd, w_w)
-    return params + [[(f"{prefix}_WEIGHTS_BITS", 1), (f"{prefix}_INIT_FILE", f'"{rom}"')]], [
-        (rom, text)]
+               (f"{prefix}_MUL_STYLE", style)],
+              [(f"{prefix}_WEIGHTS_BITS", 1), (f"{prefix}_INIT_FILE", _param_file(data))]]
+    return params, [data]
 
 
 def _lanes(layer) -> list:
@@ -160,24 +178,28 @@ def _gate(rows, layer, lsb: int, done: int) -> dict:
     bit of gate_done.
     """
     net = f"{layer.name}_"
+    name = f"{layer.name}_gate_{rows.sum.gate.short}"
     s, lut, hidden = rows.sum, rows.lut, layer.hidden_size
     bias = s.bias if s.bias is not None else np.zeros(hidden, dtype=np.int64)
+    files = [_rows(f"{name}_bias", bias, 1, s.sum_type, f"{s.name}: bias, unit j on line j"),
+             _rows(f"{name}_table", lut.table, 1, lut.out_type,
+                   f"{lut.name}: {lut.function} table, line k for code {lut.in_type.min} + k")]
     acc, ax, ah = s.out.type, layer.x_mv.acc_type.width, layer.h_mv.acc_type.width
     act = lut.out_type.width
     params = [[("H", hidden)] + _lanes(layer) + [("AX_W", ax), ("AH_W", ah),
                                                  ("X_SHIFT", s.x_shift)],
               [("H_SHIFT", s.h_shift), ("SUM_W", s.sum_type.width),
-               ("BIAS", pack(bias, s.sum_type.width))],
+               ("BIAS_FILE", _param_file(files[0]))],
               [("ACC_SHIFT", acc.exp - s.sum_type.exp), ("ROUNDING", s.out.rounding.code),
                ("ACC_W", acc.width)],
               [("ACC_SIGNED", _flag(acc.signed)), ("ACC_MIN", acc.min), ("ACC_MAX", acc.max)],
-              [("ACT_W", act), ("TABLE", pack(lut.table, act))]]
+              [("ACT_W", act), ("TABLE_FILE", _param_file(files[1]))]]
     ports_ = [[("x_acc", net + "x_acc" + _bits(rows.first * ax, (rows.end - rows.first) * ax))],
               [("h_acc", net + "h_acc" + _bits(rows.first * ah, (rows.end - rows.first) * ah))],
               [("in_valid", net + "gate_start"), ("act", net + "acts" + _bits(lsb, hidden * act)),
                ("out_valid", net + f"gate_done[{done}]")]]
-    return {"name": f"{layer.name}_gate_{s.gate.short}", "params": params, "ports": ports_,
-            "gate": s.gate, "lsb": lsb, "width": hidden * act}
+    return {"name": name, "params": params, "ports": ports_, "gate": s.gate, "lsb": lsb,
+            "width": hidden * act, "memories": files}
 
 
 def _gate_bank(layer) -> list:
@@ -189,7 +211,14 @@ def _gate_bank(layer) -> list:
     return gates
 
 
-def _lstm_params(model: LoweredModel, layer, gates: list) -> list:
+def _tanh_data(layer) -> dict:
+    """Return the data file of an LSTM direction's tanh(c) table."""
+    t = layer.cell_tanh
+    return _rows(f"{layer.name}_tanh_c", t.table, 1, t.out_type,
+                 f"{t.name}: {t.function} table, line k for code {t.in_type.min} + k")
+
+
+def _lstm_params(model: LoweredModel, layer, gates: list, tanh_file: dict) -> list:
     """Return the LSTM engine's gate-bank, cell, tanh(c) and hidden-state parameter groups."""
     cu, hid, tanh = layer.cell, layer.hidden, layer.cell_tanh
     c = cu.cell.type
@@ -208,7 +237,7 @@ def _lstm_params(model: LoweredModel, layer, gates: list) -> list:
              ("CELL_MUL_LATENCY", cell_multiplier_latency(model, layer))],
             [("T_DEPTH", len(tanh.table)), ("T_W", tanh.out_type.width),
              ("T_SIGNED", _flag(hid.tanh_type.signed))],
-            [("T_TABLE", pack(tanh.table, tanh.out_type.width))],
+            [("T_TABLE_FILE", _param_file(tanh_file))],
             [("O_W", hid.o_type.width), ("O_SIGNED", _flag(hid.o_type.signed)),
              ("HID_SHIFT", hid.out.type.exp - (hid.o_type.exp + hid.tanh_type.exp)),
              ("HID_ROUNDING", hid.out.rounding.code),
@@ -216,28 +245,35 @@ def _lstm_params(model: LoweredModel, layer, gates: list) -> list:
              ("HID_MUL_LATENCY", hidden_multiplier_latency(model, layer))]]
 
 
-def _head_params(model: LoweredModel, hd, class_width: int) -> list:
-    """Return an engine's head parameter groups (HEAD and the hwgen_head parameters)."""
+def _head_data(hd, stem: str) -> list:
+    """Return the head's data files, <stem>_w.hex (one class's weights a line) and
+    <stem>_b.hex (one class's bias a line)."""
     bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
+    mv = hd.matvec
+    return [_rows(f"{stem}_w", mv.weights, mv.cols, mv.weight_type,
+                  f"{mv.name}: weights, class k's on line k, column j at [j*W_W +: W_W]"),
+            _rows(f"{stem}_b", bias, 1, hd.score_type, f"{hd.name}: bias, class k on line k")]
+
+
+def _head_params(model: LoweredModel, hd, class_width: int, files: list) -> list:
+    """Return an engine's head parameter groups (HEAD and the hwgen_head parameters)."""
     mv = hd.matvec
     return [[("HEAD", _flag(True)), ("CLASSES", mv.rows), ("HD_W_W", mv.weight_type.width),
              ("HD_ACC_W", mv.acc_type.width), ("HD_MV_SHIFT", hd.mv_shift),
              ("SCORE_W", hd.score_type.width), ("CLASS_W", class_width),
              ("HD_MUL_STYLE", matvec_style(model, mv))],
-            [("HD_WEIGHTS", pack(mv.weights, mv.weight_type.width))],
-            [("HD_BIAS", pack(bias, hd.score_type.width))]]
+            [("HD_WEIGHTS_FILE", _param_file(files[0])), ("HD_BIAS_FILE", _param_file(files[1]))]]
 
 
-def _head(model: LoweredModel, hd, class_width: int) -> list:
+def _head(model: LoweredModel, hd, class_width: int, files: list) -> list:
     """Return the parameters of a hwgen_head after the stack (pick_last -> head)."""
-    bias = hd.bias if hd.bias is not None else np.zeros(hd.matvec.rows, dtype=np.int64)
     mv = hd.matvec
     return [("C", mv.rows), ("H", mv.cols), ("IN_W", mv.in_type.width),
             ("IN_SIGNED", _flag(mv.in_type.signed)), ("W_W", mv.weight_type.width),
-            ("WEIGHTS", pack(mv.weights, mv.weight_type.width)), ("ACC_W", mv.acc_type.width),
-            ("MV_SHIFT", hd.mv_shift), ("SCORE_W", hd.score_type.width),
-            ("BIAS", pack(bias, hd.score_type.width)), ("CLASS_W", class_width),
-            ("MUL_STYLE", matvec_style(model, mv))]
+            ("ACC_W", mv.acc_type.width), ("MV_SHIFT", hd.mv_shift),
+            ("SCORE_W", hd.score_type.width), ("CLASS_W", class_width),
+            ("MUL_STYLE", matvec_style(model, mv)),
+            ("WEIGHTS_FILE", _param_file(files[0])), ("BIAS_FILE", _param_file(files[1]))]
 
 
 def _init(model: LoweredModel, layer) -> dict | None:
@@ -278,14 +314,17 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
         params.append([("GATES", len(gates))])
     memories = []
     for prefix, mv in (("MX", layer.x_mv), ("MH", layer.h_mv)):
-        groups, mems = _mv(prefix, mv, memory_file(layer.name, prefix.lower()),
-                           matvec_style(model, mv))
+        groups, mems = _mv(prefix, mv, f"{layer.name}_{prefix.lower()}", matvec_style(model, mv))
         params += groups
         memories += mems
+    for g in gates:
+        memories += g["memories"]
     if layer.kind == "lstm":
-        params += _lstm_params(model, layer, gates)
+        memories.append(_tanh_data(layer))
+        params += _lstm_params(model, layer, gates, memories[-1])
     if head:
-        params += _head_params(model, head, class_width)
+        memories += _head_data(head, f"{layer.name}_head")
+        params += _head_params(model, head, class_width, memories[-2:])
     nets = [(_bus(layer.x_mv.acc_type.width * layer.x_mv.rows), "x_acc"),
             (_bus(layer.h_mv.acc_type.width * layer.h_mv.rows), "h_acc"),
             (SCALAR, "gate_start"), (_bus(sum(g["width"] for g in gates)), "acts"),
@@ -314,6 +353,7 @@ class _Netlist:
         self.streams, self.instances, self.assigns, self.wires = [], [], [], []
         self.nets = []  # (type, name) of plain wires
         self.state_ports = {}
+        self.memories = []  # the data files of the cores added outside the engines
 
     def stream(self, name: str, width: int, tlast: bool = True) -> str:
         self.streams.append({"name": name, "type": _bus(width), "tlast": tlast})
@@ -379,7 +419,9 @@ class _Netlist:
 
     def head_stream(self, model: LoweredModel, class_width: int, src: str) -> None:
         """Add hwgen_head_stream: every element of src -> its scores and class on m_*."""
-        self.add("hwgen_head_stream", "head", [_head(model, model.head, class_width)],
+        self.memories += _head_data(model.head, "head")
+        self.add("hwgen_head_stream", "head", [_head(model, model.head, class_width,
+                                                     self.memories[-2:])],
                  [_ports("s", src), _ports("m", "m") + [("m_tclass", "m_tclass")]])
 
     def head(self, model: LoweredModel, class_width: int, src: str) -> None:
@@ -390,7 +432,8 @@ class _Netlist:
         self.add("hwgen_pick_last", "pick_last", [[("W", width)]],
                  [_ports("s", src), [("m_tdata", "last_tdata"), ("m_tvalid", "last_tvalid"),
                                      ("m_tlast", "m_tlast"), ("m_tready", "last_tready")]])
-        self.add("hwgen_head", "head", [_head(model, hd, class_width)], [
+        self.memories += _head_data(hd, "head")
+        self.add("hwgen_head", "head", [_head(model, hd, class_width, self.memories[-2:])], [
             [("in_data", "last_tdata"), ("in_valid", "last_tvalid"), ("in_ready", "last_tready")],
             [("scores", "m_tdata"), ("class_idx", "m_tclass"), ("out_valid", "m_tvalid"),
              ("out_ready", "m_tready")]])
@@ -447,7 +490,8 @@ def _top(model: LoweredModel, engines: dict) -> dict:
     comment = [line for line in model.dump().splitlines() if line.startswith(("layer", "max_"))]
     return {"engines": list(engines), "ports": _top_ports(model), "streams": net.streams,
             "instances": net.instances, "assigns": net.assigns, "comment": comment,
-            "wires": net.wires, "nets": net.nets}
+            "wires": net.wires, "nets": net.nets,
+            "memories": [m for e in engines.values() for m in e["memories"]] + net.memories}
 
 
 def context(model: LoweredModel, source: str) -> dict:
@@ -489,15 +533,25 @@ def _write_rtl(tmp: Path, model: LoweredModel, ctx: dict, part: Part) -> None:
     axis.write(tmp, model, ctx["source"], part)  # hwgen_axis_top.sv, README.md, package_ip.tcl
     (tmp / "files.f").write_text("".join(f"cores/{c}\n" for c in used) + "hwgen_top.sv\n"
                                  + f"{axis.TOP}.sv\n")
-    memories = [m for e in ctx["engines"] for m in e["memories"]]
-    if memories:
-        (tmp / MEM_DIR).mkdir()
-        for name, text in memories:
-            (tmp / name).write_text(text)
-        (tmp / MEM_LIST).write_text("".join(f"{name}\n" for name, _ in memories))
-    desc = {**design_description(model), "axis": axis.layout(model)}
-    (tmp / "design.json").write_text(json.dumps(desc, indent=2, sort_keys=True) + "\n")
+    write_memories(tmp, ctx)
+    (tmp / "design.json").write_text(design_json(model))
     (tmp / "ir.txt").write_text(model.dump())
+    (tmp / MANIFEST).write_text(manifest_text(model, ctx, tmp))
+
+
+def design_json(model: LoweredModel) -> str:
+    """Return design.json's text."""
+    desc = {**design_description(model), "axis": axis.layout(model)}
+    return json.dumps(desc, indent=2, sort_keys=True) + "\n"
+
+
+def write_memories(rtl_dir: Path, ctx: dict) -> None:
+    """Write a design context's data files, mem.f and mem/manifest.json into rtl_dir."""
+    memories = ctx["top"]["memories"]
+    (rtl_dir / MEM_DIR).mkdir(exist_ok=True)
+    for m in memories:
+        (rtl_dir / m["name"]).write_text(m["text"])
+    (rtl_dir / MEM_LIST).write_text("".join(f"{m['name']}\n" for m in memories))
 
 
 def emit_rtl(model: LoweredModel, out_dir, source: str, part: str = DEFAULT_PART) -> Path:
@@ -510,4 +564,4 @@ def emit_rtl(model: LoweredModel, out_dir, source: str, part: str = DEFAULT_PART
     return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx, chosen))
 
 
-__all__ = ["emit_rtl", "context", "pack", "GATES"]
+__all__ = ["emit_rtl", "context", "write_memories", "design_json", "rom_text", "GATES"]

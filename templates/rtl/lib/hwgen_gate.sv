@@ -29,7 +29,9 @@ module hwgen_gate #(
     parameter int ACC_MIN   = -128,
     parameter int ACC_MAX   = 127,
     parameter int ACT_W     = 8,
-    parameter logic [(ACC_MAX-ACC_MIN+1)*ACT_W-1:0] TABLE = '0
+    parameter logic [(ACC_MAX-ACC_MIN+1)*ACT_W-1:0] TABLE = '0,
+    parameter BIAS_FILE  = "",  // data files replacing BIAS and TABLE (hwgen_lane_sel, hwgen_lut)
+    parameter TABLE_FILE = ""
 ) (
     input  logic               clk,
     input  logic               rst,
@@ -75,7 +77,7 @@ module hwgen_gate #(
         u_x (.clk(clk), .in_data(x_acc), .first(first), .out_data(x_lane));
     hwgen_lane_shift #(.N(H), .LANES(LANES), .W(AH_W))
         u_h (.clk(clk), .in_data(h_acc), .first(first), .out_data(h_lane));
-    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(SUM_W))
+    hwgen_lane_sel #(.N(H), .LANES(LANES), .W(SUM_W), .FILE(BIAS_FILE))
         u_bias (.in_data(BIAS), .beat(beat), .out_data(bias_lane));
 
     for (genvar j = 0; j < LANES; j++) begin : g_unit
@@ -93,7 +95,8 @@ module hwgen_gate #(
 
     hwgen_lut_vec #(
         .N(LANES), .IN_W(ACC_W), .IN_SIGNED(ACC_SIGNED), .IN_MIN(ACC_MIN),
-        .DEPTH(ACC_MAX - ACC_MIN + 1), .OUT_W(ACT_W), .TABLE(TABLE)
+        .DEPTH(ACC_MAX - ACC_MIN + 1), .OUT_W(ACT_W), .TABLE(TABLE),
+        .TABLE_FILE(TABLE_FILE)
     ) u_act (
         .clk(clk), .rst(rst), .in_data(acc_q), .in_valid(valid_q[2]), .out_data(act_lane),
         .out_valid(lane_valid)

@@ -24,6 +24,8 @@
 //   cycles per vector                 = C + S + 5   (the next vector is taken the cycle after
 //                                                    the result has left)
 // in_ready = the head holds no vector (a register); scores and class_idx hold until out_ready.
+// Data: WEIGHTS and BIAS, or the data files WEIGHTS_FILE (line k: row k's H weights, weight j at
+// [j*W_W +: W_W]) and BIAS_FILE (line k: class k's bias), $readmemh text loaded into the ROMs.
 module hwgen_head #(
     parameter int C           = 2,
     parameter int H           = 1,
@@ -41,7 +43,9 @@ module hwgen_head #(
     parameter logic [C*SCORE_W-1:0] BIAS = '0,
     parameter int CLASS_W     = 1,
     parameter int TREE_LEVELS = 2,  // adder levels between two pipeline registers
-    parameter int MUL_STYLE   = 0  // 0: the inferred `*`; 1: products in logic (see above)
+    parameter int MUL_STYLE   = 0,  // 0: the inferred `*`; 1: products in logic (see above)
+    parameter     WEIGHTS_FILE = "",  // "": the weights are WEIGHTS
+    parameter     BIAS_FILE    = ""   // "": the biases are BIAS
 ) (
     input  logic                 clk,
     input  logic                 rst,
@@ -88,11 +92,15 @@ module hwgen_head #(
     // infers ROMs with a registered read port; it may map small ones to logic).
     logic [ROW-1:0]     w_rom [C];
     logic [SCORE_W-1:0] b_rom [C];
-    initial begin
-        for (int k = 0; k < C; k++) begin
-            w_rom[k] = WEIGHTS[k*ROW +: ROW];
-            b_rom[k] = BIAS[k*SCORE_W +: SCORE_W];
-        end
+    if (WEIGHTS_FILE == "") begin : g_w_param
+        initial for (int k = 0; k < C; k++) w_rom[k] = WEIGHTS[k*ROW +: ROW];
+    end else begin : g_w_file
+        initial $readmemh(WEIGHTS_FILE, w_rom);
+    end
+    if (BIAS_FILE == "") begin : g_b_param
+        initial for (int k = 0; k < C; k++) b_rom[k] = BIAS[k*SCORE_W +: SCORE_W];
+    end else begin : g_b_file
+        initial $readmemh(BIAS_FILE, b_rom);
     end
 
     logic              busy;     // a vector is in the head or its result is waiting

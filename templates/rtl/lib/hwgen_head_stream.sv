@@ -26,7 +26,9 @@ module hwgen_head_stream #(
     parameter logic [C*SCORE_W-1:0] BIAS = '0,
     parameter int CLASS_W     = 1,
     parameter int TREE_LEVELS = 2,
-    parameter int MUL_STYLE   = 0
+    parameter int MUL_STYLE   = 0,
+    parameter     WEIGHTS_FILE = "",  // data files replacing WEIGHTS and BIAS (see hwgen_head.sv)
+    parameter     BIAS_FILE    = ""
 ) (
     input  logic                 clk,
     input  logic                 rst,
@@ -50,7 +52,8 @@ module hwgen_head_stream #(
     hwgen_head #(
         .C(C), .H(H), .IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .W_W(W_W), .WEIGHTS(WEIGHTS),
         .ACC_W(ACC_W), .MV_SHIFT(MV_SHIFT), .SCORE_W(SCORE_W), .BIAS(BIAS), .CLASS_W(CLASS_W),
-        .TREE_LEVELS(TREE_LEVELS), .MUL_STYLE(MUL_STYLE)
+        .TREE_LEVELS(TREE_LEVELS), .MUL_STYLE(MUL_STYLE), .WEIGHTS_FILE(WEIGHTS_FILE),
+        .BIAS_FILE(BIAS_FILE)
     ) u_head (
         .clk(clk), .rst(rst),
         .in_data(s_tdata), .in_valid(s_tvalid), .in_ready(s_tready),

@@ -42,7 +42,7 @@ module hwgen_lstm_engine #(
     // MX_WEIGHTS_BITS = 1 then, so no parameter grows with the number of weights)
     parameter int MX_WEIGHTS_BITS = GATES*H*I*MX_W_W,
     parameter logic [MX_WEIGHTS_BITS-1:0] MX_WEIGHTS = '0,
-    parameter MX_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
+    parameter MX_INIT_FILE = "",  // its weights' data file (hwgen_mvu; needed when folded)
     parameter int MX_MUL_STYLE = 0,  // products: 0 the inferred `*`, 1 logic (hwgen_mul_pp)
     parameter int MH_PE    = 4,
     parameter int MH_SIMD  = 1,
@@ -50,7 +50,7 @@ module hwgen_lstm_engine #(
     parameter int MH_ACC_W = 16,
     parameter int MH_WEIGHTS_BITS = GATES*H*H*MH_W_W,  // as MX_WEIGHTS_BITS
     parameter logic [MH_WEIGHTS_BITS-1:0] MH_WEIGHTS = '0,
-    parameter MH_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
+    parameter MH_INIT_FILE = "",  // its weights' data file (hwgen_mvu; needed when folded)
     parameter int MH_MUL_STYLE = 0,
     // elementwise stages (cell, tanh(c), hidden): units per cycle, dividing H (hwgen_lanes)
     parameter int LANES    = H,
@@ -83,6 +83,7 @@ module hwgen_lstm_engine #(
     parameter int T_W      = 8,
     parameter bit T_SIGNED = 1'b1,
     parameter logic [T_DEPTH*T_W-1:0] T_TABLE = '0,
+    parameter T_TABLE_FILE = "",  // a data file replacing T_TABLE (hwgen_lut)
     // hidden: h' = rq(o * tanh(c')) to the hidden-state type (see hwgen_hidden)
     parameter int O_W      = 8,
     parameter bit O_SIGNED = 1'b0,
@@ -100,7 +101,9 @@ module hwgen_lstm_engine #(
     parameter int SCORE_W  = 24,
     parameter logic [CLASSES*SCORE_W-1:0] HD_BIAS = '0,
     parameter int HD_MUL_STYLE = 0,
-    parameter int CLASS_W  = 1
+    parameter int CLASS_W  = 1,
+    parameter HD_WEIGHTS_FILE = "",  // data files replacing HD_WEIGHTS and HD_BIAS (hwgen_head)
+    parameter HD_BIAS_FILE    = ""
 ) (
     input  logic                        clk,
     input  logic                        rst,
@@ -224,7 +227,7 @@ module hwgen_lstm_engine #(
 
     hwgen_lut_vec #(
         .N(H), .LANES(LANES), .IN_W(C_W), .IN_SIGNED(C_SIGNED), .IN_MIN(C_MIN), .DEPTH(T_DEPTH),
-        .OUT_W(T_W), .TABLE(T_TABLE)
+        .OUT_W(T_W), .TABLE(T_TABLE), .TABLE_FILE(T_TABLE_FILE)
     ) u_tanh_c (
         .clk(clk), .rst(rst), .in_data(c_new), .in_valid(tanh_start), .out_data(tanh_c),
         .out_valid(tanh_done)
@@ -244,7 +247,8 @@ module hwgen_lstm_engine #(
             hwgen_head #(
                 .C(CLASSES), .H(H), .IN_W(H_W), .IN_SIGNED(H_SIGNED), .W_W(HD_W_W),
                 .WEIGHTS(HD_WEIGHTS), .ACC_W(HD_ACC_W), .MV_SHIFT(HD_MV_SHIFT), .SCORE_W(SCORE_W),
-                .BIAS(HD_BIAS), .CLASS_W(CLASS_W), .MUL_STYLE(HD_MUL_STYLE)
+                .BIAS(HD_BIAS), .CLASS_W(CLASS_W), .MUL_STYLE(HD_MUL_STYLE),
+                .WEIGHTS_FILE(HD_WEIGHTS_FILE), .BIAS_FILE(HD_BIAS_FILE)
             ) u_head (
                 .clk(clk), .rst(rst), .in_data(mh_in), .in_valid(head_in_valid),
                 .in_ready(head_in_ready), .scores(head_scores), .class_idx(head_class),

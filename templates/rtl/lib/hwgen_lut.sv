@@ -1,6 +1,8 @@
 // hwgen_lut: a lookup table on a valid/ready stream, bit-exact with
 //   hwgen.reference.kernels.lut(table, index_type, x)
-// Entry k of TABLE (bits [k*OUT_W +: OUT_W]) is the output for input code IN_MIN + k.
+// Entry k of TABLE (bits [k*OUT_W +: OUT_W]) is the output for input code IN_MIN + k. With
+// TABLE_FILE the entries come from that data file instead (line k: entry k, hwgen_const_vec), so
+// a design's tables can be rewritten without touching its sources; TABLE is then not read.
 // The output is registered: one cycle of latency, one code per cycle, full backpressure
 // (in_ready = !out_valid || out_ready, the usual single pipeline stage).
 // A code outside [IN_MIN, IN_MIN + DEPTH - 1] is a caller error (the reference raises); the
@@ -11,7 +13,8 @@ module hwgen_lut #(
     parameter int IN_MIN    = -128,
     parameter int DEPTH     = 256,
     parameter int OUT_W     = 8,
-    parameter logic [DEPTH*OUT_W-1:0] TABLE = '0
+    parameter logic [DEPTH*OUT_W-1:0] TABLE = '0,
+    parameter       TABLE_FILE = ""  // "": the entries are TABLE
 ) (
     input  logic             clk,
     input  logic             rst,
@@ -45,10 +48,17 @@ module hwgen_lut #(
     assign in_range = !index[IW-1] && index < IW'(DEPTH);
     assign addr     = in_range ? AW'(index) : '0;
 
+    logic [DEPTH*OUT_W-1:0] entries;  // TABLE or TABLE_FILE's: constants either way
+    if (TABLE_FILE == "") begin : g_param
+        assign entries = TABLE;
+    end else begin : g_file
+        hwgen_const_vec #(.N(DEPTH), .W(OUT_W), .FILE(TABLE_FILE)) u_table (.data(entries));
+    end
+
     assign in_ready = !out_valid || out_ready;
 
     always_ff @(posedge clk) begin
-        if (in_valid && in_ready) out_data <= TABLE[32'(addr) * OUT_W +: OUT_W];
+        if (in_valid && in_ready) out_data <= entries[32'(addr) * OUT_W +: OUT_W];
         if (rst)                  out_valid <= 1'b0;
         else if (in_ready)        out_valid <= in_valid;
     end

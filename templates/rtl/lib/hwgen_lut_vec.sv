@@ -1,6 +1,6 @@
 // hwgen_lut_vec: N lookups into one table, LANES of them per cycle (one hwgen_lut per lane, the
-// chunks sequenced by hwgen_lanes). Element k of in_data (bits [k*IN_W +: IN_W]) indexes TABLE;
-// out_data element k is its entry.
+// chunks sequenced by hwgen_lanes). Element k of in_data (bits [k*IN_W +: IN_W]) indexes TABLE
+// (or the data file TABLE_FILE when given, see hwgen_lut); out_data element k is its entry.
 // LANES = N: LATENCY = 1 cycle from in_valid to out_valid (hwgen/cores.py LUT_LATENCY), one vector
 // per cycle, in_data read in the in_valid cycle only, out_data held until the next out_valid.
 // LANES < N: LATENCY = 1 + N/LANES (hwgen/cores.py lane_latency), a vector every N/LANES cycles
@@ -15,7 +15,8 @@ module hwgen_lut_vec #(
     parameter int IN_MIN    = -128,
     parameter int DEPTH     = 256,
     parameter int OUT_W     = 8,
-    parameter logic [DEPTH*OUT_W-1:0] TABLE = '0
+    parameter logic [DEPTH*OUT_W-1:0] TABLE = '0,
+    parameter       TABLE_FILE = ""  // "": the entries are TABLE
 ) (
     input  logic               clk,
     input  logic               rst,
@@ -52,7 +53,7 @@ module hwgen_lut_vec #(
         /* verilator lint_off PINCONNECTEMPTY */  // ready is always 1: the caller never stalls
         hwgen_lut #(
             .IN_W(IN_W), .IN_SIGNED(IN_SIGNED), .IN_MIN(IN_MIN), .DEPTH(DEPTH), .OUT_W(OUT_W),
-            .TABLE(TABLE)
+            .TABLE(TABLE), .TABLE_FILE(TABLE_FILE)
         ) u_lut (
             .clk(clk), .rst(rst),
             .in_data(in_lane[k*IN_W +: IN_W]), .in_valid(fire), .in_ready(),

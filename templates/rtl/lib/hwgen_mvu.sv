@@ -28,8 +28,9 @@
 // simulation against it.
 //
 // Weights: a fully parallel unit (F = 1) takes them from WEIGHTS, W[r][c] at bits
-// [(r*COLS + c)*W_W +: W_W] (WEIGHTS_BITS = ROWS*COLS*W_W; a folded unit does not read WEIGHTS
-// and may set WEIGHTS_BITS = 1, so no parameter grows with the number of weights). A folded
+// [(r*COLS + c)*W_W +: W_W] (WEIGHTS_BITS = ROWS*COLS*W_W), or, given INIT_FILE, from that data
+// file as constants, W[r][c] on line r*COLS + c (hwgen_const_vec). A unit that does not read
+// WEIGHTS may set WEIGHTS_BITS = 1, so no parameter grows with the number of weights. A folded
 // unit (F > 1) reads them from a ROM of F words with a registered read (from 64 words on marked
 // rom_style "block": block RAM; a smaller one is left to the tool, which builds it from LUTs),
 // loaded by $readmemh from the text file INIT_FILE:
@@ -54,8 +55,8 @@ module hwgen_mvu #(
     parameter int REG_EVERY = 2,
     parameter int MUL_STYLE = 0,                       // 0: the inferred `*`; 1: in logic
     parameter int WEIGHTS_BITS = ROWS*COLS*W_W,
-    parameter logic [WEIGHTS_BITS-1:0] WEIGHTS = '0,  // read when NF*SF = 1
-    parameter INIT_FILE     = ""                       // read when NF*SF > 1
+    parameter logic [WEIGHTS_BITS-1:0] WEIGHTS = '0,  // read when NF*SF = 1 and no INIT_FILE
+    parameter INIT_FILE     = ""                       // needed when NF*SF > 1
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -104,7 +105,7 @@ module hwgen_mvu #(
         if (REG_EVERY < 0 || MUL_STYLE < 0 || MUL_STYLE > 1)
             $fatal(1, "hwgen_mvu: REG_EVERY=%0d is negative or MUL_STYLE=%0d not 0 or 1",
                    REG_EVERY, MUL_STYLE);
-        if (F == 1 && WEIGHTS_BITS != ROWS*COLS*W_W)
+        if (F == 1 && INIT_FILE == "" && WEIGHTS_BITS != ROWS*COLS*W_W)
             $fatal(1, "hwgen_mvu: WEIGHTS_BITS=%0d, a fully parallel unit needs %0d",
                    WEIGHTS_BITS, ROWS*COLS*W_W);
         if (F > 1 && INIT_FILE == "")
@@ -199,7 +200,11 @@ module hwgen_mvu #(
                 end
             end
         end else begin : g_parallel
-            assign w_q       = WEIGHTS;
+            if (INIT_FILE == "") begin : g_param
+                assign w_q = WEIGHTS;
+            end else begin : g_file
+                hwgen_const_vec #(.N(ROWS*COLS), .W(W_W), .FILE(INIT_FILE)) u_w (.data(w_q));
+            end
             assign issue     = in_valid;
             assign issue_tag = {NF_W'(0), 3'b111};
             assign in_ready  = en;

@@ -31,7 +31,7 @@ module hwgen_rnn_engine #(
     // MX_WEIGHTS_BITS = 1 then, so no parameter grows with the number of weights)
     parameter int MX_WEIGHTS_BITS = H*I*MX_W_W,
     parameter logic [MX_WEIGHTS_BITS-1:0] MX_WEIGHTS = '0,
-    parameter MX_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
+    parameter MX_INIT_FILE = "",  // its weights' data file (hwgen_mvu; needed when folded)
     parameter int MX_MUL_STYLE = 0,  // products: 0 the inferred `*`, 1 logic (hwgen_mul_pp)
     parameter int MH_PE    = 1,
     parameter int MH_SIMD  = 1,
@@ -39,7 +39,7 @@ module hwgen_rnn_engine #(
     parameter int MH_ACC_W = 16,
     parameter int MH_WEIGHTS_BITS = H*H*MH_W_W,  // as MX_WEIGHTS_BITS
     parameter logic [MH_WEIGHTS_BITS-1:0] MH_WEIGHTS = '0,
-    parameter MH_INIT_FILE = "",  // folded unit: its weight ROM file (hwgen_mvu)
+    parameter MH_INIT_FILE = "",  // its weights' data file (hwgen_mvu; needed when folded)
     parameter int MH_MUL_STYLE = 0,
     // head (HEAD): scores and class of the sequence's last h (see hwgen_head)
     parameter bit HEAD     = 1'b0,
@@ -51,7 +51,9 @@ module hwgen_rnn_engine #(
     parameter int SCORE_W  = 24,
     parameter logic [CLASSES*SCORE_W-1:0] HD_BIAS = '0,
     parameter int HD_MUL_STYLE = 0,
-    parameter int CLASS_W  = 1
+    parameter int CLASS_W  = 1,
+    parameter HD_WEIGHTS_FILE = "",  // data files replacing HD_WEIGHTS and HD_BIAS (hwgen_head)
+    parameter HD_BIAS_FILE    = ""
 ) (
     input  logic                   clk,
     input  logic                   rst,
@@ -148,7 +150,8 @@ module hwgen_rnn_engine #(
             hwgen_head #(
                 .C(CLASSES), .H(H), .IN_W(H_W), .IN_SIGNED(H_SIGNED), .W_W(HD_W_W),
                 .WEIGHTS(HD_WEIGHTS), .ACC_W(HD_ACC_W), .MV_SHIFT(HD_MV_SHIFT), .SCORE_W(SCORE_W),
-                .BIAS(HD_BIAS), .CLASS_W(CLASS_W), .MUL_STYLE(HD_MUL_STYLE)
+                .BIAS(HD_BIAS), .CLASS_W(CLASS_W), .MUL_STYLE(HD_MUL_STYLE),
+                .WEIGHTS_FILE(HD_WEIGHTS_FILE), .BIAS_FILE(HD_BIAS_FILE)
             ) u_head (
                 .clk(clk), .rst(rst), .in_data(mh_in), .in_valid(head_in_valid),
                 .in_ready(head_in_ready), .scores(head_scores), .class_idx(head_class),

