@@ -112,3 +112,15 @@ def test_a_changed_gru_stage_is_caught(tmp_path):
     broken = dataclasses.replace(layer, luts={**layer.luts, GRUGate.NEW: changed})
     got = execute_layer(broken, codes)[0]
     assert not np.array_equal(got, execute_layer(layer, codes)[0])
+
+
+def test_gru_ir_round_trips_through_the_store(tmp_path):
+    """A folded bidirectional 2-layer GRU IR saved and loaded dumps and executes the same."""
+    from hwgen.ir.store import load_ir, save_ir
+
+    _, _, ir, codes, _ = _lowered(SEEDS[2], tmp_path, num_layers=2, bidirectional=True)
+    folded = fold(ir, pe=1, simd=1, max_steps=len(codes))
+    save_ir(folded, tmp_path / "ir")
+    loaded = load_ir(tmp_path / "ir")
+    assert loaded.dump() == folded.dump()
+    assert np.array_equal(execute(loaded, codes)["outputs"], execute(folded, codes)["outputs"])
