@@ -160,6 +160,9 @@ def gru_cell_operands(r_width: int, hn_width: int, omz_width: int, n_width: int,
     return (r_width + 1, hn_width + 1), ((omz_width, n_width + 1), (z_width + 1, h_width + 1))
 
 
-def gru_cell_latency(rh_mul: int, blend_mul: int) -> int:
-    """Return hwgen_gru_cell's LATENCY with RH_MUL_LATENCY rh_mul and B_MUL_LATENCY blend_mul."""
-    return GATE_LATENCY + rh_mul + GATE_LATENCY + blend_mul + 1 + REQUANT_PIPE_LATENCY
+def gru_cell_latency(rh_mul: int, blend_mul: int, units: int, lanes: int) -> int:
+    """Return hwgen_gru_cell's LATENCY with RH_MUL_LATENCY rh_mul, B_MUL_LATENCY blend_mul and
+    `lanes` lanes over `units` units: r (hn runs beside it), r * hn, the new gate, the blend (its
+    products, sum and io requantizer), each over the lanes (lane_latency)."""
+    stages = (GATE_LATENCY, rh_mul, GATE_LATENCY, blend_mul + 1 + REQUANT_PIPE_LATENCY)
+    return sum(lane_latency(latency, units, lanes) for latency in stages)

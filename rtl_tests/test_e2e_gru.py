@@ -36,7 +36,7 @@ SLOW_SEEDS = {s: (0, 0) if s % 2 else (1, 1) for s in range(3260, 3272)}
 
 
 def _design(seed: int, tmp_path, pe: int, simd: int, max_size: int = 12, stack: bool = False,
-            **changes):
+            lanes: int = 0, **changes):
     """Return (case, model, x, graph, ir, rtl folder) of a random GRU: one direction, or with
     stack the case's own layers and directions (changes: case fields to override)."""
     case = random_case(seed, max_size=max_size, max_steps=6)
@@ -45,7 +45,8 @@ def _design(seed: int, tmp_path, pe: int, simd: int, max_size: int = 12, stack: 
     case = dataclasses.replace(case, **changes)
     model, x = trained_model(case)
     graph = load_model(export_case(model, x, tmp_path / "g.onnx"))
-    ir = fold(lower(graph), pe, simd, max_steps=case.steps, multipliers=MULTIPLIERS[seed % 3])
+    ir = fold(lower(graph), pe, simd, max_steps=case.steps, multipliers=MULTIPLIERS[seed % 3],
+              lanes=lanes)
     return case, model, x, graph, ir, emit_rtl(ir, tmp_path / "out", f"gru case {seed}")
 
 
@@ -56,8 +57,11 @@ def _sequences(case, x, design) -> list:
 
 def _check(seed: int, tmp_path, pe: int, simd: int, varied: bool = False,
            stack: bool = False) -> None:
-    """Run a random case's design under stress; varied: its outputs must take 3+ values."""
+    """Run a random case's design under stress (folded units get auto lanes: fewer than H);
+    varied: its outputs must take 3+ values."""
     case, model, x, graph, ir, rtl = _design(seed, tmp_path, pe, simd, stack=stack)
+    assert pe == 0 or ir.layers[0].units_per_cycle < ir.layers[0].hidden_size or \
+        ir.layers[0].hidden_size == 1
     design = load_design(rtl)
     seqs = _sequences(case, x, design)
     result = run_rtl(rtl, seqs, tmp_path / "sim", stress_seed=seed, compile_opt=FAST_BUILD)
@@ -84,10 +88,16 @@ def test_more_gru_rtl_equals_reference_under_stress(seed, tmp_path):
     _check(seed, tmp_path, *SLOW_SEEDS[seed], stack=True)
 
 
-@pytest.mark.parametrize("folding", [(0, 0), (2, 1)], ids=["parallel", "pe2_simd1"])
-def test_gru_simulated_cycles_equal_the_model(folding, tmp_path):
-    case, _, x, _, ir, rtl = _design(3220, tmp_path, *folding, hidden_size=4, input_size=3,
-                                     batch=3, steps=5)
+CYCLE_FOLDINGS = {"parallel": (0, 0, 0), "pe2_simd1": (2, 1, 4), "pe12_2lanes": (12, 1, 2),
+                  "parallel_1lane": (0, 0, 1), "pe6_auto_lanes": (6, 1, 0)}  # (PE, SIMD, lanes)
+
+
+@pytest.mark.parametrize("name", sorted(CYCLE_FOLDINGS))
+def test_gru_simulated_cycles_equal_the_model(name, tmp_path):
+    pe, simd, lanes = CYCLE_FOLDINGS[name]
+    case, _, x, _, ir, rtl = _design(3220, tmp_path, pe, simd, lanes=lanes, hidden_size=4,
+                                     input_size=3, batch=3, steps=5)
+    assert ir.layers[0].units_per_cycle == (lanes or ir.layers[0].units_per_cycle)
     design = load_design(rtl)
     seqs = _sequences(case, x, design) + [_sequences(case, x, design)[0][:2]]
     result = run_rtl(rtl, seqs, tmp_path / "sim", compile_opt=FAST_BUILD)

@@ -61,7 +61,8 @@ STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.s
                 "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv",
                 "gru": "hwgen_gru_engine.sv"}
-GRU_CORES = ("hwgen_gru_cell.sv",)  # a GRU engine's gate bank (listed when a design has one)
+# a GRU engine's gate bank and its stages (listed when a design has one)
+GRU_CORES = ("hwgen_gru_hn.sv", "hwgen_gru_prod.sv", "hwgen_gru_blend.sv", "hwgen_gru_cell.sv")
 CORES = ("hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv", "hwgen_lane_sel.sv",
          "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
@@ -481,6 +482,8 @@ def cores(ctx: dict) -> tuple:
     listed; an engine core is listed when a direction uses it.
     """
     used = {f"{i['module']}.sv" for i in ctx["top"]["instances"]}
+    if GRU_CORES[-1] in used:  # hwgen_gru_cell instantiates the other GRU cores
+        used |= set(GRU_CORES)
     optional = STREAM_CORES + tuple(ENGINE_CORES.values()) + GRU_CORES
     return tuple(c for c in CORES if c not in optional or c in used)
 
@@ -575,11 +578,8 @@ def _gru_blend(model: LoweredModel, layer) -> list:
 
 def gru_cell(model: LoweredModel, layer) -> dict:
     """Return the hwgen_gru_cell on a GRU direction's gate bank: its parameters, then its nets."""
-    if layer.units_per_cycle != layer.hidden_size:
-        raise HwgenError(f"layer {layer.name}: a GRU engine computes all {layer.hidden_size} "
-                         f"units at once (lanes {layer.lanes} is not supported yet)")
     net, h = f"{layer.name}_", layer.state.h_type
-    params = [[("H", layer.hidden_size), ("AX_W", layer.x_mv.acc_type.width),
+    params = [[("H", layer.hidden_size)] + _lanes(layer) + [("AX_W", layer.x_mv.acc_type.width),
                ("AH_W", layer.h_mv.acc_type.width), ("H_W", h.width),
                ("H_SIGNED", _flag(h.signed))]]
     for prefix, gate in (("R", GRUGate.RESET), ("Z", GRUGate.UPDATE)):

@@ -213,11 +213,9 @@ def cycle_parameters(model) -> dict:
 
 
 def gru_elementwise_latency(model, layer) -> int:
-    """Return a GRU engine's elementwise cycles: hwgen_gru_cell's LATENCY (all H units at once)."""
+    """Return a GRU engine's elementwise cycles: hwgen_gru_cell's LATENCY over the layer's lanes."""
     from hwgen.cores import gru_cell_latency
     from hwgen.passes.multipliers import gru_blend_latency, gru_rh_latency
 
-    if layer.units_per_cycle != layer.hidden_size:
-        raise HwgenError(f"layer {layer.name}: a GRU engine computes all {layer.hidden_size} "
-                         f"units at once (lanes {layer.lanes} is not supported yet)")
-    return gru_cell_latency(gru_rh_latency(model, layer), gru_blend_latency(model, layer))
+    return gru_cell_latency(gru_rh_latency(model, layer), gru_blend_latency(model, layer),
+                            layer.hidden_size, layer.units_per_cycle)

@@ -46,8 +46,6 @@ def _lanes(layer, lanes: int) -> int:
     check_lanes(layer.hidden_size, lanes, f"layer {layer.name}")
     if lanes:
         return lanes
-    if layer.kind == "gru":  # hwgen_gru_cell computes all units at once
-        return layer.hidden_size
     mv = layer.h_mv
     return auto_lanes(layer.hidden_size, len(mv.gates), mv.pe, mvu_folds(mv.rows, mv.cols,
                                                                          mv.pe, mv.simd))
