@@ -148,3 +148,31 @@ def test_gru_stacks_equal_reference_and_cycle_model(name, tmp_path):
                               * np.float32(design.y_type.scale), ref[k]), case.describe()
     idle = run_rtl(rtl, seqs, tmp_path / "sim", compile_opt=FAST_BUILD, isolate=True)
     assert idle.latencies == [sequence_cycles(ir, len(s)) for s in seqs], case.describe()
+
+
+@pytest.mark.parametrize("per_step", [False, True], ids=["last_step_head", "per_step_head"])
+def test_gru_classifier_heads_equal_torch(per_step, tmp_path):
+    """A spec-built GRU classifier (net.cell gru) with its head on the last step or on every
+    step: the RTL's scores and classes == the IR's, and the dequantized scores == PyTorch's."""
+    from hwgen.qat.export import export_model
+    from hwgen.qat.model import LSTMWidths, Net, QuantClassifier
+
+    torch.manual_seed(7)
+    net = Net(input_size=4, hidden_size=6, classes=3, cell="gru")
+    m = QuantClassifier(4, 6, 3, LSTMWidths(weight=4, io=6, sigmoid=6, tanh=6), 4, net,
+                        per_step=per_step).eval()
+    x = torch.randn(3, 5, 4)
+    graph = load_model(export_model(m, x, tmp_path / "c.onnx") and tmp_path / "c.onnx")
+    ir = fold(lower(graph), 6, 2)
+    rtl = emit_rtl(ir, tmp_path / "out", "classifier")
+    design = load_design(rtl)
+    seqs = list(quantize_inputs(x.numpy(), design))
+    result = run_rtl(rtl, seqs, tmp_path / "sim", stress_seed=7, compile_opt=FAST_BUILD)
+    with torch.no_grad():
+        want = m(x).numpy()
+    scale = np.float32(ir.head.score_type.scale)
+    for k, seq in enumerate(seqs):
+        ref = execute(ir, seq[:, None, :])
+        scores = ref["scores"][:, 0] if per_step else ref["scores"][0]
+        assert np.array_equal(result.outputs[k], scores), k
+        assert np.array_equal(np.asarray(result.outputs[k]).astype(np.float32) * scale, want[k])
