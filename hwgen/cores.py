@@ -146,3 +146,23 @@ def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,
 SEQ_BUF_LATENCY = 2  # hwgen_seq_buf.sv
 ZIP_LATENCY = 1  # hwgen_stream_zip.sv
 PICK_LAST_LATENCY = 1  # hwgen_pick_last.sv (hwgen_stream_bcast.sv passes elements through: 0)
+
+
+# hwgen_gru_cell.sv (GRU engines): r and z (hwgen_gate), r * hn, the new gate (hwgen_gate), the
+# blend's two products, their sum (1) and the io requantizer. Operands are widened by one bit
+# (signed), except ONE - z, which has its own exact signed width.
+
+
+def gru_cell_operands(r_width: int, hn_width: int, omz_width: int, n_width: int, z_width: int,
+                      h_width: int) -> tuple:
+    """Return hwgen_gru_cell's signed operand widths: (r, hn), then the blend's
+    ((ONE - z, n), (z, h))."""
+    return (r_width + 1, hn_width + 1), ((omz_width, n_width + 1), (z_width + 1, h_width + 1))
+
+
+def gru_cell_latency(rh_mul: int, blend_mul: int, units: int, lanes: int) -> int:
+    """Return hwgen_gru_cell's LATENCY with RH_MUL_LATENCY rh_mul, B_MUL_LATENCY blend_mul and
+    `lanes` lanes over `units` units: r (hn runs beside it), r * hn, the new gate, the blend (its
+    products, sum and io requantizer), each over the lanes (lane_latency)."""
+    stages = (GATE_LATENCY, rh_mul, GATE_LATENCY, blend_mul + 1 + REQUANT_PIPE_LATENCY)
+    return sum(lane_latency(latency, units, lanes) for latency in stages)

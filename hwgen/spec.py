@@ -61,6 +61,8 @@ class Net:
     num_layers: int = 1
     classes: int = 9  # the head's outputs: classes (task classify) or real-valued outputs (regress)
     cell: str = "lstm"  # lstm (QuantLSTM) or rnn (QuantRNN; its accumulator is bits.input_acc)
+    # or gru (hwgen.qat.gru.QuantGRU; accumulators: reset = bits.input_acc, update =
+    # bits.forget_acc, new = bits.cell_acc, W_hn h + b_hn = bits.output_acc)
     nonlinearity: str = "tanh"  # rnn only: tanh or relu
     bidirectional: bool = False
     cifg: bool = False  # lstm only: coupled input-forget gates
@@ -163,7 +165,7 @@ class Spec:
         return out
 
 
-_CHOICES = {"cell": ("lstm", "rnn"), "nonlinearity": ("tanh", "relu"),
+_CHOICES = {"cell": ("lstm", "rnn", "gru"), "nonlinearity": ("tanh", "relu"),
             "calibration": ("mse", "max", "percentile"), "multipliers": ("auto", "lut", "dsp")}
 _SECTIONS = {"net": Net, "bits": Bits, "train": Train, "folding": Folding, "sweep": Sweep}
 _OPTIONAL_SECTIONS = {"ptq": PTQ}
@@ -223,7 +225,11 @@ def _check_net(where: str, net: Net) -> None:
         for key in lstm_only:
             if getattr(net, key):
                 raise HwgenError(f"{where}: net.{key} applies to LSTM only (net.cell is rnn)")
-    elif net.nonlinearity != "tanh":
+    if net.cell == "gru":
+        for key in lstm_only + ("per_channel_weights", "shared_input_hidden_weights"):
+            if getattr(net, key):
+                raise HwgenError(f"{where}: net.{key} is not available with net.cell: gru")
+    if net.cell != "rnn" and net.nonlinearity != "tanh":
         raise HwgenError(f"{where}: net.nonlinearity applies to cell: rnn only")
     if net.shared_input_hidden_weights and not net.bidirectional:
         raise HwgenError(f"{where}: net.shared_input_hidden_weights needs net.bidirectional: true")
@@ -374,7 +380,7 @@ def check_folding_fits(spec: Spec, where: str = "") -> None:
 
     net, f = spec.net, spec.folding
     check_lanes(net.hidden_size, f.lanes, where or spec.path)
-    gates = 1 if net.cell == "rnn" else 3 if net.cifg else 4
+    gates = 1 if net.cell == "rnn" else 3 if net.cifg or net.cell == "gru" else 4
     inputs = net.input_size
     for layer in range(net.num_layers):
         for part, cols in (("input", inputs), ("hidden", net.hidden_size)):

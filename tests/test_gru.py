@@ -176,16 +176,3 @@ def test_a_quantizer_that_saw_only_zeros_still_exports_exactly(tmp_path):
     graph = load_model(export_case(model, x, tmp_path / "zeros.onnx"))
     got = run_reference(graph, x.numpy())
     assert np.array_equal(got, want.numpy())
-
-
-def test_lowering_a_gru_graph_says_it_has_no_hardware_yet(tmp_path):
-    """hwgen's hardware flow (lower) refuses a QuantGRUCell graph with one line naming the node."""
-    from hwgen.passes.lower import lower
-
-    case = dataclasses.replace(random_case(3001), num_layers=1, bidirectional=False)
-    model, x = trained_model(case)
-    graph = load_model(export_case(model, x, tmp_path / "g.onnx"))
-    node = next(n for n in graph.graph.node if n.op_type == "QuantGRUCell")
-    with pytest.raises(HwgenError, match=rf"^node {node.name!r}: QuantGRUCell runs on the integer "
-                       "reference but has no hardware yet"):
-        lower(graph)

@@ -65,7 +65,7 @@ BAD = {
     "bits_negative": ("bits:\n  head: -4\n", "bits.head"),
     "section_not_mapping": ("bits: 8\n", "bits"),
     "nine_layers": ("net:\n  num_layers: 9\n", "net.num_layers"),
-    "cell_unknown": ("net:\n  cell: gru\n", "net.cell"),
+    "cell_unknown": ("net:\n  cell: mingru\n", "net.cell"),
     "bidirectional_string": ("net:\n  bidirectional: yes please\n", "net.bidirectional"),
     "bias_number": ("net:\n  bias: 1\n", "net.bias"),
     "rnn_cifg": ("net:\n  cell: rnn\n  cifg: true\n", "net.cifg"),

@@ -16,15 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.codegen.design import design_description, gate_rows, ports, state_description
+from hwgen.codegen.design import (GateRows, design_description, gate_rows, ports,
+                                  state_description)
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.parts import DEFAULT_CLOCK_NS, DEFAULT_PART, clock_text, parse_clock_ns, parse_part
 from hwgen.codegen.folder import publish
 from hwgen.ir.graph import LoweredModel
+from hwgen.reference.gru import GRUGate
 from hwgen.types import HwgenError, IntType, type_for_range
 
 LIB = ("hls_stream_sim.h", "hwgen_kernels.h", "hwgen_state.h", "hwgen_lstm.h",
-       "hwgen_rnn.h", "hwgen_stack.h")
+       "hwgen_rnn.h", "hwgen_gru.h", "hwgen_stack.h")
 GENERATED = {"hwgen_config.h": "hls/hwgen_config.h.j2", "hwgen_top.h": "hls/hwgen_top.h.j2",
              "hwgen_top.cpp": "hls/hwgen_top.cpp.j2", "build.tcl": "hls/build.tcl.j2"}
 TOP = "hwgen_top"
@@ -122,7 +124,37 @@ def _rnn(layer) -> dict:
     return {**_direction(layer), "gates": [gate], "sum": gate["name"]}
 
 
-DIRECTIONS = {"lstm": _lstm, "rnn": _rnn}
+def _gru_new(layer) -> dict:
+    """Return a GRU direction's hn, new-gate and blend config (hwgen_gru.h's GRU config N)."""
+    hn, ns, b, lut = layer.hidden_new, layer.new_sum, layer.blend, layer.luts[GRUGate.NEW]
+    hidden, hn_t, n_acc, h = layer.hidden_size, hn.out.type, ns.out.type, b.out.type
+    zeros = np.zeros(hidden, dtype=np.int64)
+    return {"name": f"{layer.name}_gru", "comments": [hn.dump(), ns.dump(), lut.dump(), b.dump()],
+            "hidden": hidden, "hn_shift": hn.h_shift, "hn_sum_t": hn.sum_type.hls(),
+            "hn_bias": _array(hn.bias if hn.bias is not None else zeros, hn.sum_type, hn.name),
+            "hn_t": hn_t.hls(), "hn_acc_shift": hn_t.exp - hn.sum_type.exp,
+            "hn_rounding": hn.out.rounding.code, "hn_min": hn_t.min, "hn_max": hn_t.max,
+            "x_shift": ns.x_shift, "rh_shift": ns.rh_shift, "n_sum_t": ns.sum_type.hls(),
+            "n_bias": _array(ns.bias if ns.bias is not None else zeros, ns.sum_type, ns.name),
+            "n_acc_t": n_acc.hls(), "n_acc_shift": n_acc.exp - ns.sum_type.exp,
+            "n_rounding": ns.out.rounding.code, "n_acc_min": n_acc.min, "n_acc_max": n_acc.max,
+            "n_t": lut.out_type.hls(), "depth": len(lut.table),
+            "n_table": _array(lut.table, lut.out_type, lut.name), "one": b.one_code,
+            "omz_t": b.one_minus_z_type.hls(), "z_shift": b.z_shift, "nz_shift": b.nz_shift,
+            "zh_shift": b.zh_shift, "b_sum_t": b.sum_type.hls(), "b_shift": h.exp - b.sum_type.exp,
+            "b_rounding": b.out.rounding.code, "h_min": h.min, "h_max": h.max}
+
+
+def _gru(layer) -> dict:
+    """Return the config context of one GRU direction: the reset and update gates, the rest."""
+    name, hidden = layer.name, layer.hidden_size
+    gates = [_gate(f"{name}_gate_{g.short}", GateRows(layer.sums[g], layer.luts[g],
+                                                      layer.rows(g).start, layer.rows(g).stop),
+                   hidden) for g in (GRUGate.RESET, GRUGate.UPDATE)]
+    return {**_direction(layer), "gates": gates, "gru": _gru_new(layer)}
+
+
+DIRECTIONS = {"lstm": _lstm, "rnn": _rnn, "gru": _gru}
 
 
 def _ports(model: LoweredModel) -> dict:

@@ -56,18 +56,23 @@ from hwgen.passes.multipliers import (cell_multiplier_latency, cell_style, hidde
                                       hidden_style, matvec_style)
 from hwgen.gates import GATES, Gate
 from hwgen.ir.graph import LoweredModel
+from hwgen.reference.gru import GRUGate
 from hwgen.parts import DEFAULT_PART, Part, parse_part
 from hwgen.types import HwgenError, IntType
 
 # Stream cores chain a stack's engines; a single forward layer needs none of them.
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
                 "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv")
-ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv"}
+ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv",
+                "gru": "hwgen_gru_engine.sv"}
+# a GRU engine's gate bank and its stages (listed when a design has one)
+GRU_CORES = ("hwgen_gru_hn.sv", "hwgen_gru_prod.sv", "hwgen_gru_blend.sv", "hwgen_gru_cell.sv")
 CORES = ("hwgen_const_vec.sv", "hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.sv",
          "hwgen_lane_sel.sv", "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
-         "hwgen_state_init.sv") + tuple(ENGINE_CORES.values()) + STREAM_CORES + (axis.CORE,)
+         "hwgen_state_init.sv") + GRU_CORES + tuple(ENGINE_CORES.values()) + STREAM_CORES + (
+             axis.CORE,)
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MEM_DIR = "mem"  # DIR/rtl/mem/: the data files (weights, biases, tables)
 MEM_LIST = "mem.f"  # DIR/rtl/mem.f: their names relative to DIR/rtl, one a line
@@ -199,7 +204,7 @@ def _gate(rows, layer, lsb: int, done: int) -> dict:
               [("in_valid", net + "gate_start"), ("act", net + "acts" + _bits(lsb, hidden * act)),
                ("out_valid", net + f"gate_done[{done}]")]]
     return {"name": name, "params": params, "ports": ports_, "gate": s.gate, "lsb": lsb,
-            "width": hidden * act, "memories": files}
+            "width": hidden * act, "memories": files, "module": "hwgen_gate"}
 
 
 def _gate_bank(layer) -> list:
@@ -299,9 +304,9 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
     if layer.h_mv.in_type != h_type:
         raise HwgenError(f"layer {layer.name}: the h matrix unit reads "
                          f"{layer.h_mv.in_type.describe()}, not the state's {h_type.describe()}")
-    gates = _gate_bank(layer)
+    gates = [gru_cell(model, layer)] if layer.kind == "gru" else _gate_bank(layer)
     hidden = layer.hidden_size
-    if not layer.x_mv.rows == layer.h_mv.rows == len(gates) * hidden:
+    if not layer.x_mv.rows == layer.h_mv.rows == len(layer.x_mv.gates) * hidden:
         raise HwgenError(f"layer {layer.name}: the matrix units' rows are not its gates' rows")
     out_type, out_count = (head.score_type, head.matvec.rows) if head else (h_type, hidden)
     class_width = model.class_type.width if head else 1
@@ -329,6 +334,8 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
             (_bus(layer.h_mv.acc_type.width * layer.h_mv.rows), "h_acc"),
             (SCALAR, "gate_start"), (_bus(sum(g["width"] for g in gates)), "acts"),
             (_bus(len(gates)), "gate_done")]
+    if layer.kind == "gru":
+        nets.insert(2, (_bus(hidden * h_type.width), "h_step"))
     return {"name": layer.name, "index": layer.index, "kind": layer.kind,
             "reverse": layer.reverse, "core": ENGINE_CORES[layer.kind].removesuffix(".sv"),
             "x": port(x_type, layer.input_size),
@@ -337,7 +344,7 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
             "x_bits": layer.input_size * x_type.width, "lstm": layer.kind == "lstm",
             "head": head is not None, "init": init, "nets": nets, "params": params,
             "open": _open(head is not None, init), "memories": memories,
-            "gates": [{k: g[k] for k in ("name", "params", "ports")} for g in gates]}
+            "gates": [{k: g[k] for k in ("name", "params", "ports", "module")} for g in gates]}
 
 
 def _ports(prefix: str, stream: str) -> list:
@@ -379,7 +386,7 @@ class _Netlist:
                  _ports("m", dst) + [("m_tclass", "m_tclass" if e["head"] else "")], bank]
         self.add(e["core"], name, e["params"], ports, e["open"])
         for g in e["gates"]:
-            self.add("hwgen_gate", g["name"], g["params"], g["ports"])
+            self.add(g["module"], g["name"], g["params"], g["ports"])
 
     def state(self, model: LoweredModel) -> None:
         """Add the state word's broadcast to every direction with a slice; keep their ports."""
@@ -519,7 +526,9 @@ def cores(ctx: dict) -> tuple:
     listed; an engine core is listed when a direction uses it.
     """
     used = {f"{i['module']}.sv" for i in ctx["top"]["instances"]}
-    optional = STREAM_CORES + tuple(ENGINE_CORES.values())
+    if GRU_CORES[-1] in used:  # hwgen_gru_cell instantiates the other GRU cores
+        used |= set(GRU_CORES)
+    optional = STREAM_CORES + tuple(ENGINE_CORES.values()) + GRU_CORES
     return tuple(c for c in CORES if c not in optional or c in used)
 
 
@@ -562,6 +571,104 @@ def emit_rtl(model: LoweredModel, out_dir, source: str, part: str = DEFAULT_PART
     """
     ctx, chosen = context(model, source), parse_part(part)
     return publish(Path(out_dir) / "rtl", lambda tmp: _write_rtl(tmp, model, ctx, chosen))
+
+
+# GRU engines: one hwgen_gru_cell on the engine's gate bank (hwgen_gru_engine.sv).
+
+
+def _zeros_if_none(bias, hidden: int):
+    return bias if bias is not None else np.zeros(hidden, dtype=np.int64)
+
+
+def _gru_bias(stem: str, bias, sum_type: IntType, hidden: int, what: str) -> dict:
+    return _rows(stem, _zeros_if_none(bias, hidden), 1, sum_type, f"{what}: bias, unit j on line j")
+
+
+def _gru_table(stem: str, lut) -> dict:
+    return _rows(stem, lut.table, 1, lut.out_type,
+                 f"{lut.name}: {lut.function} table, line k for code {lut.in_type.min} + k")
+
+
+def _gru_acc(prefix: str, acc: IntType, sum_type: IntType, rounding) -> list:
+    """Return a gate's accumulator-quantizer parameters (prefix R, Z or N)."""
+    return [(f"{prefix}_ACC_SHIFT", acc.exp - sum_type.exp), (f"{prefix}_ROUNDING", rounding.code),
+            (f"{prefix}_ACC_W", acc.width), (f"{prefix}_ACC_SIGNED", _flag(acc.signed)),
+            (f"{prefix}_ACC_MIN", acc.min), (f"{prefix}_ACC_MAX", acc.max)]
+
+
+def _gru_gate(prefix: str, s, lut, files: list) -> list:
+    """Return the hwgen_gate parameters of a GRU cell's reset or update gate (prefix R or Z);
+    files: its bias and table data files."""
+    return [[(f"{prefix}_X_SHIFT", s.x_shift), (f"{prefix}_H_SHIFT", s.h_shift),
+             (f"{prefix}_SUM_W", s.sum_type.width)],
+            _gru_acc(prefix, s.out.type, s.sum_type, s.out.rounding)
+            + [(f"{prefix}_W", lut.out_type.width), (f"{prefix}_SIGNED", _flag(lut.out_type.signed))],
+            [(f"{prefix}_BIAS_FILE", _param_file(files[0])),
+             (f"{prefix}_TABLE_FILE", _param_file(files[1]))]]
+
+
+def _gru_new(model: LoweredModel, layer, files: list) -> list:
+    """Return a GRU cell's hn, r * hn and new-gate parameter groups (files: hn's bias, the new
+    gate's bias and table)."""
+    from hwgen.passes.multipliers import gru_rh_latency, gru_rh_style
+
+    hn, ns, lut = layer.hidden_new, layer.new_sum, layer.luts[GRUGate.NEW]
+    t = hn.out.type
+    return [[("HN_SHIFT", hn.h_shift), ("HN_SUM_W", hn.sum_type.width),
+             ("HN_BIAS_FILE", _param_file(files[0]))],
+            [("HN_ACC_SHIFT", t.exp - hn.sum_type.exp), ("HN_ROUNDING", hn.out.rounding.code),
+             ("HN_W", t.width), ("HN_SIGNED", _flag(t.signed)), ("HN_MIN", t.min),
+             ("HN_MAX", t.max)],
+            [("RH_MUL_STYLE", gru_rh_style(model, layer)),
+             ("RH_MUL_LATENCY", gru_rh_latency(model, layer))],
+            [("N_X_SHIFT", ns.x_shift), ("N_RH_SHIFT", ns.rh_shift), ("N_SUM_W", ns.sum_type.width)],
+            _gru_acc("N", ns.out.type, ns.sum_type, ns.out.rounding)
+            + [("N_W", lut.out_type.width), ("N_SIGNED", _flag(lut.out_type.signed))],
+            [("N_BIAS_FILE", _param_file(files[1])), ("N_TABLE_FILE", _param_file(files[2]))]]
+
+
+def _gru_blend(model: LoweredModel, layer) -> list:
+    """Return a GRU cell's blend parameter group."""
+    from hwgen.passes.multipliers import gru_blend_latency, gru_blend_style
+
+    b, t = layer.blend, layer.blend.out.type
+    return [[("ONE", b.one_code), ("Z_SHIFT", b.z_shift), ("OMZ_W", b.one_minus_z_type.width),
+             ("NZ_SHIFT", b.nz_shift), ("ZH_SHIFT", b.zh_shift), ("B_SUM_W", b.sum_type.width)],
+            [("B_SHIFT", t.exp - b.sum_type.exp), ("B_ROUNDING", b.out.rounding.code),
+             ("H_MIN", t.min), ("H_MAX", t.max), ("B_MUL_STYLE", gru_blend_style(model, layer)),
+             ("B_MUL_LATENCY", gru_blend_latency(model, layer))]]
+
+
+def _gru_files(layer, stem: str) -> list:
+    """Return a GRU cell's data files: r's and z's bias and table, hn's bias, n's bias and
+    table."""
+    hidden, out = layer.hidden_size, []
+    for gate in (GRUGate.RESET, GRUGate.UPDATE):
+        s = layer.sums[gate]
+        out += [_gru_bias(f"{stem}_{gate.short}_bias", s.bias, s.sum_type, hidden, s.name),
+                _gru_table(f"{stem}_{gate.short}_table", layer.luts[gate])]
+    hn, ns = layer.hidden_new, layer.new_sum
+    return out + [_gru_bias(f"{stem}_hn_bias", hn.bias, hn.sum_type, hidden, hn.name),
+                  _gru_bias(f"{stem}_n_bias", ns.bias, ns.sum_type, hidden, ns.name),
+                  _gru_table(f"{stem}_n_table", layer.luts[GRUGate.NEW])]
+
+
+def gru_cell(model: LoweredModel, layer) -> dict:
+    """Return the hwgen_gru_cell on a GRU direction's gate bank: its parameters, then its nets."""
+    net, h, name = f"{layer.name}_", layer.state.h_type, f"{layer.name}_cell"
+    files = _gru_files(layer, name)
+    params = [[("H", layer.hidden_size)] + _lanes(layer) + [("AX_W", layer.x_mv.acc_type.width),
+               ("AH_W", layer.h_mv.acc_type.width), ("H_W", h.width),
+               ("H_SIGNED", _flag(h.signed))]]
+    for k, gate in enumerate((GRUGate.RESET, GRUGate.UPDATE)):
+        params += _gru_gate(gate.short.upper(), layer.sums[gate], layer.luts[gate],
+                            files[2 * k:2 * k + 2])
+    params += _gru_new(model, layer, files[4:]) + _gru_blend(model, layer)
+    ports_ = [[("x_acc", net + "x_acc"), ("h_acc", net + "h_acc"), ("h", net + "h_step")],
+              [("in_valid", net + "gate_start"), ("h_new", net + "acts"),
+               ("out_valid", net + "gate_done")]]
+    return {"name": name, "params": params, "ports": ports_, "module": "hwgen_gru_cell",
+            "width": layer.hidden_size * h.width, "memories": files}
 
 
 __all__ = ["emit_rtl", "context", "write_memories", "design_json", "rom_text", "GATES"]

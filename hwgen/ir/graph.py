@@ -16,7 +16,9 @@ from typing import Optional
 import numpy as np
 
 from hwgen.gates import GATES, Gate, gate_rows
-from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, Head, HiddenOut, MatVec, StateReg
+from hwgen.ir.stages import (ActLUT, Blend, CellUpdate, GateSum, Head, HiddenNew, HiddenOut,
+                             MatVec, NewSum, StateReg)
+from hwgen.reference.gru import GRU_GATES, GRUGate
 from hwgen.reference.kernels import argmax_first, as_int, lut, matvec, matvec_range, saturate
 from hwgen.reference.lstm import Quantizer
 from hwgen.types import HwgenError, IntType
@@ -190,6 +192,105 @@ class RNNLayerIR(_Rows):
     def stages(self) -> list:
         """Return every stage in dataflow order."""
         return [self.x_mv, self.h_mv, self.sum, self.act, self.state]
+
+
+@dataclass(frozen=True)
+class GRULayerIR(_Rows):
+    """One GRU layer (one direction), PyTorch's equations (hwgen.reference.gru) as stages.
+
+    Both matrix-vector units carry the reset, update and new gates' rows. The reset and update
+    gates are gate sums and sigmoid tables; the new gate is hidden_new (W_hn h + b_hn through
+    hidden_acc), new_sum (W_in x + r * hn + b_in through new_acc) and its tanh table; blend
+    gives h' = io((1 - z) * n + z * h).
+    """
+
+    name: str
+    input_size: int
+    hidden_size: int
+    reverse: bool
+    x_mv: MatVec
+    h_mv: MatVec
+    sums: dict  # GRUGate -> GateSum of the reset and update gates
+    luts: dict  # GRUGate -> ActLUT of all three gates
+    hidden_new: HiddenNew
+    new_sum: NewSum
+    blend: Blend
+    state: StateReg  # c_type is None
+    index: int = 0
+    lanes: int = 0  # elementwise units per cycle (hwgen.passes.fold); 0: all hidden_size
+
+    kind = "gru"
+
+    def __post_init__(self):
+        self._check_lanes()
+        if set(self.sums) != set(GRU_GATES[:2]) or any(s.gate is not g
+                                                        for g, s in self.sums.items()):
+            _fail(self.name, "the reset and update gates need one gate sum each")
+        if set(self.luts) != set(GRU_GATES):
+            _fail(self.name, "every gate needs one table")
+        self._check_matvecs(GRU_GATES)
+        for g in GRU_GATES:
+            if self.luts[g].function != g.activation:
+                _fail(self.name, f"{self.luts[g].name} is {self.luts[g].function}, expected "
+                                 f"{g.activation}")
+        for g, s in self.sums.items():
+            self._check_sum(s)
+            _same(self.name, f"{self.luts[g].name} input", self.luts[g].in_type, s.out.type)
+        self._check_new()
+        b = self.blend
+        _same(self.name, f"{b.name} z", b.z_type, self.luts[GRUGate.UPDATE].out_type)
+        _same(self.name, f"{b.name} n", b.n_type, self.luts[GRUGate.NEW].out_type)
+        _same(self.name, f"{self.state.name} h", self.state.h_type, b.out.type)
+        if self.state.c_type is not None:
+            _fail(self.name, f"{self.state.name}: a GRU has no cell state")
+
+    def _part_range(self, mv: MatVec, shift: int) -> tuple:
+        """Return per-row (lo, hi) of the new gate's rows of mv, shifted left by shift."""
+        lo, hi = matvec_range(mv.weights[self.rows(GRUGate.NEW)], mv.in_type)
+        return lo << shift, hi << shift
+
+    def _check_exact(self, stage, lo, hi) -> None:
+        """Check a stage's shift-aligned sum range (plus its bias) against its sum type."""
+        if stage.bias is not None:
+            if stage.bias.shape != (self.hidden_size,):
+                _fail(self.name, f"{stage.name}: {len(stage.bias)} biases for "
+                                 f"{self.hidden_size} rows")
+            lo, hi = lo + stage.bias, hi + stage.bias
+        if self.hidden_size and not stage.sum_type.contains([np.min(lo), np.max(hi)]):
+            _fail(self.name, f"{stage.name}: sum {stage.sum_type.describe()} does not hold the "
+                             f"exact range [{np.min(lo)}, {np.max(hi)}]")
+
+    def _check_shift(self, stage, mv: MatVec, shift: int) -> None:
+        w_type = mv.weight_types[self.block(GRUGate.NEW)]
+        if shift != w_type.exp + mv.in_type.exp - stage.sum_type.exp:
+            _fail(self.name, f"{stage.name}: shift {shift} does not align {mv.name} "
+                             f"({w_type.describe()} x {mv.in_type.describe()}) to "
+                             f"{stage.sum_type.describe()}")
+
+    def _check_new(self) -> None:
+        """Check the new gate's path: hidden_new, new_sum and the tanh table."""
+        hn, ns = self.hidden_new, self.new_sum
+        self._check_shift(hn, self.h_mv, hn.h_shift)
+        self._check_exact(hn, *self._part_range(self.h_mv, hn.h_shift))
+        self._check_shift(ns, self.x_mv, ns.x_shift)
+        _same(self.name, f"{ns.name} r", ns.r_type, self.luts[GRUGate.RESET].out_type)
+        _same(self.name, f"{ns.name} hn", ns.hn_type, hn.out.type)
+        lo, hi = self._part_range(self.x_mv, ns.x_shift)
+        rl, rh = ns.rh_range
+        self._check_exact(ns, lo + (rl << ns.rh_shift), hi + (rh << ns.rh_shift))
+        _same(self.name, f"{self.luts[GRUGate.NEW].name} input", self.luts[GRUGate.NEW].in_type,
+              ns.out.type)
+
+    @property
+    def out_type(self):
+        """Return the type of the hidden state (the layer's output)."""
+        return self.state.h_type
+
+    def stages(self) -> list:
+        """Return every stage in dataflow order."""
+        return ([self.x_mv, self.h_mv] + [self.sums[g] for g in GRU_GATES[:2]]
+                + [self.luts[g] for g in GRU_GATES[:2]]
+                + [self.hidden_new, self.new_sum, self.luts[GRUGate.NEW], self.blend, self.state])
 
 
 @dataclass(frozen=True)
@@ -456,6 +557,27 @@ def rnn_step(layer: RNNLayerIR, x, h):
     return lut(layer.act.table, s.out.type, acc)
 
 
+def gru_step(layer: GRULayerIR, x, h):
+    """Return h' codes after one timestep of a GRU layer, computed stage by stage."""
+    x_acc, h_acc = matvec(layer.x_mv.weights, x), matvec(layer.h_mv.weights, h)
+    acts = {}
+    for gate, s in layer.sums.items():
+        rows = layer.rows(gate)
+        total = (x_acc[..., rows] << s.x_shift) + (h_acc[..., rows] << s.h_shift)
+        if s.bias is not None:
+            total = total + s.bias
+        acts[gate] = lut(layer.luts[gate].table, s.out.type, s.out.apply(total, s.sum_type.exp))
+    rows, hn, ns, b = layer.rows(GRUGate.NEW), layer.hidden_new, layer.new_sum, layer.blend
+    total = h_acc[..., rows] << hn.h_shift
+    hn_codes = hn.out.apply(total + hn.bias if hn.bias is not None else total, hn.sum_type.exp)
+    total = (x_acc[..., rows] << ns.x_shift) + ((acts[GRUGate.RESET] * hn_codes) << ns.rh_shift)
+    total = total + ns.bias if ns.bias is not None else total
+    n = lut(layer.luts[GRUGate.NEW].table, ns.out.type, ns.out.apply(total, ns.sum_type.exp))
+    z = acts[GRUGate.UPDATE]
+    total = (((b.one_code - (z << b.z_shift)) * n) << b.nz_shift) + ((z * as_int(h)) << b.zh_shift)
+    return b.out.apply(total, b.sum_type.exp)
+
+
 def execute_layer(layer, x, h0=None, c0=None):
     """Return (outputs [T, B, H], h_T, c_T) for input codes x [T, B, I] (c_T is None for RNN).
 
@@ -471,6 +593,8 @@ def execute_layer(layer, x, h0=None, c0=None):
     for t in order:
         if layer.kind == "lstm":
             h, c = step(layer, x[t], h, c)
+        elif layer.kind == "gru":
+            h = gru_step(layer, x[t], h)
         else:
             h = rnn_step(layer, x[t], h)
         outputs[t] = h

@@ -19,7 +19,7 @@ import numpy as np
 from hwgen.gates import Gate
 from hwgen.reference.kernels import as_int, matvec_range
 from hwgen.reference.lstm import Quantizer
-from hwgen.types import HwgenError, IntType
+from hwgen.types import HwgenError, IntType, signed_type_for_range
 
 
 def _digest(array: np.ndarray) -> str:
@@ -309,3 +309,148 @@ class Head:
                 f"weights#{_digest(mv.weights)} mv<<{self.mv_shift} {bias} "
                 f"scores={self.score_type.describe()} argmax"
                 + (" per_step" if self.per_step else ""))
+
+
+# GRU stages (hwgen.passes.lower_gru): the reset and update gates are GateSums; the new gate's
+# path and the blend have stages of their own.
+
+
+def _product_range(a: IntType, b: IntType) -> tuple:
+    """Return (lo, hi) of a * b over every code of a and b."""
+    corners = [a.min * b.min, a.min * b.max, a.max * b.min, a.max * b.max]
+    return min(corners), max(corners)
+
+
+@dataclass(frozen=True)
+class HiddenNew:
+    """hn = hidden_acc((W_hn h) << h_shift + b_hn): the h part of the new gate, before r."""
+
+    name: str
+    h_shift: int
+    bias: Optional[np.ndarray]  # b_hn aligned to sum_type's scale
+    sum_type: IntType  # exact range of the aligned sum
+    out: Quantizer  # hidden_acc
+
+    kind = "gru_hidden_new"
+
+    def __post_init__(self):
+        if self.h_shift < 0:
+            _fail(self.name, f"shift h<<{self.h_shift} must be >= 0")
+        if not self.sum_type.signed:
+            _fail(self.name, f"sum {self.sum_type.describe()} must be signed")
+        if self.bias is not None:
+            object.__setattr__(self, "bias", _int_array(self.name, "bias", self.bias, 1))
+            if not self.sum_type.contains(self.bias):
+                _fail(self.name, f"bias does not fit the sum {self.sum_type.describe()}")
+
+    def bits(self) -> dict:
+        return {"sum": self.sum_type.describe(), "out": self.out.type.describe()}
+
+    def dump(self) -> str:
+        bias = f"bias#{_digest(self.bias)}" if self.bias is not None else "no-bias"
+        return (f"{self.name}: gru_hidden_new h<<{self.h_shift} {bias} "
+                f"sum={self.sum_type.describe()} out={_q(self.out)}")
+
+
+@dataclass(frozen=True)
+class NewSum:
+    """new_acc((W_in x) << x_shift + (r * hn) << rh_shift + b_in): the new gate's accumulator."""
+
+    name: str
+    r_type: IntType
+    hn_type: IntType
+    x_shift: int
+    rh_shift: int
+    bias: Optional[np.ndarray]  # b_in aligned to sum_type's scale
+    sum_type: IntType  # exact range of the aligned sum
+    out: Quantizer  # new_acc
+
+    kind = "gru_new_sum"
+
+    def __post_init__(self):
+        if min(self.x_shift, self.rh_shift) < 0:
+            _fail(self.name, f"shifts x<<{self.x_shift} rh<<{self.rh_shift} must be >= 0")
+        if self.rh_shift != self.r_type.exp + self.hn_type.exp - self.sum_type.exp:
+            _fail(self.name, f"rh<<{self.rh_shift} does not align r {self.r_type.describe()} "
+                             f"times hn {self.hn_type.describe()} to {self.sum_type.describe()}")
+        if not self.sum_type.signed:
+            _fail(self.name, f"sum {self.sum_type.describe()} must be signed")
+        if self.bias is not None:
+            object.__setattr__(self, "bias", _int_array(self.name, "bias", self.bias, 1))
+            if not self.sum_type.contains(self.bias):
+                _fail(self.name, f"bias does not fit the sum {self.sum_type.describe()}")
+
+    @property
+    def rh_range(self) -> tuple:
+        """Return (lo, hi) of r * hn over every code of their types."""
+        return _product_range(self.r_type, self.hn_type)
+
+    def bits(self) -> dict:
+        return {"r": self.r_type.describe(), "hn": self.hn_type.describe(),
+                "sum": self.sum_type.describe(), "out": self.out.type.describe()}
+
+    def dump(self) -> str:
+        bias = f"bias#{_digest(self.bias)}" if self.bias is not None else "no-bias"
+        return (f"{self.name}: gru_new_sum r={self.r_type.describe()} "
+                f"hn={self.hn_type.describe()} x<<{self.x_shift} rh<<{self.rh_shift} {bias} "
+                f"sum={self.sum_type.describe()} out={_q(self.out)}")
+
+
+@dataclass(frozen=True)
+class Blend:
+    """h' = io(((one_code - z << z_shift) * n) << nz_shift + (z * h) << zh_shift).
+
+    one_code is 1 at the scale of min(z's exponent, 0), z << z_shift is z at that scale; the sum
+    is exact in sum_type and goes through the io quantizer out.
+    """
+
+    name: str
+    z_type: IntType
+    n_type: IntType
+    one_code: int
+    z_shift: int
+    nz_shift: int
+    zh_shift: int
+    sum_type: IntType
+    out: Quantizer  # io: the hidden state's type
+
+    kind = "gru_blend"
+
+    def __post_init__(self):
+        if min(self.z_shift, self.nz_shift, self.zh_shift) < 0 or self.one_code < 1:
+            _fail(self.name, f"shifts z<<{self.z_shift} nz<<{self.nz_shift} zh<<{self.zh_shift} "
+                             f"must be >= 0 and ONE={self.one_code} >= 1")
+        one_exp = self.z_type.exp - self.z_shift
+        if one_exp > 0 or self.one_code != 1 << -one_exp:
+            _fail(self.name, f"ONE={self.one_code} is not 1 at 2^{one_exp}")
+        if (self.nz_shift != one_exp + self.n_type.exp - self.sum_type.exp
+                or self.zh_shift != self.z_type.exp + self.out.type.exp - self.sum_type.exp):
+            _fail(self.name, f"shifts nz<<{self.nz_shift} zh<<{self.zh_shift} do not align the "
+                             f"products to {self.sum_type.describe()}")
+        lo, hi = self.exact_range()
+        if not (self.sum_type.signed and self.sum_type.contains([lo, hi])):
+            _fail(self.name, f"sum {self.sum_type.describe()} does not hold the exact range "
+                             f"[{lo}, {hi}] as a signed number")
+
+    @property
+    def one_minus_z_type(self) -> IntType:
+        """Return the exact signed type of one_code - z << z_shift."""
+        lo = self.one_code - (self.z_type.max << self.z_shift)
+        hi = self.one_code - (self.z_type.min << self.z_shift)
+        return signed_type_for_range(lo, hi, self.z_type.exp - self.z_shift)
+
+    def exact_range(self) -> tuple:
+        """Return (lo, hi) of the aligned sum over every code of z, n and h."""
+        nl, nh = _product_range(self.one_minus_z_type, self.n_type)
+        zl, zh = _product_range(self.z_type, self.out.type)
+        return ((nl << self.nz_shift) + (zl << self.zh_shift),
+                (nh << self.nz_shift) + (zh << self.zh_shift))
+
+    def bits(self) -> dict:
+        return {"z": self.z_type.describe(), "n": self.n_type.describe(),
+                "sum": self.sum_type.describe(), "out": self.out.type.describe()}
+
+    def dump(self) -> str:
+        return (f"{self.name}: gru_blend z={self.z_type.describe()} n={self.n_type.describe()} "
+                f"one={self.one_code} z<<{self.z_shift} nz<<{self.nz_shift} "
+                f"zh<<{self.zh_shift} sum={self.sum_type.describe()} h={_q(self.out)}")

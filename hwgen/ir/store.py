@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from hwgen.gates import Gate
-from hwgen.ir.graph import LayerIR, LoweredModel, Preprocess, RNNLayerIR, StateInput
-from hwgen.ir.stages import ActLUT, CellUpdate, GateSum, Head, HiddenOut, MatVec, StateReg
+from hwgen.ir.graph import GRULayerIR, LayerIR, LoweredModel, Preprocess, RNNLayerIR, StateInput
+from hwgen.ir.stages import (ActLUT, Blend, CellUpdate, GateSum, Head, HiddenNew, HiddenOut,
+                             MatVec, NewSum, StateReg)
+from hwgen.reference.gru import GRUGate
 from hwgen.locks import write_atomic
 from hwgen.reference.lstm import Quantizer
 from hwgen.types import HwgenError, IntType, Rounding
@@ -79,6 +81,8 @@ class _Writer:
         if layer.kind == "rnn":
             out.update(sum=self.gate_sum(layer.sum), act=self.lut(layer.act))
             return out
+        if layer.kind == "gru":
+            return {**out, **self.gru(layer)}
         cu, hid = layer.cell, layer.hidden
         out.update(
             sums={g.value: self.gate_sum(s) for g, s in layer.sums.items()},
@@ -90,6 +94,23 @@ class _Writer:
             hidden={"name": hid.name, "o_type": _type(hid.o_type),
                     "tanh_type": _type(hid.tanh_type), "out": _quant(hid.out)})
         return out
+
+    def gru(self, layer) -> dict:
+        """Return a GRU layer's own stages (its gate sums, tables, hidden_new, new_sum, blend)."""
+        hn, ns, b = layer.hidden_new, layer.new_sum, layer.blend
+        return {"sums": {g.value: self.gate_sum(s) for g, s in layer.sums.items()},
+                "luts": {g.value: self.lut(a) for g, a in layer.luts.items()},
+                "hidden_new": {"name": hn.name, "h_shift": hn.h_shift,
+                               "bias": self.array(f"{hn.name}.bias", hn.bias),
+                               "sum_type": _type(hn.sum_type), "out": _quant(hn.out)},
+                "new_sum": {"name": ns.name, "r_type": _type(ns.r_type),
+                            "hn_type": _type(ns.hn_type), "x_shift": ns.x_shift,
+                            "rh_shift": ns.rh_shift, "bias": self.array(f"{ns.name}.bias", ns.bias),
+                            "sum_type": _type(ns.sum_type), "out": _quant(ns.out)},
+                "blend": {"name": b.name, "z_type": _type(b.z_type), "n_type": _type(b.n_type),
+                          "one_code": b.one_code, "z_shift": b.z_shift, "nz_shift": b.nz_shift,
+                          "zh_shift": b.zh_shift, "sum_type": _type(b.sum_type),
+                          "out": _quant(b.out)}}
 
     def model(self, model: LoweredModel) -> dict:
         head = model.head
@@ -191,10 +212,40 @@ class _Reader:
             self.fail(f"{path}.rounding", f"unknown rounding {rounding!r}")
         return Quantizer(self.type(q, "type", path), Rounding(rounding))
 
-    def gate(self, value, where) -> Gate:
+    def gate(self, value, where):
+        """Return the LSTM Gate or the GRUGate named value (their names differ)."""
+        if value in {g.value for g in GRUGate}:
+            return GRUGate(value)
         if value not in {g.value for g in Gate}:
             self.fail(where, f"unknown gate {value!r}")
         return Gate(value)
+
+    def gru(self, d, p, common: dict) -> GRULayerIR:
+        """Return a GRU layer from its entry (common: the fields every layer kind has)."""
+        sums, luts = self.get(d, "sums", p, dict), self.get(d, "luts", p, dict)
+        sums = {self.gate(g, f"{p}.sums"): self.gate_sum(s, f"{p}.sums.{g}")
+                for g, s in sums.items()}
+        luts = {self.gate(g, f"{p}.luts"): self.lut(a, f"{p}.luts.{g}") for g, a in luts.items()}
+        hn, hp = self.get(d, "hidden_new", p, dict), f"{p}.hidden_new"
+        ns, np_ = self.get(d, "new_sum", p, dict), f"{p}.new_sum"
+        b, bp = self.get(d, "blend", p, dict), f"{p}.blend"
+        hidden_new = self.build(hp, HiddenNew, self.get(hn, "name", hp, str),
+                                self.get(hn, "h_shift", hp, int),
+                                self.array(hn, "bias", hp, optional=True),
+                                self.type(hn, "sum_type", hp), self.quant(hn, "out", hp))
+        new_sum = self.build(np_, NewSum, self.get(ns, "name", np_, str),
+                             self.type(ns, "r_type", np_), self.type(ns, "hn_type", np_),
+                             self.get(ns, "x_shift", np_, int), self.get(ns, "rh_shift", np_, int),
+                             self.array(ns, "bias", np_, optional=True),
+                             self.type(ns, "sum_type", np_), self.quant(ns, "out", np_))
+        blend = self.build(bp, Blend, self.get(b, "name", bp, str), self.type(b, "z_type", bp),
+                           self.type(b, "n_type", bp), self.get(b, "one_code", bp, int),
+                           *(self.get(b, k, bp, int) for k in ("z_shift", "nz_shift", "zh_shift")),
+                           self.type(b, "sum_type", bp), self.quant(b, "out", bp))
+        order = list(GRUGate)  # gate order, whatever order the file lists them in
+        return self.build(p, GRULayerIR, sums={g: sums[g] for g in order if g in sums},
+                          luts={g: luts[g] for g in order if g in luts}, hidden_new=hidden_new,
+                          new_sum=new_sum, blend=blend, **common)
 
     def array(self, d, key, where, optional=False):
         ref = self.get(d, key, where)
@@ -265,6 +316,8 @@ class _Reader:
             return self.build(p, RNNLayerIR,
                               sum=self.gate_sum(self.get(d, "sum", p, dict), f"{p}.sum"),
                               act=self.lut(self.get(d, "act", p, dict), f"{p}.act"), **common)
+        if kind == "gru":
+            return self.gru(d, p, common)
         if kind != "lstm":
             self.fail(f"{p}.kind", f"unknown layer kind {kind!r}")
         sums, luts = self.get(d, "sums", p, dict), self.get(d, "luts", p, dict)

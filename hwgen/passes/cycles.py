@@ -60,6 +60,8 @@ def elementwise_latency(model, layer) -> int:
     def laned(latency: int) -> int:
         return lane_latency(latency, layer.hidden_size, layer.units_per_cycle)
 
+    if layer.kind == "gru":
+        return gru_elementwise_latency(model, layer)
     if layer.kind == "lstm":
         return (laned(GATE_LATENCY) + laned(cell_latency(cell_multiplier_latency(model, layer)))
                 + laned(TANH_LATENCY)
@@ -208,3 +210,12 @@ def cycle_parameters(model) -> dict:
         "head_latency": model_head_latency(model) if head else 0,
         "max_steps_latency": sequence_cycles(model, model.max_steps) if model.max_steps else 0,
     }
+
+
+def gru_elementwise_latency(model, layer) -> int:
+    """Return a GRU engine's elementwise cycles: hwgen_gru_cell's LATENCY over the layer's lanes."""
+    from hwgen.cores import gru_cell_latency
+    from hwgen.passes.multipliers import gru_blend_latency, gru_rh_latency
+
+    return gru_cell_latency(gru_rh_latency(model, layer), gru_blend_latency(model, layer),
+                            layer.hidden_size, layer.units_per_cycle)

@@ -16,7 +16,10 @@ from hwgen.onnx.graph import (RECURRENT_OPS, attr, constant, producer, quant_inf
                               quantized_constant)
 from hwgen.onnx.lstm_cell import lstm_params
 from hwgen.onnx.rnn_cell import rnn_params
+from hwgen.onnx.gru_cell import GRU_CELL, gru_params
+from hwgen.passes.lower_gru import lower_gru
 from hwgen.passes.lower_lstm import lower_lstm, lower_rnn
+from hwgen.reference.gru import GRUParams
 from hwgen.reference.rnn import RNNParams
 from hwgen.reference.kernels import align, matvec_range
 from hwgen.reference.lstm import Quantizer
@@ -105,7 +108,7 @@ def _concat_of(model, outputs: list) -> str:
     raise HwgenError(f"the outputs {outputs} of a bidirectional layer are not joined by one Concat")
 
 
-HARDWARE_OPS = ("QuantLSTMCell", "QuantRNNCell")  # recurrent ops lowered to the IR
+HARDWARE_OPS = ("QuantLSTMCell", "QuantRNNCell", "QuantGRUCell")  # recurrent ops lowered to the IR
 
 
 def recurrent_stack(model) -> tuple:
@@ -116,8 +119,8 @@ def recurrent_stack(model) -> tuple:
     for node in cells:
         if node.op_type not in HARDWARE_OPS:
             raise HwgenError(f"node {node.name!r}: {node.op_type} runs on the integer reference "
-                             "but has no hardware yet (RTL and HLS take QuantLSTMCell and "
-                             "QuantRNNCell)")
+                             "but has no hardware yet (RTL and HLS take QuantLSTMCell, "
+                             "QuantRNNCell and QuantGRUCell)")
     by_input = {}
     for node in cells:
         by_input.setdefault(_layer_input(model, node), []).append(node)
@@ -127,7 +130,7 @@ def recurrent_stack(model) -> tuple:
         nodes = _directions(by_input.pop(current), f"tensor {current!r}")
         if {n.op_type for n in nodes} != {nodes[0].op_type}:
             raise HwgenError(f"node {nodes[1].name!r}: both directions of a layer must be of one "
-                             "kind (LSTM or RNN)")
+                             "kind (LSTM, RNN or GRU)")
         stack.append(nodes)
         outputs = [n.output[0] for n in nodes]
         current = outputs[0] if len(nodes) == 1 else _concat_of(model, outputs)
@@ -171,7 +174,7 @@ def _state_input(model, node, tensor: str, part: str, layer: str, want, count: i
 
 def _state_inputs(model, node, layer) -> list:
     """Return the StateInputs of one lowered direction (empty when its states start at zero)."""
-    cell = LSTM_CELL if layer.kind == "lstm" else RNN_CELL
+    cell = {"lstm": LSTM_CELL, "gru": GRU_CELL}.get(layer.kind, RNN_CELL)
     out = [_state_input(model, node, node.input[cell.h0], "h", layer.name, layer.state.h_type,
                         layer.hidden_size)]
     if layer.kind == "lstm":
@@ -181,14 +184,18 @@ def _state_inputs(model, node, layer) -> list:
 
 
 def _params(model, node):
-    """Return the integer parameters of a recurrent node (LSTMParams or RNNParams)."""
+    """Return the integer parameters of a recurrent node (LSTMParams, RNNParams or GRUParams)."""
+    if node.op_type == "QuantGRUCell":
+        return gru_params(model, node)
     if node.op_type == "QuantRNNCell":
         return rnn_params(model, node)
     return lstm_params(model, node)
 
 
 def _lower_layer(params, name: str, index: int):
-    """Return the LayerIR or RNNLayerIR of one direction."""
+    """Return the LayerIR, RNNLayerIR or GRULayerIR of one direction."""
+    if isinstance(params, GRUParams):
+        return lower_gru(params, name, index)
     if isinstance(params, RNNParams):
         return lower_rnn(params, name, index)
     return lower_lstm(params, name, index)

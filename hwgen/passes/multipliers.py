@@ -53,3 +53,33 @@ def hidden_style(model, layer) -> int:
 def hidden_multiplier_latency(model, layer) -> int:
     """Return hwgen_hidden's MUL_LATENCY."""
     return mul_latency(hidden_style(model, layer), *_hidden_operands(layer))
+
+
+def _gru_products(layer) -> tuple:
+    """Return hwgen_gru_cell's operand widths: (r, hn), ((ONE - z, n), (z, h))."""
+    from hwgen.cores import gru_cell_operands
+
+    b, ns = layer.blend, layer.new_sum
+    return gru_cell_operands(ns.r_type.width, ns.hn_type.width, b.one_minus_z_type.width,
+                             b.n_type.width, b.z_type.width, b.out.type.width)
+
+
+def gru_rh_style(model, layer) -> int:
+    """Return hwgen_gru_cell's RH_MUL_STYLE (r * hn)."""
+    return mul_style(model.multipliers, *_gru_products(layer)[0])
+
+
+def gru_rh_latency(model, layer) -> int:
+    """Return hwgen_gru_cell's RH_MUL_LATENCY."""
+    return mul_latency(gru_rh_style(model, layer), *_gru_products(layer)[0])
+
+
+def gru_blend_style(model, layer) -> int:
+    """Return hwgen_gru_cell's B_MUL_STYLE: logic only when both blend products qualify."""
+    return min(mul_style(model.multipliers, a, b) for a, b in _gru_products(layer)[1])
+
+
+def gru_blend_latency(model, layer) -> int:
+    """Return hwgen_gru_cell's B_MUL_LATENCY (the blend's slower product's)."""
+    style = gru_blend_style(model, layer)
+    return max(mul_latency(style, a, b) for a, b in _gru_products(layer)[1])

@@ -95,6 +95,19 @@ def quant_rnn(input_size: int, hidden_size: int, widths: LSTMWidths, batch_first
         gate_acc_quant=bq.Int8ActPerTensorFixedPoint, gate_acc_bit_width=widths.input_acc)
 
 
+def quant_gru_of(input_size: int, widths: LSTMWidths, net: Net):
+    """Return the QuantGRU (batch first) of a spec's net section; its accumulators take the
+    LSTM keys' widths (reset: input_acc, update: forget_acc, new: cell_acc, hidden: output_acc)."""
+    from hwgen.qat.gru import GRUWidths, quant_gru
+
+    gru = GRUWidths(weight=widths.weight, bias=widths.bias, io=widths.io,
+                    reset_acc=widths.input_acc, update_acc=widths.forget_acc,
+                    new_acc=widths.cell_acc, hidden_acc=widths.output_acc,
+                    sigmoid=widths.sigmoid, tanh=widths.tanh)
+    return quant_gru(input_size, net.hidden_size, gru, bias=net.bias, num_layers=net.num_layers,
+                     bidirectional=net.bidirectional)
+
+
 def quant_recurrent(input_size: int, widths: LSTMWidths, net: Net):
     """Return the QuantLSTM or QuantRNN (batch first) a spec's net section describes."""
     common = dict(bias=net.bias, num_layers=net.num_layers, bidirectional=net.bidirectional,
@@ -103,6 +116,8 @@ def quant_recurrent(input_size: int, widths: LSTMWidths, net: Net):
     if net.cell == "rnn":
         return quant_rnn(input_size, net.hidden_size, widths, nonlinearity=net.nonlinearity,
                          **common)
+    if net.cell == "gru":
+        return quant_gru_of(input_size, widths, net)
     return quant_lstm(input_size, net.hidden_size, widths, cifg=net.cifg,
                       shared_intra_layer_weight_quant=net.shared_intra_layer_weight_quant,
                       shared_intra_layer_gate_acc_quant=net.shared_intra_layer_gate_acc_quant,
@@ -164,6 +179,8 @@ class FloatClassifier(nn.Module):
                       bidirectional=net.bidirectional)
         if net.cell == "rnn":
             self.lstm = nn.RNN(input_size, hidden_size, nonlinearity=net.nonlinearity, **common)
+        elif net.cell == "gru":
+            self.lstm = nn.GRU(input_size, hidden_size, **common)
         else:
             self.lstm = nn.LSTM(input_size, hidden_size, **common)
         self.head = nn.Linear(hidden_size * (2 if net.bidirectional else 1), classes)

@@ -35,6 +35,11 @@ class GRUGate(enum.Enum):
         """Return the gate's activation: 'tanh' for the new gate, else 'sigmoid'."""
         return "tanh" if self is GRUGate.NEW else "sigmoid"
 
+    @property
+    def short(self) -> str:
+        """Return the one-letter name used in stage and signal names (r, z, n as PyTorch)."""
+        return {"reset": "r", "update": "z", "new": "n"}[self.value]
+
 
 GRU_GATES = tuple(GRUGate)
 

@@ -38,6 +38,7 @@
 #endif
 
 #include "hwgen_kernels.h"
+#include "hwgen_gru.h"
 #include "hwgen_lstm.h"
 #include "hwgen_rnn.h"
 #include "hwgen_state.h"
