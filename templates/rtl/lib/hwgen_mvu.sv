@@ -10,12 +10,12 @@
 // block RAM's read is slow: nothing but a register follows it); with F = 1 the input register
 // itself is the slice and the weights are constants. Then the product
 // registers (PE*SIMD exact products), an adder tree over SIMD with a register after every
-// REG_EVERY levels (0: none), then the accumulator over column folds. With REG_EVERY = 2 no
-// stage has more than two adder levels. MUL_STYLE = 1 builds the products from logic: each is
-// hwgen_mul_pp's K = ceil(min(W_W, XW) / 2) partial products (XW: an input element as a signed
-// number), the product registers hold all PE*SIMD*K of them and the tree adds SIMD*K per row
-// (K = 1 with MUL_STYLE = 0). Timing, with no stalls (LV = clog2(SIMD*K) tree levels,
-// TR = LV / REG_EVERY tree registers):
+// REG_EVERY levels (0: none), then the accumulator over column folds. With REG_EVERY = 1 (the
+// default) no stage has more than one adder level (the accumulator's add is a stage of its own).
+// MUL_STYLE = 1 builds the products from logic: each is hwgen_mul_pp's K = ceil(min(W_W, XW) / 2)
+// partial products (XW: an input element as a signed number), the product registers hold all
+// PE*SIMD*K of them and the tree adds SIMD*K per row (K = 1 with MUL_STYLE = 0). Timing, with no
+// stalls (LV = clog2(SIMD*K) tree levels, TR = LV / REG_EVERY tree registers):
 //   cycles per vector (initiation interval) = F                          (CYCLES_PER_VECTOR)
 //   latency, input transfer -> out_valid   = F + 4 + TR (F > 1), 3 + TR (F = 1)   (LATENCY)
 // Vectors overlap in the pipeline: the next vector is accepted in the cycle the current one's
@@ -51,7 +51,7 @@ module hwgen_mvu #(
     parameter int IN_W      = 4,
     parameter bit IN_SIGNED = 1'b1,
     parameter int ACC_W     = 16,
-    parameter int REG_EVERY = 2,
+    parameter int REG_EVERY = 1,
     parameter int MUL_STYLE = 0,                       // 0: the inferred `*`; 1: in logic
     parameter int WEIGHTS_BITS = ROWS*COLS*W_W,
     parameter logic [WEIGHTS_BITS-1:0] WEIGHTS = '0,  // read when NF*SF = 1
