@@ -126,12 +126,12 @@ def mvu_latency(rows: int, cols: int, pe: int, simd: int,
                 reg_every: int = MVU_REG_EVERY, slices: int = 1) -> int:
     """Return hwgen_mvu's cycles from an input transfer to its result's out_valid (no stalls).
 
-    The folds, then the ROM read and operand registers (folded units only), the product, tree and
-    accumulator registers;
+    The folds, then the ROM read and operand registers (folded units only), the product, tree,
+    accumulator and result registers;
     slices: the partial products per product (mul_slices of its MUL_STYLE and widths).
     """
     folds = mvu_folds(rows, cols, pe, simd)
-    return folds + (4 if folds > 1 else 2) + mvu_tree_registers(simd, reg_every, slices)
+    return folds + (5 if folds > 1 else 3) + mvu_tree_registers(simd, reg_every, slices)
 
 
 def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,

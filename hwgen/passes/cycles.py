@@ -2,7 +2,7 @@
 
 One direction engine (hwgen_lstm_ctrl.sv and its datapath) takes x_t, and step_latency(layer) = D
 cycles later offers h_t: the matrix-vector units' latency (the slower unit's,
-hwgen.cores.mvu_latency: its F folds + 4 pipeline stages + its adder-tree registers; 3 + tree
+hwgen.cores.mvu_latency: its F folds + 5 pipeline stages + its adder-tree registers; 4 + tree
 registers when fully parallel), then the elementwise stages one after the other (their latencies
 in hwgen/cores.py: the gate stage; LSTM only: the cell update, tanh(c), the hidden requantizer),
 each over the layer's lanes (H/L units per cycle add H/L cycles when L < H, and one for the
