@@ -172,7 +172,11 @@ module hwgen_mvu #(
             assign sf_i     = SF > 1 ? 32'(sf) : 32'd0;
             assign last_sf  = sf_i == 32'(SF - 1);
             assign last_nf  = (NF > 1 ? 32'(nf) : 32'd0) == 32'(NF - 1);
-            assign done     = last_sf && last_nf;
+            // done (the fold issuing is the vector's last, k == F - 1) is kept in a register of
+            // its own: in_ready, and with it x_q's enable, then starts from flip-flops, not from
+            // compares on the fold counters
+            logic done_q;
+            assign done     = done_q;
             assign issue    = busy;
             assign issue_tag = {NF > 1 ? nf : NF_W'(0), done, last_sf, sf_i == 32'd0};
             assign in_ready = !busy || (done && en);
@@ -188,6 +192,7 @@ module hwgen_mvu #(
                 end
                 if (rst) begin
                     busy <= 1'b0;
+                    done_q <= 1'b0;
                     nf   <= '0;
                     sf   <= '0;
                     k    <= '0;
@@ -195,6 +200,7 @@ module hwgen_mvu #(
                     if (in_valid && in_ready) busy <= 1'b1;
                     else if (busy && done && en) busy <= 1'b0;
                     if (busy && en) begin
+                        done_q <= !done && k == K_W'(F - 2);
                         k  <= done ? '0 : k + 1'b1;
                         sf <= last_sf ? '0 : sf + 1'b1;
                         if (last_sf) nf <= last_nf ? '0 : nf + 1'b1;
