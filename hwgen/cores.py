@@ -10,7 +10,7 @@ from hwgen.types import HwgenError
 # hwgen_mvu.sv's pipeline, documented at the top of that file: after the input register, a fold
 # passes the operand registers (folded units only), the product registers, the adder tree's
 # registers (one every REG_EVERY levels) and the accumulator/result register.
-MVU_REG_EVERY = 2  # hwgen_mvu's default REG_EVERY: at most two adder levels per stage
+MVU_REG_EVERY = 1  # hwgen_mvu's default REG_EVERY: one adder level per stage
 LUT_LATENCY = 1  # hwgen_lut.sv: registered output, one code per cycle
 # hwgen_head.sv: the weight read, the operand and the product registers, the score and the
 # best-so-far register, each 1
@@ -33,6 +33,14 @@ def mul_style(choice: str, a_width: int, b_width: int) -> int:
     if choice not in MUL_STYLES:
         raise HwgenError(f"multipliers {choice!r}: expected auto, lut or dsp")
     return MUL_STYLES[choice]
+
+
+def elementwise_mul_style(choice: str, a_width: int, b_width: int) -> int:
+    """Return the MUL_STYLE of a product of the elementwise stages (hwgen_cell, hwgen_hidden):
+    as mul_style, except that auto always builds it from logic. Yosys maps `*` to an ECP5
+    MULT18X18D without its registers, whose 3.9 ns alone is more than half of a 150 MHz cycle;
+    these stages have few products (LANES per stage)."""
+    return MUL_LUT if choice == "auto" else mul_style(choice, a_width, b_width)
 
 
 def mul_slices(style: int, a_width: int, b_width: int) -> int:
@@ -74,19 +82,21 @@ def hidden_latency(mul: int) -> int:
 # The recurrent engines' elementwise stages (LATENCY localparam at the top of each file): cycles
 # from in_valid to out_valid; each takes a new vector in every cycle and never stalls.
 REQUANT_PIPE_LATENCY = 2  # hwgen_requant.sv with PIPE: rounded value, saturated value
-GATE_LATENCY = 1 + REQUANT_PIPE_LATENCY + LUT_LATENCY  # hwgen_gate.sv: sum, requantize, table
+# hwgen_gate.sv: x + h, + bias, requantize, table
+GATE_LATENCY = 2 + REQUANT_PIPE_LATENCY + LUT_LATENCY
 TANH_LATENCY = LUT_LATENCY  # tanh(c): hwgen_lut_vec.sv, one table read
 
 
-def lane_latency(latency: int, units: int, lanes: int) -> int:
+def lane_latency(latency: int, units: int, lanes: int, reg_select: bool = False) -> int:
     """Return the LATENCY of an elementwise stage of fully parallel latency `latency` whose units
     run through `lanes` lanes (hwgen_lanes.sv): unchanged with one beat, else one beat per cycle
-    then the result register (latency + units / lanes); the next vector may start units / lanes
-    cycles after this one."""
+    then the result register (latency + units / lanes), and one cycle more when the stage
+    registers its chunk select (reg_select: hwgen_lane_shift with REG, as hwgen_gate, hwgen_cell
+    and hwgen_hidden do); the next vector may start units / lanes cycles after this one."""
     if lanes < 1 or units % lanes:
         raise HwgenError(f"{lanes} lanes do not divide {units} units")
     beats = units // lanes
-    return latency if beats == 1 else latency + beats
+    return latency if beats == 1 else latency + beats + (1 if reg_select else 0)
 
 
 def mvu_folds(rows: int, cols: int, pe: int, simd: int) -> int:
@@ -116,12 +126,12 @@ def mvu_latency(rows: int, cols: int, pe: int, simd: int,
                 reg_every: int = MVU_REG_EVERY, slices: int = 1) -> int:
     """Return hwgen_mvu's cycles from an input transfer to its result's out_valid (no stalls).
 
-    The folds, then the ROM read and operand registers (folded units only), the product, tree and
-    accumulator registers;
+    The folds, then the ROM read and operand registers (folded units only), the product, tree,
+    accumulator and result registers;
     slices: the partial products per product (mul_slices of its MUL_STYLE and widths).
     """
     folds = mvu_folds(rows, cols, pe, simd)
-    return folds + (4 if folds > 1 else 2) + mvu_tree_registers(simd, reg_every, slices)
+    return folds + (5 if folds > 1 else 3) + mvu_tree_registers(simd, reg_every, slices)
 
 
 def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,

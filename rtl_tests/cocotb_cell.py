@@ -33,7 +33,7 @@ class CellTB:
         lanes = lanes_of(dut, case, case["h"])
         self.beats = case["h"] // lanes
         self.latency = lane_latency(cell_latency(cell_mul_latency(case["mul_style"], products)),
-                                    case["h"], lanes)
+                                    case["h"], lanes, reg_select=True)
         assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def combos(self) -> itertools.product:

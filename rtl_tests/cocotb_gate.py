@@ -30,7 +30,7 @@ class GateTB:
         self.act_w, self.act_signed = case["act"]
         lanes = lanes_of(dut, case, case["h"])
         self.beats = case["h"] // lanes
-        self.latency = lane_latency(GATE_LATENCY, case["h"], lanes)
+        self.latency = lane_latency(GATE_LATENCY, case["h"], lanes, reg_select=True)
         assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def steps(self, random_steps: int) -> list[list[tuple]]:

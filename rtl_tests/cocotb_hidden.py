@@ -43,7 +43,8 @@ class HiddenTB:
         lanes = lanes_of(dut, case, case["h"])
         self.beats = case["h"] // lanes
         self.latency = lane_latency(hidden_latency(mul_latency(case["mul_style"], self.o.width + 1,
-                                                  self.t.width + 1)), case["h"], lanes)
+                                                  self.t.width + 1)), case["h"], lanes,
+                                    reg_select=True)
         assert int(dut.LATENCY.value) == self.latency, "LATENCY differs from hwgen.cores"
 
     def drive(self, step: list[tuple]) -> dict:

@@ -40,6 +40,7 @@ LINT_CASES = {
     "lane_sel_five_chunks": ("hwgen_lane_sel", dict(N=5, LANES=1, W=7)),
     "lane_shift_one_chunk": ("hwgen_lane_shift", dict(N=3, LANES=3, W=4)),
     "lane_shift_four_chunks": ("hwgen_lane_shift", dict(N=8, LANES=2, W=5)),
+    "lane_shift_registered": ("hwgen_lane_shift", dict(N=8, LANES=2, W=5, REG=1)),
     "gate_defaults": ("hwgen_gate", {}),
     "gate_shifted": ("hwgen_gate", dict(H=3, AX_W=6, AH_W=5, X_SHIFT=2, H_SHIFT=1, SUM_W=9,
                                         ACC_SHIFT=2, ACC_W=4, ACC_MIN=-8, ACC_MAX=7, ACT_W=3)),

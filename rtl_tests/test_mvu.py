@@ -26,16 +26,16 @@ CASES = {  # rows, cols, PE, SIMD, weight and input widths (REG_EVERY: the core'
     "pe4_simd1_rows_only": dict(rows=8, cols=2, pe=4, simd=1, w_w=4, in_w=4, in_signed=True),
     "pe1_simd12_cols_only": dict(rows=2, cols=24, pe=2, simd=12, w_w=4, in_w=8, in_signed=True),
     "pe1_simd2_block_rom": dict(rows=16, cols=8, pe=1, simd=2, w_w=3, in_w=4, in_signed=True),
-    "pe2_simd8_reg1": dict(rows=6, cols=16, pe=2, simd=8, w_w=6, in_w=4, in_signed=False,
-                           reg_every=1),
+    "pe2_simd8_reg2": dict(rows=6, cols=16, pe=2, simd=8, w_w=6, in_w=4, in_signed=False,
+                           reg_every=2),
     # products in logic (hwgen_mul_pp): the weight sliced (4 bits: 2 slices), the unsigned
     # input sliced (2 bits, 3 signed: 2 slices), 3 slices with SIMD not a power of two
     "lut_parallel": dict(rows=4, cols=6, pe=4, simd=6, w_w=4, in_w=8, in_signed=True,
                          mul_style=MUL_LUT),
     "lut_pe2_simd4_uint_in_sliced": dict(rows=4, cols=8, pe=2, simd=4, w_w=6, in_w=2,
                                          in_signed=False, mul_style=MUL_LUT),
-    "lut_pe1_simd3_w5_reg1": dict(rows=2, cols=6, pe=1, simd=3, w_w=5, in_w=6, in_signed=True,
-                                  mul_style=MUL_LUT, reg_every=1),
+    "lut_pe1_simd3_w5_reg2": dict(rows=2, cols=6, pe=1, simd=3, w_w=5, in_w=6, in_signed=True,
+                                  mul_style=MUL_LUT, reg_every=2),
 }
 
 

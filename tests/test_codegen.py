@@ -147,7 +147,8 @@ def _signed(t) -> int:
 def test_multipliers_bind_each_products_style(tmp_path, weight, choice):
     """auto: logic for a product whose narrower operand (as a signed number) has at most 4 bits:
     here the matrix units' and the head's when their weights have 4 bits; the cell's and
-    hidden's 7..9-bit products stay multipliers. lut and dsp: every product alike."""
+    hidden's 7..9-bit products always (hwgen.cores.elementwise_mul_style). lut and dsp: every
+    product alike."""
     torch.manual_seed(1)
     m = QuantClassifier(3, 4, 3, LSTMWidths(weight=weight, sigmoid=6), 4).eval()
     export_model(m, torch.randn(1, 5, 3), tmp_path / "m.onnx")
@@ -160,7 +161,7 @@ def test_multipliers_bind_each_products_style(tmp_path, weight, choice):
         want = {"lut": 1, "dsp": 0}.get(choice, int(narrow <= 4))
         assert _bound(top, f"{prefix}_MUL_STYLE") == [want], prefix
     assert [mv.weight_type.width for mv in units.values()] == [weight, weight, 4]
-    elementwise = int(choice == "lut")
+    elementwise = int(choice != "dsp")
     assert _bound(top, "CELL_MUL_STYLE") == _bound(top, "HID_MUL_STYLE") == [elementwise]
     o, t = layer.hidden.o_type.width + 1, layer.cell_tanh.out_type.width + 1
     assert (o, t) == (7, 9)  # uint6 sigmoid, int8 tanh: one more bit each

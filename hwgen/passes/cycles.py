@@ -2,10 +2,11 @@
 
 One direction engine (hwgen_lstm_ctrl.sv and its datapath) takes x_t, and step_latency(layer) = D
 cycles later offers h_t: the matrix-vector units' latency (the slower unit's,
-hwgen.cores.mvu_latency: its F folds + 4 pipeline stages + its adder-tree registers; 3 + tree
+hwgen.cores.mvu_latency: its F folds + 5 pipeline stages + its adder-tree registers; 4 + tree
 registers when fully parallel), then the elementwise stages one after the other (their latencies
 in hwgen/cores.py: the gate stage; LSTM only: the cell update, tanh(c), the hidden requantizer),
-each over the layer's lanes (H/L units per cycle add H/L cycles when L < H: lane_latency).
+each over the layer's lanes (H/L units per cycle add H/L cycles when L < H, and one for the
+registered chunk select of the gate, cell and hidden stages: lane_latency).
 The adder trees and the cell's and hidden's products depend on each product's multiplier style
 (hwgen.passes.multipliers).
 then writing the state (1). An
@@ -57,14 +58,14 @@ def step_latency(model, layer) -> int:
 def elementwise_latency(model, layer) -> int:
     """Return the cycles of an engine's elementwise stages, run one after the other, each over
     the layer's lanes (hwgen.cores.lane_latency)."""
-    def laned(latency: int) -> int:
-        return lane_latency(latency, layer.hidden_size, layer.units_per_cycle)
+    def laned(latency: int, reg_select: bool = True) -> int:
+        return lane_latency(latency, layer.hidden_size, layer.units_per_cycle, reg_select)
 
     if layer.kind == "gru":
         return gru_elementwise_latency(model, layer)
     if layer.kind == "lstm":
         return (laned(GATE_LATENCY) + laned(cell_latency(cell_multiplier_latency(model, layer)))
-                + laned(TANH_LATENCY)
+                + laned(TANH_LATENCY, reg_select=False)  # hwgen_lut_vec: combinational select
                 + laned(hidden_latency(hidden_multiplier_latency(model, layer))))
     return laned(GATE_LATENCY)  # a plain RNN's gate table gives h
 

@@ -3,11 +3,13 @@
 The model's `multipliers` (spec folding.multipliers: auto, lut or dsp) chooses per product from
 its operands' widths as the core sees them (signed, an unsigned operand one bit wider); auto
 builds a product from logic when its narrower operand has at most hwgen.cores.MUL_AUTO_LUT_MAX
-bits. hwgen.codegen.rtl binds these styles and hwgen.passes.cycles times them, from here only.
+bits, and the cell's and hidden stage's products always (hwgen.cores.elementwise_mul_style).
+hwgen.codegen.rtl binds these styles and hwgen.passes.cycles times them, from here only.
 """
 from __future__ import annotations
 
-from hwgen.cores import (cell_mul_latency, cell_operands, mul_latency, mul_slices, mul_style)
+from hwgen.cores import (cell_mul_latency, cell_operands, elementwise_mul_style, mul_latency,
+                         mul_slices, mul_style)
 
 
 def signed_width(t) -> int:
@@ -33,7 +35,7 @@ def _cell_products(layer) -> tuple:
 
 def cell_style(model, layer) -> int:
     """Return hwgen_cell's MUL_STYLE: logic only when both its products qualify."""
-    return min(mul_style(model.multipliers, a, b) for a, b in _cell_products(layer))
+    return min(elementwise_mul_style(model.multipliers, a, b) for a, b in _cell_products(layer))
 
 
 def cell_multiplier_latency(model, layer) -> int:
@@ -47,7 +49,7 @@ def _hidden_operands(layer) -> tuple:
 
 def hidden_style(model, layer) -> int:
     """Return hwgen_hidden's MUL_STYLE."""
-    return mul_style(model.multipliers, *_hidden_operands(layer))
+    return elementwise_mul_style(model.multipliers, *_hidden_operands(layer))
 
 
 def hidden_multiplier_latency(model, layer) -> int:

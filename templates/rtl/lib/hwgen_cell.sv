@@ -9,8 +9,9 @@
 // saturated products (hwgen_requant with PIPE); the saturated sum. LANES units per cycle
 // (hwgen_lanes). LANES = H: LATENCY = MUL_LATENCY + 3 cycles from in_valid to out_valid
 // (hwgen/cores.py cell_latency), a new vector may enter in every cycle and the operands are read
-// in the in_valid cycle only. LANES < H: LATENCY = MUL_LATENCY + 3 + H/LANES (hwgen/cores.py
-// lane_latency), a vector every H/LANES cycles at most, the operands held for H/LANES cycles
+// in the in_valid cycle only. LANES < H: the chunk's operands are registered first
+// (hwgen_lane_shift with REG), LATENCY = MUL_LATENCY + 4 + H/LANES (hwgen/cores.py lane_latency
+// with reg_select), a vector every H/LANES cycles at most, the operands held for H/LANES cycles
 // from in_valid. Nothing stalls; c_new is valid in the out_valid cycle (the controller registers
 // it then).
 module hwgen_cell #(
@@ -52,9 +53,9 @@ module hwgen_cell #(
     localparam int GE = G_W + 1;
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = MUL_LATENCY + 3 + (H / LANES == 1 ? 0 : H / LANES);
+    localparam int LATENCY = MUL_LATENCY + 3 + (H / LANES == 1 ? 0 : 1 + H / LANES);
     /* verilator lint_on UNUSEDPARAM */
-    localparam int U  = MUL_LATENCY + 3;  // the lanes' latency
+    localparam int U  = MUL_LATENCY + 3 + (H / LANES > 1 ? 1 : 0);  // the lanes' latency
 
     initial begin
         if (CIFG && (ONE < 0 || ONE >= (1 << (FE - 1))))
@@ -77,13 +78,13 @@ module hwgen_cell #(
         .out_valid(out_valid)
     );
     /* verilator lint_on PINCONNECTEMPTY */
-    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(F_W))
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(F_W), .REG(1'b1))
         u_f (.clk(clk), .in_data(f_act), .first(first), .out_data(f_lane));
-    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(I_W))
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(I_W), .REG(1'b1))
         u_i (.clk(clk), .in_data(i_act), .first(first), .out_data(i_lane));
-    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(G_W))
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(G_W), .REG(1'b1))
         u_g (.clk(clk), .in_data(g_act), .first(first), .out_data(g_lane));
-    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(C_W))
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(C_W), .REG(1'b1))
         u_c (.clk(clk), .in_data(c_old), .first(first), .out_data(c_lane));
 
     for (genvar j = 0; j < LANES; j++) begin : g_unit

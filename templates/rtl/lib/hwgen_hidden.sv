@@ -4,8 +4,9 @@
 // hwgen/cores.py mul_latency); the rounded and then saturated product (hwgen_requant with PIPE).
 // LANES units per cycle (hwgen_lanes). LANES = H: LATENCY = MUL_LATENCY + 2 cycles from in_valid
 // to out_valid (hwgen/cores.py hidden_latency), a new vector may enter in every cycle and o_act
-// and t_act are read in the in_valid cycle only. LANES < H: LATENCY = MUL_LATENCY + 2 + H/LANES
-// (hwgen/cores.py lane_latency), a vector every H/LANES cycles at most, o_act and t_act held for
+// and t_act are read in the in_valid cycle only. LANES < H: the chunk's operands are registered
+// first (hwgen_lane_shift with REG), LATENCY = MUL_LATENCY + 3 + H/LANES (hwgen/cores.py
+// lane_latency with reg_select), a vector every H/LANES cycles at most, o_act and t_act held for
 // H/LANES cycles from in_valid. Nothing stalls; h is valid in the out_valid cycle (the controller
 // registers it then).
 module hwgen_hidden #(
@@ -36,9 +37,9 @@ module hwgen_hidden #(
     localparam int TE = T_W + 1;
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = MUL_LATENCY + 2 + (H / LANES == 1 ? 0 : H / LANES);
+    localparam int LATENCY = MUL_LATENCY + 2 + (H / LANES == 1 ? 0 : 1 + H / LANES);
     /* verilator lint_on UNUSEDPARAM */
-    localparam int U  = MUL_LATENCY + 2;  // the lanes' latency
+    localparam int U  = MUL_LATENCY + 2 + (H / LANES > 1 ? 1 : 0);  // the lanes' latency
 
     logic                  first;
     logic [U-1:0]           valid_q;  // fire delayed by 1 to U cycles (hwgen_lanes)
@@ -52,9 +53,9 @@ module hwgen_hidden #(
         .lane_valid(valid_q[U-1]), .lane_data(h_lane), .out_data(h), .out_valid(out_valid)
     );
     /* verilator lint_on PINCONNECTEMPTY */
-    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(O_W))
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(O_W), .REG(1'b1))
         u_o (.clk(clk), .in_data(o_act), .first(first), .out_data(o_lane));
-    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(T_W))
+    hwgen_lane_shift #(.N(H), .LANES(LANES), .W(T_W), .REG(1'b1))
         u_t (.clk(clk), .in_data(t_act), .first(first), .out_data(t_lane));
 
     for (genvar j = 0; j < LANES; j++) begin : g_unit

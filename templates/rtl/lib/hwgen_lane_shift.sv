@@ -6,10 +6,14 @@
 // in hwgen_lanes) instead of a BEATS:1 multiplexer driven by the beat counter, which set the
 // clock of lane-folded designs. in_data need only be valid in beat 0; beats follow each other in
 // consecutive cycles (hwgen_lanes). LANES = N: out_data = in_data, no register.
+// REG = 1 (and LANES < N): out_data is registered, chunk b one cycle after beat b (the stage's
+// lanes take one more cycle, hwgen/cores.py lane_latency with reg_select); the choice on first then
+// feeds flip-flops only, not the stage's arithmetic (a multiplier's operands, an adder).
 module hwgen_lane_shift #(
     parameter int N     = 1,
     parameter int LANES = 1,  // divides N (hwgen_lanes checks it)
-    parameter int W     = 8
+    parameter int W     = 8,
+    parameter bit REG   = 1'b0
 ) (
     /* verilator lint_off UNUSEDSIGNAL */  // one chunk: no register, first not read
     input  logic                  clk,
@@ -26,10 +30,16 @@ module hwgen_lane_shift #(
             assign out_data = in_data;
         end else begin : g_shift
             logic [(BEATS-1)*CW-1:0] rest;  // chunks b+1 .. BEATS-1 of beat 0's in_data
-            assign out_data = first ? in_data[0 +: CW] : rest[0 +: CW];
+            logic [CW-1:0]           chunk;  // chunk `beat`
+            assign chunk = first ? in_data[0 +: CW] : rest[0 +: CW];
             always_ff @(posedge clk) begin
                 if (first) rest <= in_data[CW +: (BEATS-1)*CW];
                 else       rest <= rest >> CW;
+            end
+            if (REG) begin : g_reg
+                always_ff @(posedge clk) out_data <= chunk;
+            end else begin : g_comb
+                assign out_data = chunk;
             end
         end
     endgenerate

@@ -10,14 +10,14 @@
 // block RAM's read is slow: nothing but a register follows it); with F = 1 the input register
 // itself is the slice and the weights are constants. Then the product
 // registers (PE*SIMD exact products), an adder tree over SIMD with a register after every
-// REG_EVERY levels (0: none), then the accumulator over column folds. With REG_EVERY = 2 no
-// stage has more than two adder levels. MUL_STYLE = 1 builds the products from logic: each is
-// hwgen_mul_pp's K = ceil(min(W_W, XW) / 2) partial products (XW: an input element as a signed
-// number), the product registers hold all PE*SIMD*K of them and the tree adds SIMD*K per row
-// (K = 1 with MUL_STYLE = 0). Timing, with no stalls (LV = clog2(SIMD*K) tree levels,
-// TR = LV / REG_EVERY tree registers):
+// REG_EVERY levels (0: none), then the accumulator over column folds. With REG_EVERY = 1 (the
+// default) no stage has more than one adder level (the accumulator's add is a stage of its own).
+// MUL_STYLE = 1 builds the products from logic: each is hwgen_mul_pp's K = ceil(min(W_W, XW) / 2)
+// partial products (XW: an input element as a signed number), the product registers hold all
+// PE*SIMD*K of them and the tree adds SIMD*K per row (K = 1 with MUL_STYLE = 0). Timing, with no
+// stalls (LV = clog2(SIMD*K) tree levels, TR = LV / REG_EVERY tree registers):
 //   cycles per vector (initiation interval) = F                          (CYCLES_PER_VECTOR)
-//   latency, input transfer -> out_valid   = F + 4 + TR (F > 1), 3 + TR (F = 1)   (LATENCY)
+//   latency, input transfer -> out_valid   = F + 5 + TR (F > 1), 4 + TR (F = 1)   (LATENCY)
 // Vectors overlap in the pipeline: the next vector is accepted in the cycle the current one's
 // last fold issues. A finished result waits in out_data until out_ready; while the one behind it
 // would overwrite it the whole pipeline holds, so in_ready depends combinationally on out_ready.
@@ -52,7 +52,7 @@ module hwgen_mvu #(
     parameter int IN_W      = 4,
     parameter bit IN_SIGNED = 1'b1,
     parameter int ACC_W     = 16,
-    parameter int REG_EVERY = 2,
+    parameter int REG_EVERY = 1,
     parameter int MUL_STYLE = 0,                       // 0: the inferred `*`; 1: in logic
     parameter int WEIGHTS_BITS = ROWS*COLS*W_W,
     parameter logic [WEIGHTS_BITS-1:0] WEIGHTS = '0,  // read when NF*SF = 1 and no INIT_FILE
@@ -79,7 +79,7 @@ module hwgen_mvu #(
     // Timing, published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
     localparam int CYCLES_PER_VECTOR = F;
-    localparam int LATENCY = F + (F > 1 ? 4 : 2) + TR;
+    localparam int LATENCY = F + (F > 1 ? 5 : 3) + TR;
     /* verilator lint_on UNUSEDPARAM */
     localparam int NF_W = NF > 1 ? $clog2(NF) : 1;
     localparam int SF_W = SF > 1 ? $clog2(SF) : 1;
@@ -127,7 +127,10 @@ module hwgen_mvu #(
     assign t_tag   = tag_q[(ST-1)*TG +: TG];
     assign t_valid = valid_q[ST-1];
     assign {t_nf, t_done, t_last, t_first} = t_tag;
-    assign en = !(t_valid && t_done && out_valid && !out_ready);
+    // the write stage, one after the accumulator: the fold whose sums acc_q holds
+    logic            w_valid, w_last, w_done;
+    logic [NF_W-1:0] w_nf;
+    assign en = !(w_valid && w_done && out_valid && !out_ready);
 
     always_ff @(posedge clk) begin
         if (en) begin
@@ -170,7 +173,11 @@ module hwgen_mvu #(
             assign sf_i     = SF > 1 ? 32'(sf) : 32'd0;
             assign last_sf  = sf_i == 32'(SF - 1);
             assign last_nf  = (NF > 1 ? 32'(nf) : 32'd0) == 32'(NF - 1);
-            assign done     = last_sf && last_nf;
+            // done (the fold issuing is the vector's last, k == F - 1) is kept in a register of
+            // its own: in_ready, and with it x_q's enable, then starts from flip-flops, not from
+            // compares on the fold counters
+            logic done_q;
+            assign done     = done_q;
             assign issue    = busy;
             assign issue_tag = {NF > 1 ? nf : NF_W'(0), done, last_sf, sf_i == 32'd0};
             assign in_ready = !busy || (done && en);
@@ -186,6 +193,7 @@ module hwgen_mvu #(
                 end
                 if (rst) begin
                     busy <= 1'b0;
+                    done_q <= 1'b0;
                     nf   <= '0;
                     sf   <= '0;
                     k    <= '0;
@@ -193,6 +201,7 @@ module hwgen_mvu #(
                     if (in_valid && in_ready) busy <= 1'b1;
                     else if (busy && done && en) busy <= 1'b0;
                     if (busy && en) begin
+                        done_q <= !done && k == K_W'(F - 2);
                         k  <= done ? '0 : k + 1'b1;
                         sf <= last_sf ? '0 : sf + 1'b1;
                         if (last_sf) nf <= last_nf ? '0 : nf + 1'b1;
@@ -270,31 +279,37 @@ module hwgen_mvu #(
         end
     endgenerate
 
-    // ---- accumulator over column folds, then the result register
+    // ---- accumulator over column folds, then (a stage later, so that the wide result registers
+    // are fed from a register, not from the accumulator's adders) the result register
     logic [BLK-1:0]        acc_q;   // partial sums of row fold t_nf over the earlier column folds
     logic [BLK-1:0]        sums;    // acc_q plus this fold
     logic [ROWS*ACC_W-1:0] work_q;  // finished row folds of the vector being accumulated
-    logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold t_nf written in
+    logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold w_nf (acc_q) written in
     always_comb begin
         for (int p = 0; p < PE; p++)
             sums[p*ACC_W +: ACC_W] = (t_first ? ACC_W'(0) : acc_q[p*ACC_W +: ACC_W])
                                    + ACC_W'($signed(g_lv[LV].out[p*TW +: TW]));
-        // Row fold t_nf is written through a decoder of constant selects: a select indexed by
-        // t_nf * BLK makes Yosys build the product (an ECP5 multiplier block) and a shifter over
+        // Row fold w_nf is written through a decoder of constant selects: a select indexed by
+        // w_nf * BLK makes Yosys build the product (an ECP5 multiplier block) and a shifter over
         // the whole vector, the slowest path of a row-folded unit.
         work_d = work_q;
         for (int n = 0; n < NF; n++)
-            if (NF == 1 || 32'(t_nf) == 32'(n)) work_d[n*BLK +: BLK] = sums;
+            if (NF == 1 || 32'(w_nf) == 32'(n)) work_d[n*BLK +: BLK] = acc_q;
     end
 
     always_ff @(posedge clk) begin
-        if (en && t_valid) begin
-            acc_q <= sums;
-            if (t_last) work_q <= work_d;
-            if (t_done) out_data <= work_d;
+        if (en) begin
+            if (t_valid) acc_q <= sums;
+            w_valid <= t_valid;
+            {w_nf, w_done, w_last} <= {t_nf, t_done, t_last};
         end
+        if (en && w_valid) begin
+            if (w_last) work_q <= work_d;
+            if (w_done) out_data <= work_d;
+        end
+        if (rst) w_valid <= 1'b0;
         if (rst) out_valid <= 1'b0;
-        else if (en && t_valid && t_done) out_valid <= 1'b1;
+        else if (en && w_valid && w_done) out_valid <= 1'b1;
         else if (out_ready) out_valid <= 1'b0;
     end
 endmodule
