@@ -173,6 +173,8 @@ def gru_cell_operands(r_width: int, hn_width: int, omz_width: int, n_width: int,
 def gru_cell_latency(rh_mul: int, blend_mul: int, units: int, lanes: int) -> int:
     """Return hwgen_gru_cell's LATENCY with RH_MUL_LATENCY rh_mul, B_MUL_LATENCY blend_mul and
     `lanes` lanes over `units` units: r (hn runs beside it), r * hn, the new gate, the blend (its
-    products, sum and io requantizer), each over the lanes (lane_latency)."""
-    stages = (GATE_LATENCY, rh_mul, GATE_LATENCY, blend_mul + 1 + REQUANT_PIPE_LATENCY)
-    return sum(lane_latency(latency, units, lanes) for latency in stages)
+    products, sum and io requantizer), each over the lanes (lane_latency; the gates register
+    their chunk select, hwgen_gate)."""
+    stages = ((GATE_LATENCY, True), (rh_mul, False), (GATE_LATENCY, True),
+              (blend_mul + 1 + REQUANT_PIPE_LATENCY, False))
+    return sum(lane_latency(latency, units, lanes, reg) for latency, reg in stages)

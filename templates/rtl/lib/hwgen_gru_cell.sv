@@ -113,7 +113,9 @@ module hwgen_gru_cell #(
     localparam int BP = H / LANES == 1 ? 0 : H / LANES;  // cycles a lane-folded stage adds
     // Published for testbenches (read back through VPI), not used by the logic.
     /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = 11 + RH_MUL_LATENCY + B_MUL_LATENCY + 4 * BP;
+    // the two gates in the path (r, then n) take 5 cycles, one more each when lane-folded (their
+    // registered chunk select); the blend's sum and requantizer 3 (hwgen/cores.py)
+    localparam int LATENCY = 13 + RH_MUL_LATENCY + B_MUL_LATENCY + 4 * BP + (BP == 0 ? 0 : 2);
     /* verilator lint_on UNUSEDPARAM */
 
     initial begin
