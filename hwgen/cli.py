@@ -469,6 +469,16 @@ def _version() -> str:
         return __version__
 
 
+def _add_executor_options(p, what: str) -> None:
+    """Add --jobs, --executor and --address (sweep and search run `what` on them)."""
+    p.add_argument("--jobs", type=_int_in(1, 4096), default=os.cpu_count() or 1,
+                   help=f"{what} run at once by the local executor (default: the core count)")
+    p.add_argument("--executor", default="local", choices=["local", "ray"],
+                   help="local: a process pool; ray: tasks on an existing Ray cluster")
+    p.add_argument("--address", help="ray: the cluster's address (default: RAY_ADDRESS, or a "
+                   "cluster running on this machine)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the hwgen command."""
     parser = _Parser(
@@ -640,12 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "sweep.vary, else all)")
     p.add_argument("--seed", type=_spec_int("seed"),
                    help="training seed of every point (default: the spec's)")
-    p.add_argument("--jobs", type=_int_in(1, 4096), default=os.cpu_count() or 1,
-                   help="points run at once by the local executor (default: the core count)")
-    p.add_argument("--executor", default="local", choices=["local", "ray"],
-                   help="local: a process pool; ray: tasks on an existing Ray cluster")
-    p.add_argument("--address", help="ray: the cluster's address (default: RAY_ADDRESS, or a "
-                   "cluster running on this machine)")
+    _add_executor_options(p, "points")
     p.add_argument("--out", help="sweep folder (default: build/sweep/MODEL-VARY); finished "
                    "points found there are not run again")
     p.add_argument("--fmax", action="store_true",
@@ -695,12 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="front points verified by the whole flow (default 3)")
     p.add_argument("--no-pnr", action="store_true",
                    help="verify without nextpnr place and route (no Fmax)")
-    p.add_argument("--jobs", type=_int_in(1, 4096), default=os.cpu_count() or 1,
-                   help="trials run at once by the local executor (default: the core count)")
-    p.add_argument("--executor", default="local", choices=["local", "ray"],
-                   help="local: a process pool; ray: tasks on an existing Ray cluster")
-    p.add_argument("--address", help="ray: the cluster's address (default: RAY_ADDRESS, or a "
-                   "cluster running on this machine)")
+    _add_executor_options(p, "trials")
     p.add_argument("--out", help="search folder (default: build/search/MODEL-DEVICE); a rerun "
                    "there resumes")
     p.set_defaults(func=_cmd_search)

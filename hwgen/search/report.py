@@ -7,12 +7,14 @@ larger of the two spreads (max - min over seeds).
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
+from hwgen.locks import write_bytes_atomic
 from hwgen.search.space import SEARCHED
 from hwgen.search.verify import feasible, pareto
-from hwgen.locks import write_bytes_atomic
 from hwgen.sweep.report import png_bytes
 
 CSV_COLUMNS = ("number", "name", "status", "accuracy", "cost", "cycles_per_step", "ns_per_step",
@@ -21,13 +23,15 @@ CSV_COLUMNS = ("number", "name", "status", "accuracy", "cost", "cycles_per_step"
 
 
 def _csv_text(rows: list[dict]) -> str:
-    lines = [",".join(CSV_COLUMNS)]
+    """Return trials.csv: CSV_COLUMNS, one line per trial, its params and ECP5 counts flattened."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
     for r in rows:
-        flat = {**r, **r.get("params", {}), **{f"ecp5_{k}": v for k, v in r.get("ecp5", {}).items()}}
-        cells = [flat.get(c, "") for c in CSV_COLUMNS]
-        lines.append(",".join(f'"{c}"' if isinstance(c, str) and "," in c else str(c)
-                              for c in cells))
-    return "\n".join(lines) + "\n"
+        flat = {**r, **r.get("params", {}),
+                **{f"ecp5_{k}": v for k, v in r.get("ecp5", {}).items()}}
+        writer.writerow([flat.get(c, "") for c in CSV_COLUMNS])
+    return buf.getvalue()
 
 
 def measured_cost(report: dict) -> float | None:

@@ -9,6 +9,7 @@ it is: the trial's widths and folding, post-training quantization of the search'
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import statistics
 import sys
@@ -19,26 +20,23 @@ import yaml
 from hwgen.progress import say
 from hwgen.search.space import trial_spec
 from hwgen.spec import load_spec
+from hwgen.sweep.report import pareto_front
 
 #: The spec sections a verified point's file holds (Spec.to_dict's, without the name).
 SPEC_SECTIONS = ("dataset", "task", "net", "bits", "train", "folding", "ptq")
 
 
 def pareto(rows: list[dict]) -> list[dict]:
-    """Return the rows no other row beats: at least as accurate and as cheap, better in one
-    (ties kept once, the lower trial number)."""
-    def beats(a, b):
-        return (a["accuracy"] >= b["accuracy"] and a["cost"] <= b["cost"]
-                and (a["accuracy"] > b["accuracy"] or a["cost"] < b["cost"]))
-
+    """Return the rows no other row beats (hwgen.sweep.report.pareto_front over accuracy and
+    cost), cheapest first; of rows with the same accuracy and cost, only the lowest trial
+    number."""
     front, seen = [], set()
-    for r in sorted(rows, key=lambda r: r["number"]):
+    for r in pareto_front(sorted(rows, key=lambda r: r["number"]), ("cost",), "accuracy"):
         key = (r["accuracy"], r["cost"])
-        if key in seen or any(beats(o, r) for o in rows):
-            continue
-        seen.add(key)
-        front.append(r)
-    return sorted(front, key=lambda r: r["cost"])
+        if key not in seen:
+            seen.add(key)
+            front.append(r)
+    return front
 
 
 def feasible(rows: dict, o) -> list[dict]:
@@ -96,8 +94,6 @@ def _measured(spec, o) -> dict:
     b = Build(spec, fmax=o.pnr, ecp5=True, device=o.device, compile_opt="-O0")
     run_flow(b, STEPS)
     verify(b)
-    import json
-
     return json.loads(b.path("report.json").read_text())
 
 
