@@ -49,6 +49,17 @@ def _int_array(stage, name: str, values, ndim: int) -> np.ndarray:
     return arr
 
 
+def _check_sum(stage) -> None:
+    """Fail unless stage.sum_type is signed; make stage.bias (if any) a 1-D int64 array that
+    fits it (GateSum and the GRU's sums)."""
+    if not stage.sum_type.signed:
+        _fail(stage.name, f"sum {stage.sum_type.describe()} must be signed")
+    if stage.bias is not None:
+        object.__setattr__(stage, "bias", _int_array(stage.name, "bias", stage.bias, 1))
+        if not stage.sum_type.contains(stage.bias):
+            _fail(stage.name, f"bias does not fit the sum {stage.sum_type.describe()}")
+
+
 def _types(types) -> str:
     """Return the description of the types when they are all one type, else each one's in order,
     joined by ','."""
@@ -142,12 +153,7 @@ class GateSum:
     def __post_init__(self):
         if min(self.x_shift, self.h_shift) < 0:
             _fail(self.name, f"shifts x<<{self.x_shift} h<<{self.h_shift} must be >= 0")
-        if not self.sum_type.signed:
-            _fail(self.name, f"sum {self.sum_type.describe()} must be signed")
-        if self.bias is not None:
-            object.__setattr__(self, "bias", _int_array(self.name, "bias", self.bias, 1))
-            if not self.sum_type.contains(self.bias):
-                _fail(self.name, f"bias does not fit the sum {self.sum_type.describe()}")
+        _check_sum(self)
 
     def bits(self) -> dict:
         return {"sum": self.sum_type.describe(), "out": self.out.type.describe()}
@@ -336,12 +342,7 @@ class HiddenNew:
     def __post_init__(self):
         if self.h_shift < 0:
             _fail(self.name, f"shift h<<{self.h_shift} must be >= 0")
-        if not self.sum_type.signed:
-            _fail(self.name, f"sum {self.sum_type.describe()} must be signed")
-        if self.bias is not None:
-            object.__setattr__(self, "bias", _int_array(self.name, "bias", self.bias, 1))
-            if not self.sum_type.contains(self.bias):
-                _fail(self.name, f"bias does not fit the sum {self.sum_type.describe()}")
+        _check_sum(self)
 
     def bits(self) -> dict:
         return {"sum": self.sum_type.describe(), "out": self.out.type.describe()}
@@ -373,12 +374,7 @@ class NewSum:
         if self.rh_shift != self.r_type.exp + self.hn_type.exp - self.sum_type.exp:
             _fail(self.name, f"rh<<{self.rh_shift} does not align r {self.r_type.describe()} "
                              f"times hn {self.hn_type.describe()} to {self.sum_type.describe()}")
-        if not self.sum_type.signed:
-            _fail(self.name, f"sum {self.sum_type.describe()} must be signed")
-        if self.bias is not None:
-            object.__setattr__(self, "bias", _int_array(self.name, "bias", self.bias, 1))
-            if not self.sum_type.contains(self.bias):
-                _fail(self.name, f"bias does not fit the sum {self.sum_type.describe()}")
+        _check_sum(self)
 
     @property
     def rh_range(self) -> tuple:
