@@ -269,7 +269,8 @@ def _cmd_search(args) -> None:
                       jobs=args.jobs, executor=args.executor, address=args.address,
                       seed=args.seed, qat_epochs=args.qat_epochs,
                       widths=parse_bits(args.widths, "--widths"), clock_mhz=args.clock_mhz,
-                      verify=args.verify, seeds=args.seeds, pnr=not args.no_pnr)
+                      verify=args.verify, seeds=args.seeds, pnr=not args.no_pnr,
+                      baseline=args.baseline)
     search(args.model, options, out=args.out)
 
 
@@ -718,6 +719,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "spread (default 3)")
     p.add_argument("--verify", type=_int_in(0, 100), default=3,
                    help="front points verified by the whole flow (default 3)")
+    p.add_argument("--baseline", metavar="SWEEP",
+                   help="a `hwgen sweep` folder (or its results.json): its most accurate point "
+                   "is compared with each verified point (accuracy at <= 70 %% of its cost, or "
+                   "more accuracy at no more cost) in search.md")
     p.add_argument("--no-pnr", action="store_true",
                    help="verify without nextpnr place and route (no Fmax)")
     _add_executor_options(p, "trials")
