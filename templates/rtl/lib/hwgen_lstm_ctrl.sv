@@ -10,10 +10,10 @@
 // A plain RNN has one gate whose table maps the accumulator straight to h: h_new is that gate's
 // output, registered when the gate stage is done; there is no cell update, tanh(c) or hidden stage
 // (c_new, cell_done, tanh_done, hidden_done are not looked at; c_state and the starts stay 0).
-// With M = the slower matrix-vector unit's latency (its fold cycles + 1), a step takes
-// M + GATE + CELL + TANH + HIDDEN + 1 cycles between input transfers with no stalls (the stages'
-// latencies; the last cycle registers h), one more when every h_t is emitted; an RNN step
-// M + GATE + 1 (+1). hwgen/passes/cycles.py models this.
+// With M = the slower matrix-vector unit's latency (hwgen_mvu's LATENCY: its folds and pipeline
+// registers), a step takes M + GATE + CELL + TANH + HIDDEN + 1 cycles between input transfers
+// with no stalls (the stages' latencies; the last cycle registers h), one more when every h_t
+// is emitted; an RNN step M + GATE + 1 (+1). hwgen/passes/cycles.py models this.
 // After the sequence's last step (s_tlast) the state returns to zero. HEAD designs then run the
 // head once and emit its scores and class; others emit h_t on m_* every step, with m_tlast on the
 // sequence's last step.
