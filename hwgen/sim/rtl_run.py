@@ -231,3 +231,65 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
     fields = _collect(design, [len(s) for s in sequences], res)
     return RtlResult(design=design, sim_seconds=seconds, build_seconds=build_seconds,
                      stress_seed=stress_seed, **fields)
+
+
+@dataclass(frozen=True)
+class InterleavedResult:
+    """The outputs of run_rtl_interleaved per sequence and every transfer's cycle."""
+
+    outputs: list[np.ndarray]  # per sequence: scores [N] or hidden [T_i, N]
+    classes: list  # per sequence (scores designs), else empty
+    in_cycles: list[int]  # every input transfer, in stream order
+    out_cycles: list[int]  # every output transfer, in stream order
+
+
+def _stream_chunks(sequences: list, n: int) -> list:
+    """Return the interleaved input stream (groups of n sequences, step t of each in turn) cut so
+    that cocotb_top's s_tlast, set on each chunk's last element, falls on the last n elements of
+    each group: one chunk up to the group's first last step, then one chunk per element."""
+    if len(sequences) % n:
+        raise HwgenError(f"{len(sequences)} sequences do not make groups of {n}")
+    chunks = []
+    for g in range(0, len(sequences), n):
+        group = sequences[g:g + n]
+        if len({len(s) for s in group}) != 1:
+            raise HwgenError(f"sequences {g} .. {g + n - 1}: an interleaved group needs equal "
+                             "lengths")
+        steps = len(group[0])
+        stream = np.stack(group, axis=1).reshape(steps * n, -1)  # [T, n, I] step-major
+        cut = steps * n - n + 1
+        chunks += [stream[:cut]] + [stream[k:k + 1] for k in range(cut, steps * n)]
+    return chunks
+
+
+def run_rtl_interleaved(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
+                        compile_opt: str = "-O1") -> InterleavedResult:
+    """Return the outputs of an interleaved design (design.json cycles.interleave = N) for
+    sequences taken as groups of N consecutive ones of equal length, streamed round-robin
+    (hwgen_lstm_ilv_ctrl's protocol), and every transfer's cycle; stress as run_rtl."""
+    rtl_dir = Path(rtl_dir).resolve()
+    design = load_design(rtl_dir)
+    n = design.raw["cycles"].get("interleave", 1)
+    sequences = check_sequences(sequences, design)
+    chunks = _stream_chunks(sequences, n)
+    build_dir = make_safe_dir(build_dir or rtl_dir.parent / "sim_build")
+    with build_lock(build_dir):
+        build_rtl(rtl_dir, build_dir, compile_opt)
+        res, _ = _simulate(design, build_dir, chunks, stress_seed, False,
+                           check_states(None, state_slices(design), len(chunks)), rtl_dir)
+    data, outputs, classes, at = res["out_data"], [], [], 0
+    for g in range(0, len(sequences), n):
+        steps = len(sequences[g])
+        if design.kind == "scores":
+            outputs += list(data[at:at + n])
+            classes += [int(c) for c in res["out_class"][at:at + n]]
+            at += n
+        else:
+            block = data[at:at + steps * n].reshape(steps, n, -1)
+            outputs += [block[:, k] for k in range(n)]
+            at += steps * n
+    if at != len(data):
+        raise RtlSimError(f"{len(data)} output transfers recorded, want {at}")
+    return InterleavedResult(outputs=outputs, classes=classes,
+                             in_cycles=res["in_cycles"].astype(int).tolist(),
+                             out_cycles=res["out_cycles"].astype(int).tolist())
