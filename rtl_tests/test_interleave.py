@@ -116,3 +116,72 @@ def test_interleaved_head_cycles_equal_the_model(name, n, tmp_path):
     assert design.raw["cycles"]["ilv_gap"] == ilv_gap(ir, ir.layers[0])
     plain = lstm_step_cycles(ir, ir.layers[0], emit=False)
     assert ilv_period(ir) == max(n * ilv_gap(ir, ir.layers[0]), plain)
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "model.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("folding:\n  interleave: 0\n", "interleave"),
+    ("folding:\n  interleave: two\n", "interleave"),
+    ("net:\n  num_layers: 2\nfolding:\n  interleave: 2\n", "one-layer, one-direction LSTM"),
+    ("net:\n  bidirectional: true\nfolding:\n  interleave: 2\n", "one-layer, one-direction LSTM"),
+    ("net:\n  cell: gru\nfolding:\n  interleave: 4\n", "one-layer, one-direction LSTM"),
+    ("task: per_step\nfolding:\n  interleave: 4\n", "one-layer, one-direction LSTM")])
+def test_spec_refuses_bad_interleave_in_one_line(tmp_path, text, words):
+    from hwgen.spec import load_spec
+
+    with pytest.raises(HwgenError) as err:
+        load_spec(_write(tmp_path, text))
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_spec_reads_interleave(tmp_path):
+    from hwgen.spec import load_spec
+
+    assert load_spec(_write(tmp_path, "folding:\n  interleave: 8\n")).folding.interleave == 8
+    assert load_spec(_write(tmp_path, "folding:\n  pe: 0\n")).folding.interleave == 1
+
+
+def test_fold_refuses_what_the_controller_does_not_cover(tmp_path):
+    from hwgen.qat.export import export_model
+    from hwgen.qat.model import LSTMWidths, QuantClassifier
+    from hwgen.spec import Net
+
+    torch.manual_seed(1)
+    x = torch.randn(1, 3, 4)
+    two = QuantClassifier(4, 4, 2, LSTMWidths(), 4, Net(input_size=4, hidden_size=4, classes=2,
+                                                        num_layers=2)).eval()
+    export_model(two, x, tmp_path / "two.onnx")
+    with pytest.raises(HwgenError, match="one-layer, one-direction LSTM"):
+        fold(lower(load_model(tmp_path / "two.onnx")), interleave=2)
+    ir, _ = _classifier(tmp_path, 0, 0, 0, 1)
+    with pytest.raises(HwgenError, match="interleave=0"):
+        fold(ir, interleave=0)
+
+
+def test_interleave_is_saved_and_one_builds_the_plain_design(tmp_path):
+    from hwgen.flow import step_build
+    from hwgen.ir.store import load_ir
+
+    ir, plain = _classifier(tmp_path, 4, 2, 2, 1)
+    assert "ILV" not in (plain / "hwgen_top.sv").read_text()
+    assert "interleave" not in json.loads((plain / "design.json").read_text())["cycles"]
+    rtl = step_build(ir, tmp_path / "b", 4, 2, interleave=3)
+    assert load_ir(tmp_path / "b" / "ir").interleave == 3
+    top = (rtl / "hwgen_top.sv").read_text()
+    assert ".ILV(3)" in top and f".ILV_GAP({ilv_gap(load_ir(tmp_path / 'b' / 'ir'), ir.layers[0])})" in top
+    assert json.loads((rtl / "design.json").read_text())["cycles"]["interleave"] == 3
+    assert not (tmp_path / "b" / "hls").exists()
+
+
+def test_interleaved_design_lints_clean_and_yosys_reads_it(tmp_path):
+    ir, rtl = _classifier(tmp_path, 4, 2, 2, 4)
+    files = (rtl / "files.f").read_text().split()
+    status, warnings = verilator_lint([rtl / f for f in files], "hwgen_top", {})
+    assert status == 0 and "%Warning" not in warnings, warnings
+    proc = yosys(f"read_verilog -sv {' '.join(files)}; hierarchy -check -top hwgen_top; proc", rtl)
+    assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-1500:]
