@@ -99,11 +99,13 @@ def test_interleaved_head_cycles_equal_the_model(name, n, tmp_path):
     rng = np.random.default_rng(n)
     steps = 5
     seqs = _random_groups(design, rng, n, [steps, steps])
-    res = run_rtl_interleaved(rtl, seqs, tmp_path / "sim", compile_opt=FAST_BUILD)
-    for k, seq in enumerate(seqs):
-        ref = execute(ir, seq[:, None, :])
-        assert np.array_equal(res.outputs[k], ref["scores"][0]), f"sequence {k}"
-        assert res.classes[k] == int(ref["class"][0]), f"sequence {k}"
+    for stress in (100 + n, None):  # the last run, unstressed, is timed below
+        res = run_rtl_interleaved(rtl, seqs, tmp_path / "sim", stress_seed=stress,
+                                  compile_opt=FAST_BUILD)
+        for k, seq in enumerate(seqs):
+            ref = execute(ir, seq[:, None, :])
+            assert np.array_equal(res.outputs[k], ref["scores"][0]), f"sequence {k}"
+            assert res.classes[k] == int(ref["class"][0]), f"sequence {k}"
     ins, outs = ilv_transfer_times(ir, steps, groups=2)
     base = res.in_cycles[0]
     assert [c - base for c in res.in_cycles] == ins
