@@ -591,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "else 32)")
     p.add_argument("--interleave", type=_spec_int("interleave"), default=None,
                    help="sequences sharing the engine, entering step by step round-robin "
-                   "(one-layer, one-direction LSTMs; RTL only; default: the spec's "
+                   "(one-layer, one-direction LSTMs; default: the spec's "
                    "folding.interleave, else 1)")
     p.set_defaults(func=_cmd_build)
 

@@ -841,7 +841,7 @@ def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "repor
     parse_part(part)  # a bad part stops here, before any step
     if spec.folding.interleave > 1:
         raise HwgenError(f"{spec.path}: folding.interleave={spec.folding.interleave}: hwgen hw "
-                         "verifies non-interleaved designs only; hwgen build writes its RTL")
+                         "verifies non-interleaved designs only; hwgen build writes its RTL and HLS")
     b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force,
               tb_sequences=tb_sequences, part=part, clock_ns=clock_ns)
     run_flow(b, step_range(first, last))
@@ -855,8 +855,8 @@ def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
     folder; fold it, save it to out/ir, and write its RTL into out/rtl and its HLS into out/hls;
     return out/rtl.
 
-    max_steps is the sequence-buffer depth of designs with a reverse direction; interleave > 1
-    (sequences sharing the engine, hwgen.passes.fold) writes the RTL only.
+    max_steps is the sequence-buffer depth of designs with a reverse direction; interleave: the
+    sequences sharing the engine (hwgen.passes.fold).
     """
     from hwgen.codegen.hls import emit_hls
     from hwgen.codegen.rtl import emit_rtl
@@ -877,10 +877,6 @@ def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
     save_ir(ir, out / "ir")
     name = source or (Path(model).name if isinstance(model, (str, Path)) else "model")
     rtl = emit_rtl(ir, out, name)
-    if interleave > 1:
-        say(f"wrote {out / 'ir'} and {rtl} ({len(ir.stages())} stages; no HLS: the HLS top "
-            f"does not interleave sequences)")
-        return rtl
     hls = emit_hls(ir, out, name)
     say(f"wrote {out / 'ir'}, {rtl} and {hls} ({len(ir.stages())} stages)")
     return rtl

@@ -177,7 +177,31 @@ def test_interleave_is_saved_and_one_builds_the_plain_design(tmp_path):
     top = (rtl / "hwgen_top.sv").read_text()
     assert ".ILV(3)" in top and f".ILV_GAP({ilv_gap(load_ir(tmp_path / 'b' / 'ir'), ir.layers[0])})" in top
     assert json.loads((rtl / "design.json").read_text())["cycles"]["interleave"] == 3
-    assert not (tmp_path / "b" / "hls").exists()
+    assert "slots = 3;" in (tmp_path / "b" / "hls" / "hwgen_config.h").read_text()
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_hls_c_sim_of_interleaved_designs_equals_reference(n, tmp_path):
+    from hwgen.codegen.hls import emit_hls
+    from hwgen.sim.hls_run import run_hls_interleaved
+
+    case = dataclasses.replace(random_case(4100 + n, max_size=6, max_steps=3), hidden_size=5)
+    model, x = trained_model(case)
+    bare = fold(lower(load_model(export_case(model, x, tmp_path / "m.onnx"))), interleave=n)
+    head, _ = _classifier(tmp_path, 4, 2, 2, n)
+    for name, ir in (("bare", bare), ("head", head)):
+        hls = emit_hls(ir, tmp_path / name, name)
+        design = load_design(hls)
+        rng = np.random.default_rng(n)
+        seqs = _random_groups(design, rng, n, [int(rng.integers(1, 5)), int(rng.integers(1, 5))])
+        res = run_hls_interleaved(hls, seqs, tmp_path / f"{name}_build")
+        for k, seq in enumerate(seqs):
+            ref = execute(ir, seq[:, None, :])
+            if ir.head is None:
+                assert np.array_equal(res.outputs[k], ref["outputs"][:, 0, :]), f"{name} {k}"
+            else:
+                assert np.array_equal(res.outputs[k], ref["scores"][0]), f"{name} {k}"
+                assert res.classes[k] == int(ref["class"][0]), f"{name} {k}"
 
 
 def test_interleaved_design_lints_clean_and_yosys_reads_it(tmp_path):

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.sim.design import Design, check_sequences, check_states, load_design, state_slices
+from hwgen.sim.design import (Design, check_sequences, check_states, interleave_chunks,
+                              interleaved_outputs, load_design, state_slices)
 from hwgen.sim.tools import (VERILATOR_FLAGS, build_lock, cocotb_results, cocotb_test,
                              copy_memories, log_tail, make_safe_dir, require_cocotb, require_verilator, verilator_build,
                              verilator_env)
@@ -243,25 +244,6 @@ class InterleavedResult:
     out_cycles: list[int]  # every output transfer, in stream order
 
 
-def _stream_chunks(sequences: list, n: int) -> list:
-    """Return the interleaved input stream (groups of n sequences, step t of each in turn) cut so
-    that cocotb_top's s_tlast, set on each chunk's last element, falls on the last n elements of
-    each group: one chunk up to the group's first last step, then one chunk per element."""
-    if len(sequences) % n:
-        raise HwgenError(f"{len(sequences)} sequences do not make groups of {n}")
-    chunks = []
-    for g in range(0, len(sequences), n):
-        group = sequences[g:g + n]
-        if len({len(s) for s in group}) != 1:
-            raise HwgenError(f"sequences {g} .. {g + n - 1}: an interleaved group needs equal "
-                             "lengths")
-        steps = len(group[0])
-        stream = np.stack(group, axis=1).reshape(steps * n, -1)  # [T, n, I] step-major
-        cut = steps * n - n + 1
-        chunks += [stream[:cut]] + [stream[k:k + 1] for k in range(cut, steps * n)]
-    return chunks
-
-
 def run_rtl_interleaved(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
                         compile_opt: str = "-O1") -> InterleavedResult:
     """Return the outputs of an interleaved design (design.json cycles.interleave = N) for
@@ -271,25 +253,14 @@ def run_rtl_interleaved(rtl_dir, sequences, build_dir=None, stress_seed: int | N
     design = load_design(rtl_dir)
     n = design.raw["cycles"].get("interleave", 1)
     sequences = check_sequences(sequences, design)
-    chunks = _stream_chunks(sequences, n)
+    chunks = interleave_chunks(sequences, n)
     build_dir = make_safe_dir(build_dir or rtl_dir.parent / "sim_build")
     with build_lock(build_dir):
         build_rtl(rtl_dir, build_dir, compile_opt)
         res, _ = _simulate(design, build_dir, chunks, stress_seed, False,
                            check_states(None, state_slices(design), len(chunks)), rtl_dir)
-    data, outputs, classes, at = res["out_data"], [], [], 0
-    for g in range(0, len(sequences), n):
-        steps = len(sequences[g])
-        if design.kind == "scores":
-            outputs += list(data[at:at + n])
-            classes += [int(c) for c in res["out_class"][at:at + n]]
-            at += n
-        else:
-            block = data[at:at + steps * n].reshape(steps, n, -1)
-            outputs += [block[:, k] for k in range(n)]
-            at += steps * n
-    if at != len(data):
-        raise RtlSimError(f"{len(data)} output transfers recorded, want {at}")
+    outputs, classes = interleaved_outputs(list(res["out_data"]), list(res["out_class"]),
+                                           design.kind, n, [len(s) for s in sequences])
     return InterleavedResult(outputs=outputs, classes=classes,
                              in_cycles=res["in_cycles"].astype(int).tolist(),
                              out_cycles=res["out_cycles"].astype(int).tolist())
