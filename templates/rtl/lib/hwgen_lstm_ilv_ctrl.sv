@@ -20,7 +20,9 @@
 // by the hidden stage), all registers. Cycles (no stalls, output always ready), with
 // L = the issue -> hidden_done latency: slot s's next step is issued at the earliest L + 1
 // cycles after its step (HEAD), L + 2 without HEAD (the emit cycle), and GAP cycles after the
-// previous issue. hwgen/passes/cycles.py (ilv_issue_times) models this.
+// previous issue, so in steady state one step of each of the N sequences takes
+// max(N * GAP, L + 1 (HEAD) or L + 2) cycles. hwgen/passes/cycles.py (ilv_transfer_times,
+// ilv_period) models this exactly.
 module hwgen_lstm_ilv_ctrl #(
     parameter int I       = 1,
     parameter int X_W     = 8,
