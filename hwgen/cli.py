@@ -382,9 +382,12 @@ def _cmd_build(args) -> None:
         args.pe = spec.folding.pe if args.pe is None else args.pe
         args.simd = spec.folding.simd if args.simd is None else args.simd
         args.max_steps = spec.folding.max_steps if args.max_steps is None else args.max_steps
+        if args.interleave is None:
+            args.interleave = spec.folding.interleave
     with locked_folder(args.out):
         step_build(onnx_path, Path(args.out), args.pe or 0, args.simd or 0, source=str(source),
-                   max_steps=32 if args.max_steps is None else args.max_steps)
+                   max_steps=32 if args.max_steps is None else args.max_steps,
+                   interleave=args.interleave or 1)
 
 
 def _cmd_run(args) -> None:
@@ -601,6 +604,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="longest sequence a design "
                    "with a reverse direction buffers (default: the spec's folding.max_steps, "
                    "else 32)")
+    p.add_argument("--interleave", type=_spec_int("interleave"), default=None,
+                   help="sequences sharing the engine, entering step by step round-robin "
+                   "(one-layer, one-direction LSTMs; default: the spec's "
+                   "folding.interleave, else 1)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("reload", help="rewrite a generated design's weight, bias and table data "

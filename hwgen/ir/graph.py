@@ -384,6 +384,7 @@ class LoweredModel:
     batch_first: bool = False  # the layout of the exported graph's input: [B, T, I] when True
     preprocess: Optional[Preprocess] = None
     multipliers: str = "auto"  # folding.multipliers: auto, lut or dsp (hwgen.passes.multipliers)
+    interleave: int = 1  # folding.interleave: sequences sharing the engine (hwgen.passes.fold)
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -391,6 +392,8 @@ class LoweredModel:
             raise HwgenError(f"IR model: multipliers {self.multipliers!r} is not one of "
                              f"{', '.join(MULTIPLIERS)}")
         object.__setattr__(self, "states", tuple(self.states))
+        if not isinstance(self.interleave, int) or self.interleave < 1:
+            raise HwgenError(f"IR model: interleave {self.interleave!r} must be >= 1")
         if not self.layers:
             raise HwgenError("IR model: no recurrent layer")
         if not isinstance(self.max_steps, int) or self.max_steps < 0:

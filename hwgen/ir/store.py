@@ -122,6 +122,8 @@ class _Writer:
                                        target_std=list(pre.target_std))
         if model.multipliers != "auto":  # absent: auto (ir.json written before the key)
             extra["multipliers"] = model.multipliers
+        if model.interleave != 1:  # absent: 1
+            extra["interleave"] = model.interleave
         return {**extra,
             "format": FORMAT, "version": VERSION, "input": _quant(model.input),
             "max_steps": model.max_steps, "batch_first": model.batch_first,
@@ -372,7 +374,8 @@ class _Reader:
         return self.build("", LoweredModel, self.quant(d, "input", ""), layers, head,
                           self.get(d, "max_steps", "", int), tuple(states),
                           self.get(d, "batch_first", "", bool), pre,
-                          self.get(d, "multipliers", "", str) if "multipliers" in d else "auto")
+                          self.get(d, "multipliers", "", str) if "multipliers" in d else "auto",
+                          self.get(d, "interleave", "", int) if "interleave" in d else 1)
 
 
 def load_ir(folder) -> LoweredModel:
