@@ -3,6 +3,7 @@ Python), the spec keys and their one-line errors, the figures (against PyTorch's
 the embedding in the quantized and float models, and running chunks with carried state."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -47,7 +48,7 @@ def test_corpus_chunks_and_vocabulary():
     data = load_dataset("pydoc_chars")
     assert (data.task, data.classes, data.features) == ("next_token", 97, 1)
     assert data.labels[0] == "\n" and data.labels[1] == " " and data.labels[95] == "~"
-    assert len(data.labels) == 97 and preprocess_of(data)["vocab"] == list(data.labels)
+    assert len(data.labels) == 97 and preprocess_of(data) == {"vocab": list(data.labels)}
     for part, stream in zip((data.train, data.test), _expected_streams()):
         count = (len(stream) - 1) // 64
         assert len(part.x) == count and part.y.shape == (count, 64)
@@ -183,3 +184,86 @@ def test_stateful_outputs_run_each_lane_as_one_stream():
         with torch.no_grad():
             want = model(torch.from_numpy(stream[first * 5:last * 5])[None])[0]
         assert np.array_equal(got[first:last].reshape(-1, 11), want.numpy())
+
+
+def _lane_bpc(model, seqs, lanes: int) -> float:
+    """Return the BPC of model on consecutive chunks dealt into `lanes` runs, each run joined
+    into one sequence and run in one forward, scored with PyTorch's cross-entropy."""
+    count, steps = len(seqs.x), len(seqs.x[0])
+    run = -(-count // lanes)
+    nats, total = 0.0, 0
+    for first in range(0, count, run):
+        last = min(first + run, count)
+        x = torch.from_numpy(np.concatenate(seqs.x[first:last]))[None]
+        y = torch.from_numpy(seqs.y[first:last].reshape(-1))
+        with torch.no_grad():
+            scores = model(x)[0].double()
+        nats += torch.nn.functional.cross_entropy(scores, y, reduction="sum").item()
+        total += (last - first) * steps
+    return nats / total / math.log(2)
+
+
+def test_compare_prints_bpc_of_each_model(tmp_path, capsys):
+    """`hwgen compare` of a tiny language model: next-character accuracies, BPC / perplexity of
+    float, PyTorch dynamic int8, PTQ and QAT, and stateful BPC; the float model's figures
+    recomputed here from the saved float checkpoint."""
+    import csv
+
+    from hwgen.flow import load_checkpoint
+    from hwgen.qat.data import load_dataset
+    from hwgen.qat.model import build_float
+    from hwgen.sweep.compare import compare
+
+    path = _spec(tmp_path, CHARLM.format(net=""), "tiny_lm.yaml")
+    done = compare(str(path), bits=(4,), finetune_epochs=1, out=str(tmp_path / "cmp"))
+    row = done["rows"][0]
+    for model in ("float", "torch_int8", "torch_weights", "calibrated", "finetuned"):
+        assert 0 < row[f"bpc_{model}"] < 8, model
+        assert row[f"ppl_{model}"] == pytest.approx(2 ** row[f"bpc_{model}"])
+    assert all(0 < row[f"stateful_bpc_{m}"] < 8 for m in ("float", "torch_int8", "finetuned"))
+    spec, data = load_spec(str(path)), load_dataset("pydoc_chars")
+    floating = build_float(spec)
+    floating.load_state_dict(load_checkpoint(tmp_path / "cmp" / "float.pt")["float"])
+    floating.eval()
+    x = torch.from_numpy(np.stack(data.test.x))
+    with torch.no_grad():
+        scores = floating(x).double().reshape(-1, 97)
+    nats = torch.nn.functional.cross_entropy(scores, torch.from_numpy(data.test.y.reshape(-1)))
+    assert row["bpc_float"] == pytest.approx(nats.item() / math.log(2), rel=1e-9)
+    assert row["acc_float"] == float(np.mean(
+        scores.argmax(1).numpy() == data.test.y.reshape(-1)))
+    assert row["stateful_bpc_float"] == pytest.approx(_lane_bpc(floating, data.test, 16),
+                                                      rel=1e-6)
+    printed = capsys.readouterr().out
+    assert "Bits per character / perplexity" in printed and "hwgen QAT (fine-tuned)" in printed
+    assert "state carried from chunk to chunk" in printed
+    with open(done["paths"]["csv"], newline="") as f:
+        got = list(csv.DictReader(f))
+    assert float(got[0]["bpc_finetuned"]) == row["bpc_finetuned"]
+    assert float(got[0]["stateful_bpc_torch_int8"]) == row["stateful_bpc_torch_int8"]
+
+
+def test_train_and_export_token_model(tmp_path):
+    """A tiny language model trains (its figures those of the flow's own scoring of the test
+    chunks) and exports with token ids in: Gather on the quantized table, then the LSTM cell."""
+    import onnx
+
+    from hwgen.flow import quant_model, step_export, step_train, torch_scores
+    from hwgen.qat.data import load_dataset
+    from hwgen.qat.task import backend_metrics
+
+    spec = load_spec(str(_spec(tmp_path, CHARLM.format(net=""), "tiny_lm.yaml")))
+    spec = dataclasses.replace(spec, out=str(tmp_path / "build"))
+    ckpt = step_train(spec)
+    assert ckpt["task"] == "next_token" and set(ckpt["quant_metrics"]) == {
+        "bpc", "perplexity", "accuracy"}
+    assert ckpt["preprocess"]["vocab"][1] == " " and "mean" not in ckpt["preprocess"]
+    test = load_dataset("pydoc_chars").test
+    scores = torch_scores(quant_model(spec, ckpt), test.x)
+    assert backend_metrics("next_token", scores, None, test, ckpt["preprocess"]) == \
+        ckpt["quant_metrics"]
+    proto = onnx.load(str(step_export(spec, ckpt)))
+    ops = [n.op_type for n in proto.graph.node]
+    assert "Gather" in ops and "QuantLSTMCell" in ops and ops.index("Gather") < ops.index(
+        "QuantLSTMCell")
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64

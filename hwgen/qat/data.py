@@ -440,11 +440,11 @@ def load_dataset(ref: str) -> Dataset:
 def preprocess_of(data: Dataset) -> dict:
     """Return the standardization of a dataset as checkpoints keep it: {"mean", "std"} lists and,
     for a regression set, the targets' {"target_mean", "target_std"} lists (raw target =
-    standardized output * target_std + target_mean); for a token set the vocabulary (token id
-    -> character) as "vocab" (its mean 0 and std 1: token ids go in unchanged)."""
-    out = {"mean": [float(v) for v in data.mean], "std": [float(v) for v in data.std]}
+    standardized output * target_std + target_mean); for a token set only the vocabulary
+    (token id -> character) as {"vocab"}: token ids go in unchanged."""
     if data.task == "next_token":
-        out["vocab"] = list(data.labels)
+        return {"vocab": list(data.labels)}
+    out = {"mean": [float(v) for v in data.mean], "std": [float(v) for v in data.std]}
     if data.task in ("regress", "per_step"):
         out.update(target_mean=[float(v) for v in data.target_mean],
                    target_std=[float(v) for v in data.target_std])
