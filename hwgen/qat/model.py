@@ -174,13 +174,6 @@ def run_quant_layers(stack, x, states):
     return _plain(x), new
 
 
-def detached(states):
-    """Return recurrent states (tensors, tuples or lists of them) cut from the autograd graph."""
-    if isinstance(states, (tuple, list)):
-        return type(states)(detached(s) for s in states)
-    return None if states is None else _plain(states).detach()
-
-
 class QuantClassifier(nn.Module):
     """A QuantLSTM or QuantRNN stack and a QuantLinear head on each sequence's last step, or
     (per_step) on every step; with embedding = (vocab, dim, bits), a table of token ids in front
