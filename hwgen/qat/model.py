@@ -152,7 +152,9 @@ def _direction_step(direction, inp, state):
 
 def _is_lstm_direction(direction) -> bool:
     """Return True for a QuantLSTM layer direction (its forward takes h and c)."""
-    return type(direction).__name__ == "_QuantLSTMLayer"
+    from brevitas.nn.quant_rnn import _QuantLSTMLayer
+
+    return isinstance(direction, _QuantLSTMLayer)
 
 
 def _plain(tensor):
