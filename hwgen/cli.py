@@ -546,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("compare", help="post-training quantization per bit width: float, PyTorch "
-                       "dynamic int8, calibrated and fine-tuned accuracy (compare.md/.csv/.json)")
+                       "dynamic int8, calibrated and fine-tuned accuracy; for next_token also bits per "
+                       "character and perplexity (compare.md/.csv/.json)")
     p.add_argument("model", help=model_help + " (its ptq section sets calibration and the float "
                    "checkpoint; without one the float model is trained)")
     p.add_argument("--bits", default="4-8", help="widths, e.g. 4-8 or 4,6,8 (default 4-8)")

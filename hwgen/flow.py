@@ -262,7 +262,8 @@ def step_export(spec: Spec, ckpt: dict | None = None) -> Path:
         say(f"reusing {path} (exported from the same checkpoint)")
         return path
     model = quant_model(spec, ckpt)
-    example = torch.zeros(1, 16, spec.net.input_size)
+    example = (torch.zeros(1, 16, dtype=torch.long) if spec.task == "next_token"  # token ids
+               else torch.zeros(1, 16, spec.net.input_size))
     export_model(model, example, path)
     record = {"key": key, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     write_atomic(path.with_name(path.name + ".key"),
@@ -377,7 +378,7 @@ def _lower(b: Build) -> dict:
 
     ir = lower(load_model(b.path("model.onnx")))
     pre = b.checkpoint().get("preprocess")
-    if pre is not None:
+    if pre is not None and "mean" in pre:  # a token model's ids go in unchanged
         ir = dataclasses.replace(ir, preprocess=Preprocess(
             pre["mean"], pre["std"], pre.get("target_mean", ()), pre.get("target_std", ())))
     save_ir(ir, b.path("lowered"))

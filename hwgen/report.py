@@ -210,6 +210,11 @@ def _quality_md(r: dict) -> list[str]:
     if "accuracy" in r:
         return ["| | accuracy |", "|---|---|",
                 *(f"| {k} | {100 * v:.2f} % |" for k, v in r["accuracy"].items()), ""]
+    if r["task"] == "next_token":
+        return ["Task next_token: every step of every test chunk, each chunk from zero state.", "",
+                "| | BPC | perplexity | next-character accuracy |", "|---|---|---|---|",
+                *(f"| {k} | {v['bpc']:.4f} | {v['perplexity']:.3f} | {100 * v['accuracy']:.2f} % |"
+                  for k, v in r["metrics"].items()), ""]
     steps = " of every step" if r["task"] == "per_step" else ""
     return [f"Task {r['task']}: the outputs{steps} de-standardised, against the raw test targets "
             "(their own units).", "", "| | MSE | MAE |", "|---|---|---|",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import yaml
@@ -20,8 +20,10 @@ DEFAULT_DATASET = "japanese_vowels"
 #: What the head's outputs mean (`task:`): classify (the class of the highest score, from the
 #: last step), regress (the scores are net.classes real-valued outputs, from the last step) or
 #: per_step (the head on every step: net.classes real-valued outputs per step, e.g. next-value
-#: forecasting).
-TASKS = ("classify", "regress", "per_step")
+#: forecasting) or next_token (token ids in, through an embedding of net.embedding values per
+#: token; the head on every step scores each of the net.classes tokens as the next one: a
+#: character-level language model).
+TASKS = ("classify", "regress", "per_step", "next_token")
 DEFAULT_TASK = "classify"
 
 
@@ -71,6 +73,9 @@ class Net:
     shared_input_hidden_weights: bool = False  # bidirectional only: both directions share W_x
     shared_intra_layer_weight_quant: bool = False  # lstm only: one weight scale for all gates
     shared_intra_layer_gate_acc_quant: bool = False  # lstm only: one accumulator for all gates
+    # task next_token only: values per token of the embedding table in front of the first layer
+    # (its codes are bits.io wide; net.input_size is then this dimension). 0: no embedding.
+    embedding: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ class Spec:
         """Return a digest of everything that determines the trained checkpoint."""
         from hwgen.qat.data import ref_digest
 
-        keyed = {"dataset": ref_digest(self.dataset), "net": asdict(self.net),
+        keyed = {"dataset": ref_digest(self.dataset), "net": self.to_dict()["net"],
                  "bits": asdict(self.bits),
                  "train": asdict(self.train)}
         if self.task != DEFAULT_TASK:  # classify keeps the hashes of checkpoints made before tasks
@@ -158,8 +163,10 @@ class Spec:
 
     def to_dict(self) -> dict:
         """Return the spec as plain data (for reports)."""
-        out = {"name": self.name, "dataset": self.dataset, "task": self.task,
-               "net": asdict(self.net),
+        net = asdict(self.net)
+        if not net["embedding"]:  # specs without one keep their hashes from before the key
+            del net["embedding"]
+        out = {"name": self.name, "dataset": self.dataset, "task": self.task, "net": net,
                "bits": asdict(self.bits), "train": asdict(self.train),
                "folding": asdict(self.folding)}
         if self.ptq is not None:
@@ -176,7 +183,8 @@ _LIMITS = {
     "max_steps": (1, 65536),
     "classes": (1, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
     "float_epochs": (0, 100000), "qat_epochs": (0, 100000), "pe": (0, 65536), "simd": (0, 65536),
-    "lanes": (0, 65536), "interleave": (1, 1024), "batches": (1, 100000), "finetune_epochs": (0, 100000),
+    "lanes": (0, 65536), "interleave": (1, 1024), "batches": (1, 100000),
+    "finetune_epochs": (0, 100000), "embedding": (0, 4096),
 }
 
 
@@ -244,10 +252,27 @@ def _check_task(where: str, value, net: Net) -> str:
     if value == "classify" and net.classes < 2:
         raise HwgenError(f"{where}: net.classes must be at least 2 for task classify, got "
                          f"{net.classes}")
-    if value == "per_step" and net.bidirectional:
-        raise HwgenError(f"{where}: task per_step needs net.bidirectional: false (a per-step "
+    if value in ("per_step", "next_token") and net.bidirectional:
+        raise HwgenError(f"{where}: task {value} needs net.bidirectional: false (a per-step "
                          "head after a reverse direction is not supported)")
+    if value == "next_token" and not net.embedding:
+        raise HwgenError(f"{where}: task next_token needs net.embedding (the values per token "
+                         "of the embedding table, at least 1)")
+    if value != "next_token" and net.embedding:
+        raise HwgenError(f"{where}: net.embedding applies to task next_token only (task is "
+                         f"{value})")
     return value
+
+
+def _embedded_net(where: str, raw_net, net: Net) -> Net:
+    """Return net with input_size set to net.embedding (what the first recurrent layer takes),
+    or raise HwgenError if the spec gives an input_size that differs."""
+    given = raw_net.get("input_size") if isinstance(raw_net, dict) else None
+    if given is not None and given != net.embedding:
+        raise HwgenError(f"{where}: net.input_size is {given}, but with net.embedding the first "
+                         f"layer takes the {net.embedding} embedding values (leave input_size "
+                         "out)")
+    return replace(net, input_size=net.embedding)
 
 
 def _check_sweep(full: str, key: str, value):
@@ -359,6 +384,8 @@ def load_spec(model: str) -> Spec:
     parts = {name: _section(where, name, raw.get(name), cls) for name, cls in _SECTIONS.items()}
     _check_net(where, parts["net"])
     task = _check_task(where, raw.get("task", DEFAULT_TASK), parts["net"])
+    if task == "next_token":
+        parts["net"] = _embedded_net(where, raw.get("net"), parts["net"])
     for name, cls in _OPTIONAL_SECTIONS.items():
         parts[name] = _section(where, name, raw[name], cls) if name in raw else None
     if parts["ptq"] is None and parts["train"].qat_epochs == 0:

@@ -123,7 +123,7 @@ def test_pickled_arrays_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("value, words", [
-    ("mnist", "is not one of japanese_vowels, aeon:NAME or {file: PATH}"),
+    ("mnist", "is not one of japanese_vowels, pydoc_chars, aeon:NAME or {file: PATH}"),
     ("aeon:NoSuchSet", "aeon ships no set of that name"),
     ({"file": "missing.npz"}, "does not exist"),
     ({"path": "x.npz"}, "must be a name or {file: PATH}"),

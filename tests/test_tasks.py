@@ -26,7 +26,7 @@ def _spec(tmp_path, text: str):
      "net.classes is 2, dataset aeon:Covid3Month has 1 targets per sequence"),
     ("dataset: aeon:GunPoint\nnet: {input_size: 1, classes: 1}\n",
      "net.classes must be at least 2 for task classify, got 1"),
-    ("task: forecast\n", "task must be one of classify, regress, per_step, got 'forecast'"),
+    ("task: forecast\n", "task must be one of classify, regress, per_step, next_token, got 'forecast'"),
     ("task: [regress]\n", "task must be one of classify, regress, per_step"),
 ])
 def test_task_checked_against_the_dataset(tmp_path, text, line):

@@ -90,12 +90,30 @@ def split_state_dict(path: Path, state: dict) -> tuple[dict, dict]:
     return recurrent, heads[linear[0]]
 
 
+def _load_embedding(path: Path, state: dict, embedding) -> None:
+    """Load the one nn.Embedding table of state (a module with a weight and nothing else) into
+    embedding and remove it from state; raise HwgenError if there is none or its shape differs."""
+    tables = [k for k in state if k.endswith("weight") and k.removesuffix("weight") + "bias"
+              not in state and not _RECURRENT_KEY.match(k)]
+    if len(tables) != 1:
+        raise HwgenError(f"{path}: expected one nn.Embedding table (a weight without a bias) "
+                         f"next to the recurrent tensors, found {len(tables)}")
+    value = state.pop(tables[0])
+    if tuple(value.shape) != tuple(embedding.weight.shape):
+        raise HwgenError(f"{path}: tensor {tables[0]} has shape {tuple(value.shape)}, the spec "
+                         f"needs {tuple(embedding.weight.shape)}")
+    embedding.load_state_dict({"weight": value.to(embedding.weight.dtype)})
+
+
 def load_float_state(path: Path, float_model) -> None:
     """Load the float checkpoint at path into float_model (a FloatClassifier built from a spec).
 
     Raises HwgenError naming the first tensor that is missing, extra or of the wrong shape.
     """
-    recurrent, head = split_state_dict(path, read_state_dict(path))
+    state = read_state_dict(path)
+    if getattr(float_model, "embedding", None) is not None:
+        _load_embedding(path, state, float_model.embedding)
+    recurrent, head = split_state_dict(path, state)
     expected = [("lstm", k, v) for k, v in float_model.lstm.state_dict().items()]
     expected += [("head", k, v) for k, v in float_model.head.state_dict().items()]
     loaded = {"lstm": {}, "head": {}}

@@ -17,6 +17,8 @@ A spec's `dataset` value names one of them; dataset_ref turns it into a canonica
   target lies after it is a test window (its first steps may repeat training points, the figures
   count every step of every test window). Inputs and targets are standardized with the
   training windows' statistics (every step of every training window);
+- "pydoc_chars": a character-level corpus, the standard library's pydoc help topics, as
+  next-character chunks of token ids (task next_token; hwgen.qat.chars says how it is cut);
 - "file:PATH" (a spec writes `dataset: {file: PATH}`, relative to the spec's folder): a .npz file
   laid out as NPZ_LAYOUT says.
 
@@ -35,10 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
+from hwgen.qat import chars
 from hwgen.types import HwgenError, shown
 
 #: Features per step, classes and task of the named datasets known without loading them.
-SIZES = {"japanese_vowels": (12, 9, "classify")}
+SIZES = {"japanese_vowels": (12, 9, "classify"), chars.NAME: (1, chars.TOKENS, "next_token")}
 #: aeon's shipped forecasting series (NAME/NAME.csv), read as per-step sets, and their windows.
 FORECAST_SETS = ("Airline", "Lynx", "ShampooSales")
 FORECAST_WINDOW = 12  # steps per window
@@ -61,7 +64,8 @@ class SequenceSet:
     """Variable-length sequences: x[i] is float32 [T_i, features]; y[i] is the class index, or
     (regression) the standardized float32 targets [K], with targets[i] the raw float64 ones, or
     (per_step) y[i] the standardized float32 targets of every step [T_max, K] (zero after T_i),
-    targets[i] the raw ones."""
+    targets[i] the raw ones, or (next_token) x[i] the int64 token ids [T_i] and y[i] the next
+    token of every step [T]."""
 
     x: list
     y: np.ndarray
@@ -85,14 +89,15 @@ class Dataset:
     std: np.ndarray
     classes: int  # classes, or a regression set's outputs per sequence
     labels: tuple = ()  # the original label of every class index, when the source names them
-    task: str = "classify"  # or "regress", "per_step" (hwgen.spec.TASKS)
+    task: str = "classify"  # or "regress", "per_step", "next_token" (hwgen.spec.TASKS)
     target_mean: np.ndarray | None = None  # regression: the training targets' statistics
     target_std: np.ndarray | None = None
 
     @property
     def features(self) -> int:
-        """Return the features per step."""
-        return int(self.train.x[0].shape[1])
+        """Return the features per step (a token set: 1, the token id)."""
+        first = self.train.x[0]
+        return 1 if first.ndim == 1 else int(first.shape[1])
 
 
 def aeon_dir() -> Path:
@@ -279,6 +284,14 @@ def _forecast(name: str) -> Dataset:
     return _per_step(AEON + name, *forecast_windows(_series(name)))
 
 
+def pydoc_chars() -> Dataset:
+    """Return the pydoc topics' next-character chunks (hwgen.qat.chars): token ids in, the next
+    token at every step as the target; labels are the vocabulary."""
+    train, test = (SequenceSet(*chars.chunks(ids)) for ids in chars.streams())
+    return Dataset(chars.NAME, train, test, np.zeros(1), np.ones(1), chars.TOKENS,
+                   tuple(chars.VOCAB) + (chars.UNKNOWN_LABEL,), "next_token")
+
+
 def japanese_vowels() -> Dataset:
     """Return JapaneseVowels (9 speakers, 12 LPC channels, 7..29 steps): 270 train, 370 test."""
     data = _aeon("JapaneseVowels")
@@ -392,6 +405,8 @@ def raw_sequences(ref: str, part: str = "test") -> list:
         raise HwgenError(f"part {part!r} is not train or test")
     if ref.startswith(FILE):
         split = _file_raw(Path(ref[len(FILE):]))
+    elif ref == chars.NAME:
+        split = tuple(chars.chunks(ids) for ids in chars.streams())
     elif ref.removeprefix(AEON) in FORECAST_SETS:
         split = forecast_windows(_series(ref.removeprefix(AEON)))
     else:
@@ -406,6 +421,8 @@ def _load(ref: str, digest: str) -> Dataset:
     del digest
     if ref == "japanese_vowels":
         return japanese_vowels()
+    if ref == chars.NAME:
+        return pydoc_chars()
     if ref.removeprefix(AEON) in FORECAST_SETS:
         return _forecast(ref[len(AEON):])
     if ref.startswith(AEON):
@@ -423,7 +440,10 @@ def load_dataset(ref: str) -> Dataset:
 def preprocess_of(data: Dataset) -> dict:
     """Return the standardization of a dataset as checkpoints keep it: {"mean", "std"} lists and,
     for a regression set, the targets' {"target_mean", "target_std"} lists (raw target =
-    standardized output * target_std + target_mean)."""
+    standardized output * target_std + target_mean); for a token set only the vocabulary
+    (token id -> character) as {"vocab"}: token ids go in unchanged."""
+    if data.task == "next_token":
+        return {"vocab": list(data.labels)}
     out = {"mean": [float(v) for v in data.mean], "std": [float(v) for v in data.std]}
     if data.task in ("regress", "per_step"):
         out.update(target_mean=[float(v) for v in data.target_mean],
@@ -433,7 +453,7 @@ def preprocess_of(data: Dataset) -> dict:
 
 #: How the checks name each task's kind of dataset.
 KIND = {"classify": "a classification set", "regress": "a regression set",
-        "per_step": "a per-step set"}
+        "per_step": "a per-step set", "next_token": "a character corpus"}
 
 
 def sizes(ref: str) -> tuple:
@@ -454,6 +474,12 @@ def check_sizes(spec, data: Dataset | None = None) -> None:
     if spec.task != task:
         raise HwgenError(f"{spec.path}: task is {spec.task}, dataset {shown_name} is "
                          f"{KIND[task]} (task: {task})")
+    if task == "next_token":
+        if spec.net.classes != classes:
+            raise HwgenError(f"{spec.path}: net.classes is {spec.net.classes}, dataset "
+                             f"{shown_name} has {classes} tokens (task next_token: one score "
+                             f"per token)")
+        return
     if spec.net.input_size != features:
         raise HwgenError(f"{spec.path}: net.input_size is {spec.net.input_size}, dataset "
                          f"{shown_name} has {features} features per step")
@@ -465,9 +491,13 @@ def check_sizes(spec, data: Dataset | None = None) -> None:
 
 
 def pad_batch(xs: list) -> tuple:
-    """Return (float32 [B, T_max, C] zero-padded at the end, int64 lengths)."""
+    """Return (float32 [B, T_max, C] zero-padded at the end, int64 lengths); token sequences
+    (int [T_i]) give int64 token ids [B, T_max], padded with token 0."""
     lengths = np.array([len(s) for s in xs], dtype=np.int64)
-    out = np.zeros((len(xs), int(lengths.max()), xs[0].shape[1]), dtype=np.float32)
+    if xs[0].ndim == 1:
+        out = np.zeros((len(xs), int(lengths.max())), dtype=np.int64)
+    else:
+        out = np.zeros((len(xs), int(lengths.max()), xs[0].shape[1]), dtype=np.float32)
     for i, s in enumerate(xs):
         out[i, :len(s)] = s
     return out, lengths

@@ -1,6 +1,9 @@
 """Brevitas models: a fixed-point QuantLSTM (+ QuantLinear head) and its float twin.
 
 Every quantizer is one of Brevitas's *FixedPoint quantizers, so every scale is a power of two.
+A token-input model (task next_token) has an embedding table in front of the recurrent layers
+(hwgen.qat.embedding.quant_embedding; nn.Embedding in the float twin) and the head on every step.
+Both can also run chunk by chunk with the recurrent state carried over (forward_state).
 """
 from __future__ import annotations
 
@@ -136,18 +139,60 @@ def _apply_head(head: nn.Module, out, lengths, per_step: bool):
     return head(out[torch.arange(out.shape[0]), lengths - 1])
 
 
+def _direction_step(direction, inp, state):
+    """Return (outputs, new state) of one layer direction of a Brevitas recurrent stack run from
+    state (None: zeros); a state is h [B, H], an LSTM direction's the pair (h, c)."""
+    if _is_lstm_direction(direction):
+        h, c = state if state is not None else (None, None)
+        out, h, c = direction(inp, h, c)
+        return out, (_plain(h)[0], _plain(c)[0])
+    out, h = direction(inp, state)
+    return out, _plain(h)[0]
+
+
+def _is_lstm_direction(direction) -> bool:
+    """Return True for a QuantLSTM layer direction (its forward takes h and c)."""
+    from brevitas.nn.quant_rnn import _QuantLSTMLayer
+
+    return isinstance(direction, _QuantLSTMLayer)
+
+
+def _plain(tensor):
+    """Return a tensor's value (a Brevitas QuantTensor's, or the tensor itself)."""
+    return getattr(tensor, "value", tensor)
+
+
+def run_quant_layers(stack, x, states):
+    """Return (outputs [B, T, H], the states after the last step, one per layer) of a
+    unidirectional Brevitas recurrent stack started from states (None: zeros everywhere).
+
+    Each layer's direction is called with its own state (Brevitas's stack forward indexes the
+    states of a unidirectional multi-layer stack as if it had two directions)."""
+    states = states or [None] * len(stack.layers)
+    new = []
+    for layer, state in zip(stack.layers, states):
+        x, state = _direction_step(layer[0], x, state)
+        new.append(state)
+    return _plain(x), new
+
+
 class QuantClassifier(nn.Module):
     """A QuantLSTM or QuantRNN stack and a QuantLinear head on each sequence's last step, or
-    (per_step) on every step."""
+    (per_step) on every step; with embedding = (vocab, dim, bits), a table of token ids in front
+    (the recurrent stack's input size must be dim)."""
 
     def __init__(self, input_size: int, hidden_size: int, classes: int, widths: LSTMWidths,
-                 head_bits: int, net: Net = None, per_step: bool = False):
+                 head_bits: int, net: Net = None, per_step: bool = False,
+                 embedding: tuple | None = None):
         super().__init__()
         self.per_step = per_step
         import brevitas.quant as bq
         from brevitas.nn import QuantLinear
 
+        from hwgen.qat.embedding import quant_embedding
+
         net = net or Net(input_size=input_size, hidden_size=hidden_size, classes=classes)
+        self.embedding = None if embedding is None else quant_embedding(*embedding)
         self.lstm = quant_recurrent(input_size, widths, net)
         features = hidden_size * (2 if net.bidirectional else 1)
         # The head's bias carries its own power-of-two scale, so it needs no input scale.
@@ -158,10 +203,17 @@ class QuantClassifier(nn.Module):
                                 bias_bit_width=widths.bias)
 
     def forward(self, x, lengths=None):
-        """Return scores for x [B, T, C]: [B, K] from each sequence's true last step (lengths), or
-        [B, T, K] from every step (per_step)."""
-        out, _ = self.lstm(x)
+        """Return scores for x [B, T, C] (token ids [B, T] with an embedding): [B, K] from each
+        sequence's true last step (lengths), or [B, T, K] from every step (per_step)."""
+        out, _ = self.lstm(x if self.embedding is None else self.embedding(x))
         return _apply_head(self.head, out, lengths, self.per_step)
+
+    def forward_state(self, x, states=None):
+        """Return (per-step scores [B, T, K], the states after the last step) of a per-step
+        model run from states (None: zeros), e.g. the states a previous chunk ended with."""
+        out, states = run_quant_layers(
+            self.lstm, x if self.embedding is None else self.embedding(x), states)
+        return _apply_head(self.head, out, None, True), states
 
 
 class FloatClassifier(nn.Module):
@@ -171,10 +223,12 @@ class FloatClassifier(nn.Module):
     """
 
     def __init__(self, input_size: int, hidden_size: int, classes: int, net: Net = None,
-                 per_step: bool = False):
+                 per_step: bool = False, vocab: int = 0):
         super().__init__()
         self.per_step = per_step
         net = net or Net(input_size=input_size, hidden_size=hidden_size, classes=classes)
+        # vocab > 0: token ids in, through a table of input_size values per token
+        self.embedding = nn.Embedding(vocab, input_size) if vocab else None
         common = dict(num_layers=net.num_layers, bias=net.bias, batch_first=True,
                       bidirectional=net.bidirectional)
         if net.cell == "rnn":
@@ -186,9 +240,15 @@ class FloatClassifier(nn.Module):
         self.head = nn.Linear(hidden_size * (2 if net.bidirectional else 1), classes)
 
     def forward(self, x, lengths=None):
-        """Return scores for x [B, T, C] ([B, T, K] with per_step)."""
-        out, _ = self.lstm(x)
+        """Return scores for x [B, T, C] or token ids [B, T] ([B, T, K] with per_step)."""
+        out, _ = self.lstm(x if self.embedding is None else self.embedding(x))
         return _apply_head(self.head, out, lengths, self.per_step)
+
+    def forward_state(self, x, states=None):
+        """Return (per-step scores [B, T, K], the recurrent state after the last step) run from
+        states (None: zeros; nn.LSTM's (h, c) or nn.RNN's / nn.GRU's h)."""
+        out, states = self.lstm(x if self.embedding is None else self.embedding(x), states)
+        return _apply_head(self.head, out, None, True), states
 
 
 def widths_from_spec(spec) -> LSTMWidths:
@@ -196,24 +256,35 @@ def widths_from_spec(spec) -> LSTMWidths:
     return spec.bits.lstm()
 
 
+def per_step_task(task: str) -> bool:
+    """Return True for the tasks whose head runs on every step."""
+    return task in ("per_step", "next_token")
+
+
 def build_quant(spec) -> QuantClassifier:
-    """Return the QuantClassifier a spec describes."""
+    """Return the QuantClassifier a spec describes (task next_token: with a table of
+    net.classes tokens by net.embedding values, its codes bits.io wide, in front)."""
     n = spec.net
+    embedding = (n.classes, n.embedding, spec.bits.io) if spec.task == "next_token" else None
     return QuantClassifier(n.input_size, n.hidden_size, n.classes, widths_from_spec(spec),
-                           spec.bits.head, n, per_step=spec.task == "per_step")
+                           spec.bits.head, n, per_step=per_step_task(spec.task),
+                           embedding=embedding)
 
 
 def build_float(spec) -> FloatClassifier:
     """Return the float twin of the spec's network."""
     n = spec.net
     return FloatClassifier(n.input_size, n.hidden_size, n.classes, n,
-                           per_step=spec.task == "per_step")
+                           per_step=per_step_task(spec.task),
+                           vocab=n.classes if spec.task == "next_token" else 0)
 
 
 def load_float_into_quant(quant: QuantClassifier, float_model: FloatClassifier) -> None:
     """Copy a float model's weights into the quantized model (quantizer scales stay untouched)."""
     state = {f"lstm.{k}": v for k, v in float_model.lstm.state_dict().items()}
     state.update({f"head.{k}": v for k, v in float_model.head.state_dict().items()})
+    if float_model.embedding is not None:
+        state["embedding.weight"] = float_model.embedding.weight.detach().clone()
     missing, unexpected = quant.load_state_dict(state, strict=False)
     # A CIFG layer has no forget gate: the float LSTM's forget-gate rows are left out on purpose.
     unexpected = [k for k in unexpected if ".forget_gate_params." not in k]

@@ -37,10 +37,9 @@ def float_model(spec, data: Dataset, rng: np.random.Generator, by_length: bool):
     return model.eval(), str(source)
 
 
-def torch_dynamic_metrics(model, data: Dataset, by_length: bool, weight_bits: int = 8,
-                          head_bits: int = 8) -> dict | None:
-    """Return the task's test figures (hwgen.qat.train.evaluate) of
-    torch.ao.quantization.quantize_dynamic applied to model.
+def torch_dynamic(model, weight_bits: int = 8, head_bits: int = 8):
+    """Return torch.ao.quantization.quantize_dynamic applied to a copy of model (its nn.LSTM and
+    nn.Linear; an embedding table stays float).
 
     Weights are symmetric per-tensor at weight_bits (head_bits for the head); activations are
     PyTorch's dynamic 8-bit ones. None for nn.RNN, which PyTorch's dynamic quantization lacks, and
@@ -62,9 +61,20 @@ def torch_dynamic_metrics(model, data: Dataset, by_length: bool, weight_bits: in
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization announces its deprecation
-        quantized = torch.ao.quantization.quantize_dynamic(
+        return torch.ao.quantization.quantize_dynamic(
             copy.deepcopy(model).eval(), {nn.LSTM: qconfig(min(weight_bits, 8)),
                                           nn.Linear: qconfig(min(head_bits, 8))})
+
+
+def torch_dynamic_metrics(model, data: Dataset, by_length: bool, weight_bits: int = 8,
+                          head_bits: int = 8) -> dict | None:
+    """Return the task's test figures (hwgen.qat.train.evaluate) of torch_dynamic(model), or
+    None where there is no such model."""
+    quantized = torch_dynamic(model, weight_bits, head_bits)
+    if quantized is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         return evaluate(quantized, data, by_length)
 
 

@@ -8,6 +8,10 @@
 - per_step: the head on every step, regressing the step's standardized targets (next-value
   forecasting); mean square error over every true step (padding masked out); the figures are MSE
   and MAE as for regress, over every output of every true step of every sequence.
+- next_token: the head on every step scores each token as the next one; cross-entropy over every
+  true step; the figures, over every step of every test chunk, are bits per character (the mean
+  of -log2 softmax(scores)[target], float64), perplexity (2 ** bpc) and next-token accuracy (the
+  first highest score's token against the target).
 """
 from __future__ import annotations
 
@@ -29,8 +33,18 @@ def step_loss(out, y, lengths):
     return (((out - y) ** 2) * mask).sum() / (mask.sum() * out.shape[-1])
 
 
+def token_loss(out, y, lengths):
+    """Return the mean cross-entropy of per-step scores out [B, T, V] against token targets
+    y [B, >= T] over each sequence's first lengths[b] steps."""
+    y = y[:, :out.shape[1]]
+    mask = torch.arange(out.shape[1])[None, :] < lengths[:, None]
+    return nn.functional.cross_entropy(out[mask], y[mask])
+
+
 def loss(task: str, out, y, lengths):
     """Return a batch's training loss: the task's loss of the model's outputs against y."""
+    if task == "next_token":
+        return token_loss(out, y, lengths)
     if task == "per_step":
         return step_loss(out, y, lengths)
     return loss_function(task)(out, y)
@@ -50,6 +64,24 @@ def regression_metrics(outputs, targets, target_mean, target_std) -> dict:
     return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err)))}
 
 
+def token_metrics(scores, targets) -> dict:
+    """Return {"bpc", "perplexity", "accuracy"} of scores [N, V] for the target tokens [N]."""
+    scores = np.asarray(scores, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.int64)
+    top = scores.max(axis=1, keepdims=True)
+    log_sum = np.log(np.exp(scores - top).sum(axis=1)) + top[:, 0]
+    nats = float(np.mean(log_sum - scores[np.arange(len(targets)), targets]))
+    bpc = float(nats / np.log(2.0))
+    return {"bpc": bpc, "perplexity": float(2.0 ** bpc),
+            "accuracy": float(np.mean(np.argmax(scores, axis=1) == targets))}
+
+
+def step_tokens(scores, seqs) -> dict:
+    """Return token_metrics over every true step of seqs (per-sequence scores [>= T_i, V])."""
+    targets = np.concatenate([np.asarray(y)[:n] for y, n in zip(seqs.y, seqs.lengths)])
+    return token_metrics(true_steps(scores, seqs.lengths), targets)
+
+
 def classes_accuracy(classes, labels) -> dict:
     """Return {"accuracy"}: the fraction of classes equal to labels."""
     return {"accuracy": float(np.mean(np.asarray(classes) == np.asarray(labels)))}
@@ -60,6 +92,8 @@ def metrics(scores, seqs, data) -> dict:
     a hwgen.qat.data.Dataset)."""
     if data.task == "regress":
         return regression_metrics(scores, seqs.targets, data.target_mean, data.target_std)
+    if data.task == "next_token":
+        return step_tokens(scores, seqs)
     if data.task == "per_step":
         return regression_metrics(true_steps(scores, seqs.lengths),
                                   true_steps(seqs.targets, seqs.lengths), data.target_mean,
@@ -70,7 +104,9 @@ def metrics(scores, seqs, data) -> dict:
 def backend_metrics(task: str, values: list, classes: list, seqs, preprocess: dict) -> dict:
     """Return the task's figures of a backend's outputs: its classes (classify) or its
     dequantized outputs (regress: [K] per sequence; per_step: [T_i, K] per sequence;
-    de-standardized with the checkpoint's preprocess)."""
+    de-standardized with the checkpoint's preprocess; next_token: [T_i, V] scores)."""
+    if task == "next_token":
+        return step_tokens(values, seqs)
     if task == "per_step":
         return regression_metrics(true_steps(values, seqs.lengths),
                                   true_steps(seqs.targets, seqs.lengths),
@@ -88,9 +124,13 @@ def checkpoint_metrics(ckpt: dict, which: str) -> dict:
 
 
 def shown(figures: dict | None) -> str:
-    """Return figures as printed: "96.22 %" (accuracy), "MSE 0.0012, MAE 0.0301", or "n/a"."""
+    """Return figures as printed: "96.22 %" (accuracy), "MSE 0.0012, MAE 0.0301",
+    "BPC 2.3456, perplexity 5.06, accuracy 45.12 %" (next_token), or "n/a"."""
     if not figures:
         return "n/a"
+    if "bpc" in figures:
+        return (f"BPC {figures['bpc']:.4f}, perplexity {figures['perplexity']:.3f}, "
+                f"accuracy {100 * figures['accuracy']:.2f} %")
     if "accuracy" in figures:
         acc = figures["accuracy"]
         return "n/a" if acc is None else f"{100 * acc:.2f} %"

@@ -1,4 +1,5 @@
-"""Seeded training: a float baseline first, then quantization-aware fine-tuning started from it."""
+"""Seeded training: a float baseline first, then quantization-aware fine-tuning started from it;
+evaluation of the test set, and (per-step models on consecutive chunks) with carried state."""
 from __future__ import annotations
 
 import random
@@ -108,3 +109,42 @@ def evaluate(model: nn.Module, data, by_length: bool = False) -> dict:
 def accuracy(preds: np.ndarray, labels: np.ndarray) -> float:
     """Return the fraction of correct predictions."""
     return float(np.mean(np.asarray(preds) == np.asarray(labels)))
+
+
+#: Runs the test stream is cut into for stateful evaluation, each started from zero state.
+STATEFUL_LANES = 16
+
+
+def _rows(states, count: int):
+    """Return the first count batch rows of recurrent states (tensors, tuples or lists)."""
+    if isinstance(states, (tuple, list)):
+        return type(states)(_rows(s, count) for s in states)
+    return states[..., :count, :]
+
+
+@torch.no_grad()
+def stateful_outputs(model: nn.Module, seqs: SequenceSet,
+                     lanes: int = STATEFUL_LANES) -> np.ndarray:
+    """Return a per-step model's float32 scores [N, T, K] of consecutive chunks (seqs, each
+    continuing the one before, all of one length) with the recurrent state carried from chunk
+    to chunk (model.forward_state): the chunks are dealt into `lanes` contiguous runs (run b:
+    chunks b*R .. b*R+R-1, R = ceil(N / lanes)) run side by side, each from zero state."""
+    model.eval()
+    count = len(seqs.x)
+    run = -(-count // lanes)
+    states, out = None, None
+    for r in range(run):
+        index = np.array([b * run + r for b in range(lanes) if b * run + r < count])
+        if states is not None:
+            states = _rows(states, len(index))
+        x, _ = pad_batch([seqs.x[i] for i in index])
+        scores, states = model.forward_state(torch.from_numpy(x), states)
+        if out is None:
+            out = np.zeros((count, *scores.shape[1:]), dtype=np.float32)
+        out[index] = scores.numpy()
+    return out
+
+
+def stateful_metrics(model: nn.Module, data) -> dict:
+    """Return the task's figures of model on data's test chunks run with carried state."""
+    return metrics(stateful_outputs(model, data.test), data.test, data)
