@@ -24,7 +24,7 @@ from hwgen.sim.rtl_run import run_rtl
 from hwgen.sim.tools import verilator_lint, yosys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from gru_cases import export_case, random_case, trained_model  # noqa: E402
+from gru_cases import drawn_folding, export_case, random_case, trained_model  # noqa: E402
 
 FAST_BUILD = "-O0"
 MULTIPLIERS = ("auto", "lut", "dsp")  # seed % 3 picks the products' style
@@ -33,19 +33,38 @@ MULTIPLIERS = ("auto", "lut", "dsp")  # seed % 3 picks the products' style
 # which would check little); the slow ones are taken as they come.
 SEEDS = {3201: (0, 0), 3202: (1, 1), 3203: (3, 1), 3205: (0, 0), 3208: (0, 0), 3209: (3, 1)}
 SLOW_SEEDS = {s: (0, 0) if s % 2 else (1, 1) for s in range(3260, 3272)}
+# Sizes 1..48 with the case's own layers and directions, folded by drawn_folding so the builds
+# stay short: fully parallel up to PARALLEL_PRODUCTS matrix entries (the size-12 runs' largest),
+# else PE x SIMD <= MAX_PRODUCTS per unit (the Verilator build, not the products, sets the time:
+# ~20-30 s from H ~ 30 on). The fast seeds are the first from 3400 except 3404, skipped: its
+# outputs are all one value (2-bit io), which would check little; the slow ones as they come.
+PARALLEL_PRODUCTS = 432
+MAX_PRODUCTS = 64
+MAX_FOLDS = 192
+SEEDS_48 = [3400, 3401, 3402, 3403, 3405]
+SLOW_SEEDS_48 = list(range(3440, 3460))
 
 
-def _design(seed: int, tmp_path, pe: int, simd: int, max_size: int = 12, stack: bool = False,
-            lanes: int = 0, **changes):
-    """Return (case, model, x, graph, ir, rtl folder) of a random GRU: one direction, or with
-    stack the case's own layers and directions (changes: case fields to override)."""
-    case = random_case(seed, max_size=max_size, max_steps=6)
+def _lowered(seed: int, tmp_path, max_size: int, stack: bool, max_steps: int = 6, **changes):
+    """Return (case, model, x, graph, lowered ir) of a random GRU: one direction, or with stack
+    the case's own layers and directions (changes: case fields to override)."""
+    case = random_case(seed, max_size=max_size, max_steps=max_steps)
     if not stack:
         case = dataclasses.replace(case, num_layers=1, bidirectional=False)
     case = dataclasses.replace(case, **changes)
     model, x = trained_model(case)
     graph = load_model(export_case(model, x, tmp_path / "g.onnx"))
-    ir = fold(lower(graph), pe, simd, max_steps=case.steps, multipliers=MULTIPLIERS[seed % 3],
+    return case, model, x, graph, lower(graph)
+
+
+def _design(seed: int, tmp_path, pe: int, simd: int, max_size: int = 12, stack: bool = False,
+            lanes: int = 0, **changes):
+    """Return (case, model, x, graph, ir, rtl folder) of a random GRU (see _lowered), folded by
+    pe and simd, or when pe is None by the (PE, SIMD) gru_cases.drawn_folding draws."""
+    case, model, x, graph, lowered = _lowered(seed, tmp_path, max_size, stack, **changes)
+    if pe is None:
+        pe, simd = drawn_folding(seed, lowered, PARALLEL_PRODUCTS, MAX_PRODUCTS, MAX_FOLDS)
+    ir = fold(lowered, pe, simd, max_steps=case.steps, multipliers=MULTIPLIERS[seed % 3],
               lanes=lanes)
     return case, model, x, graph, ir, emit_rtl(ir, tmp_path / "out", f"gru case {seed}")
 
@@ -55,25 +74,31 @@ def _sequences(case, x, design) -> list:
     return list(codes if case.batch_first else np.swapaxes(codes, 0, 1))
 
 
-def _check(seed: int, tmp_path, pe: int, simd: int, varied: bool = False,
-           stack: bool = False) -> None:
-    """Run a random case's design under stress (folded units get auto lanes: fewer than H);
-    varied: its outputs must take 3+ values."""
-    case, model, x, graph, ir, rtl = _design(seed, tmp_path, pe, simd, stack=stack)
-    assert pe == 0 or ir.layers[0].units_per_cycle < ir.layers[0].hidden_size or \
+def _check(seed: int, tmp_path, pe, simd, varied: bool = False, stack: bool = False,
+           max_size: int = 12, cycles: bool = False) -> None:
+    """Run a random case's design under stress (folded units get auto lanes: fewer than H when
+    pe is given); varied: its outputs must take 3+ values; cycles: also run it idle, each
+    sequence alone, and its latencies must equal the cycle model."""
+    case, model, x, graph, ir, rtl = _design(seed, tmp_path, pe, simd, max_size=max_size,
+                                             stack=stack)
+    assert pe in (0, None) or ir.layers[0].units_per_cycle < ir.layers[0].hidden_size or \
         ir.layers[0].hidden_size == 1
+    mv = ir.layers[0].x_mv
+    where = f"{case.describe()} PE={mv.pe} SIMD={mv.simd} lanes={ir.layers[0].units_per_cycle}"
     design = load_design(rtl)
     seqs = _sequences(case, x, design)
     result = run_rtl(rtl, seqs, tmp_path / "sim", stress_seed=seed, compile_opt=FAST_BUILD)
     for k, seq in enumerate(seqs):
         want = execute(ir, seq[:, None, :])["outputs"][:, 0, :]
-        assert np.array_equal(result.outputs[k], want), f"{case.describe()} sequence {k}"
-    assert not varied or len(np.unique(np.concatenate(result.outputs))) > 2, case.describe()
+        assert np.array_equal(result.outputs[k], want), f"{where} sequence {k}"
+    assert not varied or len(np.unique(np.concatenate(result.outputs))) > 2, where
     # and the dequantized states equal the graph's reference run (hwgen.reference.gru)
     got = np.stack(result.outputs).astype(np.float32) * np.float32(design.y_type.scale)
     ref = run_reference_all(graph, x.numpy())[0]
-    assert np.array_equal(got, ref if case.batch_first else np.swapaxes(ref, 0, 1)), \
-        case.describe()
+    assert np.array_equal(got, ref if case.batch_first else np.swapaxes(ref, 0, 1)), where
+    if cycles:
+        idle = run_rtl(rtl, seqs, tmp_path / "sim", compile_opt=FAST_BUILD, isolate=True)
+        assert idle.latencies == [sequence_cycles(ir, len(s)) for s in seqs], where
 
 
 @pytest.mark.parametrize("seed", sorted(SEEDS), ids=[f"seed{s}" for s in sorted(SEEDS)])
@@ -86,6 +111,19 @@ def test_gru_rtl_equals_reference_under_stress(seed, tmp_path):
 def test_more_gru_rtl_equals_reference_under_stress(seed, tmp_path):
     """Random configurations as they come: 1-2 layers, bidirectional on and off."""
     _check(seed, tmp_path, *SLOW_SEEDS[seed], stack=True)
+
+
+@pytest.mark.parametrize("seed", SEEDS_48, ids=[f"seed{s}" for s in SEEDS_48])
+def test_gru_up_to_48_equals_reference_and_cycle_model(seed, tmp_path):
+    """Sizes 1..48, 1-2 layers, bidirectional on and off: == the reference under stress, and
+    idle latencies == the cycle model."""
+    _check(seed, tmp_path, None, None, varied=True, stack=True, max_size=48, cycles=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SLOW_SEEDS_48, ids=[f"seed{s}" for s in SLOW_SEEDS_48])
+def test_more_gru_up_to_48_equals_reference_and_cycle_model(seed, tmp_path):
+    _check(seed, tmp_path, None, None, stack=True, max_size=48, cycles=True)
 
 
 CYCLE_FOLDINGS = {"parallel": (0, 0, 0), "pe2_simd1": (2, 1, 4), "pe12_2lanes": (12, 1, 2),

@@ -1,6 +1,7 @@
 """Random QuantGRU cases: seeded configurations, briefly trained models and their exports."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -83,6 +84,33 @@ def export_case(model, x: torch.Tensor, path: Path) -> Path:
 
     export_model(model, x, path)
     return path
+
+
+def _divisors(n: int) -> list:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def drawn_folding(seed: int, lowered, parallel_up_to: int = 0, max_products: int | None = None,
+                  max_folds: int | None = None) -> tuple:
+    """Return (PE, SIMD) for every matrix unit of a lowered model, drawn with the seed.
+
+    (0, 0), fully parallel, when its largest matrix has at most parallel_up_to entries; else a
+    pair dividing every unit's rows and columns, with PE x SIMD <= max_products and at most
+    max_folds fold cycles per vector (None: no limit; when no pair is that short, the pair with
+    the fewest fold cycles).
+    """
+    from hwgen.cores import mvu_folds
+
+    units = [mv for layer in lowered.layers for mv in (layer.x_mv, layer.h_mv)]
+    if max(mv.rows * mv.cols for mv in units) <= parallel_up_to:
+        return 0, 0
+    rows, cols = math.gcd(*(mv.rows for mv in units)), math.gcd(*(mv.cols for mv in units))
+    pairs = [(p, s) for p in _divisors(rows) for s in _divisors(cols)
+             if max_products is None or p * s <= max_products]
+    folds = {pair: max(mvu_folds(mv.rows, mv.cols, *pair) for mv in units) for pair in pairs}
+    short = [pair for pair in pairs if max_folds is None or folds[pair] <= max_folds]
+    short = short or [min(pairs, key=folds.get)]
+    return short[int(np.random.default_rng(seed).integers(len(short)))]
 
 
 def _span(codes: np.ndarray) -> int:
