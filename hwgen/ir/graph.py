@@ -16,8 +16,8 @@ from typing import Optional
 import numpy as np
 
 from hwgen.gates import GATES, Gate, gate_rows
-from hwgen.ir.stages import (ActLUT, Blend, CellUpdate, GateSum, Head, HiddenNew, HiddenOut,
-                             MatVec, NewSum, StateReg)
+from hwgen.ir.stages import (ActLUT, Blend, CellUpdate, Embedding, GateSum, Head, HiddenNew,
+                             HiddenOut, MatVec, NewSum, StateReg)
 from hwgen.reference.gru import GRU_GATES, GRUGate
 from hwgen.reference.kernels import argmax_first, as_int, lut, matvec, matvec_range, saturate
 from hwgen.reference.lstm import Quantizer
@@ -384,6 +384,9 @@ class LoweredModel:
     batch_first: bool = False  # the layout of the exported graph's input: [B, T, I] when True
     preprocess: Optional[Preprocess] = None
     multipliers: str = "auto"  # folding.multipliers: auto, lut or dsp (hwgen.passes.multipliers)
+    # token-id input: the table lookup in front of the first layer; input is then the token id's
+    # quantizer (unsigned, scale 1) and each step carries one token id
+    embed: Optional[Embedding] = None
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -402,6 +405,9 @@ class LoweredModel:
         if [d[0].index for d in stack] != list(range(len(stack))):
             raise HwgenError("IR model: stack layers must be numbered 0, 1, ... in order")
         in_type, in_size = self.input.type, self.layers[0].input_size
+        if self.embed is not None:
+            self._check_embed()
+            in_type = self.embed.out.type
         for directions in stack:
             if [d.reverse for d in directions] not in ([False], [False, True]):
                 _fail(directions[0].name, "a stack layer is a forward direction, optionally "
@@ -436,10 +442,22 @@ class LoweredModel:
                 raise HwgenError(f"IR model: state input {s.tensor}[{s.row}] does not match "
                                  f"{s.layer}.{s.part}")
 
+    def _check_embed(self) -> None:
+        """Check the embedding against the input (token ids) and the first layer it feeds."""
+        e = self.embed
+        if self.input.type != e.token_type:
+            raise HwgenError(f"IR model: input {self.input.type.describe()} is not the token id "
+                             f"type {e.token_type.describe()} of a {e.vocab}-row embedding")
+        if e.dim != self.layers[0].input_size:
+            raise HwgenError(f"IR stage {e.name!r}: {e.dim} columns for the "
+                             f"{self.layers[0].input_size} inputs of the first layer")
+        if self.preprocess is not None:
+            raise HwgenError("IR model: a token-input model has no feature preprocessing")
+
     @property
     def in_count(self) -> int:
-        """Return the number of input codes per timestep."""
-        return self.layers[0].input_size
+        """Return the number of input codes per timestep (one token id with an embedding)."""
+        return 1 if self.embed is not None else self.layers[0].input_size
 
     @property
     def out_type(self) -> IntType:
@@ -492,13 +510,16 @@ class LoweredModel:
         return any(layer.reverse for layer in self.layers)
 
     def stages(self) -> list:
-        """Return every stage of every layer, then the head."""
-        out = [s for layer in self.layers for s in layer.stages()]
+        """Return the embedding (if any), every stage of every layer, then the head."""
+        out = [self.embed] if self.embed is not None else []
+        out += [s for layer in self.layers for s in layer.stages()]
         return out + ([self.head] if self.head is not None else [])
 
     def dump(self) -> str:
         """Return a deterministic text description, one line per stage."""
         lines = [f"input: quant {self.input.type.describe()}/{self.input.rounding.value}"]
+        if self.embed is not None:
+            lines.append(self.embed.dump())
         if self.preprocess is not None:
             lines.append(self.preprocess.dump())
         if self.max_steps:
@@ -621,6 +642,8 @@ def execute(model: LoweredModel, x_codes, states: dict = None) -> dict:
     if missing:
         raise HwgenError(f"initial state {missing[0][0]}.{missing[0][1]} needs a value")
     outputs = as_int(x_codes)
+    if model.embed is not None:  # x_codes [T, B, 1]: one token id per step
+        outputs = model.embed.lookup(outputs[..., 0])
     for directions in model.stack():
         results = [execute_layer(layer, outputs, states.get((layer.name, "h")),
                                  states.get((layer.name, "c"))) for layer in directions]
