@@ -48,11 +48,11 @@ def random_embed_case(seed: int) -> EmbedCase:
 class TokenModel(nn.Module):
     """embedding -> recurrent stack (batch first); returns the stack's outputs [B, T, H]."""
 
-    def __init__(self, case: EmbedCase, embed=None):
+    def __init__(self, case: EmbedCase, bidirectional: bool = False):
         super().__init__()
-        self.embed = embed or quant_embedding(case.vocab, case.dim, case.table_bits)
+        self.embed = quant_embedding(case.vocab, case.dim, case.table_bits)
         net = Net(input_size=case.dim, hidden_size=case.hidden, num_layers=case.layers,
-                  cell=case.cell)
+                  cell=case.cell, bidirectional=bidirectional)
         self.rnn = quant_recurrent(case.dim, case.widths, net)
 
     def forward(self, tokens):
@@ -67,8 +67,32 @@ def tokens_of(case: EmbedCase, gen: torch.Generator, steps: int = None) -> torch
 def trained_token_model(case: EmbedCase, train_steps: int = 3):
     """Return (model in eval mode, token batch) after a few Adam steps on noise."""
     torch.manual_seed(case.seed)
+    model = trained(TokenModel(case), case, train_steps)
+    return model, tokens_of(case, torch.Generator().manual_seed(case.seed + 1))
+
+
+class TokenClassifier(nn.Module):
+    """embedding -> recurrent stack -> a QuantLinear head on every step (the language model's
+    shape); returns scores [B, T, classes]."""
+
+    def __init__(self, case: EmbedCase, classes: int, head_bits: int = 6,
+                 bidirectional: bool = False):
+        super().__init__()
+        from hwgen.qat.model import QuantClassifier
+
+        self.embed = quant_embedding(case.vocab, case.dim, case.table_bits)
+        net = Net(input_size=case.dim, hidden_size=case.hidden, num_layers=case.layers,
+                  cell=case.cell, classes=classes, bidirectional=bidirectional)
+        self.body = QuantClassifier(case.dim, case.hidden, classes, case.widths, head_bits, net,
+                                    per_step=True)
+
+    def forward(self, tokens):
+        return self.body(self.embed(tokens))
+
+
+def trained(model: nn.Module, case: EmbedCase, train_steps: int = 3) -> nn.Module:
+    """Return model in eval mode after a few Adam steps on noise (so every scale moves)."""
     gen = torch.Generator().manual_seed(case.seed)
-    model = TokenModel(case)
     opt = torch.optim.Adam(model.parameters(), lr=0.05)
     model.train()
     for _ in range(train_steps):
@@ -77,4 +101,4 @@ def trained_token_model(case: EmbedCase, train_steps: int = 3):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return model.eval(), tokens_of(case, gen)
+    return model.eval()

@@ -62,7 +62,8 @@ from hwgen.types import HwgenError, IntType
 
 # Stream cores chain a stack's engines; a single forward layer needs none of them.
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
-                "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv")
+                "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv",
+                "hwgen_embed.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv",
                 "gru": "hwgen_gru_engine.sv"}
 # a GRU engine's gate bank and its stages (listed when a design has one)
@@ -424,6 +425,20 @@ class _Netlist:
         self.add("hwgen_stream_zip", f"{f}_zip", [[("WA", h_w), ("WB", h_w)]],
                  [_ports("sa", fh_seq), _ports("sb", rh_seq), _ports("m", dst)])
 
+    def embed(self, model: LoweredModel, src: str) -> str:
+        """Add hwgen_embed: token ids on src -> their rows of io codes on a new stream; return it."""
+        e = model.embed
+        width = e.out.type.width
+        self.memories.append(_rows("embed_table", e.table_io, e.dim, e.out.type,
+                                   f"{e.name}: token t's row on line t, code k at "
+                                   f"[k*{width} +: {width}]"))
+        dst = self.stream("emb", e.dim * width)
+        self.add("hwgen_embed", "embed", [[("VOCAB", e.vocab), ("T_W", e.token_type.width),
+                                           ("D", e.dim), ("E_W", width)],
+                                          [("TABLE_FILE", _param_file(self.memories[-1]))]],
+                 [_ports("s", src), _ports("m", dst)])
+        return dst
+
     def head_stream(self, model: LoweredModel, class_width: int, src: str) -> None:
         """Add hwgen_head_stream: every element of src -> its scores and class on m_*."""
         self.memories += _head_data(model.head, "head")
@@ -473,7 +488,7 @@ def _top(model: LoweredModel, engines: dict) -> dict:
     if model.states:
         net.state(model)
     stack = model.stack()
-    src = "s"
+    src = net.embed(model, "s") if model.embed is not None else "s"
     per_step = model.per_step
     for k, directions in enumerate(stack):
         fwd = engines[directions[0].name]
