@@ -1,6 +1,7 @@
-"""RTL end to end for token-input models: quant_embedding -> LSTM, GRU or RNN stack (-> a
+"""RTL and HLS end to end for token-input models: quant_embedding -> LSTM, GRU or RNN stack (-> a
 per-step head), exported, lowered, generated and simulated on Verilator through cocotb with
-random idle cycles on the token stream and backpressure on the output. Every output == the IR
+random idle cycles on the token stream and backpressure on the output, and as HLS C++ through
+g++ C simulation. Every output == the IR
 executor's codes and == the PyTorch model's float32 outputs; isolated latencies and input
 intervals == the cycle model; the sources lint clean and Yosys reads them.
 """
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from hwgen.codegen.hls import emit_hls
 from hwgen.codegen.rtl import emit_rtl
 from hwgen.ir.graph import execute
 from hwgen.onnx.graph import load_model
@@ -22,6 +24,7 @@ from hwgen.passes.fold import fold
 from hwgen.passes.lower import lower
 from hwgen.qat.export import export_model
 from hwgen.sim.design import load_design
+from hwgen.sim.hls_run import run_hls
 from hwgen.sim.rtl_run import run_rtl
 from hwgen.sim.tools import verilator_lint, yosys
 
@@ -71,10 +74,11 @@ def test_embed_rtl_equals_reference_and_cycle_model(name, tmp_path):
     stressed = run_rtl(rtl, seqs, tmp_path / "sim", stress_seed=CASES[name]["seed"],
                        compile_opt="-O0")
     isolated = run_rtl(rtl, seqs, tmp_path / "sim", compile_opt="-O0", isolate=True)
+    csim = run_hls(emit_hls(ir, tmp_path / "out", name), seqs, tmp_path / "hls_build")
     key = "scores" if ir.head is not None else "outputs"
     for k, seq in enumerate(seqs):
         want = execute(ir, seq[:, None, :])[key][:, 0, :]
-        for run in (stressed, isolated):
+        for run in (stressed, isolated, csim):
             assert np.array_equal(run.outputs[k], want), f"{name}: sequence {k}"
     scale = np.float32(design.y_type.scale)
     with torch.no_grad():  # the PyTorch model, float32, with ==
