@@ -315,7 +315,8 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
                ("H", hidden), ("H_W", h_type.width), ("H_SIGNED", _flag(h_type.signed))]
     if layer.kind == "lstm":
         streams += [("H_MIN", h_type.min), ("H_MAX", h_type.max)]
-    params = [streams, [("OUT_N", out_count), ("OUT_W", out_type.width), ("INIT", _flag(init))]]
+    params = [streams, [("OUT_N", out_count), ("OUT_W", out_type.width), ("INIT", _flag(init))]
+              + ([("KEEP", _flag(True))] if model.stateful else [])]
     if layer.kind == "lstm":
         params.append([("GATES", len(gates))])
     memories = []

@@ -387,6 +387,9 @@ class LoweredModel:
     # token-id input: the table lookup in front of the first layer; input is then the token id's
     # quantizer (unsigned, scale 1) and each step carries one token id
     embed: Optional[Embedding] = None
+    # stateful: every direction keeps h (and c) across tlast, so a long stream can be fed in
+    # chunks; only a reset returns them to zero (hwgen.reference.stateful, execute_chunks)
+    stateful: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -433,6 +436,9 @@ class LoweredModel:
         if self.preprocess is not None and len(self.preprocess.mean) != in_size_0(self):
             raise HwgenError(f"IR model: preprocess over {len(self.preprocess.mean)} features, "
                              f"the model takes {in_size_0(self)}")
+        if self.stateful and (self.bidirectional or self.states):
+            raise HwgenError("IR model: a stateful design has no reverse direction and no "
+                             "initial-state inputs")
         by_name = {layer.name: layer for layer in self.layers}
         for s in self.states:
             layer = by_name.get(s.layer)
@@ -526,6 +532,8 @@ class LoweredModel:
             lines.append(f"max_steps: {self.max_steps}")
         if self.multipliers != "auto":
             lines.append(f"multipliers: {self.multipliers}")
+        if self.stateful:
+            lines.append("stateful: h and c carry across tlast")
         lines += [s.dump() for s in self.states]
         for layer in self.layers:
             lines.append(f"layer {layer.name}: {layer.kind} stack={layer.index} "
@@ -634,8 +642,10 @@ def execute(model: LoweredModel, x_codes, states: dict = None) -> dict:
     """Return {"outputs", "h", "c"} of the last stack layer and, with a head, {"scores", "class"}:
     [B, C] and [B] from the last step, or with a per-step head [T, B, C] and [T, B].
 
-    outputs concatenates the last stack layer's directions; h and c are its last direction's.
-    states maps (direction name, "h" or "c") to initial-state codes [B, H] for model.states.
+    outputs concatenates the last stack layer's directions; h and c are its last direction's;
+    final maps (direction name, "h" or "c") to every direction's final state codes.
+    states maps (direction name, "h" or "c") to initial-state codes [B, H] for model.states
+    (and, for a stateful model's chunks, any direction's: see execute_chunks).
     """
     states = states or {}
     missing = [(s.layer, s.part) for s in model.states if (s.layer, s.part) not in states]
@@ -644,16 +654,35 @@ def execute(model: LoweredModel, x_codes, states: dict = None) -> dict:
     outputs = as_int(x_codes)
     if model.embed is not None:  # x_codes [T, B, 1]: one token id per step
         outputs = model.embed.lookup(outputs[..., 0])
+    final = {}
     for directions in model.stack():
         results = [execute_layer(layer, outputs, states.get((layer.name, "h")),
                                  states.get((layer.name, "c"))) for layer in directions]
         outputs = np.concatenate([r[0] for r in results], axis=-1)
         h, c = results[-1][1], results[-1][2]
-    result = {"outputs": outputs, "h": h, "c": c}
+        for layer, r in zip(directions, results):
+            final.update({(layer.name, "h"): r[1], (layer.name, "c"): r[2]})
+    result = {"outputs": outputs, "h": h, "c": c, "final": final}
     if model.head is not None:
         h = outputs if model.head.per_step else outputs[-1]
         result["scores"], result["class"] = execute_head(model.head, h)
     return result
+
+
+def execute_chunks(model: LoweredModel, chunks: list, clear: list = None) -> list:
+    """Return execute's result for each chunk [T_k, B, I] of a stream on a stateful model: each
+    chunk starts from the states the previous one ended in, or from zero where clear[k] is set
+    (default: the first chunk only; the hardware's rst)."""
+    from hwgen.reference.stateful import carry_chunks
+
+    if not model.stateful:
+        raise HwgenError("IR model: chunks carry their state only in a stateful model")
+
+    def run(chunk, state):
+        result = execute(model, chunk, state)
+        return result, result["final"]
+
+    return carry_chunks(run, chunks, clear)
 
 
 def initial_state_codes(model: LoweredModel, states: dict) -> dict:

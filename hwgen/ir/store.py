@@ -122,6 +122,8 @@ class _Writer:
                                        target_std=list(pre.target_std))
         if model.multipliers != "auto":  # absent: auto (ir.json written before the key)
             extra["multipliers"] = model.multipliers
+        if model.stateful:  # absent: the state returns to zero after every sequence
+            extra["stateful"] = True
         if model.embed is not None:  # absent: the model reads feature vectors
             e = model.embed
             extra["embed"] = {"name": e.name, "table": self.array(f"{e.name}.table", e.table),
@@ -377,7 +379,8 @@ class _Reader:
                           self.get(d, "max_steps", "", int), tuple(states),
                           self.get(d, "batch_first", "", bool), pre,
                           self.get(d, "multipliers", "", str) if "multipliers" in d else "auto",
-                          self.embed(d["embed"]) if "embed" in d else None)
+                          self.embed(d["embed"]) if "embed" in d else None,
+                          self.get(d, "stateful", "", bool) if "stateful" in d else False)
 
     def embed(self, e) -> Embedding:
         return self.build("embed", Embedding, self.get(e, "name", "embed", str),

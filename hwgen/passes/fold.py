@@ -57,14 +57,16 @@ def _fold(mv: MatVec, pe: int, simd: int) -> MatVec:
 
 
 def fold(ir: LoweredModel, pe: int = 0, simd: int = 0, max_steps: int = 0,
-         multipliers: str | None = None, lanes: int = 0) -> LoweredModel:
+         multipliers: str | None = None, lanes: int = 0,
+         stateful: bool | None = None) -> LoweredModel:
     """Return ir with every layer's matrix-vector units folded by pe and simd (0: fully parallel)
     and its elementwise stages by lanes (0: auto, see the module doc).
 
     The head stays fully parallel. max_steps is the longest sequence the hardware buffers: a
     design with a reverse direction needs at least 1; without one it becomes 0. multipliers
     (auto, lut or dsp; None: ir's own) is how the design builds its products
-    (hwgen.passes.multipliers).
+    (hwgen.passes.multipliers). stateful (None: ir's own) makes every direction keep its state
+    across tlast (LoweredModel.stateful).
     """
     layers = [replace(layer, x_mv=_fold(layer.x_mv, pe, simd), h_mv=_fold(layer.h_mv, pe, simd))
               for layer in ir.layers]
@@ -73,4 +75,5 @@ def fold(ir: LoweredModel, pe: int = 0, simd: int = 0, max_steps: int = 0,
         raise HwgenError("the graph has a reverse direction: give the longest sequence the "
                          "hardware must buffer (max_steps)")
     return replace(ir, layers=layers, max_steps=max_steps if ir.bidirectional else 0,
-                   multipliers=ir.multipliers if multipliers is None else multipliers)
+                   multipliers=ir.multipliers if multipliers is None else multipliers,
+                   stateful=ir.stateful if stateful is None else bool(stateful))
