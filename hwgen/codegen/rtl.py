@@ -13,6 +13,10 @@ low bits); a head after a bidirectional layer reads the zip's last element throu
 A per-step head (task per_step) is a hwgen_head_stream after the last engine, which emits h_t at
 every step: every step's scores and class leave on m_*, m_tlast on a sequence's last step.
 
+A token-input model (model.embed) gets a hwgen_embed between s_* and the first engine: the token
+id in, its row of the first layer's input codes out (mem/embed_table.hex). A stateful model
+(model.stateful) binds KEEP = 1 on every engine: h and c carry across s_tlast until rst.
+
 A model with initial-state inputs (model.states) gets a second input stream, s_state_*: one
 state word per sequence, its slices in model.states order (see state_description). A
 hwgen_state_bcast hands the word to every direction with a slice, and each of those engines
