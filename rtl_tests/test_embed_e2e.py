@@ -136,3 +136,23 @@ def test_reload_rewrites_the_embedding_table(tmp_path):
         want = execute(other, seq[:, None, :])["scores"][:, 0, :]
         assert np.array_equal(result.outputs[k], want)
         assert not np.array_equal(want, execute(ir, seq[:, None, :])["scores"][:, 0, :])
+
+
+def test_cli_run_takes_token_ids_on_every_backend(tmp_path):
+    """`hwgen run` with an int64 token array [batch, steps]: reference, RTL and HLS == PyTorch."""
+    import subprocess
+
+    c = dict(CASES["lstm_step_head"], seed=9104)
+    _, model = _model(c)
+    x = torch.randint(0, c["over"]["vocab"], (2, 6), generator=torch.Generator().manual_seed(4))
+    export_model(model, x, tmp_path / "t.onnx")
+    np.save(tmp_path / "x.npy", x.numpy())
+    with torch.no_grad():
+        want = model(x).numpy()
+    for backend in ("reference", "rtl", "hls"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "hwgen.cli", "run", str(tmp_path / "t.onnx"), "--input",
+             str(tmp_path / "x.npy"), "--output", str(tmp_path / f"{backend}.npy"), "--backend",
+             backend], capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert np.array_equal(np.load(tmp_path / f"{backend}.npy"), want), backend
