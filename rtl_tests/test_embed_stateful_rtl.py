@@ -68,6 +68,9 @@ def test_stateful_chunks_equal_the_whole_stream(name, tmp_path):
     ir = fold(lower(load_model(tmp_path / "m.onnx")), c["pe"], c["simd"], stateful=True)
     rtl = emit_rtl(ir, tmp_path / "out", name)
     assert ".KEEP(1'b1)" in (rtl / "hwgen_top.sv").read_text()
+    files = (rtl / "files.f").read_text().split()
+    status, warnings = verilator_lint([rtl / f for f in files], "hwgen_top", {})
+    assert status == 0 and "%Warning" not in warnings, warnings
     hls = emit_hls(ir, tmp_path / "out", name)
     tokens = stream.numpy().astype(np.int64)
     chunks = [tokens[a:b, None] for a, b in zip(BOUNDS, BOUNDS[1:])]  # [T_k, 1]
