@@ -80,3 +80,8 @@ def test_ir_round_trip_and_bad_tokens(tmp_path):
         execute(ir, bad)
     with pytest.raises(HwgenError, match="integers"):
         run_reference(graph, tokens.numpy() + 0.5)
+    for bad_id in (-1, case.vocab):
+        ids = tokens.numpy().copy()
+        ids[0, -1] = bad_id
+        with pytest.raises(HwgenError, match="outside"):
+            run_reference(graph, ids)

@@ -24,6 +24,17 @@ def token_input(model) -> bool:
     return first.type.tensor_type.elem_type in INTEGER_INPUTS
 
 
+def token_vocab(model):
+    """Return the rows of the table the token-id input indexes, or None when no Gather on a
+    table reads the graph's first input."""
+    first = next(i.name for i in model.graph.input if model.get_initializer(i.name) is None)
+    for node in model.graph.node:
+        if node.op_type == "Gather" and len(node.input) > 1 and node.input[1] == first:
+            shape = model.get_tensor_shape(node.input[0])
+            return int(shape[0]) if shape else None
+    return None
+
+
 def embedding_gather(model, first_cell) -> Optional[object]:
     """Return the Gather that feeds the first recurrent node's input quantizer from the token ids,
     or None when the first layer reads the graph input directly (no embedding)."""

@@ -56,7 +56,9 @@ def check_input(model, x: np.ndarray, name: str = "input") -> np.ndarray:
     from hwgen.onnx.embed import token_input
 
     if token_input(model):
-        return check_tokens(x, shape, tensor, name)
+        from hwgen.onnx.embed import token_vocab
+
+        return check_tokens(x, shape, tensor, name, token_vocab(model))
     x = x.astype(np.float32)
     if shape is not None and (x.ndim != len(shape) or x.shape[-1] != shape[-1]):
         raise HwgenError(f"{name}: shape {list(x.shape)} does not fit graph input {tensor!r} of "
@@ -69,8 +71,9 @@ def check_input(model, x: np.ndarray, name: str = "input") -> np.ndarray:
     return x
 
 
-def check_tokens(x: np.ndarray, shape, tensor: str, name: str) -> np.ndarray:
-    """Return token ids x as int64 after checking they are integers of the graph input's rank."""
+def check_tokens(x: np.ndarray, shape, tensor: str, name: str, vocab=None) -> np.ndarray:
+    """Return token ids x as int64 after checking they are integers of the graph input's rank
+    in 0..vocab-1 (ONNX's Gather would read a negative id from the table's end)."""
     if x.dtype.kind == "f" and not np.all(np.isfinite(x) & (x == np.rint(x))):
         raise HwgenError(f"{name}: token ids must be integers")
     if shape is not None and x.ndim != len(shape):
@@ -78,7 +81,12 @@ def check_tokens(x: np.ndarray, shape, tensor: str, name: str) -> np.ndarray:
                          f"shape {list(shape)} (token ids: batch and sequence length may differ)")
     if x.size == 0:
         raise HwgenError(f"{name}: shape {list(x.shape)} is empty")
-    return x.astype(np.int64)
+    x = x.astype(np.int64)
+    bad = np.argwhere((x < 0) | (x >= (vocab if vocab is not None else np.iinfo(np.int64).max)))
+    if len(bad):
+        raise HwgenError(f"{name}: token id {int(x[tuple(bad[0])])} at {bad[0].tolist()} is "
+                         f"outside 0..{vocab - 1}")
+    return x
 
 
 def _reshaped(model, shapes: dict):
