@@ -63,6 +63,20 @@ def _part(text: str) -> str:
     return text
 
 
+def _device(text: str) -> str:
+    """Return an ECP5 --device argument as nextpnr-ecp5 names it ("85k"), from that name, the
+    family's ("ecp5-85", "ecp5-um5g-45k") or the part's ("LFE5U-85F"), any case."""
+    name = text.strip().lower()
+    for key in ECP5_DEVICES:
+        kind, _, size = key.rpartition("-")  # "um5g-45k" -> "um5g", "45k"; "85k" -> "", "85k"
+        part = f"lfe5{kind or 'u'}-{size[:-1]}f"
+        if name in (key, f"ecp5-{key}", f"ecp5-{key[:-1]}", part):
+            return key
+    raise argparse.ArgumentTypeError(
+        f"unknown ECP5 device {shown(text)} (devices: {', '.join(ECP5_DEVICES)}; also as "
+        f"ecp5-85, ecp5-um-45 or LFE5U-85F)")
+
+
 def _clock_ns(text: str) -> float:
     """Return a --clock-ns argument: a period in ns in hwgen.parts.CLOCK_NS_RANGE."""
     from hwgen.parts import parse_clock_ns
@@ -234,7 +248,7 @@ def _cmd_sweep(args) -> None:
     check_folder(args.out or BUILD_DIR / "sweep", "--out" if args.out else "build folder")
     options = Options(jobs=args.jobs, executor=args.executor, address=args.address,
                       fmax=args.fmax, simulate=args.simulate, pe=args.pe, simd=args.simd,
-                      finetune_epochs=args.finetune_epochs)
+                      finetune_epochs=args.finetune_epochs, device=args.device)
     if args.address and args.executor != "ray":
         raise HwgenError("--address is for --executor ray")
     sweep(args.model, vary=args.vary, bits=None if args.bits is None else parse_bits(args.bits),
@@ -255,7 +269,8 @@ def _cmd_search(args) -> None:
                       jobs=args.jobs, executor=args.executor, address=args.address,
                       seed=args.seed, qat_epochs=args.qat_epochs,
                       widths=parse_bits(args.widths, "--widths"), clock_mhz=args.clock_mhz,
-                      verify=args.verify, seeds=args.seeds, pnr=not args.no_pnr)
+                      verify=args.verify, seeds=args.seeds, pnr=not args.no_pnr,
+                      baseline=args.baseline)
     search(args.model, options, out=args.out)
 
 
@@ -367,9 +382,12 @@ def _cmd_build(args) -> None:
         args.pe = spec.folding.pe if args.pe is None else args.pe
         args.simd = spec.folding.simd if args.simd is None else args.simd
         args.max_steps = spec.folding.max_steps if args.max_steps is None else args.max_steps
+        if args.interleave is None:
+            args.interleave = spec.folding.interleave
     with locked_folder(args.out):
         step_build(onnx_path, Path(args.out), args.pe or 0, args.simd or 0, source=str(source),
-                   max_steps=32 if args.max_steps is None else args.max_steps)
+                   max_steps=32 if args.max_steps is None else args.max_steps,
+                   interleave=args.interleave or 1)
 
 
 def _cmd_run(args) -> None:
@@ -586,6 +604,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="longest sequence a design "
                    "with a reverse direction buffers (default: the spec's folding.max_steps, "
                    "else 32)")
+    p.add_argument("--interleave", type=_spec_int("interleave"), default=None,
+                   help="sequences sharing the engine, entering step by step round-robin "
+                   "(one-layer, one-direction LSTMs; default: the spec's "
+                   "folding.interleave, else 1)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("reload", help="rewrite a generated design's weight, bias and table data "
@@ -613,10 +635,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gate rows per cycle (default: the spec's folding)")
     p.add_argument("--simd", type=_spec_int("simd"), default=None,
                    help="columns per cycle (default: the spec's folding)")
-    p.add_argument("--device", default=DEFAULT_DEVICE, choices=ECP5_DEVICES,
-                   help=f"the ECP5 part of synth_ecp5's fit check and of place and route, as "
-                   f"nextpnr-ecp5 names it (LFE5U, LFE5UM, LFE5UM5G; 25k, 45k or 85k LUTs; "
-                   f"CABGA381 package; default {DEFAULT_DEVICE})")
+    p.add_argument("--device", default=DEFAULT_DEVICE, type=_device,
+                   help=f"the ECP5 part of synth_ecp5's fit check and of place and route: "
+                   f"{', '.join(ECP5_DEVICES)} as nextpnr-ecp5 names them (LFE5U, LFE5UM, "
+                   f"LFE5UM5G; 25k, 45k or 85k LUTs; CABGA381 package), or ecp5-85, "
+                   f"ecp5-um-45, LFE5U-85F (default {DEFAULT_DEVICE})")
     p.add_argument("--no-pnr", action="store_true",
                    help="skip nextpnr place and route (no Fmax, no time figures: cycles only)")
     p.add_argument("--no-ecp5", action="store_true",
@@ -653,6 +676,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_executor_options(p, "points")
     p.add_argument("--out", help="sweep folder (default: build/sweep/MODEL-VARY); finished "
                    "points found there are not run again")
+    p.add_argument("--device", default=DEFAULT_DEVICE, type=_device,
+                   help=f"the ECP5 part of each point's device cost (LUT4, EBR and MULT18 as "
+                   f"shares of it, summed) and of --fmax: {', '.join(ECP5_DEVICES)}, or ecp5-85, "
+                   f"LFE5U-85F (default {DEFAULT_DEVICE})")
     p.add_argument("--fmax", action="store_true",
                    help="also place and route every point for ECP5 with nextpnr (Fmax)")
     p.add_argument("--simulate", action="store_true",
@@ -674,8 +701,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "quantizer's width and the folding for an ECP5 device (Optuna NSGA-II, "
                        "cost model), then verify the front's best points with the whole flow")
     p.add_argument("model", help=model_help)
-    p.add_argument("--device", default=DEFAULT_DEVICE, choices=ECP5_DEVICES,
-                   help=f"the ECP5 part whose LUT4, EBR and MULT18 the cost counts against "
+    p.add_argument("--device", default=DEFAULT_DEVICE, type=_device,
+                   help=f"the ECP5 part whose LUT4, EBR and MULT18 the cost counts against: "
+                   f"{', '.join(ECP5_DEVICES)}, or ecp5-85, ecp5-um-45, LFE5U-85F "
                    f"(default {DEFAULT_DEVICE})")
     p.add_argument("--budget", metavar="KEY=N,...", help="at most N of LUT4, FF, EBR or MULT18 "
                    "(default: what the device has)")
@@ -698,6 +726,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "spread (default 3)")
     p.add_argument("--verify", type=_int_in(0, 100), default=3,
                    help="front points verified by the whole flow (default 3)")
+    p.add_argument("--baseline", metavar="SWEEP",
+                   help="a `hwgen sweep` folder (or its results.json): its most accurate point "
+                   "is compared with each verified point (accuracy at <= 70 %% of its cost, or "
+                   "more accuracy at no more cost) in search.md")
     p.add_argument("--no-pnr", action="store_true",
                    help="verify without nextpnr place and route (no Fmax)")
     _add_executor_options(p, "trials")

@@ -391,7 +391,8 @@ def _folding(b: Build) -> dict:
     # only when chosen: builds from before the keys keep their step keys
     if f.multipliers != "auto":
         keys["multipliers"] = f.multipliers
-    return keys if not f.lanes else {**keys, "lanes": f.lanes}
+    keys = keys if not f.lanes else {**keys, "lanes": f.lanes}
+    return keys if f.interleave == 1 else {**keys, "interleave": f.interleave}
 
 
 def _fold(b: Build) -> dict:
@@ -838,6 +839,9 @@ def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "repor
     hls/build.tcl, rtl/package_ip.tcl and the report's utilisation; clock_ns: build.tcl's clock.
     """
     parse_part(part)  # a bad part stops here, before any step
+    if spec.folding.interleave > 1:
+        raise HwgenError(f"{spec.path}: folding.interleave={spec.folding.interleave}: hwgen hw "
+                         "verifies non-interleaved designs only; hwgen build writes its RTL and HLS")
     b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force,
               tb_sequences=tb_sequences, part=part, clock_ns=clock_ns)
     run_flow(b, step_range(first, last))
@@ -846,12 +850,13 @@ def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "repor
 
 
 def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
-               max_steps: int = 32) -> Path:
+               max_steps: int = 32, interleave: int = 1) -> Path:
     """Lower a QONNX file (a path or a loaded graph), or take a lowered model or a saved IR
     folder; fold it, save it to out/ir, and write its RTL into out/rtl and its HLS into out/hls;
     return out/rtl.
 
-    max_steps is the sequence-buffer depth of designs with a reverse direction.
+    max_steps is the sequence-buffer depth of designs with a reverse direction; interleave: the
+    sequences sharing the engine (hwgen.passes.fold).
     """
     from hwgen.codegen.hls import emit_hls
     from hwgen.codegen.rtl import emit_rtl
@@ -867,7 +872,7 @@ def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
         ir = load_ir(model)
     else:
         ir = lower(load_model(model) if isinstance(model, (str, Path)) else model)
-    ir = fold(ir, pe, simd, max_steps)
+    ir = fold(ir, pe, simd, max_steps, interleave=interleave)
     out = Path(out)
     save_ir(ir, out / "ir")
     name = source or (Path(model).name if isinstance(model, (str, Path)) else "model")

@@ -94,6 +94,8 @@ class Folding:
     max_steps: int = 32  # longest sequence a bidirectional design buffers
     multipliers: str = "auto"  # products: auto (logic when an operand has <= 4 bits), lut or dsp
     lanes: int = 0  # elementwise units per cycle, dividing hidden_size; 0: auto (hwgen.passes.fold)
+    # sequences sharing one engine, interleaved step by step (one-layer, one-direction LSTM)
+    interleave: int = 1
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ _LIMITS = {
     "max_steps": (1, 65536),
     "classes": (1, 4096), "seed": (0, 2**31 - 1), "batch_size": (1, 65536),
     "float_epochs": (0, 100000), "qat_epochs": (0, 100000), "pe": (0, 65536), "simd": (0, 65536),
-    "lanes": (0, 65536), "batches": (1, 100000), "finetune_epochs": (0, 100000),
+    "lanes": (0, 65536), "interleave": (1, 1024), "batches": (1, 100000), "finetune_epochs": (0, 100000),
 }
 
 
@@ -380,6 +382,10 @@ def check_folding_fits(spec: Spec, where: str = "") -> None:
 
     net, f = spec.net, spec.folding
     check_lanes(net.hidden_size, f.lanes, where or spec.path)
+    if f.interleave > 1 and (net.cell != "lstm" or net.num_layers > 1 or net.bidirectional
+                             or spec.task not in ("classify", "regress")):
+        raise HwgenError(f"{where or spec.path}: folding.interleave={f.interleave} needs a "
+                         "one-layer, one-direction LSTM with a head on the last step")
     gates = 1 if net.cell == "rnn" else 3 if net.cifg or net.cell == "gru" else 4
     inputs = net.input_size
     for layer in range(net.num_layers):

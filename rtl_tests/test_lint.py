@@ -107,6 +107,9 @@ LINT_CASES = {
     "ctrl_rnn_emit": ("hwgen_lstm_ctrl", dict(I=2, H=5, C_W=1, RNN=1, OUT_N=5)),
     "ctrl_rnn_head": ("hwgen_lstm_ctrl", dict(I=2, H=5, C_W=1, RNN=1, HEAD=1, OUT_N=2,
                                               OUT_W=12)),
+    "ilv_ctrl_emit": ("hwgen_lstm_ilv_ctrl", dict(I=3, H=4, OUT_N=4, N=3, GAP=5)),
+    "ilv_ctrl_head": ("hwgen_lstm_ilv_ctrl", dict(I=3, H=4, HEAD=1, OUT_N=3, OUT_W=17, CLASS_W=2,
+                                                  N=4, GAP=1)),
     "state_init_defaults": ("hwgen_state_init", {}),
     "state_init_rnn": ("hwgen_state_init", dict(HW=20, CW=1)),
     "state_bcast_defaults": ("hwgen_state_bcast", {}),
@@ -121,6 +124,10 @@ LINT_CASES = {
     "lstm_engine_lanes_folded": ("hwgen_lstm_engine", dict(
         H=4, OUT_N=4, LANES=2, ACTS_W=128, F_LSB=32, G_LSB=64, O_LSB=96, MX_PE=4, MH_PE=2,
         MX_WEIGHTS_BITS=1, MH_WEIGHTS_BITS=1)),
+    "lstm_engine_ilv_lanes_folded": ("hwgen_lstm_engine", dict(
+        H=4, OUT_N=4, LANES=2, ACTS_W=128, F_LSB=32, G_LSB=64, O_LSB=96, MX_PE=4, MH_PE=2,
+        MX_WEIGHTS_BITS=1, MH_WEIGHTS_BITS=1, ILV=3, ILV_GAP=8)),
+    "lstm_engine_ilv_head": ("hwgen_lstm_engine", dict(HEAD=1, OUT_N=2, OUT_W=24, ILV=2)),
     "rnn_engine_defaults": ("hwgen_rnn_engine", {}),
     "rnn_engine_folded": ("hwgen_rnn_engine", dict(H=4, OUT_N=4, MX_PE=2, MH_PE=2,
                                                    MX_WEIGHTS_BITS=1, MH_WEIGHTS_BITS=1)),
@@ -137,7 +144,8 @@ LINT_CASES = {
 # The cores an engine core instantiates (linted with it).
 ENGINE_PARTS = ("hwgen_requant", "hwgen_lut", "hwgen_lanes", "hwgen_lane_sel", "hwgen_lane_shift", "hwgen_lut_vec",
                 "hwgen_mul_pp", "hwgen_mul", "hwgen_mvu", "hwgen_cell", "hwgen_hidden",
-                "hwgen_head", "hwgen_lstm_ctrl", "hwgen_state_init", "hwgen_const_vec")
+                "hwgen_head", "hwgen_lstm_ctrl", "hwgen_lstm_ilv_ctrl", "hwgen_state_init",
+                "hwgen_const_vec")
 # The cores an elementwise stage instantiates.
 LANE_PARTS = ("hwgen_lanes", "hwgen_lane_sel", "hwgen_lane_shift", "hwgen_const_vec")
 STAGE_PARTS = {"hwgen_lut_vec": ("hwgen_lut",) + LANE_PARTS,

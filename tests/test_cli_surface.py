@@ -162,8 +162,24 @@ def test_hw_cost_options_reach_the_flow(hwgen_inprocess, fake_hw, args, ecp5, pn
 def test_hw_unknown_device_is_one_line(hwgen_inprocess, fake_hw):
     proc = hwgen_inprocess("hw", "lstm4b", "--device", "12k")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
-    assert "--device: invalid choice: '12k'" in proc.stderr
+    assert "--device: unknown ECP5 device '12k'" in proc.stderr
     assert "model" not in fake_hw and "spec" not in fake_hw
+
+
+@pytest.mark.parametrize("given, want", [("85k", "85k"), ("ecp5-85", "85k"), ("ECP5-45K", "45k"),
+                                         ("LFE5U-25F", "25k"), ("lfe5um5g-85f", "um5g-85k"),
+                                         ("ecp5-um-45", "um-45k")])
+def test_hw_device_aliases_reach_the_flow(hwgen_inprocess, fake_hw, given, want):
+    """--device takes nextpnr-ecp5's name, the family's (ecp5-85) or the part's (LFE5U-85F)."""
+    proc = hwgen_inprocess("hw", "lstm4b", "--device", given)
+    assert proc.returncode == 0, proc.stderr
+    assert fake_hw["device"] == want
+
+
+@pytest.mark.parametrize("given", ["ecp5-100", "LFE5U-12F", "ecp5-", "85"])
+def test_device_alias_refusals(given):
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown ECP5 device"):
+        cli._device(given)
 
 
 def test_cli_devices_are_synths():

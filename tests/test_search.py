@@ -76,13 +76,25 @@ def test_local_then_ray_search(tiny, ray_cluster):
         assert all(t["params"][k] in space.widths for k in SEARCHED)
         assert t["params"]["pe"] in space.pe and t["params"]["simd"] in space.simd
     _check_verified(data, out)
-    # a rerun finds the 4 trials done and runs none
-    again = run_hwgen("search", "tiny.yaml", *SEARCH, "--verify", "0", "--out", str(out),
-                      cwd=tiny)
+    # a rerun finds the 4 trials done and runs none; with --baseline it compares the verified
+    # point with a sweep's best point (LUT4 41820 of the LFE5U-85F's 83640: cost 0.5)
+    sweep = {"rows": [{"point": "w4", "bits": 4, "vary": "weights", "status": "done",
+                       "acc_int": 0.5, "ecp5_LUT4": 41820, "ecp5_FF": 9, "ecp5_EBR": 0,
+                       "ecp5_MULT18": 0}]}
+    (tiny / "sweep.json").write_text(json.dumps(sweep))
+    again = run_hwgen("search", "tiny.yaml", *SEARCH, "--verify", "1", "--out", str(out),
+                      "--baseline", "sweep.json", cwd=tiny)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "trial " not in again.stderr
-    assert [{k: t[k] for k in SAME} for t in _data(out)["trials"]] == \
+    data = _data(out)
+    assert [{k: t[k] for k in SAME} for t in data["trials"]] == \
         [{k: t[k] for k in SAME} for t in trials]
+    used = data["verified"][0]["report"]["ecp5"]["utilisation"]
+    versus = data["verified"][0]["versus_baseline"]
+    assert versus["cost_ratio"] == pytest.approx((used["LUT4"] + used["EBR"] + used["MULT18"])
+                                                 / 0.5, rel=1e-12)
+    assert versus["accuracy_gain"] == data["verified"][0]["accuracy_mean"] - 0.5
+    assert "## Against the sweep's best uniform-width point" in (out / "search.md").read_text()
     # the same study as Ray tasks: the same trials, the same figures
     ray_out = tiny / "ray"
     run = run_hwgen("search", "tiny.yaml", *SEARCH, "--verify", "0", "--executor", "ray",
@@ -145,6 +157,7 @@ def test_a_folder_of_another_search_is_refused(tmp_path):
     (["--widths", "1-3"], "--widths '1-3'"),
     (["--address", "127.0.0.1:1"], "--address is for --executor ray"),
     (["--max-ns-per-step", "-1"], "--max-ns-per-step"),
+    (["--baseline", "nowhere"], "--baseline 'nowhere': no sweep results there"),
 ])
 def test_search_bad_arguments(tiny, args, words):
     run = run_hwgen("search", "tiny.yaml", "--out", str(tiny / "bad"), *args, cwd=tiny,

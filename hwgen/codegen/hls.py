@@ -219,7 +219,8 @@ def context(model: LoweredModel, source: str, part: str = DEFAULT_PART,
                  else "streams one timestep per call")
     ctx = {"source": safe_text(source), "top": TOP, "max_steps": model.max_steps,
            "buffering": buffering,
-           "directions": [DIRECTIONS[layer.kind](layer) for layer in model.layers],
+           "directions": [{**DIRECTIONS[layer.kind](layer), "slots": model.interleave}
+                          for layer in model.layers],
            "stack": [[_binding(model, d) for d in group] for group in model.stack()],
            "state": _state(model), "embed": _embed(model),
            "stateful": "true" if model.stateful else "false",

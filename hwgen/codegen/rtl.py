@@ -56,6 +56,7 @@ from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
 from hwgen.codegen.manifest import MANIFEST, manifest_text
 from hwgen.cores import mvu_folds
+from hwgen.passes.cycles import ilv_gap
 from hwgen.passes.multipliers import (cell_multiplier_latency, cell_style, hidden_multiplier_latency,
                                       hidden_style, matvec_style)
 from hwgen.gates import GATES, Gate
@@ -76,6 +77,7 @@ CORES = ("hwgen_const_vec.sv", "hwgen_requant.sv", "hwgen_lut.sv", "hwgen_lanes.
          "hwgen_lane_sel.sv", "hwgen_lane_shift.sv", "hwgen_lut_vec.sv", "hwgen_mul_pp.sv", "hwgen_mul.sv",
          "hwgen_mvu.sv", "hwgen_gate.sv",
          "hwgen_cell.sv", "hwgen_hidden.sv", "hwgen_head.sv", "hwgen_lstm_ctrl.sv",
+         "hwgen_lstm_ilv_ctrl.sv",
          "hwgen_state_init.sv") + GRU_CORES + tuple(ENGINE_CORES.values()) + STREAM_CORES + (
              axis.CORE,)
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -336,6 +338,8 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
     if head:
         memories += _head_data(head, f"{layer.name}_head")
         params += _head_params(model, head, class_width, memories[-2:])
+    if model.interleave > 1:  # hwgen_lstm_ilv_ctrl (fold admits only such LSTM designs)
+        params.append([("ILV", model.interleave), ("ILV_GAP", ilv_gap(model, layer))])
     nets = [(_bus(layer.x_mv.acc_type.width * layer.x_mv.rows), "x_acc"),
             (_bus(layer.h_mv.acc_type.width * layer.h_mv.rows), "h_acc"),
             (SCALAR, "gate_start"), (_bus(sum(g["width"] for g in gates)), "acts"),

@@ -384,6 +384,7 @@ class LoweredModel:
     batch_first: bool = False  # the layout of the exported graph's input: [B, T, I] when True
     preprocess: Optional[Preprocess] = None
     multipliers: str = "auto"  # folding.multipliers: auto, lut or dsp (hwgen.passes.multipliers)
+    interleave: int = 1  # folding.interleave: sequences sharing the engine (hwgen.passes.fold)
     # token-id input: the table lookup in front of the first layer; input is then the token id's
     # quantizer (unsigned, scale 1) and each step carries one token id
     embed: Optional[Embedding] = None
@@ -397,6 +398,8 @@ class LoweredModel:
             raise HwgenError(f"IR model: multipliers {self.multipliers!r} is not one of "
                              f"{', '.join(MULTIPLIERS)}")
         object.__setattr__(self, "states", tuple(self.states))
+        if not isinstance(self.interleave, int) or self.interleave < 1:
+            raise HwgenError(f"IR model: interleave {self.interleave!r} must be >= 1")
         if not self.layers:
             raise HwgenError("IR model: no recurrent layer")
         if not isinstance(self.max_steps, int) or self.max_steps < 0:
@@ -436,9 +439,11 @@ class LoweredModel:
         if self.preprocess is not None and len(self.preprocess.mean) != in_size_0(self):
             raise HwgenError(f"IR model: preprocess over {len(self.preprocess.mean)} features, "
                              f"the model takes {in_size_0(self)}")
-        if self.stateful and (self.bidirectional or self.states):
-            raise HwgenError("IR model: a stateful design has no reverse direction and no "
-                             "initial-state inputs")
+        if self.stateful and (self.bidirectional or self.states or self.interleave > 1):
+            raise HwgenError("IR model: a stateful design has no reverse direction, no "
+                             "initial-state inputs and no interleaving")
+        if self.embed is not None and self.interleave > 1:
+            raise HwgenError("IR model: a token-input design does not interleave")
         by_name = {layer.name: layer for layer in self.layers}
         for s in self.states:
             layer = by_name.get(s.layer)

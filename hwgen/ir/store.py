@@ -122,6 +122,8 @@ class _Writer:
                                        target_std=list(pre.target_std))
         if model.multipliers != "auto":  # absent: auto (ir.json written before the key)
             extra["multipliers"] = model.multipliers
+        if model.interleave != 1:  # absent: 1
+            extra["interleave"] = model.interleave
         if model.stateful:  # absent: the state returns to zero after every sequence
             extra["stateful"] = True
         if model.embed is not None:  # absent: the model reads feature vectors
@@ -379,6 +381,7 @@ class _Reader:
                           self.get(d, "max_steps", "", int), tuple(states),
                           self.get(d, "batch_first", "", bool), pre,
                           self.get(d, "multipliers", "", str) if "multipliers" in d else "auto",
+                          self.get(d, "interleave", "", int) if "interleave" in d else 1,
                           self.embed(d["embed"]) if "embed" in d else None,
                           self.get(d, "stateful", "", bool) if "stateful" in d else False)
 

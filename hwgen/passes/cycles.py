@@ -177,8 +177,12 @@ def sequence_cycles(model, steps: int) -> int:
     """Return the cycles from a sequence's first input transfer to its output transfer.
 
     For one sequence of `steps` elements entering an idle design, fed with no stalls, its output
-    always ready; the output is the head's scores, or the last output element.
+    always ready; the output is the head's scores, or the last output element. Interleaved
+    designs: the same for a group of N sequences (ilv_transfer_times), to the group's last output.
     """
+    if model.interleave > 1:
+        inputs, outputs = ilv_transfer_times(model, steps)
+        return outputs[-1] - inputs[0]
     inputs, output = transfer_times(model, steps)
     return output - inputs[0]
 
@@ -187,8 +191,11 @@ def per_step_cycles(model) -> int:
     """Return the cycles between input transfers once the slowest engine fed by it sets the pace.
 
     The engines up to the first bidirectional layer (whose forward engine is the last of them)
-    take one element each in turn, so the slowest one sets the input's pace.
+    take one element each in turn, so the slowest one sets the input's pace. Interleaved
+    designs: the cycles between two steps of one sequence (ilv_period; N steps pass in them).
     """
+    if model.interleave > 1:
+        return ilv_period(model)
     periods = [EMBED_LATENCY + 1] if model.embed is not None else []
     stack = model.stack()
     for k, directions in enumerate(stack):
@@ -215,6 +222,8 @@ def cycle_parameters(model) -> dict:
         "pick_last_latency": PICK_LAST_LATENCY,
         "head_latency": model_head_latency(model) if head else 0,
         "max_steps_latency": sequence_cycles(model, model.max_steps) if model.max_steps else 0,
+        **({"interleave": model.interleave, "ilv_gap": ilv_gap(model, model.layers[0])}
+           if model.interleave > 1 else {}),
     }
 
 
@@ -225,3 +234,63 @@ def gru_elementwise_latency(model, layer) -> int:
 
     return gru_cell_latency(gru_rh_latency(model, layer), gru_blend_latency(model, layer),
                             layer.hidden_size, layer.units_per_cycle)
+
+
+# Interleaved designs (folding.interleave = N > 1, hwgen_lstm_ilv_ctrl.sv): N sequences share one
+# engine, issued round-robin to its matrix-vector units at least ilv_gap cycles apart; each slot's
+# step takes the plain engine's stages one after the other.
+
+
+def ilv_gap(model, layer) -> int:
+    """Return the issue interval P of an interleaved engine: the least that lets every stage take
+    each vector and keeps each stage's result until the next stage has read it.
+
+    The matrix-vector units take a vector every F folds; the faster unit's result must stay (until
+    its next result) while the gate reads it, H/L cycles after the slower unit's; a stage over
+    H/L > 1 lanes holds its result H/L cycles less than P (hwgen_lanes) and the next stage reads
+    it for H/L cycles.
+    """
+    beats = layer.hidden_size // layer.units_per_cycle
+    lat = [mvu_latency(m.rows, m.cols, m.pe, m.simd, slices=matvec_slices(model, m))
+           for m in (layer.x_mv, layer.h_mv)]
+    return max(mv_folds(layer), max(lat) - min(lat) + beats, 2 * beats if beats > 1 else 1)
+
+
+def ilv_transfer_times(model, steps, groups: int = 1) -> tuple:
+    """Return (input transfer cycles, output transfer cycles) of groups of N interleaved
+    sequences entering an idle design at cycle 0 back to back, fed with no stalls, the output
+    always ready: `groups` groups of `steps` steps, or steps a list of each group's steps. Inputs
+    in stream order, outputs in the order they leave (one per input without a head, one per
+    sequence with it)."""
+    lengths = list(steps) if isinstance(steps, (list, tuple)) else [steps] * groups
+    if not lengths or min(lengths) < 1:
+        raise HwgenError(f"an interleaved run has groups of at least one step, not {lengths}")
+    layer, n = model.layers[0], model.interleave
+    gap, done = ilv_gap(model, layer), step_latency(model, layer) - STATE_WRITE
+    head = model.head is not None
+    head_lat = model_head_latency(model) if head else 0
+    free, head_free, prev = [0] * n, 0, None  # each slot's earliest issue; the head's next take
+    inputs, outputs = [], []
+    for length in lengths:
+        for t in range(length):
+            for s in range(n):
+                i = free[s] if prev is None else max(prev + gap, free[s])
+                inputs.append(i)
+                prev, hd = i, i + done  # hidden_done: h is registered
+                if not head:  # h leaves the next cycle; the slot is free the cycle after
+                    outputs.append(hd + 1)
+                    free[s] = hd + 2
+                elif t < length - 1:
+                    free[s] = hd + 1
+                else:  # the head takes h_T when it holds no vector, the slot is free then
+                    take = max(hd + 1, head_free)
+                    outputs.append(take + head_lat)
+                    head_free, free[s] = take + head_lat + 1, take + 1
+    return inputs, outputs
+
+
+def ilv_period(model) -> int:
+    """Return the steady-state cycles between two steps of one slot (N steps of the group)."""
+    layer = model.layers[0]
+    recurrence = lstm_step_cycles(model, layer, emit=model.head is None)
+    return max(model.interleave * ilv_gap(model, layer), recurrence)

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from hwgen.locks import write_bytes_atomic
+from hwgen.search.baseline import baseline_lines, versus
 from hwgen.search.space import SEARCHED
 from hwgen.search.verify import feasible, pareto
 from hwgen.sweep.report import png_bytes
@@ -81,7 +82,8 @@ def _verified_lines(verified: list[dict]) -> list[str]:
     return lines
 
 
-def _md_text(rows: list[dict], front: list[dict], verified: list[dict], meta: dict) -> str:
+def _md_text(rows: list[dict], front: list[dict], verified: list[dict], meta: dict,
+             baseline: dict | None) -> str:
     o = meta["options"]
     done = [r for r in rows if r["status"] == "done"]
     lines = [f"# hwgen search: {meta['model']} for ECP5 {o['device']}", "",
@@ -99,6 +101,8 @@ def _md_text(rows: list[dict], front: list[dict], verified: list[dict], meta: di
                      f"{_widths(r['params'])} | {_folding(r['params'])} |")
     lines.append("")
     lines += _verified_lines(verified)
+    if baseline:
+        lines += ["", *baseline_lines(baseline, verified)]
     return "\n".join(lines) + "\n"
 
 
@@ -126,18 +130,22 @@ def front_figure(rows: list[dict], front: list[dict], verified: list[dict], meta
     return fig
 
 
-def write_report(folder: Path, trials: dict, verified: list[dict], meta: dict, o) -> dict:
-    """Write the search's results; return their paths."""
+def write_report(folder: Path, trials: dict, verified: list[dict], meta: dict, o,
+                 baseline: dict | None = None) -> dict:
+    """Write the search's results (with baseline, each verified point against it); return their
+    paths."""
     rows = sorted(trials.values(), key=lambda r: r["number"])
     front = pareto(feasible(trials, o))
     model = {r["name"]: r["cost"] for r in rows if r["status"] == "done"}
     for v in verified:
         v["model_cost"] = model[v["name"]]
+        if baseline:
+            v["versus_baseline"] = versus(v, measured_cost(v["report"]), baseline)
     paths = {"md": folder / "search.md", "json": folder / "search.json",
              "csv": folder / "trials.csv", "plot": folder / "front.png"}
-    write_bytes_atomic(paths["md"], _md_text(rows, front, verified, meta).encode())
+    write_bytes_atomic(paths["md"], _md_text(rows, front, verified, meta, baseline).encode())
     data = {"meta": meta, "front": [r["name"] for r in front], "verified": verified,
-            "trials": rows}
+            "baseline": baseline, "trials": rows}
     write_bytes_atomic(paths["json"], (json.dumps(data, indent=1) + "\n").encode())
     write_bytes_atomic(paths["csv"], _csv_text(rows).encode())
     write_bytes_atomic(paths["plot"], png_bytes(front_figure(rows, front, verified, meta)))

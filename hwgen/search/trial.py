@@ -18,20 +18,11 @@ from hwgen.types import HwgenError
 TRIAL_STEPS = ("train", "export", "lower", "fold", "reference")
 
 
-def device_cost(counts: dict, device: str) -> dict:
-    """Return ECP5 counts (LUT4, FF, EBR, MULT18) as shares of device and their sum over LUT4,
-    EBR and MULT18 (the search's cost objective)."""
-    from hwgen.sim.synth import capacity
-
-    cap = capacity(device)
-    shares = {k: counts[k] / cap[k] for k in cap}
-    return {"shares": shares, "cost": shares["LUT4"] + shares["EBR"] + shares["MULT18"]}
-
-
 def evaluate_trial(spec, device: str, clock_mhz: float) -> dict:
     """Run a trial's steps for spec in this process; return its figures (raises on failure)."""
     from hwgen.cost import cost
     from hwgen.flow import Build, run_flow
+    from hwgen.sim.synth import device_cost
 
     b = Build(spec)
     results = run_flow(b, TRIAL_STEPS)

@@ -225,3 +225,43 @@ def backend_output(design: Design, outputs: list) -> np.ndarray:
     if design.kind == "scores" or design.batch_first:
         return values
     return np.ascontiguousarray(np.swapaxes(values, 0, 1))  # [B, T, N] -> [T, B, N]
+
+
+def interleave_chunks(sequences: list, n: int) -> list:
+    """Return the interleaved input stream of sequences taken as groups of n consecutive ones
+    (step t of each in turn, then step t + 1), cut into chunks so that a runner's last flag, set
+    on each chunk's last element, falls on each sequence's last step (the last n elements of a
+    group): one chunk up to the group's first last step, then one chunk per element."""
+    if len(sequences) % n:
+        raise HwgenError(f"{len(sequences)} sequences do not make groups of {n}")
+    chunks = []
+    for g in range(0, len(sequences), n):
+        group = sequences[g:g + n]
+        if len({len(s) for s in group}) != 1:
+            raise HwgenError(f"sequences {g} .. {g + n - 1}: an interleaved group needs equal "
+                             "lengths")
+        steps = len(group[0])
+        stream = np.stack(group, axis=1).reshape(steps * n, -1)  # [T, n, I] step-major
+        cut = steps * n - n + 1
+        chunks += [stream[:cut]] + [stream[k:k + 1] for k in range(cut, steps * n)]
+    return chunks
+
+
+def interleaved_outputs(rows: list, classes: list, kind: str, n: int, lengths: list) -> tuple:
+    """Return (outputs, classes) per sequence from an interleaved run's output rows in stream
+    order (scores: one per sequence, in order; hidden: one per input element) and its classes
+    (scores designs); lengths: every sequence's steps."""
+    outputs, per_seq, at = [], [], 0
+    for g in range(0, len(lengths), n):
+        if kind == "scores":
+            outputs += [np.asarray(r) for r in rows[at:at + n]]
+            per_seq += [int(c) for c in classes[at:at + n]]
+            at += n
+        else:
+            steps = lengths[g]
+            block = np.asarray(rows[at:at + steps * n]).reshape(steps, n, -1)
+            outputs += [block[:, k] for k in range(n)]
+            at += steps * n
+    if at != len(rows):
+        raise HwgenError(f"{len(rows)} output transfers recorded, want {at}")
+    return outputs, per_seq

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.sim.design import Design, check_sequences, check_states, load_design, state_slices
+from hwgen.sim.design import (Design, check_sequences, check_states, interleave_chunks,
+                              interleaved_outputs, load_design, state_slices)
 from hwgen.sim.tools import ap_types_dir, build_lock, require_cxx
 from hwgen.types import HwgenError
 
@@ -135,3 +136,22 @@ def run_hls(hls_dir, sequences, build_dir=None, states=None) -> HlsResult:
         outs, classes = _read_outputs(outputs, design, [len(s) for s in sequences])
     return HlsResult(design=design, outputs=outs, classes=classes, build_seconds=build_seconds,
                      sim_seconds=seconds)
+
+
+def run_hls_interleaved(hls_dir, sequences, build_dir=None) -> HlsResult:
+    """Return the outputs of an interleaved design's C simulation (design.json cycles.interleave
+    = N) for sequences taken as groups of N consecutive ones of equal length, streamed step by
+    step round-robin (as run_rtl_interleaved)."""
+    hls_dir = Path(hls_dir).resolve()
+    design = load_design(hls_dir)
+    n = design.raw["cycles"].get("interleave", 1)
+    sequences = check_sequences(sequences, design)
+    res = run_hls(hls_dir, interleave_chunks(sequences, n), build_dir)
+    if design.kind == "scores":
+        rows, classes = res.outputs, res.classes
+    else:
+        rows, classes = [row for chunk in res.outputs for row in chunk], []
+    outputs, classes = interleaved_outputs(rows, classes, design.kind, n,
+                                           [len(s) for s in sequences])
+    return HlsResult(design=design, outputs=outputs, classes=classes,
+                     build_seconds=res.build_seconds, sim_seconds=res.sim_seconds)

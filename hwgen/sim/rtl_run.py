@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hwgen.sim.design import Design, check_sequences, check_states, load_design, state_slices
+from hwgen.sim.design import (Design, check_sequences, check_states, interleave_chunks,
+                              interleaved_outputs, load_design, state_slices)
 from hwgen.sim.tools import (VERILATOR_FLAGS, build_lock, cocotb_results, cocotb_test,
                              copy_memories, log_tail, make_safe_dir, require_cocotb, require_verilator, verilator_build,
                              verilator_env)
@@ -231,3 +232,35 @@ def run_rtl(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
     fields = _collect(design, [len(s) for s in sequences], res)
     return RtlResult(design=design, sim_seconds=seconds, build_seconds=build_seconds,
                      stress_seed=stress_seed, **fields)
+
+
+@dataclass(frozen=True)
+class InterleavedResult:
+    """The outputs of run_rtl_interleaved per sequence and every transfer's cycle."""
+
+    outputs: list[np.ndarray]  # per sequence: scores [N] or hidden [T_i, N]
+    classes: list  # per sequence (scores designs), else empty
+    in_cycles: list[int]  # every input transfer, in stream order
+    out_cycles: list[int]  # every output transfer, in stream order
+
+
+def run_rtl_interleaved(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
+                        compile_opt: str = "-O1") -> InterleavedResult:
+    """Return the outputs of an interleaved design (design.json cycles.interleave = N) for
+    sequences taken as groups of N consecutive ones of equal length, streamed round-robin
+    (hwgen_lstm_ilv_ctrl's protocol), and every transfer's cycle; stress as run_rtl."""
+    rtl_dir = Path(rtl_dir).resolve()
+    design = load_design(rtl_dir)
+    n = design.raw["cycles"].get("interleave", 1)
+    sequences = check_sequences(sequences, design)
+    chunks = interleave_chunks(sequences, n)
+    build_dir = make_safe_dir(build_dir or rtl_dir.parent / "sim_build")
+    with build_lock(build_dir):
+        build_rtl(rtl_dir, build_dir, compile_opt)
+        res, _ = _simulate(design, build_dir, chunks, stress_seed, False,
+                           check_states(None, state_slices(design), len(chunks)), rtl_dir)
+    outputs, classes = interleaved_outputs(list(res["out_data"]), list(res["out_class"]),
+                                           design.kind, n, [len(s) for s in sequences])
+    return InterleavedResult(outputs=outputs, classes=classes,
+                             in_cycles=res["in_cycles"].astype(int).tolist(),
+                             out_cycles=res["out_cycles"].astype(int).tolist())

@@ -296,6 +296,19 @@ def capacity(device: str) -> dict:
     return dict(zip(ECP5_KEYS, DEVICES[device][1]))
 
 
+#: The resources of the device cost (device_cost): LUT4, EBR and MULT18, the ones a design runs
+#: out of; FF come with the LUT4 (one of each per slice half) and are left out.
+COST_KEYS = ("LUT4", "EBR", "MULT18")
+
+
+def device_cost(counts: dict, device: str) -> dict:
+    """Return ECP5 counts (LUT4, FF, EBR, MULT18) as shares of device and their sum over
+    COST_KEYS: the cost `hwgen search` minimises and the sweep's rows report (1.0: one device)."""
+    cap = capacity(device)
+    shares = {k: counts[k] / cap[k] for k in cap}
+    return {"shares": shares, "cost": sum(shares[k] for k in COST_KEYS)}
+
+
 def ecp5_counts(cells: dict) -> dict:
     """Return the ECP5 resources of synth_ecp5's cells: LUT4 (LUT4 cells, and two per CCU2C carry
     cell, which takes both LUTs of a slice half), FF, EBR, MULT18, and CCU2C on its own."""

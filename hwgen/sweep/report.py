@@ -4,9 +4,10 @@ A sweep folder holds:
 
 - results.csv   one line per point; columns in COLUMNS order, then any extra keys sorted; None -> ""
 - results.json  {"meta": meta, "rows": rows}, sorted keys, indent 2
-- results.md    a table for a person, the Pareto front of accuracy over LUT and DSP together
-                (pareto_front) and the failed points; for a
-                regression model (rows with mse_int) a second table of MSE and MAE per width
+- results.md    a table for a person (device cost: the ECP5 LUT4, EBR and MULT18 as shares of the
+                device, summed, as `hwgen search` counts it), the Pareto front of accuracy over
+                LUT and DSP together (pareto_front) and the failed points; for a regression model
+                (rows with mse_int) a second table of MSE and MAE per width
 - accuracy_vs_bits.png  test accuracy over bit width (integer and fake-quantized, float baseline)
 - accuracy_vs_luts.png  integer accuracy over LUTs, each point labelled with its width; the
                 Pareto front over LUT and DSP marked
@@ -35,8 +36,8 @@ from hwgen.locks import write_bytes_atomic
 COLUMNS = (
     "point", "vary", "bits", "seed", "status",
     "acc_float", "acc_quant", "acc_int", "mismatches", "rtl_mismatches",
-    "LUT", "FF", "DSP", "BRAM", "fmax_mhz",
-    "cycles_per_step", "cycles_per_step_sim", "cycles_per_sequence", "cycles_per_sequence_sim",
+    "LUT", "FF", "DSP", "BRAM", "ecp5_LUT4", "ecp5_FF", "ecp5_EBR", "ecp5_MULT18",
+    "device_cost", "fmax_mhz", "cycles_per_step", "cycles_per_step_sim", "cycles_per_sequence", "cycles_per_sequence_sim",
     "seconds",
 )
 
@@ -137,8 +138,8 @@ def _pair(a, b, fmt: str = "") -> str:
 
 
 MD_HEADER = ("bits", "float %", "fake-quant %", "integer %", "mismatches (ref / RTL)", "LUT", "FF",
-             "DSP", "BRAM", "Fmax MHz", "cycles/step (model / sim)",
-             "cycles/sequence (model / sim)", "time s")
+             "DSP", "BRAM", "ECP5 LUT4", "EBR", "MULT18", "device cost", "Fmax MHz",
+             "cycles/step (model / sim)", "cycles/sequence (model / sim)", "time s")
 
 
 def _md_cells(r: dict, ptq: bool = False) -> list[str]:
@@ -147,7 +148,8 @@ def _md_cells(r: dict, ptq: bool = False) -> list[str]:
     extra = [pct(_value(r, k)) for k in PTQ_COLUMNS] if ptq else []
     return [_num(v["bits"]), pct(v["acc_float"]), *extra, pct(v["acc_quant"]), pct(v["acc_int"]),
             _pair(v["mismatches"], v["rtl_mismatches"]), _num(v["LUT"]), _num(v["FF"]),
-            _num(v["DSP"]), _num(v["BRAM"], "g"), _num(v["fmax_mhz"], ".1f"),
+            _num(v["DSP"]), _num(v["BRAM"], "g"), _num(v["ecp5_LUT4"]), _num(v["ecp5_EBR"]),
+            _num(v["ecp5_MULT18"]), _num(v["device_cost"], ".3f"), _num(v["fmax_mhz"], ".1f"),
             _pair(v["cycles_per_step"], v["cycles_per_step_sim"]),
             _pair(v["cycles_per_sequence"], v["cycles_per_sequence_sim"], ".1f"),
             _num(v["seconds"], ".1f")]

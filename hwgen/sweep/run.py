@@ -32,6 +32,7 @@ class Options:
     executor: str = "local"  # local | ray
     address: str | None = None  # Ray cluster address (None: RAY_ADDRESS or a running local one)
     fmax: bool = False  # place and route for ECP5 with nextpnr
+    device: str = "85k"  # the ECP5 part of synth_ecp5's fit check, the device cost and pnr
     simulate: bool = False  # also stream the test set through each point's RTL on Verilator
     pe: int | None = None  # override the spec's folding
     simd: int | None = None
@@ -39,7 +40,7 @@ class Options:
 
     def keyed(self) -> dict:
         """Return the options a point's row depends on."""
-        return {"fmax": self.fmax, "simulate": self.simulate}
+        return {"fmax": self.fmax, "simulate": self.simulate, "ecp5": self.device}
 
 
 @contextlib.contextmanager
@@ -82,7 +83,8 @@ def run_point(task: dict) -> dict:
     with output_to(Path(spec.out) / "log.txt"):
         print(f"=== {spec.name}: {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
         try:
-            row.update(measure(spec, fmax=task["fmax"], simulate=task["simulate"]))
+            row.update(measure(spec, fmax=task["fmax"], simulate=task["simulate"],
+                               device=task.get("device", "85k")))
             row["status"] = "done"
         except HwgenError as exc:
             row["status"] = f"failed: {exc}"
@@ -95,11 +97,12 @@ def run_point(task: dict) -> dict:
     return row
 
 
-def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
+def measure(spec: Spec, fmax: bool = False, simulate: bool = False, device: str = "85k") -> dict:
     """Train, export, check and build one point; return its accuracy, cost and cycle figures.
 
     The point runs the flow's steps up to cost (sim_rtl only with simulate, nothing of HLS);
-    its cycle figures come from the saved, folded IR.
+    its cycle figures come from the saved, folded IR. Its cost has Yosys's Xilinx counts, its
+    ECP5 counts (ecp5_LUT4, ...) and their device_cost on the ECP5 device (hwgen search's cost).
     """
     import numpy as np
 
@@ -107,7 +110,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
     from hwgen.report import RESOURCE_KEYS
 
-    b = Build(spec, fmax=fmax, compile_opt="-O0")
+    b = Build(spec, fmax=fmax, ecp5=True, device=device, compile_opt="-O0")
     skip = ("emit_hls", "sim_hls") + (() if simulate else ("sim_rtl",))
     results = run_flow(b, STEPS[:STEPS.index("cost") + 1], skip=skip)
     ckpt, ref, cost, ir = b.checkpoint(), results["reference"], results["cost"], b.ir()
@@ -118,7 +121,8 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
         "acc_float": ckpt["float_accuracy"], "acc_quant": ckpt["quant_accuracy"],
         "acc_int": ref["reference_accuracy"], "mismatches": ref["mismatches"],
         "rtl_mismatches": rtl["mismatches"] if rtl else None,
-        **{k: cost["resources"][k] for k in RESOURCE_KEYS}, "fmax_mhz": cost["fmax_mhz"],
+        **{k: cost["resources"][k] for k in RESOURCE_KEYS}, **ecp5_figures(cost["ecp5"], device),
+        "fmax_mhz": cost["fmax_mhz"],
         "cycles_per_step": per_step_cycles(ir),
         "cycles_per_step_sim": rtl["cycles_per_step"]["simulated"]["max"] if rtl else None,
         "cycles_per_sequence": float(np.mean([sequence_cycles(ir, n) for n in lengths])),
@@ -129,6 +133,18 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False) -> dict:
                                 f"model on {row['mismatches']} sequences, the RTL from the "
                                 f"reference on {row['rtl_mismatches']}")
     return row
+
+
+def ecp5_figures(ecp5: dict, device: str) -> dict:
+    """Return a row's ECP5 figures from the cost step's ecp5: ecp5_LUT4, ecp5_FF, ecp5_EBR,
+    ecp5_MULT18 and device_cost (None each when Yosys could not count them)."""
+    from hwgen.sim.synth import ECP5_KEYS, device_cost
+
+    counts = ecp5["resources"]
+    if counts is None:
+        return {**{f"ecp5_{k}": None for k in ECP5_KEYS}, "device_cost": None}
+    return {**{f"ecp5_{k}": counts[k] for k in ECP5_KEYS},
+            "device_cost": round(device_cost(counts, device)["cost"], 6)}
 
 
 def _load_rows(folder: Path) -> dict:
@@ -264,7 +280,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
     meta = {"model": base.name, "spec": base.to_dict(), "vary": vary,
             "quantizers": list(quantizers(vary)), "bits": list(bits), "seed": seed,
             "executor": options.executor, "fmax": options.fmax, "simulate": options.simulate,
-            "hwgen": _version()}
+            "device": options.device, "hwgen": _version()}
     rows, tasks = {}, []
     for b in bits:
         point = Point(vary=vary, bits=b, seed=seed)
@@ -277,7 +293,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
         tasks.append({"cwd": os.getcwd(), "spec_path": str(Path(base.path).resolve()),
                       "point": dataclasses.asdict(point), "folder": str(folder), "key": key,
                       "pe": options.pe, "simd": options.simd, "fmax": options.fmax,
-                      "finetune_epochs": options.finetune_epochs,
+                      "device": options.device, "finetune_epochs": options.finetune_epochs,
                       "simulate": options.simulate})
     # Widest first: they take longest, so the pool's last round is short.
     tasks.sort(key=lambda t: -t["point"]["bits"])

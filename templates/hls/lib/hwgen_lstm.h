@@ -1,7 +1,7 @@
 // hwgen: one direction of a quantized LSTM layer, header-only, parameterised by config structs
 // (see the generated hwgen_config.h for one instance of each).
 //
-// Layer config L:     n_in, n_hidden, reverse, cifg, x_t, h_t, c_t, x_mv, h_mv (matvec configs),
+// Layer config L:     n_in, n_hidden, reverse, slots, cifg, x_t, h_t, c_t, x_mv, h_mv (matvec configs),
 //                     gate_i, gate_f (absent under CIFG), gate_c, gate_o (gate configs, see gate()
 //                     in hwgen_kernels.h), cell, tanh_c, hidden.
 // Cell config C:      f_t, i_t, g_t, c_t, fc_shift, ig_shift, rounding, c_min, c_max, one.
@@ -134,23 +134,27 @@ struct lstm_dir {
 #pragma HLS INLINE
         // Static storage starts at zero (C++ and Vitis HLS alike): the state of the first
         // sequence.
-        static h_t h[n_hidden];
-        static typename L::c_t c[n_hidden];
-#pragma HLS ARRAY_PARTITION variable=h complete
-#pragma HLS ARRAY_PARTITION variable=c complete
+        // With L::slots > 1 that many sequences (starting at zero) take turns, one step each in
+        // slot order (hwgen_lstm_ilv_ctrl.sv's stream protocol): one state per slot.
+        static h_t h[L::slots][n_hidden];
+        static typename L::c_t c[L::slots][n_hidden];
+        static unsigned slot = 0;
+#pragma HLS ARRAY_PARTITION variable=h complete dim=2
+#pragma HLS ARRAY_PARTITION variable=c complete dim=2
         if (first) {
-            H0::template load<P, h_t, n_hidden>(init, h);
-            C0::template load<P, typename L::c_t, n_hidden>(init, c);
+            H0::template load<P, h_t, n_hidden>(init, h[slot]);
+            C0::template load<P, typename L::c_t, n_hidden>(init, c[slot]);
         }
         typename L::c_t c_new[n_hidden];
 #pragma HLS ARRAY_PARTITION variable=c_new complete
-        lstm_step<L>(x, h, c, h_out, c_new);
+        lstm_step<L>(x, h[slot], c[slot], h_out, c_new);
     state:
         for (unsigned j = 0; j < n_hidden; j++) {
 #pragma HLS UNROLL
-            h[j] = last ? h_t(0) : h_out[j];
-            c[j] = last ? typename L::c_t(0) : c_new[j];
+            h[slot][j] = last ? h_t(0) : h_out[j];
+            c[slot][j] = last ? typename L::c_t(0) : c_new[j];
         }
+        slot = slot + 1 == L::slots ? 0 : slot + 1;
     }
 };
 

@@ -10,10 +10,10 @@
 // A plain RNN has one gate whose table maps the accumulator straight to h: h_new is that gate's
 // output, registered when the gate stage is done; there is no cell update, tanh(c) or hidden stage
 // (c_new, cell_done, tanh_done, hidden_done are not looked at; c_state and the starts stay 0).
-// With M = the slower matrix-vector unit's latency (its fold cycles + 1), a step takes
-// M + GATE + CELL + TANH + HIDDEN + 1 cycles between input transfers with no stalls (the stages'
-// latencies; the last cycle registers h), one more when every h_t is emitted; an RNN step
-// M + GATE + 1 (+1). hwgen/passes/cycles.py models this.
+// With M = the slower matrix-vector unit's latency (hwgen_mvu's LATENCY: its folds and pipeline
+// registers), a step takes M + GATE + CELL + TANH + HIDDEN + 1 cycles between input transfers
+// with no stalls (the stages' latencies; the last cycle registers h), one more when every h_t
+// is emitted; an RNN step M + GATE + 1 (+1). hwgen/passes/cycles.py models this.
 // After the sequence's last step (s_tlast) the state returns to zero, unless KEEP (stateful
 // designs): then h and c carry on into the next sequence (a chunk of one long stream) and only
 // rst returns them to zero. HEAD designs then run the

@@ -19,6 +19,9 @@
 // and the class (m_tclass, 0 without a head). With INIT, st_* carries one initial state per
 // sequence (st_h, st_c: H codes each; the wrapper ties a part without a state to zero); without
 // INIT st_* is not read and st_tready stays 0. Cycles are the controller's (hwgen_lstm_ctrl).
+// ILV > 1: ILV sequences share the engine, interleaved on the streams step by step, with
+// hwgen_lstm_ilv_ctrl (its stream protocol and cycles) as controller, which holds each one's
+// h, c and output-gate activations; ILV > 1 needs INIT = 0.
 module hwgen_lstm_engine #(
     // streams and state
     parameter int I        = 1,
@@ -104,7 +107,11 @@ module hwgen_lstm_engine #(
     parameter int HD_MUL_STYLE = 0,
     parameter int CLASS_W  = 1,
     parameter HD_WEIGHTS_FILE = "",  // data files replacing HD_WEIGHTS and HD_BIAS (hwgen_head)
-    parameter HD_BIAS_FILE    = ""
+    parameter HD_BIAS_FILE    = "",
+    // interleaved sequences (hwgen_lstm_ilv_ctrl, its stream protocol): 1 = hwgen_lstm_ctrl;
+    // ILV_GAP: its issue interval (hwgen/passes/cycles.py ilv_gap)
+    parameter int ILV      = 1,
+    parameter int ILV_GAP  = 1
 ) (
     input  logic                        clk,
     input  logic                        rst,
@@ -136,6 +143,9 @@ module hwgen_lstm_engine #(
         if (INIT && KEEP) $fatal(1, "hwgen_lstm_engine: KEEP with INIT is not supported");
         if (GATES != (CIFG ? 3 : 4))
             $fatal(1, "hwgen_lstm_engine: GATES=%0d but CIFG=%0d", GATES, CIFG);
+        if (ILV > 1 && KEEP) $fatal(1, "hwgen_lstm_engine: KEEP with ILV > 1 is not supported");
+        if (ILV > 1 && INIT)
+            $fatal(1, "hwgen_lstm_engine: interleaved sequences (ILV=%0d) start from zero", ILV);
     end
 
     logic [I*X_W-1:0]       mx_in;
@@ -148,6 +158,8 @@ module hwgen_lstm_engine #(
     logic                   hidden_start, hidden_done;
     logic [H*T_W-1:0]       tanh_c;
     logic [H*F_W-1:0]       act_f;
+    logic [H*O_W-1:0]       act_o;   // the output gate's activations of the hidden stage's step
+    logic [H*H_W-1:0]       head_h;  // the h the head takes
     logic                   head_in_valid, head_in_ready, head_out_valid, head_out_ready;
     logic [OUT_N*OUT_W-1:0] head_scores;
     logic [CLASS_W-1:0]     head_class;
@@ -169,24 +181,53 @@ module hwgen_lstm_engine #(
         end
     endgenerate
 
-    hwgen_lstm_ctrl #(
-        .I(I), .X_W(X_W), .H(H), .H_W(H_W), .C_W(C_W), .RNN(1'b0), .HEAD(HEAD), .KEEP(KEEP),
-        .OUT_N(OUT_N), .OUT_W(OUT_W), .CLASS_W(CLASS_W)
-    ) u_ctrl (
-        .clk(clk), .rst(rst),
-        .s_tdata(s_tdata), .s_tvalid(ctrl_tvalid), .s_tlast(s_tlast), .s_tready(ctrl_tready),
-        .m_tdata(m_tdata), .m_tclass(m_tclass), .m_tvalid(m_tvalid), .m_tlast(m_tlast),
-        .m_tready(m_tready),
-        .mx_in(mx_in), .mh_in(mh_in), .mv_in_valid(mv_in_valid), .mx_in_ready(mx_in_ready),
-        .mh_in_ready(mh_in_ready), .mx_out_valid(mx_out_valid), .mh_out_valid(mh_out_valid),
-        .mv_out_ready(mv_out_ready),
-        .gate_start(gate_start), .gate_done(&gate_done), .c_new(c_new), .c_state(c_state),
-        .cell_start(cell_start), .cell_done(cell_done), .tanh_start(tanh_start),
-        .tanh_done(tanh_done), .hidden_start(hidden_start), .hidden_done(hidden_done),
-        .h_new(h_new),
-        .head_in_valid(head_in_valid), .head_in_ready(head_in_ready), .head_scores(head_scores),
-        .head_class(head_class), .head_out_valid(head_out_valid), .head_out_ready(head_out_ready)
-    );
+    generate
+        if (ILV > 1) begin : g_ilv  // N = ILV interleaved sequences (hwgen_lstm_ilv_ctrl)
+            hwgen_lstm_ilv_ctrl #(
+                .I(I), .X_W(X_W), .H(H), .H_W(H_W), .C_W(C_W), .O_W(O_W), .HEAD(HEAD),
+                .OUT_N(OUT_N), .OUT_W(OUT_W), .CLASS_W(CLASS_W), .N(ILV), .GAP(ILV_GAP)
+            ) u_ctrl (
+                .clk(clk), .rst(rst),
+                .s_tdata(s_tdata), .s_tvalid(ctrl_tvalid), .s_tlast(s_tlast),
+                .s_tready(ctrl_tready),
+                .m_tdata(m_tdata), .m_tclass(m_tclass), .m_tvalid(m_tvalid), .m_tlast(m_tlast),
+                .m_tready(m_tready),
+                .mx_in(mx_in), .mh_in(mh_in), .mv_in_valid(mv_in_valid),
+                .mx_in_ready(mx_in_ready), .mh_in_ready(mh_in_ready),
+                .mx_out_valid(mx_out_valid), .mh_out_valid(mh_out_valid),
+                .mv_out_ready(mv_out_ready),
+                .gate_start(gate_start), .gate_done(&gate_done), .acts_o(acts[O_LSB +: H*O_W]),
+                .o_act(act_o), .c_new(c_new), .c_state(c_state),
+                .cell_start(cell_start), .cell_done(cell_done), .tanh_start(tanh_start),
+                .tanh_done(tanh_done), .hidden_start(hidden_start), .hidden_done(hidden_done),
+                .h_new(h_new), .head_h(head_h),
+                .head_in_valid(head_in_valid), .head_in_ready(head_in_ready),
+                .head_scores(head_scores), .head_class(head_class),
+                .head_out_valid(head_out_valid), .head_out_ready(head_out_ready)
+            );
+        end else begin : g_ctrl
+        hwgen_lstm_ctrl #(
+            .I(I), .X_W(X_W), .H(H), .H_W(H_W), .C_W(C_W), .RNN(1'b0), .HEAD(HEAD),
+            .KEEP(KEEP), .OUT_N(OUT_N), .OUT_W(OUT_W), .CLASS_W(CLASS_W)
+        ) u_ctrl (
+            .clk(clk), .rst(rst),
+            .s_tdata(s_tdata), .s_tvalid(ctrl_tvalid), .s_tlast(s_tlast), .s_tready(ctrl_tready),
+            .m_tdata(m_tdata), .m_tclass(m_tclass), .m_tvalid(m_tvalid), .m_tlast(m_tlast),
+            .m_tready(m_tready),
+            .mx_in(mx_in), .mh_in(mh_in), .mv_in_valid(mv_in_valid), .mx_in_ready(mx_in_ready),
+            .mh_in_ready(mh_in_ready), .mx_out_valid(mx_out_valid), .mh_out_valid(mh_out_valid),
+            .mv_out_ready(mv_out_ready),
+            .gate_start(gate_start), .gate_done(&gate_done), .c_new(c_new), .c_state(c_state),
+            .cell_start(cell_start), .cell_done(cell_done), .tanh_start(tanh_start),
+            .tanh_done(tanh_done), .hidden_start(hidden_start), .hidden_done(hidden_done),
+            .h_new(h_new),
+            .head_in_valid(head_in_valid), .head_in_ready(head_in_ready), .head_scores(head_scores),
+            .head_class(head_class), .head_out_valid(head_out_valid), .head_out_ready(head_out_ready)
+        );
+            assign act_o  = acts[O_LSB +: H*O_W];
+            assign head_h = mh_in;
+        end
+    endgenerate
 
     hwgen_mvu #(
         .ROWS(GATES*H), .COLS(I), .PE(MX_PE), .SIMD(MX_SIMD), .W_W(MX_W_W), .IN_W(X_W),
@@ -240,7 +281,7 @@ module hwgen_lstm_engine #(
         .SHIFT(HID_SHIFT), .ROUNDING(HID_ROUNDING), .OUT_W(H_W), .OUT_SIGNED(H_SIGNED),
         .OUT_MIN(H_MIN), .OUT_MAX(H_MAX), .MUL_STYLE(HID_MUL_STYLE), .MUL_LATENCY(HID_MUL_LATENCY)
     ) u_hidden (
-        .clk(clk), .rst(rst), .o_act(acts[O_LSB +: H*O_W]), .t_act(tanh_c),
+        .clk(clk), .rst(rst), .o_act(act_o), .t_act(tanh_c),
         .in_valid(hidden_start), .h(h_new), .out_valid(hidden_done)
     );
 
@@ -252,7 +293,7 @@ module hwgen_lstm_engine #(
                 .BIAS(HD_BIAS), .CLASS_W(CLASS_W), .MUL_STYLE(HD_MUL_STYLE),
                 .WEIGHTS_FILE(HD_WEIGHTS_FILE), .BIAS_FILE(HD_BIAS_FILE)
             ) u_head (
-                .clk(clk), .rst(rst), .in_data(mh_in), .in_valid(head_in_valid),
+                .clk(clk), .rst(rst), .in_data(head_h), .in_valid(head_in_valid),
                 .in_ready(head_in_ready), .scores(head_scores), .class_idx(head_class),
                 .out_valid(head_out_valid), .out_ready(head_out_ready)
             );
@@ -263,7 +304,7 @@ module hwgen_lstm_engine #(
             assign head_out_valid = 1'b0;
             /* verilator lint_off UNUSEDSIGNAL */  // nothing consumes head requests
             logic unused_head;
-            assign unused_head = head_in_valid | head_out_ready;
+            assign unused_head = head_in_valid | head_out_ready | (|head_h);
             /* verilator lint_on UNUSEDSIGNAL */
         end
     endgenerate
