@@ -35,9 +35,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.cores import (EMBED_LATENCY, GATE_LATENCY, PICK_LAST_LATENCY, SEQ_BUF_LATENCY, TANH_LATENCY,
-                         ZIP_LATENCY, cell_latency, head_latency, hidden_latency, lane_latency,
-                         mvu_folds, mvu_latency)
+from hwgen.cores import (EMBED_LATENCY, GATE_LATENCY, PICK_LAST_LATENCY, SEQ_BUF_LATENCY,
+                         TANH_LATENCY, ZIP_LATENCY, cell_latency, head_latency, hidden_latency,
+                         lane_latency, mvu_folds, mvu_latency)
 from hwgen.passes.multipliers import (cell_multiplier_latency, hidden_multiplier_latency,
                                       matvec_slices)
 from hwgen.types import HwgenError
