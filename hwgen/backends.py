@@ -28,6 +28,8 @@ def backend_inputs(model, x_float, design_dir) -> tuple:
         model = load_model(model)
     x = check_input(model, x_float)
     design = load_design(design_dir)
+    if "embed" in design.raw and x.ndim == 2:  # token ids [.., ..]: one id per step
+        x = x[..., None]
     if x.ndim != 3 or x.shape[-1] != design.x_count:
         raise HwgenError(f"input shape {list(x.shape)} does not fit the design's "
                          f"{design.x_count} inputs per step")

@@ -156,6 +156,7 @@ def head_latency(classes: int, hidden: int, tree_levels: int = HEAD_TREE_LEVELS,
 SEQ_BUF_LATENCY = 2  # hwgen_seq_buf.sv
 ZIP_LATENCY = 1  # hwgen_stream_zip.sv
 PICK_LAST_LATENCY = 1  # hwgen_pick_last.sv (hwgen_stream_bcast.sv passes elements through: 0)
+EMBED_LATENCY = 1  # hwgen_embed.sv: registered ROM read; next token the cycle after a row left
 
 
 # hwgen_gru_cell.sv (GRU engines): r and z (hwgen_gate), r * hn, the new gate (hwgen_gate), the

@@ -46,7 +46,10 @@ def numbers(model: LoweredModel) -> dict:
     pre = model.preprocess
     return {"in_codes": _value(model.input.type), "input_rounding": model.input.rounding.value,
             "out_codes": _value(model.out_type), "standardized": pre is not None,
-            "targets": bool(pre is not None and pre.target_mean)}
+            "targets": bool(pre is not None and pre.target_mean),
+            "tokens": model.embed is not None,
+            "last_token": model.embed.vocab - 1 if model.embed is not None else 0,
+            "stateful": model.stateful}
 
 
 def layout(model: LoweredModel) -> dict:
@@ -60,6 +63,9 @@ def layout(model: LoweredModel) -> dict:
     x_elem = (f"{model.in_count} input codes of {model.input.type.width} bits "
               f"({_value(model.input.type)}), element k at "
               f"[k*{model.input.type.width} +: {model.input.type.width}]")
+    if model.embed is not None:
+        x_elem = (f"one token id of {model.input.type.width} bits (unsigned, "
+                  f"0..{model.embed.vocab - 1})")
     y_elem = (f"{model.out_count} {model.out_kind} codes of {model.out_type.width} bits "
               f"({_value(model.out_type)}), element k at "
               f"[k*{model.out_type.width} +: {model.out_type.width}]")

@@ -77,6 +77,13 @@ def design_description(model: LoweredModel) -> dict:
     }
     if model.states:
         desc["state"] = state_description(model)
+    if model.stateful:
+        desc["stateful"] = ("h and c carry across tlast into the next sequence (a chunk of one "
+                            "stream); rst returns them to zero")
+    if model.embed is not None:
+        desc["embed"] = {"vocab": model.embed.vocab, "dim": model.embed.dim,
+                         "how": "each input element is one token id in 0..vocab-1 (hwgen_embed "
+                                "looks up its row of io codes)"}
     if model.preprocess is not None:
         desc["preprocess"] = {
             "mean": list(model.preprocess.mean), "std": list(model.preprocess.std),

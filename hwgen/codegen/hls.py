@@ -26,7 +26,7 @@ from hwgen.reference.gru import GRUGate
 from hwgen.types import HwgenError, IntType, type_for_range
 
 LIB = ("hls_stream_sim.h", "hwgen_kernels.h", "hwgen_state.h", "hwgen_lstm.h",
-       "hwgen_rnn.h", "hwgen_gru.h", "hwgen_stack.h")
+       "hwgen_rnn.h", "hwgen_gru.h", "hwgen_stack.h", "hwgen_embed.h")
 GENERATED = {"hwgen_config.h": "hls/hwgen_config.h.j2", "hwgen_top.h": "hls/hwgen_top.h.j2",
              "hwgen_top.cpp": "hls/hwgen_top.cpp.j2", "build.tcl": "hls/build.tcl.j2"}
 TOP = "hwgen_top"
@@ -174,6 +174,16 @@ def _head(hd) -> dict:
             "classes": hd.matvec.rows, "bias": _array(bias, hd.score_type, hd.name)}
 
 
+def _embed(model: LoweredModel):
+    """Return the embedding config's context (hwgen_embed.h), or None without one."""
+    e = model.embed
+    if e is None:
+        return None
+    return {"name": "embed_config", "comment": e.dump(), "token_t": e.token_type.hls(),
+            "y_t": e.out.type.hls(), "vocab": e.vocab, "dim": e.dim,
+            "table": _array(e.table_io, e.out.type, e.name)}
+
+
 def _state(model: LoweredModel):
     """Return the state packet's context (its slices and C++ types), or None without states."""
     if not model.states:
@@ -212,7 +222,8 @@ def context(model: LoweredModel, source: str, part: str = DEFAULT_PART,
            "directions": [{**DIRECTIONS[layer.kind](layer), "slots": model.interleave}
                           for layer in model.layers],
            "stack": [[_binding(model, d) for d in group] for group in model.stack()],
-           "state": _state(model),
+           "state": _state(model), "embed": _embed(model),
+           "stateful": "true" if model.stateful else "false",
            "head": _head(model.head) if model.head is not None else None,
            "part": parse_part(part).name,
            "clock_ns": clock_text(parse_clock_ns(clock_ns)), "project": "hwgen_prj", "tcl_name": "build.tcl",

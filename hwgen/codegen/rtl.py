@@ -13,6 +13,10 @@ low bits); a head after a bidirectional layer reads the zip's last element throu
 A per-step head (task per_step) is a hwgen_head_stream after the last engine, which emits h_t at
 every step: every step's scores and class leave on m_*, m_tlast on a sequence's last step.
 
+A token-input model (model.embed) gets a hwgen_embed between s_* and the first engine: the token
+id in, its row of the first layer's input codes out (mem/embed_table.hex). A stateful model
+(model.stateful) binds KEEP = 1 on every engine: h and c carry across s_tlast until rst.
+
 A model with initial-state inputs (model.states) gets a second input stream, s_state_*: one
 state word per sequence, its slices in model.states order (see state_description). A
 hwgen_state_bcast hands the word to every direction with a slice, and each of those engines
@@ -63,7 +67,8 @@ from hwgen.types import HwgenError, IntType
 
 # Stream cores chain a stack's engines; a single forward layer needs none of them.
 STREAM_CORES = ("hwgen_stream_bcast.sv", "hwgen_seq_buf.sv", "hwgen_stream_zip.sv",
-                "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv")
+                "hwgen_pick_last.sv", "hwgen_state_bcast.sv", "hwgen_head_stream.sv",
+                "hwgen_embed.sv")
 ENGINE_CORES = {"lstm": "hwgen_lstm_engine.sv", "rnn": "hwgen_rnn_engine.sv",
                 "gru": "hwgen_gru_engine.sv"}
 # a GRU engine's gate bank and its stages (listed when a design has one)
@@ -316,7 +321,8 @@ def _engine(model: LoweredModel, layer, head, init=None) -> dict:
                ("H", hidden), ("H_W", h_type.width), ("H_SIGNED", _flag(h_type.signed))]
     if layer.kind == "lstm":
         streams += [("H_MIN", h_type.min), ("H_MAX", h_type.max)]
-    params = [streams, [("OUT_N", out_count), ("OUT_W", out_type.width), ("INIT", _flag(init))]]
+    params = [streams, [("OUT_N", out_count), ("OUT_W", out_type.width), ("INIT", _flag(init))]
+              + ([("KEEP", _flag(True))] if model.stateful else [])]
     if layer.kind == "lstm":
         params.append([("GATES", len(gates))])
     memories = []
@@ -428,6 +434,20 @@ class _Netlist:
         self.add("hwgen_stream_zip", f"{f}_zip", [[("WA", h_w), ("WB", h_w)]],
                  [_ports("sa", fh_seq), _ports("sb", rh_seq), _ports("m", dst)])
 
+    def embed(self, model: LoweredModel, src: str) -> str:
+        """Add hwgen_embed: token ids on src -> their rows of io codes on a new stream; return it."""
+        e = model.embed
+        width = e.out.type.width
+        self.memories.append(_rows("embed_table", e.table_io, e.dim, e.out.type,
+                                   f"{e.name}: token t's row on line t, code k at "
+                                   f"[k*{width} +: {width}]"))
+        dst = self.stream("emb", e.dim * width)
+        self.add("hwgen_embed", "embed", [[("VOCAB", e.vocab), ("T_W", e.token_type.width),
+                                           ("D", e.dim), ("E_W", width)],
+                                          [("TABLE_FILE", _param_file(self.memories[-1]))]],
+                 [_ports("s", src), _ports("m", dst)])
+        return dst
+
     def head_stream(self, model: LoweredModel, class_width: int, src: str) -> None:
         """Add hwgen_head_stream: every element of src -> its scores and class on m_*."""
         self.memories += _head_data(model.head, "head")
@@ -477,7 +497,7 @@ def _top(model: LoweredModel, engines: dict) -> dict:
     if model.states:
         net.state(model)
     stack = model.stack()
-    src = "s"
+    src = net.embed(model, "s") if model.embed is not None else "s"
     per_step = model.per_step
     for k, directions in enumerate(stack):
         fwd = engines[directions[0].name]

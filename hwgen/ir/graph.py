@@ -16,8 +16,8 @@ from typing import Optional
 import numpy as np
 
 from hwgen.gates import GATES, Gate, gate_rows
-from hwgen.ir.stages import (ActLUT, Blend, CellUpdate, GateSum, Head, HiddenNew, HiddenOut,
-                             MatVec, NewSum, StateReg)
+from hwgen.ir.stages import (ActLUT, Blend, CellUpdate, Embedding, GateSum, Head, HiddenNew,
+                             HiddenOut, MatVec, NewSum, StateReg)
 from hwgen.reference.gru import GRU_GATES, GRUGate
 from hwgen.reference.kernels import argmax_first, as_int, lut, matvec, matvec_range, saturate
 from hwgen.reference.lstm import Quantizer
@@ -385,6 +385,12 @@ class LoweredModel:
     preprocess: Optional[Preprocess] = None
     multipliers: str = "auto"  # folding.multipliers: auto, lut or dsp (hwgen.passes.multipliers)
     interleave: int = 1  # folding.interleave: sequences sharing the engine (hwgen.passes.fold)
+    # token-id input: the table lookup in front of the first layer; input is then the token id's
+    # quantizer (unsigned, scale 1) and each step carries one token id
+    embed: Optional[Embedding] = None
+    # stateful: every direction keeps h (and c) across tlast, so a long stream can be fed in
+    # chunks; only a reset returns them to zero (hwgen.reference.stateful, execute_chunks)
+    stateful: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -405,6 +411,9 @@ class LoweredModel:
         if [d[0].index for d in stack] != list(range(len(stack))):
             raise HwgenError("IR model: stack layers must be numbered 0, 1, ... in order")
         in_type, in_size = self.input.type, self.layers[0].input_size
+        if self.embed is not None:
+            self._check_embed()
+            in_type = self.embed.out.type
         for directions in stack:
             if [d.reverse for d in directions] not in ([False], [False, True]):
                 _fail(directions[0].name, "a stack layer is a forward direction, optionally "
@@ -430,6 +439,11 @@ class LoweredModel:
         if self.preprocess is not None and len(self.preprocess.mean) != in_size_0(self):
             raise HwgenError(f"IR model: preprocess over {len(self.preprocess.mean)} features, "
                              f"the model takes {in_size_0(self)}")
+        if self.stateful and (self.bidirectional or self.states or self.interleave > 1):
+            raise HwgenError("IR model: a stateful design has no reverse direction, no "
+                             "initial-state inputs and no interleaving")
+        if self.embed is not None and self.interleave > 1:
+            raise HwgenError("IR model: a token-input design does not interleave")
         by_name = {layer.name: layer for layer in self.layers}
         for s in self.states:
             layer = by_name.get(s.layer)
@@ -439,10 +453,22 @@ class LoweredModel:
                 raise HwgenError(f"IR model: state input {s.tensor}[{s.row}] does not match "
                                  f"{s.layer}.{s.part}")
 
+    def _check_embed(self) -> None:
+        """Check the embedding against the input (token ids) and the first layer it feeds."""
+        e = self.embed
+        if self.input.type != e.token_type:
+            raise HwgenError(f"IR model: input {self.input.type.describe()} is not the token id "
+                             f"type {e.token_type.describe()} of a {e.vocab}-row embedding")
+        if e.dim != self.layers[0].input_size:
+            raise HwgenError(f"IR stage {e.name!r}: {e.dim} columns for the "
+                             f"{self.layers[0].input_size} inputs of the first layer")
+        if self.preprocess is not None:
+            raise HwgenError("IR model: a token-input model has no feature preprocessing")
+
     @property
     def in_count(self) -> int:
-        """Return the number of input codes per timestep."""
-        return self.layers[0].input_size
+        """Return the number of input codes per timestep (one token id with an embedding)."""
+        return 1 if self.embed is not None else self.layers[0].input_size
 
     @property
     def out_type(self) -> IntType:
@@ -495,19 +521,24 @@ class LoweredModel:
         return any(layer.reverse for layer in self.layers)
 
     def stages(self) -> list:
-        """Return every stage of every layer, then the head."""
-        out = [s for layer in self.layers for s in layer.stages()]
+        """Return the embedding (if any), every stage of every layer, then the head."""
+        out = [self.embed] if self.embed is not None else []
+        out += [s for layer in self.layers for s in layer.stages()]
         return out + ([self.head] if self.head is not None else [])
 
     def dump(self) -> str:
         """Return a deterministic text description, one line per stage."""
         lines = [f"input: quant {self.input.type.describe()}/{self.input.rounding.value}"]
+        if self.embed is not None:
+            lines.append(self.embed.dump())
         if self.preprocess is not None:
             lines.append(self.preprocess.dump())
         if self.max_steps:
             lines.append(f"max_steps: {self.max_steps}")
         if self.multipliers != "auto":
             lines.append(f"multipliers: {self.multipliers}")
+        if self.stateful:
+            lines.append("stateful: h and c carry across tlast")
         lines += [s.dump() for s in self.states]
         for layer in self.layers:
             lines.append(f"layer {layer.name}: {layer.kind} stack={layer.index} "
@@ -616,24 +647,47 @@ def execute(model: LoweredModel, x_codes, states: dict = None) -> dict:
     """Return {"outputs", "h", "c"} of the last stack layer and, with a head, {"scores", "class"}:
     [B, C] and [B] from the last step, or with a per-step head [T, B, C] and [T, B].
 
-    outputs concatenates the last stack layer's directions; h and c are its last direction's.
-    states maps (direction name, "h" or "c") to initial-state codes [B, H] for model.states.
+    outputs concatenates the last stack layer's directions; h and c are its last direction's;
+    final maps (direction name, "h" or "c") to every direction's final state codes.
+    states maps (direction name, "h" or "c") to initial-state codes [B, H] for model.states
+    (and, for a stateful model's chunks, any direction's: see execute_chunks).
     """
     states = states or {}
     missing = [(s.layer, s.part) for s in model.states if (s.layer, s.part) not in states]
     if missing:
         raise HwgenError(f"initial state {missing[0][0]}.{missing[0][1]} needs a value")
     outputs = as_int(x_codes)
+    if model.embed is not None:  # x_codes [T, B, 1]: one token id per step
+        outputs = model.embed.lookup(outputs[..., 0])
+    final = {}
     for directions in model.stack():
         results = [execute_layer(layer, outputs, states.get((layer.name, "h")),
                                  states.get((layer.name, "c"))) for layer in directions]
         outputs = np.concatenate([r[0] for r in results], axis=-1)
         h, c = results[-1][1], results[-1][2]
-    result = {"outputs": outputs, "h": h, "c": c}
+        for layer, r in zip(directions, results):
+            final.update({(layer.name, "h"): r[1], (layer.name, "c"): r[2]})
+    result = {"outputs": outputs, "h": h, "c": c, "final": final}
     if model.head is not None:
         h = outputs if model.head.per_step else outputs[-1]
         result["scores"], result["class"] = execute_head(model.head, h)
     return result
+
+
+def execute_chunks(model: LoweredModel, chunks: list, clear: list = None) -> list:
+    """Return execute's result for each chunk [T_k, B, I] of a stream on a stateful model: each
+    chunk starts from the states the previous one ended in, or from zero where clear[k] is set
+    (default: the first chunk only; the hardware's rst)."""
+    from hwgen.reference.stateful import carry_chunks
+
+    if not model.stateful:
+        raise HwgenError("IR model: chunks carry their state only in a stateful model")
+
+    def run(chunk, state):
+        result = execute(model, chunk, state)
+        return result, result["final"]
+
+    return carry_chunks(run, chunks, clear)
 
 
 def initial_state_codes(model: LoweredModel, states: dict) -> dict:

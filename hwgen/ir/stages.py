@@ -450,3 +450,58 @@ class Blend:
         return (f"{self.name}: gru_blend z={self.z_type.describe()} n={self.n_type.describe()} "
                 f"one={self.one_code} z<<{self.z_shift} nz<<{self.nz_shift} "
                 f"zh<<{self.zh_shift} sum={self.sum_type.describe()} h={_q(self.out)}")
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """A token id selects one row of a quantized table (Brevitas's QuantEmbedding), re-quantized
+    by the first layer's input quantizer `out`; table_io is that re-quantized table, computed
+    once in int64 (hwgen.reference.embed), and what the hardware stores."""
+
+    name: str
+    table: np.ndarray  # [vocab, dim] codes of table_type
+    table_type: IntType
+    out: Quantizer
+
+    kind = "embed"
+
+    def __post_init__(self):
+        from hwgen.reference.embed import table_io
+
+        object.__setattr__(self, "table", _int_array(self.name, "table", self.table, 2))
+        if 0 in self.table.shape:
+            _fail(self.name, f"table shape {list(self.table.shape)} has no rows or columns")
+        if not self.table_type.contains(self.table):
+            _fail(self.name, f"table codes outside {self.table_type.describe()}")
+        object.__setattr__(self, "table_io", _int_array(
+            self.name, "table_io", table_io(self.table, self.table_type, self.out), 2))
+
+    @property
+    def vocab(self) -> int:
+        return int(self.table.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.table.shape[1])
+
+    @property
+    def token_type(self) -> IntType:
+        """Return the unsigned type of a token id (the fewest bits that hold vocab - 1)."""
+        from hwgen.reference.embed import token_type
+
+        return token_type(self.vocab)
+
+    def lookup(self, tokens) -> np.ndarray:
+        """Return the io codes [..., dim] of token ids [...]."""
+        from hwgen.reference.embed import lookup
+
+        return lookup(self.table_io, tokens)
+
+    def bits(self) -> dict:
+        return {"token": self.token_type.describe(), "table": self.table_type.describe(),
+                "out": self.out.type.describe()}
+
+    def dump(self) -> str:
+        return (f"{self.name}: embedding {self.vocab}x{self.dim} token={self.token_type.describe()} "
+                f"table={self.table_type.describe()} table#{_digest(self.table)} "
+                f"out={_q(self.out)} table_io#{_digest(self.table_io)}")

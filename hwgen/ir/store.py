@@ -17,8 +17,8 @@ import numpy as np
 
 from hwgen.gates import Gate
 from hwgen.ir.graph import GRULayerIR, LayerIR, LoweredModel, Preprocess, RNNLayerIR, StateInput
-from hwgen.ir.stages import (ActLUT, Blend, CellUpdate, GateSum, Head, HiddenNew, HiddenOut,
-                             MatVec, NewSum, StateReg)
+from hwgen.ir.stages import (ActLUT, Blend, CellUpdate, Embedding, GateSum, Head, HiddenNew,
+                             HiddenOut, MatVec, NewSum, StateReg)
 from hwgen.reference.gru import GRUGate
 from hwgen.locks import write_atomic
 from hwgen.reference.lstm import Quantizer
@@ -124,6 +124,12 @@ class _Writer:
             extra["multipliers"] = model.multipliers
         if model.interleave != 1:  # absent: 1
             extra["interleave"] = model.interleave
+        if model.stateful:  # absent: the state returns to zero after every sequence
+            extra["stateful"] = True
+        if model.embed is not None:  # absent: the model reads feature vectors
+            e = model.embed
+            extra["embed"] = {"name": e.name, "table": self.array(f"{e.name}.table", e.table),
+                              "table_type": _type(e.table_type), "out": _quant(e.out)}
         return {**extra,
             "format": FORMAT, "version": VERSION, "input": _quant(model.input),
             "max_steps": model.max_steps, "batch_first": model.batch_first,
@@ -375,7 +381,14 @@ class _Reader:
                           self.get(d, "max_steps", "", int), tuple(states),
                           self.get(d, "batch_first", "", bool), pre,
                           self.get(d, "multipliers", "", str) if "multipliers" in d else "auto",
-                          self.get(d, "interleave", "", int) if "interleave" in d else 1)
+                          self.get(d, "interleave", "", int) if "interleave" in d else 1,
+                          self.embed(d["embed"]) if "embed" in d else None,
+                          self.get(d, "stateful", "", bool) if "stateful" in d else False)
+
+    def embed(self, e) -> Embedding:
+        return self.build("embed", Embedding, self.get(e, "name", "embed", str),
+                          self.array(e, "table", "embed"), self.type(e, "table_type", "embed"),
+                          self.quant(e, "out", "embed"))
 
 
 def load_ir(folder) -> LoweredModel:

@@ -53,6 +53,12 @@ def check_input(model, x: np.ndarray, name: str = "input") -> np.ndarray:
     x = np.asarray(x)
     if x.dtype.kind not in "fiu":
         raise HwgenError(f"{name}: dtype {x.dtype} is not numeric")
+    from hwgen.onnx.embed import token_input
+
+    if token_input(model):
+        from hwgen.onnx.embed import token_vocab
+
+        return check_tokens(x, shape, tensor, name, token_vocab(model))
     x = x.astype(np.float32)
     if shape is not None and (x.ndim != len(shape) or x.shape[-1] != shape[-1]):
         raise HwgenError(f"{name}: shape {list(x.shape)} does not fit graph input {tensor!r} of "
@@ -62,6 +68,24 @@ def check_input(model, x: np.ndarray, name: str = "input") -> np.ndarray:
     if not np.all(np.isfinite(x)):
         bad = np.argwhere(~np.isfinite(x))[0].tolist()
         raise HwgenError(f"{name}: NaN or infinity at index {bad}")
+    return x
+
+
+def check_tokens(x: np.ndarray, shape, tensor: str, name: str, vocab=None) -> np.ndarray:
+    """Return token ids x as int64 after checking they are integers of the graph input's rank
+    in 0..vocab-1 (ONNX's Gather would read a negative id from the table's end)."""
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x) & (x == np.rint(x))):
+        raise HwgenError(f"{name}: token ids must be integers")
+    if shape is not None and x.ndim != len(shape):
+        raise HwgenError(f"{name}: shape {list(x.shape)} does not fit graph input {tensor!r} of "
+                         f"shape {list(shape)} (token ids: batch and sequence length may differ)")
+    if x.size == 0:
+        raise HwgenError(f"{name}: shape {list(x.shape)} is empty")
+    x = x.astype(np.int64)
+    bad = np.argwhere((x < 0) | (x >= (vocab if vocab is not None else np.iinfo(np.int64).max)))
+    if len(bad):
+        raise HwgenError(f"{name}: token id {int(x[tuple(bad[0])])} at {bad[0].tolist()} is "
+                         f"outside 0..{vocab - 1}")
     return x
 
 

@@ -15,6 +15,9 @@ that carries the head takes it D cycles after the previous one and, after the la
 to the head (1) whose scores come head_latency(classes, hidden) later (hwgen_head: one class per
 cycle through a pipeline).
 
+A token-input model's hwgen_embed (in front of the first engine) is one more such stage: it
+offers a row EMBED_LATENCY after taking a token and takes the next one the cycle after it left.
+
 A per-step head (hwgen_head_stream after the last engine, which then emits h_t) is one more stage
 of the chain: it takes an element when empty, offers its scores head_latency later and takes the
 next element one cycle after they have left (period head_latency + 1), as an emitting engine does.
@@ -32,9 +35,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwgen.cores import (GATE_LATENCY, PICK_LAST_LATENCY, SEQ_BUF_LATENCY, TANH_LATENCY,
-                         ZIP_LATENCY, cell_latency, head_latency, hidden_latency, lane_latency,
-                         mvu_folds, mvu_latency)
+from hwgen.cores import (EMBED_LATENCY, GATE_LATENCY, PICK_LAST_LATENCY, SEQ_BUF_LATENCY,
+                         TANH_LATENCY, ZIP_LATENCY, cell_latency, head_latency, hidden_latency,
+                         lane_latency, mvu_folds, mvu_latency)
 from hwgen.passes.multipliers import (cell_multiplier_latency, hidden_multiplier_latency,
                                       matvec_slices)
 from hwgen.types import HwgenError
@@ -146,6 +149,8 @@ def transfer_times(model, steps: int) -> tuple:
         raise HwgenError(f"a sequence has at least one step, not {steps}")
     stack = model.stack()
     first, inputs, engines = 0, None, []
+    if model.embed is not None:  # hwgen_embed holds one row, as an emitting engine does
+        engines.append(_Engine(EMBED_LATENCY, emits=True))
     for k, directions in enumerate(stack):
         last = k == len(stack) - 1
         fwd = directions[0]
@@ -191,7 +196,7 @@ def per_step_cycles(model) -> int:
     """
     if model.interleave > 1:
         return ilv_period(model)
-    periods = []
+    periods = [EMBED_LATENCY + 1] if model.embed is not None else []
     stack = model.stack()
     for k, directions in enumerate(stack):
         emits = len(directions) == 2 or k < len(stack) - 1 or _emits_last(model)

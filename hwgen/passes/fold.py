@@ -75,7 +75,7 @@ def _fold(mv: MatVec, pe: int, simd: int) -> MatVec:
 
 def fold(ir: LoweredModel, pe: int = 0, simd: int = 0, max_steps: int = 0,
          multipliers: str | None = None, lanes: int = 0,
-         interleave: int = 1) -> LoweredModel:
+         interleave: int = 1, stateful: bool | None = None) -> LoweredModel:
     """Return ir with every layer's matrix-vector units folded by pe and simd (0: fully parallel)
     and its elementwise stages by lanes (0: auto, see the module doc).
 
@@ -83,6 +83,8 @@ def fold(ir: LoweredModel, pe: int = 0, simd: int = 0, max_steps: int = 0,
     design with a reverse direction needs at least 1; without one it becomes 0. multipliers
     (auto, lut or dsp; None: ir's own) is how the design builds its products
     (hwgen.passes.multipliers). interleave: the sequences sharing the engine (module doc).
+    stateful (None: ir's own) makes every direction keep its state across tlast
+    (LoweredModel.stateful).
     """
     check_interleave(ir, interleave)
     layers = [replace(layer, x_mv=_fold(layer.x_mv, pe, simd), h_mv=_fold(layer.h_mv, pe, simd))
@@ -93,4 +95,5 @@ def fold(ir: LoweredModel, pe: int = 0, simd: int = 0, max_steps: int = 0,
                          "hardware must buffer (max_steps)")
     return replace(ir, layers=layers, max_steps=max_steps if ir.bidirectional else 0,
                    multipliers=ir.multipliers if multipliers is None else multipliers,
-                   interleave=interleave)
+                   interleave=interleave,
+                   stateful=ir.stateful if stateful is None else bool(stateful))

@@ -11,7 +11,8 @@ import numpy as np
 
 from hwgen.gates import LSTM_CELL, RNN_CELL
 from hwgen.ir.graph import LoweredModel, StateInput
-from hwgen.ir.stages import Head, MatVec
+from hwgen.ir.stages import Embedding, Head, MatVec
+from hwgen.onnx.embed import embedding_gather, embedding_table
 from hwgen.onnx.graph import (RECURRENT_OPS, attr, constant, producer, quant_info,
                               quantized_constant)
 from hwgen.onnx.lstm_cell import lstm_params
@@ -201,6 +202,18 @@ def _lower_layer(params, name: str, index: int):
     return lower_lstm(params, name, index)
 
 
+def _embedding(model, first, x_info) -> tuple:
+    """Return (input quantizer, Embedding or None): with an embedding, the input is the token id
+    (unsigned, scale 1) and the first layer's input quantizer re-quantizes the table."""
+    io = Quantizer(x_info.type, x_info.rounding)
+    gather = embedding_gather(model, first)
+    if gather is None:
+        return io, None
+    table, table_type = embedding_table(model, gather)
+    embed = Embedding("embed", table, table_type, io)
+    return Quantizer(embed.token_type), embed
+
+
 def lower(model) -> LoweredModel:
     """Return the LoweredModel of a graph: a chain of recurrent layers and an optional head.
 
@@ -212,6 +225,7 @@ def lower(model) -> LoweredModel:
     x_info = quant_info(model, first.input[0])
     if x_info is None:
         raise HwgenError(f"node {first.name!r}: its input is not written by a Quant node")
+    x_quant, embed = _embedding(model, first, x_info)
     layers, states, in_type = [], [], x_info.type
     for index, nodes in enumerate(stack):
         for node in nodes:
@@ -236,5 +250,5 @@ def lower(model) -> LoweredModel:
     elif reshapes:
         head = _lower_step_head(model, reshapes[0], in_type,
                                 sum(layer.hidden_size for layer in layers[-len(nodes):]))
-    return LoweredModel(Quantizer(x_info.type, x_info.rounding), tuple(layers), head, 0,
-                        tuple(states), bool(attr(first, "batch_first", 0)))
+    return LoweredModel(x_quant, tuple(layers), head, 0, tuple(states),
+                        bool(attr(first, "batch_first", 0)), embed=embed)

@@ -11,7 +11,8 @@
 // Stack:           stack<LAYER0, LAYER1, ...>: each layer reads the previous layer's output.
 // Head config HD:  mv (matvec config over the last step's output), mv_shift, score_t,
 //                  bias[classes], class_t; or no_head; or per_step<HD>: HD on every step.
-// Design config D: stack, head, max_steps.
+// Design config D: stack, head, max_steps, stateful (streaming only: every direction keeps its
+//                  state across a sequence's last step, so a long stream runs in chunks).
 //
 // max_steps == 0 (every direction forward): streaming; one call of top() per timestep reads x_t
 // and runs it through every layer. max_steps > 0: buffered; one call per sequence reads the whole
@@ -288,7 +289,7 @@ struct top_impl {
         if (first) p = init.read();
         typename S::y_t y[S::n_out];
 #pragma HLS ARRAY_PARTITION variable=y complete
-        S::step(x.data, first, x.last, p, y);
+        S::step(x.data, first, x.last && !D::stateful, p, y);  // stateful: keep the state
         io<D>::out::put(out, y, x.last);
         first = x.last;
     }

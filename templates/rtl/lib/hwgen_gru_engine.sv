@@ -26,6 +26,7 @@ module hwgen_gru_engine #(
     parameter int OUT_N    = 1,   // codes per output transfer: H, or the classes with HEAD
     parameter int OUT_W    = 8,
     parameter bit INIT     = 1'b0,
+    parameter bit KEEP     = 1'b0,  // stateful: h (and c) carry across s_tlast (hwgen_lstm_ctrl)
     // matrix-vector units: 3H rows over x (I columns) and over h (H columns)
     parameter int MX_PE    = 3*H,  // defaults: fully parallel
     parameter int MX_SIMD  = I,
@@ -118,10 +119,14 @@ module hwgen_gru_engine #(
         end
     endgenerate
 
+    initial begin
+        if (INIT && KEEP) $fatal(1, "hwgen_gru_engine: KEEP with INIT is not supported");
+    end
+
     /* verilator lint_off PINCONNECTEMPTY */  // the GRU cell is the controller's one stage
     hwgen_lstm_ctrl #(
-        .I(I), .X_W(X_W), .H(H), .H_W(H_W), .C_W(1), .RNN(1'b1), .HEAD(HEAD), .OUT_N(OUT_N),
-        .OUT_W(OUT_W), .CLASS_W(CLASS_W)
+        .I(I), .X_W(X_W), .H(H), .H_W(H_W), .C_W(1), .RNN(1'b1), .HEAD(HEAD), .KEEP(KEEP),
+        .OUT_N(OUT_N), .OUT_W(OUT_W), .CLASS_W(CLASS_W)
     ) u_ctrl (
         .clk(clk), .rst(rst),
         .s_tdata(s_tdata), .s_tvalid(ctrl_tvalid), .s_tlast(s_tlast), .s_tready(ctrl_tready),

@@ -14,7 +14,9 @@
 // registers), a step takes M + GATE + CELL + TANH + HIDDEN + 1 cycles between input transfers
 // with no stalls (the stages' latencies; the last cycle registers h), one more when every h_t
 // is emitted; an RNN step M + GATE + 1 (+1). hwgen/passes/cycles.py models this.
-// After the sequence's last step (s_tlast) the state returns to zero. HEAD designs then run the
+// After the sequence's last step (s_tlast) the state returns to zero, unless KEEP (stateful
+// designs): then h and c carry on into the next sequence (a chunk of one long stream) and only
+// rst returns them to zero. HEAD designs then run the
 // head once and emit its scores and class; others emit h_t on m_* every step, with m_tlast on the
 // sequence's last step.
 module hwgen_lstm_ctrl #(
@@ -25,6 +27,7 @@ module hwgen_lstm_ctrl #(
     parameter int C_W   = 8,
     parameter bit RNN   = 1'b0,
     parameter bit HEAD  = 1'b0,
+    parameter bit KEEP  = 1'b0,  // keep h and c across s_tlast (stateful); rst clears them
     parameter int OUT_N = 1,
     parameter int OUT_W = 8,
     parameter int CLASS_W = 1
@@ -166,15 +169,17 @@ module hwgen_lstm_ctrl #(
                     state <= !HEAD ? EMIT : last_q ? HEAD_IN : IDLE;
                 end
                 EMIT: if (m_tready) begin
-                    if (last_q) begin
+                    if (last_q && !KEEP) begin
                         h_q <= '0;
                         c_q <= '0;
                     end
                     state <= IDLE;
                 end
                 HEAD_IN: if (head_in_ready) begin  // the head has taken h_T: clear the state
-                    h_q   <= '0;
-                    c_q   <= '0;
+                    if (!KEEP) begin
+                        h_q <= '0;
+                        c_q <= '0;
+                    end
                     state <= HEAD_OUT;
                 end
                 HEAD_OUT: if (head_out_valid && m_tready) state <= IDLE;

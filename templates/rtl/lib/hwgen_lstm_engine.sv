@@ -35,6 +35,7 @@ module hwgen_lstm_engine #(
     parameter int OUT_N    = 1,   // codes per output transfer: H, or the classes with HEAD
     parameter int OUT_W    = 8,
     parameter bit INIT     = 1'b0,
+    parameter bit KEEP     = 1'b0,  // stateful: h (and c) carry across s_tlast (hwgen_lstm_ctrl)
     // matrix-vector units: GATES blocks of H rows over x (I columns) and over h (H columns)
     parameter int GATES    = 4,
     parameter int MX_PE    = 4,
@@ -139,8 +140,10 @@ module hwgen_lstm_engine #(
     input  logic [GATES-1:0]            gate_done
 );
     initial begin
+        if (INIT && KEEP) $fatal(1, "hwgen_lstm_engine: KEEP with INIT is not supported");
         if (GATES != (CIFG ? 3 : 4))
             $fatal(1, "hwgen_lstm_engine: GATES=%0d but CIFG=%0d", GATES, CIFG);
+        if (ILV > 1 && KEEP) $fatal(1, "hwgen_lstm_engine: KEEP with ILV > 1 is not supported");
         if (ILV > 1 && INIT)
             $fatal(1, "hwgen_lstm_engine: interleaved sequences (ILV=%0d) start from zero", ILV);
     end
@@ -204,8 +207,8 @@ module hwgen_lstm_engine #(
             );
         end else begin : g_ctrl
         hwgen_lstm_ctrl #(
-            .I(I), .X_W(X_W), .H(H), .H_W(H_W), .C_W(C_W), .RNN(1'b0), .HEAD(HEAD), .OUT_N(OUT_N),
-            .OUT_W(OUT_W), .CLASS_W(CLASS_W)
+            .I(I), .X_W(X_W), .H(H), .H_W(H_W), .C_W(C_W), .RNN(1'b0), .HEAD(HEAD),
+            .KEEP(KEEP), .OUT_N(OUT_N), .OUT_W(OUT_W), .CLASS_W(CLASS_W)
         ) u_ctrl (
             .clk(clk), .rst(rst),
             .s_tdata(s_tdata), .s_tvalid(ctrl_tvalid), .s_tlast(s_tlast), .s_tready(ctrl_tready),
