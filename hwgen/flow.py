@@ -905,13 +905,13 @@ def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "repor
 
 
 def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
-               max_steps: int = 32, interleave: int = 1) -> Path:
+               max_steps: int = 32, interleave: int = 1, stateful: bool = False) -> Path:
     """Lower a QONNX file (a path or a loaded graph), or take a lowered model or a saved IR
     folder; fold it, save it to out/ir, and write its RTL into out/rtl and its HLS into out/hls;
     return out/rtl.
 
     max_steps is the sequence-buffer depth of designs with a reverse direction; interleave: the
-    sequences sharing the engine (hwgen.passes.fold).
+    sequences sharing the engine (hwgen.passes.fold); stateful: h and c carry across tlast.
     """
     from hwgen.codegen.hls import emit_hls
     from hwgen.codegen.rtl import emit_rtl
@@ -927,7 +927,7 @@ def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
         ir = load_ir(model)
     else:
         ir = lower(load_model(model) if isinstance(model, (str, Path)) else model)
-    ir = fold(ir, pe, simd, max_steps, interleave=interleave)
+    ir = fold(ir, pe, simd, max_steps, interleave=interleave, stateful=stateful or None)
     out = Path(out)
     save_ir(ir, out / "ir")
     name = source or (Path(model).name if isinstance(model, (str, Path)) else "model")

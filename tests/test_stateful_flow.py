@@ -9,9 +9,11 @@ import dataclasses
 import numpy as np
 import pytest
 
+from hwgen.qat.data import SequenceSet
 from hwgen.spec import load_spec
-from hwgen.types import HwgenError
+from hwgen.types import HwgenError, VerificationError
 
+CHUNKS = 12  # test chunks streamed (of 483)
 TINY = """\
 dataset: pydoc_chars
 task: next_token
@@ -50,12 +52,15 @@ def _expected_codes(tb_dir, ir) -> np.ndarray:
 
 
 def test_stateful_flow_compares_the_stream(tmp_path):
-    from hwgen.flow import Build, reference_codes, run_flow, step_range, verify
+    from hwgen.cost import cost
+    from hwgen.flow import Build, _figures, reference_codes, run_flow, step_range, verify
     from hwgen.ir.store import load_ir
 
     spec = _load(tmp_path)
     spec = dataclasses.replace(spec, out=str(tmp_path / "build"))
     b = Build(spec, tb_sequences=3)
+    full = b.test_set()
+    b.test = SequenceSet(full.x[:CHUNKS], full.y[:CHUNKS])  # the stream's first chunks
     run_flow(b, step_range("train", "sim_hls"), skip=("sim_rtl",))
     verify(b)  # reference and HLS == the stateful PyTorch run (scores and figures)
     ref, hls = b.results["reference"], b.results["sim_hls"]
@@ -74,6 +79,37 @@ def test_stateful_flow_compares_the_stream(tmp_path):
     got = _expected_codes(b.path("rtl") / "tb", load_ir(b.path("ir")))
     assert np.array_equal(got, stream[:3].reshape(-1, ir.out_count))
     # figures of a zero-state run are not what the stateful backends must give
-    b.results["sim_hls"] = {**hls, "metrics": b.checkpoint()["quant_metrics"]}
-    with pytest.raises(Exception, match="HLS C simulation differs"):
+    zero_figures = _figures(b, list(zero.astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)),
+                            None)
+    assert zero_figures != ref["metrics"]
+    b.results["sim_hls"] = {**hls, "metrics": zero_figures}
+    with pytest.raises(VerificationError, match="HLS C simulation differs"):
         verify(b)
+    # the cost model counts the embedding table
+    assert cost(ir)["stages"]["embed"]["LUT"] > 0
+
+
+def test_api_design_runs_chunks_as_one_stream(tmp_path):
+    """hwgen.build(..., stateful=True) on a saved token IR: its reference carries the state."""
+    import hwgen
+    from hwgen.ir.graph import execute, execute_chunks
+    from embed_cases import random_embed_case, trained_token_model
+    from hwgen.qat.export import export_model
+
+    case = dataclasses.replace(random_embed_case(7235), cell="lstm", layers=1, steps=10, batch=1)
+    model, tokens = trained_token_model(case)
+    export_model(model, tokens, tmp_path / "m.onnx")
+    design = hwgen.build(tmp_path / "m.onnx", out=tmp_path / "d", stateful=True)
+    assert design.ir.stateful
+    ids = tokens.numpy()[0].astype(np.float32)[:, None]  # [T, 1]: one token id per step
+    chunks = [ids[:3], ids[3:4], ids[4:]]
+    got = np.concatenate(design.run(chunks, "reference").codes)
+    whole = execute(dataclasses.replace(design.ir, stateful=False),
+                    tokens.numpy().T[..., None])["outputs"][:, 0]
+    assert np.array_equal(got, whole)
+    codes = [c.astype(np.int64)[:, None, :] for c in chunks]
+    assert np.array_equal(got, np.concatenate([r["outputs"][:, 0] for r in execute_chunks(
+        design.ir, codes)]))
+    # from zero state, the later chunks differ (the comparison can fail)
+    fresh = hwgen.build(tmp_path / "m.onnx", out=tmp_path / "z").run(chunks, "reference").codes
+    assert not np.array_equal(np.concatenate(fresh), got)
