@@ -538,6 +538,11 @@ def _quality(r: dict, key: str, name: str) -> str:
 
 
 def _show_reference(r: dict) -> None:
+    from hwgen.qat.task import shown
+
+    if r.get("quant_metrics"):  # stateful: the test chunks as one stream
+        print(f"{'quantized, carried:':<20}{shown(r['quant_metrics'])}  (the state carried from "
+              f"chunk to chunk, as the stateful hardware runs them)")
     print(f"{_quality(r, 'reference_accuracy', 'reference')}  "
           f"({r['mismatches']} of {r['sequences']} sequences differ from the quantized model)")
 

@@ -113,3 +113,20 @@ def test_api_design_runs_chunks_as_one_stream(tmp_path):
     # from zero state, the later chunks differ (the comparison can fail)
     fresh = hwgen.build(tmp_path / "m.onnx", out=tmp_path / "z").run(chunks, "reference").codes
     assert not np.array_equal(np.concatenate(fresh), got)
+
+
+def test_report_table_of_a_stateful_language_model():
+    from hwgen.report import STATE_CARRIED, _quality_md, quality
+
+    zero = {"bpc": 2.75, "perplexity": 2 ** 2.75, "accuracy": 0.5}
+    carried = {"bpc": 2.5, "perplexity": 2 ** 2.5, "accuracy": 0.5}
+    ckpt = {"task": "next_token", "float_metrics": zero, "quant_metrics": zero}
+    ref = {"metrics": carried, "quant_metrics": carried}
+    table = quality(ckpt, ref, {"metrics": carried}, {"metrics": carried})
+    assert table["metrics"][STATE_CARRIED] == carried and table["metrics"]["quantized"] == zero
+    lines = _quality_md({"task": "next_token", **table})
+    assert "the state carried from chunk to chunk" in lines[0]
+    assert f"| {STATE_CARRIED} | 2.5000 | 5.657 | 50.00 % |" in lines
+    plain = quality(ckpt, {"metrics": zero}, {"metrics": zero}, {"metrics": zero})
+    assert STATE_CARRIED not in plain["metrics"]
+    assert "each chunk from zero state." in _quality_md({"task": "next_token", **plain})[0]
