@@ -628,11 +628,12 @@ def _sim_rtl(b: Build) -> dict:
     from hwgen.sim.rtl_run import run_rtl
 
     ir, rtl = b.ir(), b.path("rtl")
-    # A stack starts the next sequence while later layers still work on the previous one; held
-    # apart, each sequence's latency is the modelled one.
+    # A stack (or a per-step head after the engine) starts the next sequence while a later stage
+    # still works on the previous one; held apart, each sequence's latency is the modelled one.
+    isolate = len(ir.layers) > 1 or ir.per_step
     result, summary = _run_backend(
         b, rtl, "simulating", lambda codes: run_rtl(rtl, codes, compile_opt=b.compile_opt,
-                                                    isolate=len(ir.layers) > 1), "in Verilator")
+                                                    isolate=isolate), "in Verilator")
     _built("Verilator build", rtl, result.build_seconds)
     return {**summary,
             "cycles_per_step": {"simulated": result.cycle_summary()["per_step"],
