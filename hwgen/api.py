@@ -78,12 +78,14 @@ def _export(model, example, out: Path) -> Path:
 
 
 def build(model, example=None, out="build/api", pe: int = 0, simd: int = 0,
-          max_steps: int = 32) -> "Design":
+          max_steps: int = 32, stateful: bool = False) -> "Design":
     """Return the Design of a model: lowered once, folded (pe, simd; 0 = fully parallel), saved
     to out/ir, with its RTL in out/rtl and its HLS in out/hls.
 
     model: a Brevitas module (exported with example to out/model.onnx), a QONNX file or a saved
     IR folder. max_steps: the longest sequence a design with a reverse direction buffers.
+    stateful: h and c carry across tlast (one direction): the sequences given to run and
+    evaluate are then chunks of one stream, in order, the state zero at the first only.
     """
     from hwgen.flow import step_build
     from hwgen.ir.store import load_ir
@@ -94,7 +96,8 @@ def build(model, example=None, out="build/api", pe: int = 0, simd: int = 0,
         source = _export(model, example, out)
     elif not Path(model).exists():
         raise HwgenError(f"build: {model}: no such file or folder")
-    step_build(source, out, pe, simd, source=Path(source).name, max_steps=max_steps)
+    step_build(source, out, pe, simd, source=Path(source).name, max_steps=max_steps,
+               stateful=stateful)
     return Design(out, load_ir(out / "ir"), None if isinstance(model, (str, Path)) else model)
 
 
@@ -175,14 +178,19 @@ class Design:
                        [int(v) for v in res.latencies], res.cycle_summary()["per_step"])
 
     def _reference(self, codes: list) -> Outputs:
-        """Return the int64 reference's outputs, one length group at a time."""
-        from hwgen.ir.graph import execute
+        """Return the int64 reference's outputs, one length group at a time (stateful: one
+        sequence at a time, in order, the state carried: execute_chunks)."""
+        from hwgen.ir.graph import execute, execute_chunks
 
         lengths = np.array([len(c) for c in codes])
         outputs, classes = [None] * len(codes), [None] * len(codes)
-        for length in np.unique(lengths):
-            index = np.flatnonzero(lengths == length)
-            result = execute(self.ir, np.stack([codes[i] for i in index], axis=1))
+        if self.ir.stateful:
+            groups = [([i], r) for i, r in enumerate(execute_chunks(
+                self.ir, [np.asarray(c)[:, None, :] for c in codes]))]
+        else:
+            groups = [(index, execute(self.ir, np.stack([codes[i] for i in index], axis=1)))
+                      for index in (np.flatnonzero(lengths == n) for n in np.unique(lengths))]
+        for index, result in groups:
             for b, i in enumerate(index):
                 if self._per_step:
                     outputs[i], classes[i] = result["scores"][:, b], result["class"][:, b]
@@ -240,7 +248,13 @@ class Design:
 
         self.model.eval()
         with torch.no_grad():
-            scores = [self.model(torch.from_numpy(s[None])).numpy()[0] for s in seqs]
+            if self.ir.stateful:  # the module's own carried state (forward_state), chunk by chunk
+                scores, state = [], None
+                for s in seqs:
+                    out, state = self.model.forward_state(torch.from_numpy(s[None]), state)
+                    scores.append(out.numpy()[0])
+            else:
+                scores = [self.model(torch.from_numpy(s[None])).numpy()[0] for s in seqs]
         return sum(int(not np.array_equal(a, b)) for a, b in zip(ref.values, scores))
 
     def _targets(self, targets, seqs: list):

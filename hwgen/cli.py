@@ -371,6 +371,7 @@ def _cmd_build(args) -> None:
     from hwgen.spec import load_spec
 
     check_folder(args.out)
+    stateful = False
     if args.model.endswith(".onnx") or (Path(args.model) / "ir.json").is_file():
         onnx_path, source = args.model, args.model
     else:
@@ -384,10 +385,11 @@ def _cmd_build(args) -> None:
         args.max_steps = spec.folding.max_steps if args.max_steps is None else args.max_steps
         if args.interleave is None:
             args.interleave = spec.folding.interleave
+        stateful = spec.folding.stateful
     with locked_folder(args.out):
         step_build(onnx_path, Path(args.out), args.pe or 0, args.simd or 0, source=str(source),
                    max_steps=32 if args.max_steps is None else args.max_steps,
-                   interleave=args.interleave or 1)
+                   interleave=args.interleave or 1, stateful=stateful)
 
 
 def _cmd_run(args) -> None:

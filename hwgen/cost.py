@@ -286,11 +286,23 @@ def head_features(target: str, model) -> dict:
     return f
 
 
+def embed_features(target: str, model) -> dict:
+    """Return the features of hwgen_embed: its VOCAB x D*E_W table as ROM bits (counted as logic:
+    no calibration design has one, so whether Yosys maps it to block RAM is not modelled) and
+    its output register."""
+    f = _blank()
+    emb = model.embed
+    width = emb.dim * emb.out.type.width
+    f["rom_bits"] += width * math.ceil(emb.vocab / 2 ** LUT_INPUTS[target])
+    f["reg_bits"] += width + 2
+    return f
+
+
 def stage_features(target: str, model) -> dict:
     """Return {stage name: features} of a folded LoweredModel on a target."""
     if target not in TARGETS:
         raise HwgenError(f"cost model: unknown target {target!r} (targets: {', '.join(TARGETS)})")
-    out = {}
+    out = {} if model.embed is None else {"embed": embed_features(target, model)}
     for layer in model.layers:
         n = layer.name
         out[f"{n}.ctrl"] = engine_features(target, layer)

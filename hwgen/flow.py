@@ -393,6 +393,7 @@ def _folding(b: Build) -> dict:
     if f.multipliers != "auto":
         keys["multipliers"] = f.multipliers
     keys = keys if not f.lanes else {**keys, "lanes": f.lanes}
+    keys = keys if not f.stateful else {**keys, "stateful": True}
     return keys if f.interleave == 1 else {**keys, "interleave": f.interleave}
 
 
@@ -408,26 +409,53 @@ def _fold(b: Build) -> dict:
     return {}
 
 
+def step_inputs(x) -> np.ndarray:
+    """Return a test sequence as [T, I]: token ids [T] get their one-element feature axis (as
+    hwgen.backends does for `hwgen run`)."""
+    x = np.asarray(x)
+    return x[:, None] if x.ndim == 1 else x
+
+
+def _scores_of(ir, result: dict) -> np.ndarray:
+    """Return execute's output codes [B, T, K] (per-step head) or [B, K] (scores or last h)."""
+    if ir.per_step:
+        return np.swapaxes(result["scores"], 0, 1)
+    return result["scores"] if ir.head is not None else result["outputs"][-1]
+
+
 def reference_codes(ir, sequences: list) -> np.ndarray:
     """Return the IR's output codes for every sequence (scores, or the last step's h), run on
     the int64 reference one length-group at a time: [N, out_count], or with a per-step head
-    [N, T_max, out_count] (every step's scores, zero after a sequence's end)."""
-    from hwgen.ir.graph import execute
+    [N, T_max, out_count] (every step's scores, zero after a sequence's end).
+
+    A stateful IR runs the sequences as one stream of chunks in order (execute_chunks): each
+    starts from the state the one before ended in, zero only at the first (the hardware's
+    reset), as the backends run them."""
+    from hwgen.ir.graph import execute, execute_chunks
     from hwgen.reference.luts import quantize_input
 
     lengths = np.array([len(s) for s in sequences])
-    per_step = ir.per_step
-    steps = (int(lengths.max()),) if per_step else ()
+    steps = (int(lengths.max()),) if ir.per_step else ()
     out = np.zeros((len(sequences), *steps, ir.out_count), dtype=np.int64)
+
+    def codes(seqs):
+        x = np.stack([step_inputs(s) for s in seqs], axis=1)  # [T, B, I]
+        return quantize_input(x, ir.input.type, ir.input.rounding, "test sequences")
+
+    def put(index, length, scores):
+        if ir.per_step:
+            out[index, :length] = scores
+        else:
+            out[index] = scores
+
+    if ir.stateful:
+        results = execute_chunks(ir, [codes([s]) for s in sequences])
+        for i, result in enumerate(results):
+            put([i], lengths[i], _scores_of(ir, result))
+        return out
     for length in np.unique(lengths):
         index = np.flatnonzero(lengths == length)
-        x = np.stack([sequences[i] for i in index], axis=1)  # [T, B, I]
-        codes = quantize_input(x, ir.input.type, ir.input.rounding, "test sequences")
-        result = execute(ir, codes)
-        if per_step:
-            out[index, :length] = np.swapaxes(result["scores"], 0, 1)
-        else:
-            out[index] = result["scores"] if ir.head is not None else result["outputs"][-1]
+        put(index, length, _scores_of(ir, execute(ir, codes([sequences[i] for i in index]))))
     return out
 
 
@@ -450,16 +478,38 @@ def _reference(b: Build) -> dict:
     """Run the test set on the folded IR (int64) and compare its scores with the quantized
     PyTorch model's, with ==."""
     ir, test = b.ir(), b.test_set()
-    say(f"running {len(test.x)} test sequences on the integer reference")
+    how = "as one stream (state carried)" if ir.stateful else ""
+    say(f"running {len(test.x)} test sequences on the integer reference {how}")
     scores = reference_codes(ir, test.x).astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)
-    quant = torch_scores(quant_model(b.spec, b.checkpoint()), test.x, b.spec.net.bidirectional)
+    model = quant_model(b.spec, b.checkpoint())
+    stateful = _stateful_torch(b, model) if ir.stateful else {}
+    quant = stateful.pop("scores", None)
+    if quant is None:
+        quant = torch_scores(model, test.x, b.spec.net.bidirectional)
     # per step: each sequence's true steps, [T_i, K], against the PyTorch model's
     quant = [q[:len(x)] if q.ndim == 2 else q for q, x in zip(quant, test.x)]
     mismatches = sum(int(not same_outputs(q, a)) for a, q in zip(scores, quant))
     write_atomic(b.path("reference.npy"), lambda tmp: _save_array(tmp, scores))
     figures = _figures(b, list(scores), np.argmax(scores, axis=-1))
     return {"reference_accuracy": figures.get("accuracy"), "sequences": len(test.x),
-            "mismatches": mismatches, **_metrics_entry(b, figures)}
+            "mismatches": mismatches, **_metrics_entry(b, figures), **stateful}
+
+
+def _stateful_torch(b: Build, model) -> dict:
+    """Return the quantized PyTorch model's scores of the test set run as one stream, its state
+    carried from chunk to chunk and zero at the start only, as the stateful hardware runs it
+    ("scores"), and their figures ("quant_metrics": what the backends' must equal)."""
+    from hwgen.qat.data import load_dataset
+    from hwgen.qat.task import metrics
+    from hwgen.qat.train import stateful_outputs
+
+    test = b.test_set()
+    if len({len(x) for x in test.x}) != 1:
+        raise HwgenError(f"{b.spec.path}: folding.stateful: the test set's chunks differ in "
+                         "length; a stream is cut into chunks of one length")
+    scores = stateful_outputs(model, test, lanes=1)
+    return {"scores": list(scores),
+            "quant_metrics": metrics(scores, test, load_dataset(b.spec.dataset))}
 
 
 def _figures(b: Build, values: list, classes) -> dict:
@@ -488,6 +538,11 @@ def _quality(r: dict, key: str, name: str) -> str:
 
 
 def _show_reference(r: dict) -> None:
+    from hwgen.qat.task import shown
+
+    if r.get("quant_metrics"):  # stateful: the test chunks as one stream
+        print(f"{'quantized, carried:':<20}{shown(r['quant_metrics'])}  (the state carried from "
+              f"chunk to chunk, as the stateful hardware runs them)")
     print(f"{_quality(r, 'reference_accuracy', 'reference')}  "
           f"({r['mismatches']} of {r['sequences']} sequences differ from the quantized model)")
 
@@ -520,7 +575,7 @@ def _testbench(b: Build, rtl: Path) -> None:
 
     design, test = load_design(rtl), b.test_set().x
     chosen = test if b.tb_sequences is None else test[:b.tb_sequences]
-    tb = emit_testbench(b.ir(), rtl, [quantize_inputs(x, design) for x in chosen],
+    tb = emit_testbench(b.ir(), rtl, [quantize_inputs(step_inputs(x), design) for x in chosen],
                         _source(b)["source"])
     say(f"wrote {tb} ({len(chosen)} test sequences; run: sh {tb / 'run.sh'})")
 
@@ -555,7 +610,7 @@ def _run_backend(b: Build, folder: Path, doing: str, run, what: str) -> tuple:
 
     test = b.test_set()
     design = load_design(folder)
-    codes = [quantize_inputs(x, design) for x in test.x]
+    codes = [quantize_inputs(step_inputs(x), design) for x in test.x]
     say(f"{doing} {len(codes)} test sequences {what}")
     result = run(codes)
     mismatches, _ = compare_scores(result.outputs, result.classes,
@@ -573,11 +628,12 @@ def _sim_rtl(b: Build) -> dict:
     from hwgen.sim.rtl_run import run_rtl
 
     ir, rtl = b.ir(), b.path("rtl")
-    # A stack starts the next sequence while later layers still work on the previous one; held
-    # apart, each sequence's latency is the modelled one.
+    # A stack (or a per-step head after the engine) starts the next sequence while a later stage
+    # still works on the previous one; held apart, each sequence's latency is the modelled one.
+    isolate = len(ir.layers) > 1 or ir.per_step
     result, summary = _run_backend(
         b, rtl, "simulating", lambda codes: run_rtl(rtl, codes, compile_opt=b.compile_opt,
-                                                    isolate=len(ir.layers) > 1), "in Verilator")
+                                                    isolate=isolate), "in Verilator")
     _built("Verilator build", rtl, result.build_seconds)
     return {**summary,
             "cycles_per_step": {"simulated": result.cycle_summary()["per_step"],
@@ -809,9 +865,13 @@ def verify(b: Build) -> None:
     """Raise VerificationError if a step that ran found a backend differing from the reference."""
     from hwgen.qat.task import checkpoint_metrics
 
+    if not any(step in b.results for step in ("reference", "sim_rtl", "sim_hls")):
+        return
     where = b.path("report.json") if "report" in b.results else b.path("steps")
     ref = b.results.get("reference")
-    quant = checkpoint_metrics(b.checkpoint(), "quant")
+    # stateful: the checkpoint's figures run each chunk from zero state; the hardware's carry it
+    quant = (result_of(b, "reference")["quant_metrics"] if b.spec.folding.stateful
+             else checkpoint_metrics(b.checkpoint(), "quant"))
 
     def figures(r, key):
         return r.get("metrics") or {"accuracy": r[key]}
@@ -851,13 +911,13 @@ def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "repor
 
 
 def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
-               max_steps: int = 32, interleave: int = 1) -> Path:
+               max_steps: int = 32, interleave: int = 1, stateful: bool = False) -> Path:
     """Lower a QONNX file (a path or a loaded graph), or take a lowered model or a saved IR
     folder; fold it, save it to out/ir, and write its RTL into out/rtl and its HLS into out/hls;
     return out/rtl.
 
     max_steps is the sequence-buffer depth of designs with a reverse direction; interleave: the
-    sequences sharing the engine (hwgen.passes.fold).
+    sequences sharing the engine (hwgen.passes.fold); stateful: h and c carry across tlast.
     """
     from hwgen.codegen.hls import emit_hls
     from hwgen.codegen.rtl import emit_rtl
@@ -873,7 +933,7 @@ def step_build(model, out: Path, pe: int = 0, simd: int = 0, source: str = "",
         ir = load_ir(model)
     else:
         ir = lower(load_model(model) if isinstance(model, (str, Path)) else model)
-    ir = fold(ir, pe, simd, max_steps, interleave=interleave)
+    ir = fold(ir, pe, simd, max_steps, interleave=interleave, stateful=stateful or None)
     out = Path(out)
     save_ir(ir, out / "ir")
     name = source or (Path(model).name if isinstance(model, (str, Path)) else "model")

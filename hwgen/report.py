@@ -78,6 +78,10 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
     return report
 
 
+#: The quality row of a stateful design's quantized PyTorch model run as the hardware runs it.
+STATE_CARRIED = "quantized, state carried"
+
+
 def quality(ckpt: dict, ref: dict, rtl: dict, hls: dict) -> dict:
     """Return {"accuracy": {model: accuracy}} of a classifier, or {"metrics": {model: {"mse",
     "mae"}}} of a regression model: float, quantized (the checkpoint's), reference, rtl, hls."""
@@ -87,8 +91,9 @@ def quality(ckpt: dict, ref: dict, rtl: dict, hls: dict) -> dict:
         return {"accuracy": {"float": ckpt["float_accuracy"], "quantized": ckpt["quant_accuracy"],
                              "reference": ref["reference_accuracy"], "rtl": rtl["accuracy"],
                              "hls": hls["accuracy"]}}
+    carried = {STATE_CARRIED: ref["quant_metrics"]} if "quant_metrics" in ref else {}
     return {"metrics": {"float": checkpoint_metrics(ckpt, "float"),
-                        "quantized": checkpoint_metrics(ckpt, "quant"),
+                        "quantized": checkpoint_metrics(ckpt, "quant"), **carried,
                         "reference": ref["metrics"], "rtl": rtl["metrics"],
                         "hls": hls["metrics"]}}
 
@@ -211,7 +216,11 @@ def _quality_md(r: dict) -> list[str]:
         return ["| | accuracy |", "|---|---|",
                 *(f"| {k} | {100 * v:.2f} % |" for k, v in r["accuracy"].items()), ""]
     if r["task"] == "next_token":
-        return ["Task next_token: every step of every test chunk, each chunk from zero state.", "",
+        how = ("each chunk from zero state." if STATE_CARRIED not in r["metrics"] else
+               f"float and quantized: each chunk from zero state; {STATE_CARRIED}, reference, "
+               "rtl and hls (a stateful design): the test chunks as one stream, the state "
+               "carried from chunk to chunk (zero at the start only).")
+        return [f"Task next_token: every step of every test chunk, {how}", "",
                 "| | BPC | perplexity | next-character accuracy |", "|---|---|---|---|",
                 *(f"| {k} | {v['bpc']:.4f} | {v['perplexity']:.3f} | {100 * v['accuracy']:.2f} % |"
                   for k, v in r["metrics"].items()), ""]

@@ -101,6 +101,9 @@ class Folding:
     lanes: int = 0  # elementwise units per cycle, dividing hidden_size; 0: auto (hwgen.passes.fold)
     # sequences sharing one engine, interleaved step by step (one-layer, one-direction LSTM)
     interleave: int = 1
+    # h (and c) carry across tlast into the next sequence: the test set is one stream of chunks,
+    # the state is zero only at its start (one-direction, non-interleaved designs)
+    stateful: bool = False
 
 
 @dataclass(frozen=True)
@@ -409,6 +412,11 @@ def check_folding_fits(spec: Spec, where: str = "") -> None:
 
     net, f = spec.net, spec.folding
     check_lanes(net.hidden_size, f.lanes, where or spec.path)
+    if f.stateful and (net.bidirectional or f.interleave > 1
+                       or spec.task not in ("next_token", "per_step")):
+        raise HwgenError(f"{where or spec.path}: folding.stateful needs task next_token or "
+                         "per_step, net.bidirectional: false and folding.interleave: 1 (state "
+                         "carries across chunks of one stream, one direction, one sequence)")
     if f.interleave > 1 and (net.cell != "lstm" or net.num_layers > 1 or net.bidirectional
                              or spec.task not in ("classify", "regress")):
         raise HwgenError(f"{where or spec.path}: folding.interleave={f.interleave} needs a "

@@ -10,7 +10,9 @@ reference; states.hex: one initial-state word per sequence), run.sh and README.m
 run.sh works from any working directory and writes only below it (see run.sh.j2). Every value
 it holds is computed here and is either fixed text or shell-quoted; the only user text, the
 design's source name, is kept as safe_text in a comment. The files depend only on the model, the
-sequences and the states, so they are byte-identical for the same inputs.
+sequences and the states, so they are byte-identical for the same inputs. A stateful design's
+sequences are chunks of one stream: the expected outputs carry the state from each chunk into the
+next (the testbench resets once, at the start).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import numpy as np
 from hwgen.codegen.design import state_description
 from hwgen.codegen.env import TEMPLATES, render, safe_text
 from hwgen.codegen.folder import publish
-from hwgen.ir.graph import LoweredModel, execute
+from hwgen.ir.graph import LoweredModel, execute, execute_chunks
 from hwgen.passes.cycles import cycle_parameters
 from hwgen.types import HwgenError, IntType
 
@@ -67,9 +69,22 @@ def _state_dict(model: LoweredModel, states: np.ndarray) -> dict:
 def _outputs(model: LoweredModel, codes: np.ndarray, state: np.ndarray | None) -> list:
     """Return the output transfers of one sequence [T, I]: (data codes, class, tlast) each."""
     states = _state_dict(model, state[None, :]) if state is not None else None
-    res = execute(model, codes[:, None, :], states)
+    return _transfers(model, execute(model, codes[:, None, :], states), len(codes))
+
+
+def _stream_outputs(model: LoweredModel, sequences: list) -> list:
+    """Return each sequence's output transfers on a stateful model: the sequences are chunks of
+    one stream, each starting from the state the one before ended in (zero at the first: the
+    testbench resets once)."""
+    results = execute_chunks(model, [np.asarray(s, dtype=np.int64)[:, None, :]
+                                      for s in sequences])
+    return [_transfers(model, res, len(s)) for res, s in zip(results, sequences)]
+
+
+def _transfers(model: LoweredModel, res: dict, steps: int) -> list:
+    """Return the output transfers (data codes, class, tlast) of execute's result res of one
+    sequence of `steps` steps."""
     if model.per_step:  # scores and class of every step
-        steps = len(codes)
         return [(res["scores"][t, 0], int(res["class"][t, 0]), int(t == steps - 1))
                 for t in range(steps)]
     if model.head is not None:
@@ -93,13 +108,15 @@ def vectors(model: LoweredModel, sequences: list, states: list | None = None) ->
         count = sum(s.count for s in model.states)
         states = [np.zeros(count, dtype=np.int64) for _ in sequences]
     ins, outs, words = [], [], []
+    streamed = _stream_outputs(model, sequences) if model.stateful else None
     for k, seq in enumerate(sequences):
         seq = np.asarray(seq, dtype=np.int64)
         last = len(seq) - 1
         ins += [(int(t == last) << (x_w * model.in_count)) | _word(row, x_w)
                 for t, row in enumerate(seq)]
         state = np.asarray(states[k], dtype=np.int64) if model.states else None
-        for data, cls, tlast in _outputs(model, seq, state):
+        transfers = streamed[k] if streamed else _outputs(model, seq, state)
+        for data, cls, tlast in transfers:
             outs.append((tlast << (y_w * model.out_count + c_w))
                         | (cls << (y_w * model.out_count)) | _word(data, y_w))
         if model.states:
