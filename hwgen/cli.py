@@ -63,7 +63,7 @@ def _part(text: str) -> str:
     return text
 
 
-def _device(text: str) -> str:
+def ecp5_device_arg(text: str) -> str:
     """Return an ECP5 --device argument as nextpnr-ecp5 names it ("85k"), from that name, the
     family's ("ecp5-85", "ecp5-um5g-45k") or the part's ("LFE5U-85F"), any case."""
     name = text.strip().lower()
@@ -638,7 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gate rows per cycle (default: the spec's folding)")
     p.add_argument("--simd", type=_spec_int("simd"), default=None,
                    help="columns per cycle (default: the spec's folding)")
-    p.add_argument("--device", default=DEFAULT_DEVICE, type=_device,
+    p.add_argument("--device", default=DEFAULT_DEVICE, type=ecp5_device_arg,
                    help=f"the ECP5 part of synth_ecp5's fit check and of place and route: "
                    f"{', '.join(ECP5_DEVICES)} as nextpnr-ecp5 names them (LFE5U, LFE5UM, "
                    f"LFE5UM5G; 25k, 45k or 85k LUTs; CABGA381 package), or ecp5-85, "
@@ -679,7 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_executor_options(p, "points")
     p.add_argument("--out", help="sweep folder (default: build/sweep/MODEL-VARY); finished "
                    "points found there are not run again")
-    p.add_argument("--device", default=DEFAULT_DEVICE, type=_device,
+    p.add_argument("--device", default=DEFAULT_DEVICE, type=ecp5_device_arg,
                    help=f"the ECP5 part of each point's device cost (LUT4, EBR and MULT18 as "
                    f"shares of it, summed) and of --fmax: {', '.join(ECP5_DEVICES)}, or ecp5-85, "
                    f"LFE5U-85F (default {DEFAULT_DEVICE})")
@@ -704,7 +704,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "quantizer's width and the folding for an ECP5 device (Optuna NSGA-II, "
                        "cost model), then verify the front's best points with the whole flow")
     p.add_argument("model", help=model_help)
-    p.add_argument("--device", default=DEFAULT_DEVICE, type=_device,
+    p.add_argument("--device", default=DEFAULT_DEVICE, type=ecp5_device_arg,
                    help=f"the ECP5 part whose LUT4, EBR and MULT18 the cost counts against: "
                    f"{', '.join(ECP5_DEVICES)}, or ecp5-85, ecp5-um-45, LFE5U-85F "
                    f"(default {DEFAULT_DEVICE})")

@@ -490,7 +490,7 @@ def _reference(b: Build) -> dict:
     quant = [q[:len(x)] if q.ndim == 2 else q for q, x in zip(quant, test.x)]
     mismatches = sum(int(not same_outputs(q, a)) for a, q in zip(scores, quant))
     write_atomic(b.path("reference.npy"), lambda tmp: _save_array(tmp, scores))
-    figures = _figures(b, list(scores), np.argmax(scores, axis=-1))
+    figures = backend_figures(b, list(scores), np.argmax(scores, axis=-1))
     return {"reference_accuracy": figures.get("accuracy"), "sequences": len(test.x),
             "mismatches": mismatches, **_metrics_entry(b, figures), **stateful}
 
@@ -512,7 +512,7 @@ def _stateful_torch(b: Build, model) -> dict:
             "quant_metrics": metrics(scores, test, load_dataset(b.spec.dataset))}
 
 
-def _figures(b: Build, values: list, classes) -> dict:
+def backend_figures(b: Build, values: list, classes) -> dict:
     """Return the task's figures of a backend's dequantized outputs (values) or classes on the
     test set (hwgen.qat.task.backend_metrics)."""
     from hwgen.qat.task import backend_metrics
@@ -616,7 +616,7 @@ def _run_backend(b: Build, folder: Path, doing: str, run, what: str) -> tuple:
     mismatches, _ = compare_scores(result.outputs, result.classes,
                                    np.load(b.path("reference.npy")), test.y, design.y_type.exp)
     scale = np.float32(2.0 ** design.y_type.exp)
-    figures = _figures(b, [np.asarray(o).astype(np.float32) * scale for o in result.outputs],
+    figures = backend_figures(b, [np.asarray(o).astype(np.float32) * scale for o in result.outputs],
                        result.classes)
     return result, {"accuracy": figures.get("accuracy"), "mismatches": mismatches,
                     "sequences": len(codes), **_metrics_entry(b, figures)}

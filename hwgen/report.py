@@ -189,7 +189,7 @@ def report_md(r: dict) -> str:
     """Return the report for a person."""
     cyc, lat = r["cycles_per_step"], r["latency_cycles_per_sequence"]
     lines = [f"# hwgen report: {r['model']}", "",
-             *_quality_md(r),
+             *quality_md(r),
              *_post_training_md(r.get("post_training")),
              f"Test sequences: {r['sequences']}. Mismatches against the quantized PyTorch model: "
              f"reference {r['mismatches']['reference']}; against the reference: RTL "
@@ -210,7 +210,7 @@ def report_md(r: dict) -> str:
     return "\n".join(lines)
 
 
-def _quality_md(r: dict) -> list[str]:
+def quality_md(r: dict) -> list[str]:
     """Return the report's table of accuracies, or of MSE and MAE (tasks regress, per_step)."""
     if "accuracy" in r:
         return ["| | accuracy |", "|---|---|",

@@ -179,7 +179,7 @@ def test_hw_device_aliases_reach_the_flow(hwgen_inprocess, fake_hw, given, want)
 @pytest.mark.parametrize("given", ["ecp5-100", "LFE5U-12F", "ecp5-", "85"])
 def test_device_alias_refusals(given):
     with pytest.raises(argparse.ArgumentTypeError, match="unknown ECP5 device"):
-        cli._device(given)
+        cli.ecp5_device_arg(given)
 
 
 def test_cli_devices_are_synths():

@@ -270,9 +270,9 @@ def test_train_and_export_token_model(tmp_path):
 
 
 def test_report_table_of_a_language_model():
-    from hwgen.report import _quality_md
+    from hwgen.report import quality_md
 
     figures = {"bpc": 2.5, "perplexity": 2 ** 2.5, "accuracy": 0.5}
-    lines = _quality_md({"task": "next_token", "metrics": {"quantized": figures, "rtl": figures}})
+    lines = quality_md({"task": "next_token", "metrics": {"quantized": figures, "rtl": figures}})
     assert "| | BPC | perplexity | next-character accuracy |" in lines
     assert "| rtl | 2.5000 | 5.657 | 50.00 % |" in lines

@@ -53,7 +53,7 @@ def _expected_codes(tb_dir, ir) -> np.ndarray:
 
 def test_stateful_flow_compares_the_stream(tmp_path):
     from hwgen.cost import cost
-    from hwgen.flow import Build, _figures, reference_codes, run_flow, step_range, verify
+    from hwgen.flow import Build, backend_figures, reference_codes, run_flow, step_range, verify
     from hwgen.ir.store import load_ir
 
     spec = _load(tmp_path)
@@ -79,7 +79,7 @@ def test_stateful_flow_compares_the_stream(tmp_path):
     got = _expected_codes(b.path("rtl") / "tb", load_ir(b.path("ir")))
     assert np.array_equal(got, stream[:3].reshape(-1, ir.out_count))
     # figures of a zero-state run are not what the stateful backends must give
-    zero_figures = _figures(b, list(zero.astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)),
+    zero_figures = backend_figures(b, list(zero.astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)),
                             None)
     assert zero_figures != ref["metrics"]
     b.results["sim_hls"] = {**hls, "metrics": zero_figures}
@@ -116,7 +116,7 @@ def test_api_design_runs_chunks_as_one_stream(tmp_path):
 
 
 def test_report_table_of_a_stateful_language_model():
-    from hwgen.report import STATE_CARRIED, _quality_md, quality
+    from hwgen.report import STATE_CARRIED, quality_md, quality
 
     zero = {"bpc": 2.75, "perplexity": 2 ** 2.75, "accuracy": 0.5}
     carried = {"bpc": 2.5, "perplexity": 2 ** 2.5, "accuracy": 0.5}
@@ -124,9 +124,9 @@ def test_report_table_of_a_stateful_language_model():
     ref = {"metrics": carried, "quant_metrics": carried}
     table = quality(ckpt, ref, {"metrics": carried}, {"metrics": carried})
     assert table["metrics"][STATE_CARRIED] == carried and table["metrics"]["quantized"] == zero
-    lines = _quality_md({"task": "next_token", **table})
+    lines = quality_md({"task": "next_token", **table})
     assert "the state carried from chunk to chunk" in lines[0]
     assert f"| {STATE_CARRIED} | 2.5000 | 5.657 | 50.00 % |" in lines
     plain = quality(ckpt, {"metrics": zero}, {"metrics": zero}, {"metrics": zero})
     assert STATE_CARRIED not in plain["metrics"]
-    assert "each chunk from zero state." in _quality_md({"task": "next_token", **plain})[0]
+    assert "each chunk from zero state." in quality_md({"task": "next_token", **plain})[0]
