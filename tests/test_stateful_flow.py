@@ -79,8 +79,8 @@ def test_stateful_flow_compares_the_stream(tmp_path):
     got = _expected_codes(b.path("rtl") / "tb", load_ir(b.path("ir")))
     assert np.array_equal(got, stream[:3].reshape(-1, ir.out_count))
     # figures of a zero-state run are not what the stateful backends must give
-    zero_figures = backend_figures(b, list(zero.astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)),
-                            None)
+    zero_figures = backend_figures(
+        b, list(zero.astype(np.float32) * np.float32(2.0 ** ir.out_type.exp)), None)
     assert zero_figures != ref["metrics"]
     b.results["sim_hls"] = {**hls, "metrics": zero_figures}
     with pytest.raises(VerificationError, match="HLS C simulation differs"):
