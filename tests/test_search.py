@@ -91,8 +91,7 @@ def test_local_then_ray_search(tiny, ray_cluster):
         [{k: t[k] for k in SAME} for t in trials]
     used = data["verified"][0]["report"]["ecp5"]["utilisation"]
     versus = data["verified"][0]["versus_baseline"]
-    assert versus["cost_ratio"] == pytest.approx((used["LUT4"] + used["EBR"] + used["MULT18"])
-                                                 / 0.5, rel=1e-12)
+    assert versus["cost_ratio"] == (used["LUT4"] + used["EBR"] + used["MULT18"]) / 0.5
     assert versus["accuracy_gain"] == data["verified"][0]["accuracy_mean"] - 0.5
     assert "## Against the sweep's best uniform-width point" in (out / "search.md").read_text()
     # the same study as Ray tasks: the same trials, the same figures

@@ -19,7 +19,6 @@ from pathlib import Path
 from hwgen.types import HwgenError, shown
 
 MATCH_COST_RATIO = 0.7
-_ECP5 = ("LUT4", "FF", "EBR", "MULT18")
 
 
 def _rows(path: Path) -> tuple[Path, list]:
@@ -42,16 +41,16 @@ def _rows(path: Path) -> tuple[Path, list]:
 def load_baseline(path: str, device: str) -> dict:
     """Return the baseline of the sweep at path priced for device: {"file", "point", "bits",
     "vary", "accuracy", "ecp5", "cost"}; raise HwgenError (one line) if there is none."""
-    from hwgen.sim.synth import device_cost
+    from hwgen.sim.synth import ECP5_KEYS, device_cost
 
     file, rows = _rows(Path(path))
     priced = [r for r in rows if isinstance(r, dict) and r.get("status") == "done"
               and isinstance(r.get("acc_int"), (int, float))
-              and all(isinstance(r.get(f"ecp5_{k}"), int) for k in _ECP5)]
+              and all(isinstance(r.get(f"ecp5_{k}"), int) for k in ECP5_KEYS)]
     if not priced:
         raise HwgenError(f"--baseline {shown(str(file))}: no finished point with synth_ecp5 "
                          f"counts (an older sweep: rerun it, it records them now)")
-    counts = [{k: r[f"ecp5_{k}"] for k in _ECP5} for r in priced]
+    counts = [{k: r[f"ecp5_{k}"] for k in ECP5_KEYS} for r in priced]
     costs = [device_cost(c, device)["cost"] for c in counts]
     best = min(range(len(priced)), key=lambda i: (-priced[i]["acc_int"], costs[i]))
     r = priced[best]

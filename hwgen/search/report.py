@@ -37,8 +37,10 @@ def _csv_text(rows: list[dict]) -> str:
 
 def measured_cost(report: dict) -> float | None:
     """Return a verified point's measured cost: its LUT4, EBR and MULT18 shares of the device."""
+    from hwgen.sim.synth import COST_KEYS
+
     used = report.get("ecp5", {}).get("utilisation")
-    return None if not used else used["LUT4"] + used["EBR"] + used["MULT18"]
+    return None if not used else sum(used[k] for k in COST_KEYS)
 
 
 def distinguishable(a: dict, b: dict) -> bool:
