@@ -248,7 +248,8 @@ def _cmd_sweep(args) -> None:
     check_folder(args.out or BUILD_DIR / "sweep", "--out" if args.out else "build folder")
     options = Options(jobs=args.jobs, executor=args.executor, address=args.address,
                       fmax=args.fmax, simulate=args.simulate, pe=args.pe, simd=args.simd,
-                      finetune_epochs=args.finetune_epochs, device=args.device)
+                      finetune_epochs=args.finetune_epochs, device=args.device,
+                      ecp5=not args.no_ecp5)
     if args.address and args.executor != "ray":
         raise HwgenError("--address is for --executor ray")
     sweep(args.model, vary=args.vary, bits=None if args.bits is None else parse_bits(args.bits),
@@ -685,6 +686,9 @@ def build_parser() -> argparse.ArgumentParser:
                    f"LFE5U-85F (default {DEFAULT_DEVICE})")
     p.add_argument("--fmax", action="store_true",
                    help="also place and route every point for ECP5 with nextpnr (Fmax)")
+    p.add_argument("--no-ecp5", action="store_true",
+                   help="skip each point's synth_ecp5 run: no ECP5 counts and no device cost "
+                   "(such a sweep cannot be a search's --baseline; ignored with --fmax)")
     p.add_argument("--simulate", action="store_true",
                    help="also stream the test set through each point's RTL on Verilator (its "
                         "mismatches and simulated cycles join the table; about 2 min more per "

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from hwgen.sim.synth import ECP5_KEYS
 from hwgen.spec import load_spec
 from hwgen.sweep.points import GROUPS, Point, parse_bits, point_spec, quantizers
 from hwgen.types import HwgenError
@@ -51,10 +52,12 @@ def _check_rows(rows, bits):
 
 def test_local_then_ray_sweep(tiny, ray_cluster):
     out = tiny / "local"
-    run = run_hwgen("sweep", "tiny.yaml", "--jobs", "2", "--simulate", "--out", str(out), cwd=tiny)
+    run = run_hwgen("sweep", "tiny.yaml", "--jobs", "2", "--simulate", "--no-ecp5", "--out",
+                    str(out), cwd=tiny)
     assert run.returncode == 0, run.stderr[-3000:]
     rows = _rows(out)
     _check_rows(rows, [3, 4])
+    assert all(r["ecp5_LUT4"] is None and r["device_cost"] is None for r in rows)
     for r in rows:  # the RTL ran the whole test set: same scores, cycles as modelled
         assert r["rtl_mismatches"] == 0
         assert r["cycles_per_step_sim"] == r["cycles_per_step"]
@@ -78,7 +81,7 @@ def test_local_then_ray_sweep(tiny, ray_cluster):
         (rows[1]["acc_float"], rows[1]["acc_quant"])
     assert rows[0]["acc_float"] == rows[1]["acc_float"]  # the float baseline is the same run
     # a second run finds both points done and runs nothing
-    again = run_hwgen("sweep", "tiny.yaml", "--simulate", "--out", str(out), cwd=tiny)
+    again = run_hwgen("sweep", "tiny.yaml", "--simulate", "--no-ecp5", "--out", str(out), cwd=tiny)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "2 point(s) already done, 0 to run" in again.stderr
     assert _rows(out) == rows
@@ -93,6 +96,12 @@ def test_local_then_ray_sweep(tiny, ray_cluster):
     same = (*ACCURACY, "LUT", "FF", "DSP", "BRAM", "cycles_per_step", "cycles_per_sequence")
     for a, b in zip(ray_rows, rows):
         assert {k: a[k] for k in same} == {k: b[k] for k in same}
+    # with synth_ecp5 (the Ray run's default), each point has its counts and their device cost
+    for r in ray_rows:
+        counts = {k: r[f"ecp5_{k}"] for k in ECP5_KEYS}
+        assert counts["LUT4"] > 0 and counts["FF"] > 0
+        share = counts["LUT4"] / 83640 + counts["EBR"] / 208 + counts["MULT18"] / 156
+        assert r["device_cost"] == round(share, 6)  # LFE5U-85F data sheet: LUT4, EBR, MULT18
 
 
 @pytest.mark.parametrize("args, words", [

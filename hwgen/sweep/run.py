@@ -33,6 +33,7 @@ class Options:
     address: str | None = None  # Ray cluster address (None: RAY_ADDRESS or a running local one)
     fmax: bool = False  # place and route for ECP5 with nextpnr
     device: str = "85k"  # the ECP5 part of synth_ecp5's fit check, the device cost and pnr
+    ecp5: bool = True  # synth_ecp5 counts and the device cost (fmax needs them)
     simulate: bool = False  # also stream the test set through each point's RTL on Verilator
     pe: int | None = None  # override the spec's folding
     simd: int | None = None
@@ -40,7 +41,8 @@ class Options:
 
     def keyed(self) -> dict:
         """Return the options a point's row depends on."""
-        return {"fmax": self.fmax, "simulate": self.simulate, "ecp5": self.device}
+        return {"fmax": self.fmax, "simulate": self.simulate,
+                "ecp5": self.device if self.ecp5 or self.fmax else None}
 
 
 @contextlib.contextmanager
@@ -84,7 +86,7 @@ def run_point(task: dict) -> dict:
         print(f"=== {spec.name}: {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
         try:
             row.update(measure(spec, fmax=task["fmax"], simulate=task["simulate"],
-                               device=task.get("device", "85k")))
+                               device=task.get("device", "85k"), ecp5=task.get("ecp5", True)))
             row["status"] = "done"
         except HwgenError as exc:
             row["status"] = f"failed: {exc}"
@@ -97,12 +99,14 @@ def run_point(task: dict) -> dict:
     return row
 
 
-def measure(spec: Spec, fmax: bool = False, simulate: bool = False, device: str = "85k") -> dict:
+def measure(spec: Spec, fmax: bool = False, simulate: bool = False, device: str = "85k",
+            ecp5: bool = True) -> dict:
     """Train, export, check and build one point; return its accuracy, cost and cycle figures.
 
     The point runs the flow's steps up to cost (sim_rtl only with simulate, nothing of HLS);
     its cycle figures come from the saved, folded IR. Its cost has Yosys's Xilinx counts, its
-    ECP5 counts (ecp5_LUT4, ...) and their device_cost on the ECP5 device (hwgen search's cost).
+    ECP5 counts (ecp5_LUT4, ...) and their device_cost on the ECP5 device (hwgen search's cost),
+    None each without ecp5 (and fmax).
     """
     import numpy as np
 
@@ -110,7 +114,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False, device: str 
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
     from hwgen.report import RESOURCE_KEYS
 
-    b = Build(spec, fmax=fmax, ecp5=True, device=device, compile_opt="-O0")
+    b = Build(spec, fmax=fmax, ecp5=ecp5 or fmax, device=device, compile_opt="-O0")
     skip = ("emit_hls", "sim_hls") + (() if simulate else ("sim_rtl",))
     results = run_flow(b, STEPS[:STEPS.index("cost") + 1], skip=skip)
     ckpt, ref, cost, ir = b.checkpoint(), results["reference"], results["cost"], b.ir()
@@ -140,7 +144,7 @@ def ecp5_figures(ecp5: dict, device: str) -> dict:
     ecp5_MULT18 and device_cost (None each when Yosys could not count them)."""
     from hwgen.sim.synth import ECP5_KEYS, device_cost
 
-    counts = ecp5["resources"]
+    counts = ecp5["resources"] if ecp5 else None
     if counts is None:
         return {**{f"ecp5_{k}": None for k in ECP5_KEYS}, "device_cost": None}
     return {**{f"ecp5_{k}": counts[k] for k in ECP5_KEYS},
@@ -280,7 +284,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
     meta = {"model": base.name, "spec": base.to_dict(), "vary": vary,
             "quantizers": list(quantizers(vary)), "bits": list(bits), "seed": seed,
             "executor": options.executor, "fmax": options.fmax, "simulate": options.simulate,
-            "device": options.device, "hwgen": _version()}
+            "device": options.device, "ecp5": options.ecp5 or options.fmax, "hwgen": _version()}
     rows, tasks = {}, []
     for b in bits:
         point = Point(vary=vary, bits=b, seed=seed)
@@ -293,7 +297,8 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
         tasks.append({"cwd": os.getcwd(), "spec_path": str(Path(base.path).resolve()),
                       "point": dataclasses.asdict(point), "folder": str(folder), "key": key,
                       "pe": options.pe, "simd": options.simd, "fmax": options.fmax,
-                      "device": options.device, "finetune_epochs": options.finetune_epochs,
+                      "device": options.device, "ecp5": options.ecp5 or options.fmax,
+                      "finetune_epochs": options.finetune_epochs,
                       "simulate": options.simulate})
     # Widest first: they take longest, so the pool's last round is short.
     tasks.sort(key=lambda t: -t["point"]["bits"])
