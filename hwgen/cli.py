@@ -734,9 +734,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", type=_int_in(0, 100), default=3,
                    help="front points verified by the whole flow (default 3)")
     p.add_argument("--baseline", metavar="SWEEP",
-                   help="a `hwgen sweep` folder (or its results.json): its most accurate point "
-                   "is compared with each verified point (accuracy at <= 70 %% of its cost, or "
-                   "more accuracy at no more cost) in search.md")
+                   help="a `hwgen sweep` folder of the same model (or its results.json): its "
+                   "most accurate point, trained again with --seeds seeds, is compared with each "
+                   "verified point (mean accuracy at <= 70 %% of its cost, or more accuracy at no "
+                   "more cost) in search.md")
     p.add_argument("--no-pnr", action="store_true",
                    help="verify without nextpnr place and route (no Fmax)")
     _add_executor_options(p, "trials")

@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from hwgen.search.run import Options, check_resumable, parse_budget, violations
 from hwgen.search.space import SEARCHED, folding_choices, make_space, trial_spec
 from hwgen.search.verify import chosen, pareto
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError
-from hwgen_cli import run_hwgen
+from hwgen_cli import build_folder, run_hwgen
 
 TINY = """\
 dataset: japanese_vowels
@@ -78,9 +79,12 @@ def test_local_then_ray_search(tiny, ray_cluster):
     _check_verified(data, out)
     # a rerun finds the 4 trials done and runs none; with --baseline it compares the verified
     # point with a sweep's best point (LUT4 41820 of the LFE5U-85F's 83640: cost 0.5)
-    sweep = {"rows": [{"point": "w4", "bits": 4, "vary": "weights", "status": "done",
-                       "acc_int": 0.5, "ecp5_LUT4": 41820, "ecp5_FF": 9, "ecp5_EBR": 0,
-                       "ecp5_MULT18": 0}]}
+    # (the search trains that point again with the second seed, 2: the spec itself, as its
+    # weights are 4 bits)
+    sweep = {"meta": {"model": "tiny"},
+             "rows": [{"point": "weights4", "bits": 4, "vary": "weights", "seed": 1,
+                       "status": "done", "acc_int": 0.5, "ecp5_LUT4": 41820, "ecp5_FF": 9,
+                       "ecp5_EBR": 0, "ecp5_MULT18": 0}]}
     (tiny / "sweep.json").write_text(json.dumps(sweep))
     again = run_hwgen("search", "tiny.yaml", *SEARCH, "--verify", "1", "--out", str(out),
                       "--baseline", "sweep.json", cwd=tiny)
@@ -92,7 +96,16 @@ def test_local_then_ray_search(tiny, ray_cluster):
     used = data["verified"][0]["report"]["ecp5"]["utilisation"]
     versus = data["verified"][0]["versus_baseline"]
     assert versus["cost_ratio"] == (used["LUT4"] + used["EBR"] + used["MULT18"]) / 0.5
-    assert versus["accuracy_gain"] == data["verified"][0]["accuracy_mean"] - 0.5
+    (tiny / "seed2.yaml").write_text(TINY.replace("seed: 1", "seed: 2"))
+    train = run_hwgen("train", "seed2.yaml", cwd=tiny)
+    assert train.returncode == 0, train.stderr[-2000:]
+    ckpt = torch.load(tiny / build_folder(tiny / "seed2.yaml") / "checkpoint.pt",
+                      weights_only=True)
+    baseline = data["baseline"]
+    assert baseline["seeds"] == [1, 2]
+    assert baseline["accuracies"] == [0.5, ckpt["quant_accuracy"]]
+    assert versus["accuracy_gain"] == \
+        data["verified"][0]["accuracy_mean"] - (0.5 + ckpt["quant_accuracy"]) / 2
     assert "## Against the sweep's best uniform-width point" in (out / "search.md").read_text()
     # the same study as Ray tasks: the same trials, the same figures
     ray_out = tiny / "ray"

@@ -46,6 +46,7 @@ def _point(mean, spread):
 
 
 BASE = {"point": "w5", "bits": 5, "vary": "weights", "file": "x", "accuracy": 0.96, "cost": 0.5,
+        "accuracies": [0.96], "accuracy_spread": 0.0,
         "ecp5": {"LUT4": 1, "FF": 1, "EBR": 0, "MULT18": 0}}
 
 
@@ -64,6 +65,22 @@ def test_versus(mean, spread, cost, matches, beats):
     assert c["cost_ratio"] == cost / 0.5
 
 
+def test_beating_needs_more_than_the_baselines_spread_too():
+    seeded = {**BASE, "accuracies": [0.99, 0.93, 0.96], "accuracy_spread": 0.06}
+    assert versus(_point(0.98, 0.01), 0.5, BASE)["beats"]
+    assert not versus(_point(0.98, 0.01), 0.5, seeded)["beats"]  # 2 points < its 6-point spread
+    assert versus(_point(0.96, 0.01), 0.35, seeded)["matches_for_less"]  # mean against mean
+
+
+def test_a_sweep_of_another_model_is_refused(tmp_path):
+    folder = _sweep(tmp_path, [_row("w4", 0.9, 1000, 0, 0)])
+    (folder / "results.json").write_text(json.dumps({"meta": {"model": "gru4b"},
+                                                     "rows": [_row("w4", 0.9, 1000, 0, 0)]}))
+    assert load_baseline(str(folder), "85k", "gru4b")["point"] == "w4"
+    with pytest.raises(HwgenError, match="a sweep of 'gru4b', not of 'lstm4b'"):
+        load_baseline(str(folder), "85k", "lstm4b")
+
+
 def test_baseline_section_names_the_verdicts():
     a = {**_point(0.96, 0.0), "versus_baseline": versus(_point(0.96, 0.0), 0.3, BASE)}
     b = {**_point(0.95, 0.0), "name": "t2", "versus_baseline": versus(_point(0.95, 0.0), 0.3,
@@ -72,6 +89,11 @@ def test_baseline_section_names_the_verdicts():
     assert "| t1 | +0.00 points | 60.0 % | matches its accuracy at ≤ 70 % of its cost |" in text
     assert "| t2 | -1.00 points | 60.0 % | neither |" in text
     assert "Found: t1." in text
+    assert "integer accuracy 96.00 % (one seed)" in text
+    seeded = {**BASE, "seeds": [0, 1, 2], "accuracies": [0.99, 0.93, 0.96],
+              "accuracy_spread": 0.06}
+    text = "\n".join(baseline_lines(seeded, [a]))
+    assert "96.00 % mean (spread 6.00) over seeds 0, 1, 2: 99.00, 93.00, 96.00 %" in text
 
 
 @pytest.mark.parametrize("content, words", [

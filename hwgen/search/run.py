@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from hwgen.progress import say
-from hwgen.search.baseline import load_baseline
+from hwgen.search.baseline import load_baseline, with_seeds
 from hwgen.search.space import SEARCHED, Space, make_space, trial_name, trial_spec
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError, shown
@@ -236,7 +236,7 @@ def search(model: str, o: Options = Options(), out: str | None = None) -> dict:
 
     base = load_spec(model)
     check_options(o)
-    baseline = load_baseline(o.baseline, o.device) if o.baseline else None
+    baseline = load_baseline(o.baseline, o.device, base.name) if o.baseline else None
     space = make_space(base, o.widths)
     folder = Path(out or BUILD_DIR / "search" / f"{out_dir(base).name}-{o.device}").resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -265,6 +265,8 @@ def search(model: str, o: Options = Options(), out: str | None = None) -> dict:
         _generation(study, space, count, rows, task_of, o, meta, folder)
         finished = [t for t in study.trials if t.state.is_finished()]
     verified = verify_front(base, folder, rows, ckpt, o)
+    if baseline:
+        baseline = with_seeds(baseline, base, o.seeds, folder / "baseline")
     paths = write_report(folder, rows, verified, meta, o, baseline)
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return {"folder": folder, "trials": rows, "verified": verified, "paths": paths}
