@@ -759,11 +759,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "and HLS sources (no simulation, no synthesis, no bench.json)")
     p.set_defaults(func=_cmd_bench)
 
-    p = sub.add_parser("cost", help="the cost model's resources per stage (Xilinx or ECP5, "
-                       "from the IR alone, no tool run) and the cycle model's cycles and latency")
+    p = sub.add_parser("cost", help="the cost model's resources per stage (Xilinx, ECP5 or a "
+                       "generic ASIC gate-count estimate, from the IR alone, no tool run) and the "
+                       "cycle model's cycles and latency")
     p.add_argument("model", help="a QONNX file (.onnx) or a folder holding a saved IR (ir.json)")
-    p.add_argument("--target", choices=("xilinx", "ecp5", "all"), default="all",
-                   help="synth_xilinx's or synth_ecp5's resources (default: both)")
+    p.add_argument("--target", choices=("xilinx", "ecp5", "generic", "all"), default="all",
+                   help="synth_xilinx's or synth_ecp5's resources, or generic: an ASIC estimate "
+                   "(gates in NAND2 equivalents and flip-flops; no Liberty file) (default: all)")
     p.add_argument("--pe", type=int, default=None, help="fold again: rows per cycle (0: all; "
                    "without --pe, --simd, --lanes and --multipliers the IR's own folding)")
     p.add_argument("--simd", type=int, default=None, help="fold again: columns per cycle (0: all)")

@@ -4,10 +4,12 @@ cost(model, target) returns, in milliseconds and without running a tool, what Yo
 design hwgen.codegen.rtl emits from a folded LoweredModel:
   xilinx (synth_xilinx, hwgen.sim.synth.resources): LUT, FF, DSP, BRAM (36 Kb tiles);
   ecp5 (synth_ecp5, hwgen.sim.synth.ecp5_resources): LUT4, FF, MULT18, EBR;
+  generic (an ASIC estimate, hwgen.sim.synth.generic_resources): GATES (NAND2 equivalents of the
+  logic gates) and FF (D flip-flops), with no multiplier or RAM blocks;
 and the cycle model's cycles per step and latency (hwgen.passes.cycles), in ns at a clock.
 
-Multiplier blocks and block RAM are counted exactly, by the rules Yosys follows on the cores
-(measured on Yosys, see the README's cost model section):
+On the FPGA targets, multiplier blocks and block RAM are counted exactly, by the rules Yosys
+follows on the cores (measured on Yosys, see the README's cost model section):
 - a product with a variable weight (a folded unit's ROM word, the head's row) in MUL_STYLE 0 is
   one DSP48E1 when its product has at least XILINX_DSP_MIN_Y bits, one MULT18X18D on ECP5 (every
   operand width hwgen uses fits one block); in MUL_STYLE 1 it is logic;
@@ -19,10 +21,12 @@ Multiplier blocks and block RAM are counted exactly, by the rules Yosys follows 
 One deviation is known: with constant weights in MUL_STYLE 0, synth_xilinx maps every merged
 product as above and then removes one or two DSP48E1 in later passes (which ones, and why, is not
 known yet), so the Xilinx DSP count of such a unit can be one or two above Yosys's.
-LUT and FF are estimates: per stage, features counted from the cores' structure (partial-product
-bits of logic products, adder bits, ROM and table bits, lane shift-register bits, register bits,
-core instances) times per-target coefficients fitted on the calibration designs
-(hwgen.cost_calibrate, minimax on relative errors) and stored in models/cost_calibration.json.
+On generic, every product that is not a shift, and every ROM, is logic.
+LUT (GATES) and FF are estimates: per stage, features counted from the cores' structure
+(partial-product bits of logic products, adder bits, ROM and table bits, lane shift-register
+bits, register bits, core instances) times per-target coefficients fitted on the calibration
+designs (hwgen.cost_calibrate, minimax on relative errors) and stored in
+models/cost_calibration.json.
 """
 from __future__ import annotations
 
@@ -35,11 +39,14 @@ import numpy as np
 
 from hwgen.cores import MUL_DSP, MUL_LUT, cell_operands, mul_slices, mvu_folds
 from hwgen.passes.multipliers import (cell_style, hidden_style, matvec_style, signed_width)
+from hwgen.sim.synth import NAND2_EQ_FF
 from hwgen.types import HwgenError
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "models" / "cost_calibration.json"
-TARGETS = {"xilinx": ("LUT", "FF", "DSP", "BRAM"), "ecp5": ("LUT4", "FF", "MULT18", "EBR")}
+TARGETS = {"xilinx": ("LUT", "FF", "DSP", "BRAM"), "ecp5": ("LUT4", "FF", "MULT18", "EBR"),
+           "generic": ("GATES", "FF")}
+BLOCK_TARGETS = ("xilinx", "ecp5")  # the targets with multiplier blocks and block RAM
 # The features LUT and FF estimates are linear in (cost_features's keys, per target).
 FEATURES = ("pp_bits", "add_bits", "soft_mul_bits", "rom_bits", "table_bits", "sel_bits",
             "reg_bits", "const_reg_bits", "dsp_reg_bits", "cores")
@@ -49,9 +56,21 @@ FEATURES = ("pp_bits", "add_bits", "soft_mul_bits", "rom_bits", "table_bits", "s
 FIT_FEATURES = {"LUT": ("pp_bits", "add_bits", "soft_mul_bits", "rom_bits", "table_bits",
                         "sel_bits", "reg_bits", "const_reg_bits", "cores"),
                 "FF": ("reg_bits", "const_reg_bits", "dsp_reg_bits", "sel_bits", "cores")}
+# generic's FF estimate also uses the logic products' and adders' bits: the flip-flops left after
+# ABC (which drops the registers of logic it simplifies away) follow them; a leave-one-out check
+# on the calibration designs gave a largest error of 10 % with them, 38 % without.
+TARGET_FIT_FEATURES = {"generic": {"LUT": FIT_FEATURES["LUT"],
+                                   "FF": FIT_FEATURES["FF"] + ("pp_bits", "add_bits")}}
 XILINX_DSP_MIN_Y = 9  # synth_xilinx maps a product to a DSP48E1 from 9 product bits on
 BLOCK_MIN = 64  # hwgen_mvu: ROM words from which the ROM is block RAM (rom_style "block")
-LUT_INPUTS = {"xilinx": 6, "ecp5": 4}
+# ROMs and tables are counted in pieces of 2 ** LUT_INPUTS words (generic: pieces of 4 words,
+# a 4:1 mux's worth of gates)
+LUT_INPUTS = {"xilinx": 6, "ecp5": 4, "generic": 2}
+
+
+def fit_features(target: str) -> dict:
+    """Return {"LUT" (LUT, LUT4 or GATES), "FF": the features its estimate may use} of target."""
+    return TARGET_FIT_FEATURES.get(target, FIT_FEATURES)
 
 
 def clog2(n: int) -> int:
@@ -63,7 +82,9 @@ def clog2(n: int) -> int:
 
 def var_blocks(target: str, a: int, b: int) -> int:
     """Return the multiplier blocks of one a x b signed product with variable operands in
-    MUL_STYLE 0 (a, b <= 18: one block or none)."""
+    MUL_STYLE 0 (a, b <= 18: one block or none; generic: none)."""
+    if target not in BLOCK_TARGETS:
+        return 0
     if max(a, b) > 18:
         raise HwgenError(f"cost model: no rule for a {a}x{b} product (operands above 18 bits)")
     if target == "xilinx":
@@ -71,13 +92,33 @@ def var_blocks(target: str, a: int, b: int) -> int:
     return int(min(a, b) >= 2)
 
 
+def is_shift(weight: int) -> bool:
+    """Return True for a weight that is 0 or a power of two, either sign: a shift, no product."""
+    w = abs(int(weight))
+    return w & (w - 1) == 0
+
+
+def const_width(weight: int) -> int:
+    """Return a constant weight's signed width."""
+    w = int(weight)
+    return (w if w > 0 else ~w).bit_length() + 1
+
+
 def const_blocks(target: str, weight: int, x_width: int) -> int:
     """Return the multiplier blocks of a constant weight times an x_width-bit signed input."""
+    return 0 if is_shift(weight) else var_blocks(target, const_width(weight), x_width)
+
+
+def _const_adds(weight: int) -> int:
+    """Return the adders of a constant product built from shifts: the weight's two's-complement
+    one bits (in its signed width) but one."""
     w = int(weight)
-    if abs(w) & (abs(w) - 1) == 0:  # 0 or a power of two, either sign: a shift
-        return 0
-    width = (w if w > 0 else ~w).bit_length() + 1  # the constant's signed width
-    return var_blocks(target, width, x_width)
+    return bin(w & ((1 << const_width(w)) - 1)).count("1") - 1
+
+
+def has_rom_blocks(target: str, folds: int) -> bool:
+    """Return True when a folded unit's ROM of folds words is block RAM on target."""
+    return target in BLOCK_TARGETS and folds >= BLOCK_MIN
 
 
 def rom_blocks(target: str, depth: int, width: int) -> float:
@@ -145,7 +186,12 @@ def _matvec_const(target: str, mv, style: int, f: dict) -> None:
         blocks = sum(const_blocks(target, v, xw) for _, v in pairs)
         f["DSP"] += blocks
         f["dsp_reg_bits"] += blocks * pw  # the product registers of the merged products
-        kinds = len({(c, v > 0) for c, v in pairs if not const_blocks(target, v, xw)})
+        if target in BLOCK_TARGETS:
+            kinds = len({(c, v > 0) for c, v in pairs if not const_blocks(target, v, xw)})
+        else:  # generic: a merged product that is not a shift is logic with its own register
+            soft = [v for _, v in pairs if not is_shift(v)]
+            f["add_bits"] += sum(_const_adds(v) * pw for v in soft)
+            kinds = len({(c, v > 0) for c, v in pairs if is_shift(v)}) + len(soft)
     terms = per.sum(axis=1)
     tw = min(pw + clog2(max(1, int(terms.max(initial=1)))), mv.acc_type.width)
     f["add_bits"] += float(np.maximum(terms - 1, 0).sum()) * tw
@@ -171,13 +217,13 @@ def _matvec_folded(target: str, mv, style: int, folds: int, f: dict) -> None:
     f["dsp_reg_bits" if blocks else "reg_bits"] += mv.pe * nl * pw
     sf, nf = mv.cols // mv.simd, mv.rows // mv.pe
     f["add_bits"] += mv.pe * (nl - 1) * tw + (mv.pe * mv.acc_type.width if sf > 1 else 0)
-    if folds >= BLOCK_MIN:
+    if has_rom_blocks(target, folds):
         f["BLOCKS"] += rom_blocks(target, folds, word)
     else:
         f["rom_bits"] += word * math.ceil(folds / 2 ** LUT_INPUTS[target])
     # the weight word's registers: the operand register and, for a ROM in logic, its read
     # register (a block RAM has its own); a multiplier block takes both (Xilinx: B1REG, B2REG)
-    rom_regs = word * (1 if folds >= BLOCK_MIN else 2)
+    rom_regs = word * (1 if has_rom_blocks(target, folds) else 2)
     f["dsp_reg_bits" if blocks else "reg_bits"] += rom_regs
     f["reg_bits"] += (mv.cols * mv.in_type.width + 2 * mv.simd * mv.in_type.width
                       + mv.pe * _tree_regs(nl, tw) + mv.pe * mv.acc_type.width
@@ -341,11 +387,12 @@ def coefficients(path: Path = CALIBRATION) -> dict:
 
 def estimate(features: dict, target: str, coef: dict) -> dict:
     """Return one stage's (or a design's summed) resources from its features."""
-    lut, ff, dsp, bram = TARGETS[target]
+    keys = TARGETS[target]
     c = coef[target]
-    return {lut: sum(c[lut].get(k, 0.0) * features[k] for k in FEATURES),
-            ff: sum(c["FF"].get(k, 0.0) * features[k] for k in FEATURES),
-            dsp: int(features["DSP"]), bram: features["BLOCKS"]}
+    out = {k: sum(c[k].get(f, 0.0) * features[f] for f in FEATURES) for k in keys[:2]}
+    if target in BLOCK_TARGETS:
+        out[keys[2]], out[keys[3]] = int(features["DSP"]), features["BLOCKS"]
+    return out
 
 
 def total_features(stages: dict) -> dict:
@@ -381,11 +428,17 @@ def cost(model, target: str = "xilinx", clock_mhz: float | None = None,
     return out
 
 
+TITLES = {"generic": "generic (cost model; an ASIC estimate: GATES in NAND2 equivalents, FF in D "
+                     "flip-flops, from no Liberty timing or area file)"}
+
+
 def format_cost(c: dict) -> str:
-    """Return a cost as a text table: one row per stage, then the total and the cycles."""
+    """Return a cost as a text table: one row per stage, then the total and the cycles (generic:
+    and the total area in NAND2 equivalents)."""
     keys = TARGETS[c["target"]]
     rows = [(name, r) for name, r in c["stages"].items()] + [("total", c["total"])]
-    lines = [f"{c['target']} (cost model)", f"{'stage':<16}" + "".join(f"{k:>10}" for k in keys)]
+    title = TITLES.get(c["target"], f"{c['target']} (cost model)")
+    lines = [title, f"{'stage':<16}" + "".join(f"{k:>10}" for k in keys)]
     for name, r in rows:
         lines.append(f"{name:<16}" + "".join(f"{r[k]:>10.0f}" if k in keys[:2] else
                                             f"{r[k]:>10g}" for k in keys))
@@ -393,4 +446,12 @@ def format_cost(c: dict) -> str:
            f"{c['latency_cycles']['first_step']} cycles"
     if "ns_per_step" in c:
         line += f"; {c['ns_per_step']:g} ns/step, first step {c['latency_ns']['first_step']:g} ns"
+    if c["target"] not in BLOCK_TARGETS:
+        lines.append(f"area estimate {area_nand2(c['total']):.0f} NAND2 equivalents (GATES + "
+                     f"{NAND2_EQ_FF:.2f} per FF)")
     return "\n".join(lines + [line, ""])
+
+
+def area_nand2(total: dict) -> float:
+    """Return a generic total's area in NAND2 equivalents: its gates and its flip-flops'."""
+    return total["GATES"] + NAND2_EQ_FF * total["FF"]

