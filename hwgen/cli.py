@@ -269,6 +269,7 @@ def _cmd_search(args) -> None:
                       max_ns_per_step=args.max_ns_per_step, trials=args.trials, batch=args.batch,
                       jobs=args.jobs, executor=args.executor, address=args.address,
                       seed=args.seed, qat_epochs=args.qat_epochs,
+                      verify_qat_epochs=args.verify_qat_epochs,
                       widths=parse_bits(args.widths, "--widths"), clock_mhz=args.clock_mhz,
                       verify=args.verify, seeds=args.seeds, pnr=not args.no_pnr,
                       baseline=args.baseline)
@@ -733,6 +734,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "spread (default 3)")
     p.add_argument("--verify", type=_int_in(0, 100), default=3,
                    help="front points verified by the whole flow (default 3)")
+    p.add_argument("--verify-qat-epochs", type=_int_in(1, 100000), default=None,
+                   help="QAT epochs of each verified point and seed after calibration (default: "
+                   "the spec's train.qat_epochs, the schedule the spec itself trains with)")
     p.add_argument("--baseline", metavar="SWEEP",
                    help="a `hwgen sweep` folder of the same model (or its results.json): its "
                    "most accurate point, trained again with --seeds seeds, is compared with each "

@@ -11,7 +11,7 @@ import torch
 
 from hwgen.search.run import Options, check_resumable, parse_budget, violations
 from hwgen.search.space import SEARCHED, folding_choices, make_space, trial_spec
-from hwgen.search.verify import chosen, pareto
+from hwgen.search.verify import chosen, pareto, verify_epochs
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError
 from hwgen_cli import build_folder, run_hwgen
@@ -52,6 +52,7 @@ def _check_verified(data: dict, folder: Path) -> None:
     assert v["accuracies"][0] == report["accuracy"]["reference"] == trial["accuracy"]
     assert len(v["accuracies"]) == 2 and v["seeds"] == [1, 2]
     spec = load_spec(v["spec"])
+    assert v["qat_epochs"] == spec.ptq.finetune_epochs == 1  # the tiny spec's own qat_epochs
     assert {k: getattr(spec.bits, k) for k in SEARCHED} == \
         {k: trial["params"][k] for k in SEARCHED}
     assert (spec.folding.pe, spec.folding.simd, spec.folding.lanes) == \
@@ -178,3 +179,10 @@ def test_search_bad_arguments(tiny, args, words):
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], run.stderr
     assert not (tiny / "bad").exists()
+
+
+def test_verified_points_train_with_the_specs_schedule_unless_told(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY.replace("qat_epochs: 1", "qat_epochs: 7"))
+    base = load_spec(str(tmp_path / "tiny.yaml"))
+    assert verify_epochs(base, Options(qat_epochs=2)) == 7
+    assert verify_epochs(base, Options(qat_epochs=2, verify_qat_epochs=30)) == 30

@@ -44,6 +44,7 @@ class Options:
     address: str | None = None
     seed: int = 0
     qat_epochs: int = 4  # each trial's QAT after calibration
+    verify_qat_epochs: int | None = None  # a verified point's QAT (None: the spec's qat_epochs)
     widths: tuple = (2, 3, 4, 5, 6, 7, 8)
     clock_mhz: float = 100.0  # the clock of the model's time per step (before verification)
     verify: int = 3  # front points built and verified
@@ -76,7 +77,8 @@ def check_options(o: Options) -> None:
         raise HwgenError(f"--executor {o.executor!r}: use local or ray")
     for name, value, low in (("--trials", o.trials, 1), ("--batch", o.batch, 2),
                              ("--jobs", o.jobs, 1), ("--qat-epochs", o.qat_epochs, 1),
-                             ("--verify", o.verify, 0), ("--seeds", o.seeds, 1)):
+                             ("--verify", o.verify, 0), ("--seeds", o.seeds, 1),
+                             ("--verify-qat-epochs", o.verify_qat_epochs or 1, 1)):
         if value < low:
             raise HwgenError(f"{name} {value}: give at least {low}")
     if o.max_ns_per_step is not None and o.max_ns_per_step <= 0:

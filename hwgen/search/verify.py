@@ -4,7 +4,9 @@ with place and route, nextpnr); their measured figures replace the cost model's.
 
 Each verified point gets a spec file, SEARCH/specs/NAME.yaml, that `make hw MODEL=...` builds as
 it is: the trial's widths and folding, post-training quantization of the search's float model
-(SEARCH/base/checkpoint.pt, named relative to the spec file) and the trial's short QAT.
+(SEARCH/base/checkpoint.pt, named relative to the spec file) and QAT: the spec's own schedule
+(train.qat_epochs) or --verify-qat-epochs, not the trials' short one (verify_epochs), so a point's
+accuracy is the one its model reaches when trained as the spec trains.
 """
 from __future__ import annotations
 
@@ -72,6 +74,11 @@ def write_spec(spec, path: Path) -> Path:
     return path
 
 
+def verify_epochs(base, o) -> int:
+    """Return the QAT epochs of a verified point: --verify-qat-epochs, else the spec's."""
+    return o.verify_qat_epochs or base.train.qat_epochs
+
+
 def _seed_accuracies(base, row: dict, ckpt: Path, o, folder: Path) -> list[float]:
     """Return the integer model's test accuracy for each further training seed (the spec's
     seed + 1, + 2, ...; the spec's own seed is the whole flow's build)."""
@@ -80,7 +87,7 @@ def _seed_accuracies(base, row: dict, ckpt: Path, o, folder: Path) -> list[float
 
     out = []
     for seed in range(base.train.seed + 1, base.train.seed + o.seeds):
-        spec = trial_spec(base, row["params"], ckpt, o.qat_epochs,
+        spec = trial_spec(base, row["params"], ckpt, verify_epochs(base, o),
                           folder / f"seed{seed}", seed=seed)
         ref = run_flow(Build(spec), TRIAL_STEPS)["reference"]
         out.append(ref["reference_accuracy"])
@@ -100,7 +107,8 @@ def _measured(spec, o) -> dict:
 def verify_point(base, row: dict, ckpt: Path, o, folder: Path) -> dict:
     """Verify one front point; return its verified figures."""
     name = row["name"]
-    spec = trial_spec(base, row["params"], ckpt, o.qat_epochs, folder / "verified" / name)
+    spec = trial_spec(base, row["params"], ckpt, verify_epochs(base, o),
+                      folder / "verified" / name)
     path = write_spec(spec, folder / "specs" / f"{name}.yaml")
     built = dataclasses.replace(load_spec(str(path)), out=str(folder / "verified" / name))
     say(f"search: verifying {name} ({o.seeds} seeds, then the whole flow)", sys.stderr)
@@ -108,6 +116,7 @@ def verify_point(base, row: dict, ckpt: Path, o, folder: Path) -> dict:
     accs = [report["accuracy"]["reference"]] + _seed_accuracies(base, row, ckpt, o,
                                                                 folder / "seeds" / name)
     return {"name": name, "number": row["number"], "params": row["params"], "spec": str(path),
+            "qat_epochs": verify_epochs(base, o),
             "seeds": list(range(base.train.seed, base.train.seed + o.seeds)),
             "accuracies": accs, "accuracy_mean": statistics.fmean(accs),
             "accuracy_spread": max(accs) - min(accs), "report": report}
