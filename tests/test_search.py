@@ -163,7 +163,7 @@ def test_a_folder_of_another_search_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--budget", "LUT=5"], "--budget 'LUT=5'"),
+    (["--budget", "URAM=5"], "--budget 'URAM=5'"),
     (["--budget", "LUT4=x"], "--budget 'LUT4=x'"),
     (["--device", "99k"], "--device"),
     (["--batch", "1"], "--batch"),
@@ -186,3 +186,8 @@ def test_verified_points_train_with_the_specs_schedule_unless_told(tmp_path):
     base = load_spec(str(tmp_path / "tiny.yaml"))
     assert verify_epochs(base, Options(qat_epochs=2)) == 7
     assert verify_epochs(base, Options(qat_epochs=2, verify_qat_epochs=30)) == 30
+
+
+def test_budget_takes_generic_names_for_the_ecp5_resources():
+    assert parse_budget("LUT=40000,DSP=60,BRAM=10,ff=9") == \
+        (("LUT4", 40000), ("MULT18", 60), ("EBR", 10), ("FF", 9))

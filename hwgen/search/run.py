@@ -28,6 +28,8 @@ from hwgen.spec import load_spec
 from hwgen.types import HwgenError, shown
 
 BUDGET_KEYS = ("LUT4", "FF", "EBR", "MULT18")
+#: The generic names a budget may use for the ECP5 resources they stand for.
+BUDGET_ALIASES = {"LUT": "LUT4", "DSP": "MULT18", "BRAM": "EBR"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,16 +56,19 @@ class Options:
 
 
 def parse_budget(text: str | None) -> tuple:
-    """Return the budget of --budget "LUT4=40000,MULT18=100" as ((key, count), ...)."""
+    """Return the budget of --budget "LUT4=40000,MULT18=100" as ((key, count), ...); LUT, DSP
+    and BRAM name the ECP5 device's LUT4, MULT18 and EBR."""
     if not text:
         return ()
     out = []
     for part in text.split(","):
         key, _, value = part.partition("=")
         key = key.strip().upper()
+        key = BUDGET_ALIASES.get(key, key)
         if key not in BUDGET_KEYS or not value.strip().isdigit() or int(value) < 1:
             raise HwgenError(f"--budget {shown(text)}: give KEY=COUNT pairs with KEY one of "
-                             f"{', '.join(BUDGET_KEYS)} and COUNT a positive integer")
+                             f"{', '.join(BUDGET_KEYS)} (or LUT, DSP, BRAM) and COUNT a "
+                             f"positive integer")
         out.append((key, int(value)))
     return tuple(out)
 
