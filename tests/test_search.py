@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from hwgen.search.run import Options, check_resumable, parse_budget, violations
-from hwgen.search.space import SEARCHED, folding_choices, make_space, trial_spec
+from hwgen.search.space import (SEARCHED, folding_choices, make_space, starting_points,
+                                trial_spec)
 from hwgen.search.verify import chosen, pareto, verify_epochs
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError
@@ -71,6 +72,10 @@ def test_local_then_ray_search(tiny, ray_cluster):
     data = _data(out)
     trials = data["trials"]
     assert [t["number"] for t in trials] == [0, 1, 2, 3]
+    # the first trial is the spec itself: its widths and folding (fully parallel)
+    assert trials[0]["params"] == {"weight": 4, "io": 6, "input_acc": 6, "forget_acc": 6,
+                                   "cell_acc": 5, "output_acc": 6, "sigmoid": 5, "tanh": 5,
+                                   "cell_state": 6, "head": 4, "pe": 0, "simd": 0, "lanes": 0}
     space = make_space(load_spec(str(tiny / "tiny.yaml")))
     for t in trials:
         assert t["status"] == "done", t["status"]
@@ -191,3 +196,17 @@ def test_verified_points_train_with_the_specs_schedule_unless_told(tmp_path):
 def test_budget_takes_generic_names_for_the_ecp5_resources():
     assert parse_budget("LUT=40000,DSP=60,BRAM=10,ff=9") == \
         (("LUT4", 40000), ("MULT18", 60), ("EBR", 10), ("FF", 9))
+
+
+def test_a_new_search_starts_from_the_specs_widths_and_the_baselines(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY + "folding: {pe: 4, simd: 2}\n")
+    base = load_spec(str(tmp_path / "tiny.yaml"))
+    own = {"weight": 4, "io": 6, "input_acc": 6, "forget_acc": 6, "cell_acc": 5,
+           "output_acc": 6, "sigmoid": 5, "tanh": 5, "cell_state": 6, "head": 4,
+           "pe": 4, "simd": 2, "lanes": 0}
+    space = make_space(base)
+    assert starting_points(base, space) == [own]
+    baseline = {"vary": "weights", "bits": 3}
+    assert starting_points(base, space, baseline) == [own, {**own, "weight": 3, "head": 3}]
+    # widths the space does not offer are not started from
+    assert starting_points(base, make_space(base, (2, 3, 4, 5)), baseline) == []

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from hwgen.progress import say
 from hwgen.search.baseline import load_baseline, with_seeds
-from hwgen.search.space import SEARCHED, Space, make_space, trial_name, trial_spec
+from hwgen.search.space import (SEARCHED, Space, make_space, starting_points, trial_name,
+                                trial_spec)
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError, shown
 
@@ -266,6 +267,9 @@ def search(model: str, o: Options = Options(), out: str | None = None) -> dict:
                 "clock_mhz": o.clock_mhz}
 
     study = _study(folder, o)
+    if not study.trials:  # a new study starts from the spec's widths (and the baseline's)
+        for params in starting_points(base, space, baseline):
+            study.enqueue_trial(params)
     finished = [t for t in study.trials if t.state.is_finished()]
     while len(finished) < o.trials:
         count = min(o.batch, o.trials - len(finished))

@@ -88,3 +88,25 @@ def trial_spec(base: Spec, params: dict, float_checkpoint: Path, qat_epochs: int
                                folding=folding, ptq=ptq, train=train, out=str(folder))
     check_folding_fits(spec, f"trial {Path(folder).name}")
     return spec
+
+
+def starting_points(base: Spec, space: Space, baseline: dict | None = None) -> list[dict]:
+    """Return the trials a new search starts with: the spec's own widths and, with a baseline
+    (hwgen.search.baseline), the widths of the sweep's best point, each at the spec's folding;
+    a point outside the space (a width or folding value it does not offer) is left out."""
+    from hwgen.sweep.points import quantizers
+
+    own = {k: getattr(base.bits, k) for k in SEARCHED}
+    widths = [own]
+    if baseline and baseline.get("vary") and isinstance(baseline.get("bits"), int):
+        widths.append({**own, **{k: baseline["bits"] for k in quantizers(baseline["vary"])
+                                 if k in own}})
+    f = base.folding
+    folding = {"pe": f.pe, "simd": f.simd, "lanes": f.lanes}
+    points = []
+    for w in widths:
+        p = {**w, **folding}
+        if (all(w[k] in space.widths for k in SEARCHED) and f.pe in space.pe
+                and f.simd in space.simd and f.lanes in space.lanes and p not in points):
+            points.append(p)
+    return points
