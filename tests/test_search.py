@@ -210,3 +210,10 @@ def test_a_new_search_starts_from_the_specs_widths_and_the_baselines(tmp_path):
     assert starting_points(base, space, baseline) == [own, {**own, "weight": 3, "head": 3}]
     # widths the space does not offer are not started from
     assert starting_points(base, make_space(base, (2, 3, 4, 5)), baseline) == []
+
+
+def test_verify_qat_epochs_below_one_is_refused():
+    from hwgen.search.run import check_options
+
+    with pytest.raises(HwgenError, match="--verify-qat-epochs 0: give at least 1"):
+        check_options(Options(verify_qat_epochs=0))

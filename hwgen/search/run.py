@@ -84,7 +84,8 @@ def check_options(o: Options) -> None:
     for name, value, low in (("--trials", o.trials, 1), ("--batch", o.batch, 2),
                              ("--jobs", o.jobs, 1), ("--qat-epochs", o.qat_epochs, 1),
                              ("--verify", o.verify, 0), ("--seeds", o.seeds, 1),
-                             ("--verify-qat-epochs", o.verify_qat_epochs or 1, 1)):
+                             ("--verify-qat-epochs",
+                              1 if o.verify_qat_epochs is None else o.verify_qat_epochs, 1)):
         if value < low:
             raise HwgenError(f"{name} {value}: give at least {low}")
     if o.max_ns_per_step is not None and o.max_ns_per_step <= 0:
