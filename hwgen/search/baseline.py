@@ -78,18 +78,18 @@ def with_seeds(baseline: dict, base, seeds: int, folder: Path) -> dict:
     folder/seedN (reused when done); "accuracy" becomes their mean."""
     import statistics
 
-    from hwgen.flow import Build, run_flow
-    from hwgen.search.trial import TRIAL_STEPS
+    from hwgen.search.trial import further_seed_accuracies
     from hwgen.sweep.points import Point, point_spec
 
-    first = baseline["seed"] if isinstance(baseline["seed"], int) else base.train.seed
-    accs = list(baseline["accuracies"][:1])
-    for seed in range(first + 1, first + seeds):
+    def spec_for(seed: int):
         point = Point(vary=baseline["vary"], bits=baseline["bits"], seed=seed)
         spec = point_spec(base, point, folder / f"seed{seed}")
         say(f"search: training the baseline {point.name} with seed {seed} in {spec.out}",
             sys.stderr)
-        accs.append(run_flow(Build(spec), TRIAL_STEPS)["reference"]["reference_accuracy"])
+        return spec
+
+    first = baseline["seed"] if isinstance(baseline["seed"], int) else base.train.seed
+    accs = baseline["accuracies"][:1] + further_seed_accuracies(spec_for, first, seeds)
     return {**baseline, "seeds": list(range(first, first + seeds)), "accuracies": accs,
             "accuracy": statistics.fmean(accs), "accuracy_spread": max(accs) - min(accs)}
 

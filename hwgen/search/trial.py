@@ -18,18 +18,34 @@ from hwgen.types import HwgenError
 TRIAL_STEPS = ("train", "export", "lower", "fold", "reference")
 
 
+def checked_reference(spec) -> tuple:
+    """Run TRIAL_STEPS for spec in this process; return (its Build, the reference step's result);
+    raise HwgenError when the integer reference differs from the quantized model."""
+    from hwgen.flow import Build, run_flow
+
+    b = Build(spec)
+    ref = run_flow(b, TRIAL_STEPS)["reference"]
+    if ref["mismatches"]:
+        raise HwgenError(f"{spec.name}: the integer reference differs from the quantized model "
+                         f"on {ref['mismatches']} sequences")
+    return b, ref
+
+
+def further_seed_accuracies(spec_for, first: int, seeds: int) -> list[float]:
+    """Return the integer model's test accuracy of spec_for(seed) for each seed after first, up
+    to seeds in all (first + 1, ..., first + seeds - 1): the extra seeds of a verified point or
+    of the baseline, whose first seed's accuracy is known already."""
+    return [checked_reference(spec_for(seed))[1]["reference_accuracy"]
+            for seed in range(first + 1, first + seeds)]
+
+
 def evaluate_trial(spec, device: str, clock_mhz: float) -> dict:
     """Run a trial's steps for spec in this process; return its figures (raises on failure)."""
     from hwgen.cost import cost
-    from hwgen.flow import Build, run_flow
     from hwgen.sim.synth import device_cost
 
-    b = Build(spec)
-    results = run_flow(b, TRIAL_STEPS)
-    ref, ckpt, ir = results["reference"], b.checkpoint(), b.ir()
-    if ref["mismatches"]:
-        raise HwgenError(f"the integer reference differs from the quantized model on "
-                         f"{ref['mismatches']} sequences")
+    b, ref = checked_reference(spec)
+    ckpt, ir = b.checkpoint(), b.ir()
     ecp5 = cost(ir, "ecp5", clock_mhz)
     priced = device_cost(ecp5["total"], device)
     return {"accuracy": ref["reference_accuracy"], "quant_accuracy": ckpt["quant_accuracy"],

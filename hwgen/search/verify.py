@@ -82,16 +82,13 @@ def verify_epochs(base, o) -> int:
 def _seed_accuracies(base, row: dict, ckpt: Path, o, folder: Path) -> list[float]:
     """Return the integer model's test accuracy for each further training seed (the spec's
     seed + 1, + 2, ...; the spec's own seed is the whole flow's build)."""
-    from hwgen.flow import Build, run_flow
-    from hwgen.search.trial import TRIAL_STEPS
+    from hwgen.search.trial import further_seed_accuracies
 
-    out = []
-    for seed in range(base.train.seed + 1, base.train.seed + o.seeds):
-        spec = trial_spec(base, row["params"], ckpt, verify_epochs(base, o),
-                          folder / f"seed{seed}", seed=seed)
-        ref = run_flow(Build(spec), TRIAL_STEPS)["reference"]
-        out.append(ref["reference_accuracy"])
-    return out
+    epochs = verify_epochs(base, o)
+    return further_seed_accuracies(
+        lambda seed: trial_spec(base, row["params"], ckpt, epochs, folder / f"seed{seed}",
+                                seed=seed),
+        base.train.seed, o.seeds)
 
 
 def _measured(spec, o) -> dict:
