@@ -39,10 +39,15 @@ class Options:
     simd: int | None = None
     finetune_epochs: int | None = None  # replace the ptq section's (post-training specs only)
 
+    @property
+    def synth_ecp5(self) -> bool:
+        """Whether each point runs synth_ecp5 (asked, or needed by --fmax)."""
+        return self.ecp5 or self.fmax
+
     def keyed(self) -> dict:
         """Return the options a point's row depends on."""
         return {"fmax": self.fmax, "simulate": self.simulate,
-                "ecp5": self.device if self.ecp5 or self.fmax else None}
+                "ecp5": self.device if self.synth_ecp5 else None}
 
 
 @contextlib.contextmanager
@@ -114,7 +119,7 @@ def measure(spec: Spec, fmax: bool = False, simulate: bool = False, device: str 
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
     from hwgen.report import RESOURCE_KEYS
 
-    b = Build(spec, fmax=fmax, ecp5=ecp5 or fmax, device=device, compile_opt="-O0")
+    b = Build(spec, fmax=fmax, ecp5=ecp5, device=device, compile_opt="-O0")  # fmax implies ecp5
     skip = ("emit_hls", "sim_hls") + (() if simulate else ("sim_rtl",))
     results = run_flow(b, STEPS[:STEPS.index("cost") + 1], skip=skip)
     ckpt, ref, cost, ir = b.checkpoint(), results["reference"], results["cost"], b.ir()
@@ -284,7 +289,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
     meta = {"model": base.name, "spec": base.to_dict(), "vary": vary,
             "quantizers": list(quantizers(vary)), "bits": list(bits), "seed": seed,
             "executor": options.executor, "fmax": options.fmax, "simulate": options.simulate,
-            "device": options.device, "ecp5": options.ecp5 or options.fmax, "hwgen": _version()}
+            "device": options.device, "ecp5": options.synth_ecp5, "hwgen": _version()}
     rows, tasks = {}, []
     for b in bits:
         point = Point(vary=vary, bits=b, seed=seed)
@@ -297,7 +302,7 @@ def sweep(model: str, vary: str | None = None, bits: tuple | None = None,
         tasks.append({"cwd": os.getcwd(), "spec_path": str(Path(base.path).resolve()),
                       "point": dataclasses.asdict(point), "folder": str(folder), "key": key,
                       "pe": options.pe, "simd": options.simd, "fmax": options.fmax,
-                      "device": options.device, "ecp5": options.ecp5 or options.fmax,
+                      "device": options.device, "ecp5": options.synth_ecp5,
                       "finetune_epochs": options.finetune_epochs,
                       "simulate": options.simulate})
     # Widest first: they take longest, so the pool's last round is short.
