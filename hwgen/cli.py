@@ -271,8 +271,8 @@ def _cmd_search(args) -> None:
                       seed=args.seed, qat_epochs=args.qat_epochs,
                       verify_qat_epochs=args.verify_qat_epochs,
                       widths=parse_bits(args.widths, "--widths"), clock_mhz=args.clock_mhz,
-                      verify=args.verify, seeds=args.seeds, pnr=not args.no_pnr,
-                      baseline=args.baseline)
+                      verify=args.verify, seeds=args.seeds, screen=args.screen,
+                      pnr=not args.no_pnr, baseline=args.baseline)
     search(args.model, options, out=args.out)
 
 
@@ -719,21 +719,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most this time per step (cost model at --clock-mhz)")
     p.add_argument("--clock-mhz", type=float, default=100.0,
                    help="the clock of the cost model's time per step (default 100)")
-    p.add_argument("--trials", type=_int_in(1, 100000), default=24,
-                   help="trials to run in all, resumed trials included (default 24)")
+    p.add_argument("--trials", type=_int_in(1, 100000), default=48,
+                   help="trials to run in all, resumed trials included (default 48)")
     p.add_argument("--batch", type=_int_in(2, 4096), default=8,
                    help="trials per generation, NSGA-II's population (default 8)")
     p.add_argument("--widths", default="2-8", help="widths a quantizer may take (default 2-8)")
-    p.add_argument("--qat-epochs", type=_int_in(1, 100000), default=4,
+    p.add_argument("--qat-epochs", type=_int_in(1, 100000), default=None,
                    help="QAT epochs per trial after calibrating the base model's float weights "
-                   "(default 4)")
+                   "(default: the spec's train.qat_epochs, the verified points' schedule)")
     p.add_argument("--seed", type=_spec_int("seed"), default=0,
                    help="the study's seed (default 0); training seeds are the spec's")
     p.add_argument("--seeds", type=_int_in(1, 100), default=3,
                    help="training seeds per verified point, from the spec's: accuracy mean and "
                    "spread (default 3)")
+    p.add_argument("--screen", type=_int_in(0, 1000), default=6,
+                   help="best trials, front by front, trained with every seed (--seeds) and the "
+                   "verified schedule before the verified points are chosen from the front of "
+                   "their means (default 6; 0: choose from the trials' one-seed front)")
     p.add_argument("--verify", type=_int_in(0, 100), default=3,
-                   help="front points verified by the whole flow (default 3)")
+                   help="points verified by the whole flow (default 3)")
     p.add_argument("--verify-qat-epochs", type=_int_in(1, 100000), default=None,
                    help="QAT epochs of each verified point and seed after calibration (default: "
                    "the spec's train.qat_epochs, the schedule the spec itself trains with)")

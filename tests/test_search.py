@@ -1,6 +1,7 @@
 """`hwgen search` on a tiny spec: trials on the local pool and on a Ray instance give the same
-rows; the verified point is rebuilt from its own spec file and checked bit for bit; the front,
-the choice of points, budgets and bad arguments."""
+rows; the screened trials' seeds are the verified point's; the verified point is rebuilt from its
+own spec file and checked bit for bit; the front, the screening's order, each trial's choice of
+folding, the choice of points, budgets and bad arguments."""
 from __future__ import annotations
 
 import json
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from hwgen.search.folding import FOLDING_SLACK, Limits, best_folding
 from hwgen.search.run import Options, check_resumable, parse_budget, violations
+from hwgen.search.screen import fronts
 from hwgen.search.space import (SEARCHED, folding_choices, make_space, starting_points,
                                 trial_spec)
 from hwgen.search.verify import chosen, pareto, verify_epochs
@@ -24,9 +27,9 @@ bits: {weight: 4, io: 6, input_acc: 6, forget_acc: 6, cell_acc: 5, output_acc: 6
        tanh: 5, cell_state: 6, head: 4, bias: 12}
 train: {seed: 1, float_epochs: 2, qat_epochs: 1, batch_size: 64}
 """
-SEARCH = ("--trials", "4", "--batch", "2", "--qat-epochs", "1", "--seeds", "2", "--no-pnr")
-SAME = ("number", "name", "params", "status", "accuracy", "quant_accuracy", "cost", "ecp5",
-        "xilinx", "cycles_per_step")
+SEARCH = ("--trials", "4", "--batch", "2", "--seeds", "2", "--screen", "2", "--no-pnr")
+SAME = ("number", "name", "params", "folding", "status", "accuracy", "quant_accuracy", "cost",
+        "ecp5", "xilinx", "cycles_per_step")
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +52,21 @@ def _check_verified(data: dict, folder: Path) -> None:
     report = v["report"]
     assert report["mismatches"] == {"reference": 0, "rtl": 0, "hls": 0}
     assert report["cycles_per_step"]["simulated"] == report["cycles_per_step"]["model"]
-    # rebuilt from its spec file with the trial's seed: the trial's very model
+    # rebuilt from its spec file with the trial's seed: the trial's very model (the trials
+    # train with the spec's own QAT schedule when --qat-epochs is not given)
     assert v["accuracies"][0] == report["accuracy"]["reference"] == trial["accuracy"]
     assert len(v["accuracies"]) == 2 and v["seeds"] == [1, 2]
+    # chosen among the screened trials, whose second seed it trained (the same model again)
+    assert v["name"] in data["screened"]
+    assert trial["screened"]["accuracies"] == v["accuracies"]
+    assert trial["screened"]["seeds"] == [1, 2]
     spec = load_spec(v["spec"])
     assert v["qat_epochs"] == spec.ptq.finetune_epochs == 1  # the tiny spec's own qat_epochs
     assert {k: getattr(spec.bits, k) for k in SEARCHED} == \
         {k: trial["params"][k] for k in SEARCHED}
     assert (spec.folding.pe, spec.folding.simd, spec.folding.lanes) == \
-        (trial["params"]["pe"], trial["params"]["simd"], trial["params"]["lanes"])
+        (trial["folding"]["pe"], trial["folding"]["simd"], trial["folding"]["lanes"])
+    assert report["cycles_per_step"]["model"] == trial["cycles_per_step"]
     assert report["ecp5"]["resources"]["LUT4"] > 0  # measured by Yosys, not the model
     for name in ("search.md", "trials.csv"):
         assert v["name"] in (folder / name).read_text()
@@ -72,16 +81,16 @@ def test_local_then_ray_search(tiny, ray_cluster):
     data = _data(out)
     trials = data["trials"]
     assert [t["number"] for t in trials] == [0, 1, 2, 3]
-    # the first trial is the spec itself: its widths and folding (fully parallel)
+    # the first trial is the spec's widths
     assert trials[0]["params"] == {"weight": 4, "io": 6, "input_acc": 6, "forget_acc": 6,
                                    "cell_acc": 5, "output_acc": 6, "sigmoid": 5, "tanh": 5,
-                                   "cell_state": 6, "head": 4, "pe": 0, "simd": 0, "lanes": 0}
+                                   "cell_state": 6, "head": 4}
     space = make_space(load_spec(str(tiny / "tiny.yaml")))
     for t in trials:
         assert t["status"] == "done", t["status"]
         assert t["accuracy"] == t["quant_accuracy"]  # the reference equals the trained model
         assert all(t["params"][k] in space.widths for k in SEARCHED)
-        assert t["params"]["pe"] in space.pe and t["params"]["simd"] in space.simd
+        assert t["folding"] in space.foldings() and t["foldings_priced"] == len(space.foldings())
     _check_verified(data, out)
     # a rerun finds the 4 trials done and runs none; with --baseline it compares the verified
     # point with a sweep's best point (LUT4 41820 of the LFE5U-85F's 83640: cost 0.5)
@@ -199,11 +208,10 @@ def test_budget_takes_generic_names_for_the_ecp5_resources():
 
 
 def test_a_new_search_starts_from_the_specs_widths_and_the_baselines(tmp_path):
-    (tmp_path / "tiny.yaml").write_text(TINY + "folding: {pe: 4, simd: 2}\n")
+    (tmp_path / "tiny.yaml").write_text(TINY)
     base = load_spec(str(tmp_path / "tiny.yaml"))
     own = {"weight": 4, "io": 6, "input_acc": 6, "forget_acc": 6, "cell_acc": 5,
-           "output_acc": 6, "sigmoid": 5, "tanh": 5, "cell_state": 6, "head": 4,
-           "pe": 4, "simd": 2, "lanes": 0}
+           "output_acc": 6, "sigmoid": 5, "tanh": 5, "cell_state": 6, "head": 4}
     space = make_space(base)
     assert starting_points(base, space) == [own]
     baseline = {"vary": "weights", "bits": 3}
@@ -217,3 +225,36 @@ def test_verify_qat_epochs_below_one_is_refused():
 
     with pytest.raises(HwgenError, match="--verify-qat-epochs 0: give at least 1"):
         check_options(Options(verify_qat_epochs=0))
+
+
+def _priced(cost, cycles, lut4=1000, ns=None):
+    return {"cost": cost, "cycles_per_step": cycles, "ns_per_step": ns or 10.0 * cycles,
+            "ecp5": {"LUT4": lut4, "FF": 0, "EBR": 0, "MULT18": 0}}
+
+
+def test_a_trial_takes_the_fastest_folding_near_the_cheapest():
+    assert FOLDING_SLACK == 0.05
+    device = Limits("85k")
+    slow, fast, faster, dear = (_priced(0.200, 4000), _priced(0.209, 600), _priced(0.211, 300),
+                                _priced(0.300, 50))
+    # 0.209 is within 5 % of 0.200, 0.211 is not: the 600-cycle folding
+    assert best_folding([slow, fast, faster, dear], device) is fast
+    # a time limit of 1000 ns per step rules out all but the dearest
+    assert best_folding([slow, fast, faster, dear],
+                        Limits("85k", max_ns_per_step=1000.0)) is dear
+    # over the budget everywhere: the folding that misses it by least (the trial is infeasible)
+    big = [_priced(0.5, 10, lut4=60000), _priced(0.4, 20, lut4=50000)]
+    assert best_folding(big, Limits("85k", budget=(("LUT4", 40000),))) is big[1]
+    # equal cost and cycles: the space's order decides
+    twins = [_priced(0.2, 100), _priced(0.2, 100)]
+    assert best_folding(twins, device) is twins[0]
+
+
+def test_screening_takes_the_trials_front_by_front():
+    rows = [_row(0, 0.9, 0.5), _row(1, 0.8, 0.2), _row(2, 0.85, 0.6), _row(3, 0.88, 0.55),
+            _row(4, 0.95, 0.9), _row(5, 0.7, 0.2), _row(6, 0.6, 0.7)]
+    # front 1: 1, 0, 4; front 2 (without them): 5, 3 (2 is beaten by 3); front 3: 2; then 6
+    assert [r["number"] for r in fronts(rows, 3)] == [1, 0, 4]
+    assert [r["number"] for r in fronts(rows, 5)] == [1, 0, 4, 5, 3]
+    assert [r["number"] for r in fronts(rows, 4)] == [1, 0, 4, 3]  # the most accurate of front 2
+    assert [r["number"] for r in fronts(rows, 99)] == [1, 0, 4, 5, 3, 2, 6]

@@ -4,14 +4,16 @@ The driver trains the model's spec once (its float model is every trial's starti
 runs an Optuna study (NSGA-II, seeded) in generations of `batch` trials: it asks a whole
 generation, runs its trials in parallel (a local process pool or tasks on a Ray cluster: the
 same rows either way), and tells the results in trial order, so the same seed gives the same
-trials whatever the executor or the number of jobs. Objectives: the integer model's test
-accuracy (maximised) and the cost, the sum of the design's LUT4, EBR and MULT18 shares of the
-ECP5 device (minimised), both from the cost model; a budget and a time per step are
-constraints. Finished trials live in SEARCH/study.journal and SEARCH/trials.json, so a rerun
+trials whatever the executor or the number of jobs. The study samples the widths; each trial
+takes the best folding for them by the cost model (hwgen.search.folding). Objectives: the integer
+model's test accuracy (maximised) and the cost, the sum of the design's LUT4, EBR and MULT18
+shares of the ECP5 device (minimised), both from the cost model; a budget and a time per step
+are constraints. Finished trials live in SEARCH/study.journal and SEARCH/trials.json, so a rerun
 resumes; a trial whose parameters were already run reuses its row.
 
-The front's best points are then verified (hwgen.search.verify): trained with several seeds,
-built and checked bit for bit by the whole flow; their measured figures replace the model's.
+The best trials are then trained with every seed (hwgen.search.screen), and the front of their
+mean accuracies' best points verified (hwgen.search.verify): built and checked bit for bit by
+the whole flow; their measured figures replace the model's.
 """
 from __future__ import annotations
 
@@ -23,12 +25,10 @@ from pathlib import Path
 
 from hwgen.progress import say
 from hwgen.search.baseline import load_baseline, with_seeds
-from hwgen.search.space import (SEARCHED, Space, make_space, starting_points, trial_name,
-                                trial_spec)
+from hwgen.search.folding import BUDGET_KEYS, FOLDING_SLACK, violations
+from hwgen.search.space import SEARCHED, Space, make_space, starting_points, trial_name, trial_spec
 from hwgen.spec import load_spec
 from hwgen.types import HwgenError, shown
-
-BUDGET_KEYS = ("LUT4", "FF", "EBR", "MULT18")
 #: The generic names a budget may use for the ECP5 resources they stand for.
 BUDGET_ALIASES = {"LUT": "LUT4", "DSP": "MULT18", "BRAM": "EBR"}
 
@@ -40,14 +40,15 @@ class Options:
     device: str = "85k"
     budget: tuple = ()  # ((key, count), ...): at most count of key (BUDGET_KEYS); () = device
     max_ns_per_step: float | None = None
-    trials: int = 24
+    trials: int = 48
     batch: int = 8  # trials per generation (NSGA-II's population)
     jobs: int = 2
     executor: str = "local"
     address: str | None = None
     seed: int = 0
-    qat_epochs: int = 4  # each trial's QAT after calibration
+    qat_epochs: int | None = None  # each trial's QAT after calibration (None: the spec's)
     verify_qat_epochs: int | None = None  # a verified point's QAT (None: the spec's qat_epochs)
+    screen: int = 6  # trials trained with every seed before the verified points are chosen
     widths: tuple = (2, 3, 4, 5, 6, 7, 8)
     clock_mhz: float = 100.0  # the clock of the model's time per step (before verification)
     verify: int = 3  # front points built and verified
@@ -82,8 +83,10 @@ def check_options(o: Options) -> None:
     if o.executor not in ("local", "ray"):
         raise HwgenError(f"--executor {o.executor!r}: use local or ray")
     for name, value, low in (("--trials", o.trials, 1), ("--batch", o.batch, 2),
-                             ("--jobs", o.jobs, 1), ("--qat-epochs", o.qat_epochs, 1),
+                             ("--jobs", o.jobs, 1),
+                             ("--qat-epochs", 1 if o.qat_epochs is None else o.qat_epochs, 1),
                              ("--verify", o.verify, 0), ("--seeds", o.seeds, 1),
+                             ("--screen", o.screen, 0),
                              ("--verify-qat-epochs",
                               1 if o.verify_qat_epochs is None else o.verify_qat_epochs, 1)):
         if value < low:
@@ -106,31 +109,15 @@ def task_spec(task: dict):
 
 
 def suggest(trial, space: Space) -> dict:
-    """Return a trial's parameters, asked from the study in a fixed order."""
-    params = {k: trial.suggest_categorical(k, list(space.widths)) for k in SEARCHED}
-    params["pe"] = trial.suggest_categorical("pe", list(space.pe))
-    params["simd"] = trial.suggest_categorical("simd", list(space.simd))
-    params["lanes"] = trial.suggest_categorical("lanes", list(space.lanes))
-    return params
-
-
-def violations(row: dict, o: Options) -> list[float]:
-    """Return a trial's constraint values (<= 0: met): each budget item and the device's capacity
-    as shares over 1, and the time per step over --max-ns-per-step."""
-    from hwgen.sim.synth import capacity
-
-    cap = capacity(o.device)
-    limits = dict(cap)
-    limits.update(dict(o.budget))
-    out = [row["ecp5"][k] / limits[k] - 1 for k in BUDGET_KEYS]
-    if o.max_ns_per_step is not None:
-        out.append(row["ns_per_step"] / o.max_ns_per_step - 1)
-    return out
+    """Return a trial's parameters (its widths), asked from the study in a fixed order."""
+    return {k: trial.suggest_categorical(k, list(space.widths)) for k in SEARCHED}
 
 
 #: The options a study's trials depend on: a rerun in the same folder must keep them.
 KEYED = ("device", "budget", "max_ns_per_step", "batch", "seed", "qat_epochs", "widths",
          "clock_mhz")
+#: How trials choose their folding: a folder of a search that chose it otherwise is refused.
+FOLDING_RULE = f"each trial's cheapest folding by the cost model, slack {FOLDING_SLACK}"
 
 
 def check_resumable(folder: Path, keyed: dict) -> None:
@@ -167,11 +154,11 @@ def _study(folder: Path, o: Options):
                                directions=["maximize", "minimize"], load_if_exists=True)
 
 
-def _runner(tasks: list, o: Options):
-    from hwgen.search.trial import run_trial
+def _runner(o: Options):
+    """Return runner(tasks, function): the results of function on each task, on o's executor."""
     from hwgen.sweep.run import run_tasks
 
-    return run_tasks(tasks, run_trial, o.executor, o.jobs, o.address)
+    return lambda tasks, function: run_tasks(tasks, function, o.executor, o.jobs, o.address)
 
 
 def _base_model(base, folder: Path) -> Path:
@@ -213,8 +200,10 @@ def _generation(study, space: Space, count: int, rows: dict, task_of, o: Options
     names = [trial_name(p) for p in params]
     tasks = [task_of(t.number, p, n) for t, p, n in zip(asked, params, names)
              if not (n in rows and rows[n]["status"] == "done")]
+    from hwgen.search.trial import run_trial
+
     unique = {t["name"]: t for t in tasks}  # twice the same parameters in one generation: once
-    for row in _runner(list(unique.values()), o):
+    for row in _runner(o)(list(unique.values()), run_trial):
         rows[row["name"]] = row
         _save_rows(folder, rows, meta)
         say(f"trial {row['number']} {row['name']}: {summary(row)} ({row['seconds']:.0f} s)",
@@ -233,18 +222,23 @@ def summary(row: dict) -> str:
     """Return one line about a trial's row."""
     if row["status"] != "done":
         return row["status"]
-    return (f"accuracy {100 * row['accuracy']:.2f} %, cost {row['cost']:.3f} of the device, "
-            f"{row['cycles_per_step']} cycles/step")
+    f = row["folding"]
+    return (f"accuracy {100 * row['accuracy']:.2f} %, cost {row['cost']:.3f} of the device at pe "
+            f"{f['pe']}, simd {f['simd']}, lanes {f['lanes']}, {row['cycles_per_step']} "
+            f"cycles/step")
 
 
 def search(model: str, o: Options = Options(), out: str | None = None) -> dict:
     """Run (or resume) a search for model; write the search folder; return its results."""
     from hwgen.flow import BUILD_DIR, out_dir
     from hwgen.search.report import write_report
+    from hwgen.search.screen import screen
     from hwgen.search.verify import verify_front
 
     base = load_spec(model)
     check_options(o)
+    if o.qat_epochs is None:
+        o = dataclasses.replace(o, qat_epochs=base.train.qat_epochs)
     baseline = load_baseline(o.baseline, o.device, base.name) if o.baseline else None
     space = make_space(base, o.widths)
     folder = Path(out or BUILD_DIR / "search" / f"{out_dir(base).name}-{o.device}").resolve()
@@ -256,6 +250,7 @@ def search(model: str, o: Options = Options(), out: str | None = None) -> dict:
     keyed = {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(o))).items()
              if k in KEYED}
     keyed["base"] = base.training_hash()
+    keyed["folding"] = FOLDING_RULE
     check_resumable(folder, keyed)
     ckpt = _base_model(base, folder)
     rows = _load_rows(folder)
@@ -265,7 +260,8 @@ def search(model: str, o: Options = Options(), out: str | None = None) -> dict:
                 "params": params, "name": name, "number": number,
                 "float_checkpoint": str(ckpt), "qat_epochs": o.qat_epochs,
                 "folder": str(folder / "trials" / name), "device": o.device,
-                "clock_mhz": o.clock_mhz}
+                "clock_mhz": o.clock_mhz, "budget": [list(kv) for kv in o.budget],
+                "max_ns_per_step": o.max_ns_per_step, "foldings": space.foldings()}
 
     study = _study(folder, o)
     if not study.trials:  # a new study starts from the spec's widths (and the baseline's)
@@ -276,9 +272,11 @@ def search(model: str, o: Options = Options(), out: str | None = None) -> dict:
         count = min(o.batch, o.trials - len(finished))
         _generation(study, space, count, rows, task_of, o, meta, folder)
         finished = [t for t in study.trials if t.state.is_finished()]
-    verified = verify_front(base, folder, rows, ckpt, o)
+    screened = screen(base, folder, rows, ckpt, o, _runner(o))
+    _save_rows(folder, rows, meta)
+    verified = verify_front(base, folder, rows, ckpt, o, screened)
     if baseline:
         baseline = with_seeds(baseline, base, o.seeds, folder / "baseline")
-    paths = write_report(folder, rows, verified, meta, o, baseline)
+    paths = write_report(folder, rows, verified, meta, o, baseline, screened)
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return {"folder": folder, "trials": rows, "verified": verified, "paths": paths}

@@ -1,9 +1,11 @@
 """The search space of `hwgen search`: every quantizer's width and the folding of one spec.
 
-A trial is a set of parameters (the widths of SEARCHED and pe, simd, lanes) applied to the
-model's spec. Each trial is a post-training spec: its float model is the search's base model
-(trained once), and it is calibrated and then fine-tuned with QAT for a short schedule, so a
-trial costs a few QAT epochs, not a whole training.
+A trial's parameters are the widths of SEARCHED, applied to the model's spec; the sampler asks
+only for them. The folding (pe, simd, lanes) does not change the model or its accuracy, only its
+hardware, so a trial does not sample it: it prices every folding of the space with the cost model
+(milliseconds each) and keeps the best one (hwgen.search.folding). Each trial is a post-training
+spec: its float model is the search's base model (trained once), calibrated and then fine-tuned
+with QAT, so a trial costs a QAT schedule, not a whole training.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from hwgen.types import HwgenError
 #: The quantizers a search sets. bias keeps the spec's width (a narrow bias costs accuracy and
 #: saves almost nothing: it is added once per gate).
 SEARCHED = tuple(k for k in BITS_KEYS if k != "bias")
+#: The folding parameters a trial chooses (hwgen.search.folding) and a verified point is built at.
+FOLDING = ("pe", "simd", "lanes")
 DEFAULT_WIDTHS = (2, 3, 4, 5, 6, 7, 8)
 
 
@@ -34,6 +38,11 @@ class Space:
     pe: tuple[int, ...]
     simd: tuple[int, ...]
     lanes: tuple[int, ...]
+
+    def foldings(self) -> list[dict]:
+        """Return every folding of the space, {"pe", "simd", "lanes"}, in a fixed order."""
+        return [{"pe": p, "simd": s, "lanes": n}
+                for p in self.pe for s in self.simd for n in self.lanes]
 
     def describe(self) -> str:
         """Return one line naming the choices."""
@@ -73,14 +82,20 @@ def trial_name(params: dict) -> str:
     return "t" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def point_params(row: dict) -> dict:
+    """Return a finished trial's widths and chosen folding: the parameters its point is built
+    with."""
+    return {**row["params"], **row["folding"]}
+
+
 def trial_spec(base: Spec, params: dict, float_checkpoint: Path, qat_epochs: int,
                folder: Path, seed: int | None = None) -> Spec:
-    """Return the spec of a trial: base with params' widths and folding, post-training
-    quantization of the float model in float_checkpoint, then qat_epochs of QAT, built in
-    folder. seed replaces the training seed (the fine-tuning's batch order)."""
+    """Return the spec of a trial: base with params' widths and folding (FOLDING; the spec's
+    where params has none), post-training quantization of the float model in float_checkpoint,
+    then qat_epochs of QAT, built in folder. seed replaces the training seed (the fine-tuning's
+    batch order)."""
     bits = dataclasses.replace(base.bits, **{k: params[k] for k in SEARCHED})
-    folding = dataclasses.replace(base.folding, pe=params["pe"], simd=params["simd"],
-                                  lanes=params["lanes"])
+    folding = dataclasses.replace(base.folding, **{k: params[k] for k in FOLDING if k in params})
     ptq = dataclasses.replace(base.ptq or PTQ(), float_checkpoint=str(float_checkpoint),
                               finetune_epochs=qat_epochs)
     train = base.train if seed is None else dataclasses.replace(base.train, seed=seed)
@@ -92,8 +107,8 @@ def trial_spec(base: Spec, params: dict, float_checkpoint: Path, qat_epochs: int
 
 def starting_points(base: Spec, space: Space, baseline: dict | None = None) -> list[dict]:
     """Return the trials a new search starts with: the spec's own widths and, with a baseline
-    (hwgen.search.baseline), the widths of the sweep's best point, each at the spec's folding;
-    a point outside the space (a width or folding value it does not offer) is left out."""
+    (hwgen.search.baseline), the widths of the sweep's best point; widths the space does not
+    offer are left out."""
     from hwgen.sweep.points import quantizers
 
     own = {k: getattr(base.bits, k) for k in SEARCHED}
@@ -101,12 +116,8 @@ def starting_points(base: Spec, space: Space, baseline: dict | None = None) -> l
     if baseline and baseline.get("vary") and isinstance(baseline.get("bits"), int):
         widths.append({**own, **{k: baseline["bits"] for k in quantizers(baseline["vary"])
                                  if k in own}})
-    f = base.folding
-    folding = {"pe": f.pe, "simd": f.simd, "lanes": f.lanes}
     points = []
     for w in widths:
-        p = {**w, **folding}
-        if (all(w[k] in space.widths for k in SEARCHED) and f.pe in space.pe
-                and f.simd in space.simd and f.lanes in space.lanes and p not in points):
-            points.append(p)
+        if all(w[k] in space.widths for k in SEARCHED) and w not in points:
+            points.append(w)
     return points

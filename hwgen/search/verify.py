@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from hwgen.progress import say
-from hwgen.search.space import trial_spec
+from hwgen.search.space import point_params, trial_spec
 from hwgen.spec import load_spec
 from hwgen.sweep.report import pareto_front
 
@@ -43,7 +43,7 @@ def pareto(rows: list[dict]) -> list[dict]:
 
 def feasible(rows: dict, o) -> list[dict]:
     """Return the finished trials that meet every constraint (budget, device, time per step)."""
-    from hwgen.search.run import violations
+    from hwgen.search.folding import violations
 
     return [r for r in rows.values() if r["status"] == "done"
             and all(v <= 0 for v in violations(r, o))]
@@ -86,7 +86,7 @@ def _seed_accuracies(base, row: dict, ckpt: Path, o, folder: Path) -> list[float
 
     epochs = verify_epochs(base, o)
     return further_seed_accuracies(
-        lambda seed: trial_spec(base, row["params"], ckpt, epochs, folder / f"seed{seed}",
+        lambda seed: trial_spec(base, point_params(row), ckpt, epochs, folder / f"seed{seed}",
                                 seed=seed),
         base.train.seed, o.seeds)
 
@@ -104,7 +104,7 @@ def _measured(spec, o) -> dict:
 def verify_point(base, row: dict, ckpt: Path, o, folder: Path) -> dict:
     """Verify one front point; return its verified figures."""
     name = row["name"]
-    spec = trial_spec(base, row["params"], ckpt, verify_epochs(base, o),
+    spec = trial_spec(base, point_params(row), ckpt, verify_epochs(base, o),
                       folder / "verified" / name)
     path = write_spec(spec, folder / "specs" / f"{name}.yaml")
     built = dataclasses.replace(load_spec(str(path)), out=str(folder / "verified" / name))
@@ -112,14 +112,23 @@ def verify_point(base, row: dict, ckpt: Path, o, folder: Path) -> dict:
     report = _measured(built, o)
     accs = [report["accuracy"]["reference"]] + _seed_accuracies(base, row, ckpt, o,
                                                                 folder / "seeds" / name)
-    return {"name": name, "number": row["number"], "params": row["params"], "spec": str(path),
+    return {"name": name, "number": row["number"], "params": row["params"],
+            "folding": row["folding"], "spec": str(path),
             "qat_epochs": verify_epochs(base, o),
             "seeds": list(range(base.train.seed, base.train.seed + o.seeds)),
             "accuracies": accs, "accuracy_mean": statistics.fmean(accs),
             "accuracy_spread": max(accs) - min(accs), "report": report}
 
 
-def verify_front(base, folder: Path, rows: dict, ckpt: Path, o) -> list[dict]:
-    """Verify up to o.verify points of the feasible front; return their figures."""
-    points = chosen(pareto(feasible(rows, o)), o.verify)
-    return [verify_point(base, r, ckpt, o, folder) for r in points]
+def by_mean(screened: list[dict]) -> list[dict]:
+    """Return the screened rows (hwgen.search.screen) with their mean accuracy as "accuracy"."""
+    return [{**r, "accuracy": r["screened"]["mean"]} for r in screened]
+
+
+def verify_front(base, folder: Path, rows: dict, ckpt: Path, o,
+                 screened: list[dict] | None = None) -> list[dict]:
+    """Verify up to o.verify points: of the front of the screened rows' mean accuracies, or,
+    with no screening, of the feasible trials' front; return their figures."""
+    front = pareto(by_mean(screened)) if screened else pareto(feasible(rows, o))
+    return [verify_point(base, rows[r["name"]], ckpt, o, folder)
+            for r in chosen(front, o.verify)]
