@@ -78,6 +78,7 @@ def test_local_then_ray_search(tiny, ray_cluster):
     run = run_hwgen("search", "tiny.yaml", *SEARCH, "--jobs", "2", "--verify", "1",
                     "--out", str(out), cwd=tiny)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert "Warning" not in run.stderr  # e.g. no deprecated Optuna argument
     data = _data(out)
     trials = data["trials"]
     assert [t["number"] for t in trials] == [0, 1, 2, 3]

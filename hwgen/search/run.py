@@ -116,6 +116,8 @@ def suggest(trial, space: Space) -> dict:
 #: The options a study's trials depend on: a rerun in the same folder must keep them.
 KEYED = ("device", "budget", "max_ns_per_step", "batch", "seed", "qat_epochs", "widths",
          "clock_mhz")
+#: The names of violations' values, as the study records them.
+CONSTRAINTS = (*BUDGET_KEYS, "ns_per_step")
 #: How trials choose their folding: a folder of a search that chose it otherwise is refused.
 FOLDING_RULE = f"each trial's cheapest folding by the cost model, slack {FOLDING_SLACK}"
 
@@ -147,9 +149,7 @@ def _study(folder: Path, o: Options):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = JournalStorage(JournalFileBackend(str(folder / "study.journal")))
-    sampler = optuna.samplers.NSGAIISampler(
-        population_size=o.batch, seed=o.seed,
-        constraints_func=lambda t: t.user_attrs.get("constraints", [1.0]))
+    sampler = optuna.samplers.NSGAIISampler(population_size=o.batch, seed=o.seed)
     return optuna.create_study(study_name="hwgen-search", storage=storage, sampler=sampler,
                                directions=["maximize", "minimize"], load_if_exists=True)
 
@@ -213,7 +213,8 @@ def _generation(study, space: Space, count: int, rows: dict, task_of, o: Options
         if row["status"] != "done":
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             continue
-        trial.set_user_attr("constraints", violations(row, o))
+        for key, value in zip(CONSTRAINTS, violations(row, o)):
+            trial.set_constraint(key, value)  # <= 0: met (NSGA-II ranks feasible trials first)
         trial.set_user_attr("name", name)
         study.tell(trial, [row["accuracy"], row["cost"]])
 
