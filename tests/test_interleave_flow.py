@@ -122,32 +122,30 @@ def test_hw_verifies_an_interleaved_spec(tmp_path, monkeypatch, capsys):
     assert "Interleave 3: 3 sequences of equal length share the engine" in md
     assert f"{t['steps_per_s']:,.0f} steps/s" in md and "3 sequences in the design" in md
     assert not (folder / "rtl" / "tb").exists()  # its testbench streams plain designs only
-    _check_repeats_are_compared_and_counted_once(spec, folder)
+    _check_repeats_are_compared_and_counted_once(spec, folder, monkeypatch, capsys)
 
 
-def _check_repeats_are_compared_and_counted_once(spec, folder) -> None:
-    """Run the HLS C simulation of the built design again, its outputs altered: a repeat's
-    outputs differing is one mismatch, and so are both runs of that sequence differing."""
+def _check_repeats_are_compared_and_counted_once(spec, folder, monkeypatch, capsys) -> None:
+    """Run the sim_hls step again with the C simulation's outputs altered: a repeat's outputs
+    differing is one mismatch, and so are both runs of that sequence differing."""
     import dataclasses
 
-    from hwgen import flow
-    from hwgen.sim.hls_run import run_hls_interleaved
-    from hwgen.spec import load_spec
+    import hwgen.sim.hls_run
+    from hwgen.qat.data import load_dataset
 
-    b = flow.Build(load_spec(str(spec)))
-    lengths = [len(x) for x in b.test_set().x]
-    order = interleave_order(lengths, 3)
-    positions = stream_positions(order, len(lengths))
+    run_hls_interleaved = hwgen.sim.hls_run.run_hls_interleaved
+    lengths = [len(x) for x in load_dataset("japanese_vowels").test.x]
+    positions = stream_positions(interleave_order(lengths, 3), len(lengths))
     repeated = next(ps for ps in positions if len(ps) > 1)
-
-    def altered(at):
-        def run(codes):
-            res = run_hls_interleaved(folder / "hls", codes)
-            outs = [o + 1 if p in at else o for p, o in enumerate(res.outputs)]
-            return dataclasses.replace(res, outputs=outs)
-        return run
-
     for at, want in (((), 0), (repeated[1:], 1), (repeated, 1),
                      ((positions[0][0], positions[1][0]), 2)):
-        _, summary, streamed = flow._run_backend(b, folder / "hls", "running", altered(at), "")
-        assert streamed == order and summary["mismatches"] == want, at
+        def altered(hls, codes, build_dir=None, at=at):
+            res = run_hls_interleaved(hls, codes, build_dir)
+            return dataclasses.replace(res, outputs=[o + 1 if p in at else o
+                                                     for p, o in enumerate(res.outputs)])
+        monkeypatch.setattr(hwgen.sim.hls_run, "run_hls_interleaved", altered)
+        (folder / "steps" / "sim_hls.json").unlink()
+        code = cli.main(["hw", str(spec), "--from", "sim_hls", "--to", "sim_hls"])
+        assert (code == 0) == (want == 0), capsys.readouterr().err
+        result = json.loads((folder / "steps" / "sim_hls.json").read_text())["result"]
+        assert result["mismatches"] == want and result["sequences"] == 370, at
