@@ -956,6 +956,8 @@ def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "repor
     figures; force retrains even if the checkpoint matches the spec. tb_sequences: how many test
     sequences the testbench in rtl/tb/ gets (None: all). part: the Xilinx part (hwgen.parts) of
     hls/build.tcl, rtl/package_ip.tcl and the report's utilisation; clock_ns: build.tcl's clock.
+    An interleaved spec (folding.interleave = N) runs the test set in groups of N sequences of
+    equal length (hwgen.sim.design.interleave_order) and gets no testbench in rtl/tb/.
     """
     parse_part(part)  # a bad part stops here, before any step
     b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force,
