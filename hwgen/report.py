@@ -337,11 +337,12 @@ def _time_md(r: dict) -> str:
     if t is None:
         return f"Time: not measured ({r.get('no_time')}); the cycles above only."
     lat, n = t["latency_us"], t.get("interleave", 1)
-    of = f" of a sequence ({n} sequences interleaved: steps/s counts all of them)" if n > 1 else ""
+    of = " of a sequence" if n > 1 else ""
+    shared = f"; {n} sequences interleaved, steps/s counts all of them" if n > 1 else ""
     at_a_time = f"{n} sequences" if n > 1 else "one sequence"
     return (f"Time at {t['fmax_mhz']:.2f} MHz: {t['ns_per_step']:.1f} ns per step{of} "
-            f"({t['cycles_per_step']} cycles), {t['steps_per_s']:,.0f} steps/s; latency per "
-            f"sequence mean {lat['mean']:.3f} µs, max {lat['max']:.3f} µs (simulated cycles of "
+            f"({t['cycles_per_step']} cycles{shared}), {t['steps_per_s']:,.0f} steps/s; latency "
+            f"per sequence mean {lat['mean']:.3f} µs, max {lat['max']:.3f} µs (simulated cycles of "
             f"the {r['sequences']} test sequences); {t['sequences_per_s']:,.0f} sequences/s with "
             f"{at_a_time} in the design at a time.")
 

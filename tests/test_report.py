@@ -101,6 +101,8 @@ def test_interleaved_time_counts_the_sequences_sharing_the_engine():
     assert "Interleave 3: 3 sequences of equal length share the engine" in md
     assert "simulated 25 in steady state (largest 35, a group's first step), model 25" in md
     assert "0 of 40 (model 40)" in md and "3,000,000 sequences/s with 3 sequences" in md
+    assert ("Time at 200.00 MHz: 125.0 ns per step of a sequence (25 cycles; 3 sequences "
+            "interleaved, steps/s counts all of them), 24,000,000 steps/s") in md
     assert rep.time_line(r["time"], None) == (
         "time:               125.0 ns per step of a sequence, 3 interleaved (25 cycles at "
         "200.00 MHz), 24,000,000 steps/s; latency per sequence mean 1.000 µs, max 1.500 µs; "
