@@ -30,8 +30,8 @@ from hwgen.codegen.testbench import DEFAULT_SEQUENCES as TB_SEQUENCES
 from hwgen.locks import write_atomic
 from hwgen.progress import say
 from hwgen.parts import DEFAULT_CLOCK_NS, DEFAULT_PART, parse_part
-from hwgen.report import (RESOURCE_KEYS, build_report, cost_lines, handoff_sections, pct,
-                          time_line, write_report)
+from hwgen.report import (RESOURCE_KEYS, build_report, cost_lines, cycles_per_step,
+                          handoff_sections, pct, time_line, write_report)
 from hwgen.spec import MODELS_DIR, Spec
 from hwgen.types import HwgenError, VerificationError
 
@@ -573,6 +573,9 @@ def _testbench(b: Build, rtl: Path) -> None:
     from hwgen.codegen.testbench import emit_testbench
     from hwgen.sim.design import load_design, quantize_inputs
 
+    if b.ir().interleave > 1:  # its vectors stream sequences one after another
+        say(f"no testbench in {rtl / 'tb'}: it does not stream interleaved designs' sequences")
+        return
     design, test = load_design(rtl), b.test_set().x
     chosen = test if b.tb_sequences is None else test[:b.tb_sequences]
     tb = emit_testbench(b.ir(), rtl, [quantize_inputs(step_inputs(x), design) for x in chosen],
@@ -584,15 +587,12 @@ def _emit_rtl_params(b: Build) -> dict:
     return {**_source(b), **_dataset(b), "tb_sequences": b.tb_sequences, "part": b.part}
 
 
-def compare_scores(outputs, classes, ref_scores, labels, exp: int) -> tuple:
-    """Return (mismatching sequences, accuracy) of backend scores against the reference (per
-    step: every step's scores; the accuracy is None, a per-step task's figures are its own)."""
+def differing(outputs, ref_scores, exp: int) -> list[bool]:
+    """Return, per sequence, whether a backend's output codes (scaled by 2**exp) differ from the
+    reference's scores (per step: every step's scores), compared with == (same_outputs)."""
     scale = np.float32(2.0 ** exp)
-    mismatches = sum(int(not same_outputs(np.asarray(got).astype(np.float32) * scale, want))
-                     for got, want in zip(outputs, ref_scores))
-    if np.asarray(ref_scores).ndim == 3:
-        return mismatches, None
-    return mismatches, float(np.mean(np.asarray(classes) == labels))
+    return [not same_outputs(np.asarray(got).astype(np.float32) * scale, want)
+            for got, want in zip(outputs, ref_scores)]
 
 
 def _built(what: str, sources: Path, seconds: float) -> None:
@@ -604,34 +604,53 @@ def _built(what: str, sources: Path, seconds: float) -> None:
 
 
 def _run_backend(b: Build, folder: Path, doing: str, run, what: str) -> tuple:
-    """Return (the backend's raw result, its accuracy / mismatches / sequences) after run(codes)
-    streamed the test set, quantized as folder/design.json says, through the design in folder."""
-    from hwgen.sim.design import load_design, quantize_inputs
+    """Return (the backend's raw result, its accuracy / mismatches / sequences, the stream order)
+    after run(codes) streamed the test set, quantized as folder/design.json says, through the
+    design in folder.
+
+    An interleaved design (design.json cycles.interleave = N > 1) runs every test sequence in a
+    group of N of equal length (interleave_order: sorted by length, short groups filled with
+    repeats); each repeat's outputs are compared too, each test sequence counted once, and the
+    figures are those of each sequence's first run. The stream order lists the test sequence
+    of every streamed one (the test order itself when N = 1)."""
+    from hwgen.sim.design import interleave_order, load_design, quantize_inputs, stream_positions
 
     test = b.test_set()
     design = load_design(folder)
     codes = [quantize_inputs(step_inputs(x), design) for x in test.x]
-    say(f"{doing} {len(codes)} test sequences {what}")
-    result = run(codes)
-    mismatches, _ = compare_scores(result.outputs, result.classes,
-                                   np.load(b.path("reference.npy")), test.y, design.y_type.exp)
+    order = interleave_order([len(c) for c in codes], design.raw["cycles"].get("interleave", 1))
+    extra = f" (as {len(order)} in groups of equal length)" if len(order) != len(codes) else ""
+    say(f"{doing} {len(codes)} test sequences{extra} {what}")
+    result = run([codes[i] for i in order])
+    wrong = differing(result.outputs, np.load(b.path("reference.npy"))[order], design.y_type.exp)
+    positions = stream_positions(order, len(codes))
+    first = [ps[0] for ps in positions]
+    mismatches = sum(any(wrong[p] for p in ps) for ps in positions)
     scale = np.float32(2.0 ** design.y_type.exp)
-    figures = backend_figures(b, [np.asarray(o).astype(np.float32) * scale for o in result.outputs],
-                       result.classes)
+    figures = backend_figures(b, [np.asarray(result.outputs[p]).astype(np.float32) * scale
+                                  for p in first],
+                              [result.classes[p] for p in first] if result.classes else [])
     return result, {"accuracy": figures.get("accuracy"), "mismatches": mismatches,
-                    "sequences": len(codes), **_metrics_entry(b, figures)}
+                    "sequences": len(codes), **_metrics_entry(b, figures)}, order
 
 
 def _sim_rtl(b: Build) -> dict:
     """Stream the test set through the RTL on Verilator; compare with the reference."""
     from hwgen.passes.cycles import per_step_cycles, sequence_cycles
-    from hwgen.sim.rtl_run import run_rtl
+    from hwgen.sim.rtl_run import run_rtl, run_rtl_interleaved
 
     ir, rtl = b.ir(), b.path("rtl")
+    if ir.interleave > 1:
+        result, summary, order = _run_backend(
+            b, rtl, "simulating", lambda codes: run_rtl_interleaved(
+                rtl, codes, compile_opt=b.compile_opt), "in Verilator, interleaved")
+        _built("Verilator build", rtl, result.build_seconds)
+        return {**summary, **_interleaved_cycles(ir, result, order,
+                                                 [len(x) for x in b.test_set().x])}
     # A stack (or a per-step head after the engine) starts the next sequence while a later stage
     # still works on the previous one; held apart, each sequence's latency is the modelled one.
     isolate = len(ir.layers) > 1 or ir.per_step
-    result, summary = _run_backend(
+    result, summary, _ = _run_backend(
         b, rtl, "simulating", lambda codes: run_rtl(rtl, codes, compile_opt=b.compile_opt,
                                                     isolate=isolate), "in Verilator")
     _built("Verilator build", rtl, result.build_seconds)
@@ -642,20 +661,59 @@ def _sim_rtl(b: Build) -> dict:
                         "model": [sequence_cycles(ir, len(x)) for x in b.test_set().x]}}
 
 
+def _interleaved_cycles(ir, result, order: list, lengths: list) -> dict:
+    """Return the cycle figures of an unstressed interleaved run (result: an InterleavedResult of
+    the test sequences streamed in order, lengths: every test sequence's steps) beside the cycle
+    model's (ilv_transfer_times of the same stream, started at the run's first input transfer):
+    the cycles between two steps of one sequence, each test sequence's latency (its first input
+    to its output; of its first run) and how many transfers happen on another cycle than
+    modelled."""
+    from hwgen.passes.cycles import ilv_transfer_times, per_step_cycles
+    from hwgen.sim.design import ilv_transfer_indices, stream_positions
+    from hwgen.sim.rtl_run import cycle_stats
+
+    n, steps = ir.interleave, [lengths[i] for i in order]
+    model_in, model_out = ilv_transfer_times(ir, steps[::n])
+    sim_in = [c - result.in_cycles[0] for c in result.in_cycles]
+    sim_out = [c - result.in_cycles[0] for c in result.out_cycles]
+    inputs, last = ilv_transfer_indices(n, steps, ir.head is not None)
+    gaps = [sim_in[k] - sim_in[j] for idx in inputs for j, k in zip(idx, idx[1:])]
+    first = [ps[0] for ps in stream_positions(order, len(lengths))]
+
+    def latency(ins, outs):
+        return [int(outs[last[p]] - ins[inputs[p][0]]) for p in first]
+
+    moved = sum(a != b for a, b in zip(sim_in + sim_out, model_in + model_out))
+    return {"interleave": n, "streamed": len(order),
+            "cycles_per_step": {"simulated": cycle_stats(gaps), "model": per_step_cycles(ir)},
+            "latency": {"simulated": latency(sim_in, sim_out),
+                        "model": latency(model_in, model_out)},
+            "transfers": {"simulated": len(sim_in) + len(sim_out),
+                          "model": len(model_in) + len(model_out), "differing": moved}}
+
+
 def _show_rtl(r: dict) -> None:
     print(f"{_quality(r, 'accuracy', 'rtl')}  ({r['mismatches']} of "
           f"{r['sequences']} sequences differ from the reference)")
-    cyc = r["cycles_per_step"]
-    print(f"cycles per step:    simulated {cyc['simulated']['max']}, model {cyc['model']}")
+    cyc = cycles_per_step(r)
+    if r.get("interleave", 1) == 1:
+        print(f"cycles per step:    simulated {cyc['simulated']}, model {cyc['model']}")
+        return
+    moved = r["transfers"]
+    print(f"cycles per step:    simulated {cyc['simulated']} in steady state (largest "
+          f"{cyc['simulated_max']}, a group's first step), model {cyc['model']}; interleave "
+          f"{r['interleave']}: {moved['differing']} of {moved['simulated']} transfers on another "
+          "cycle than modelled")
 
 
 def _sim_hls(b: Build) -> dict:
     """Compile the HLS C++ with g++, run the test set in C simulation, compare."""
-    from hwgen.sim.hls_run import run_hls
+    from hwgen.sim.hls_run import run_hls, run_hls_interleaved
 
     hls = b.path("hls")
-    result, summary = _run_backend(b, hls, "running", lambda codes: run_hls(hls, codes),
-                                   "in HLS C simulation (g++)")
+    run = run_hls_interleaved if b.ir().interleave > 1 else run_hls
+    result, summary, _ = _run_backend(b, hls, "running", lambda codes: run(hls, codes),
+                                      "in HLS C simulation (g++)")
     _built("HLS C simulation binary", hls, result.build_seconds)
     return summary
 
@@ -898,11 +956,10 @@ def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "repor
     figures; force retrains even if the checkpoint matches the spec. tb_sequences: how many test
     sequences the testbench in rtl/tb/ gets (None: all). part: the Xilinx part (hwgen.parts) of
     hls/build.tcl, rtl/package_ip.tcl and the report's utilisation; clock_ns: build.tcl's clock.
+    An interleaved spec (folding.interleave = N) runs the test set in groups of N sequences of
+    equal length (hwgen.sim.design.interleave_order) and gets no testbench in rtl/tb/.
     """
     parse_part(part)  # a bad part stops here, before any step
-    if spec.folding.interleave > 1:
-        raise HwgenError(f"{spec.path}: folding.interleave={spec.folding.interleave}: hwgen hw "
-                         "verifies non-interleaved designs only; hwgen build writes its RTL and HLS")
     b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force,
               tb_sequences=tb_sequences, part=part, clock_ns=clock_ns)
     run_flow(b, step_range(first, last))

@@ -42,7 +42,7 @@ def folding(ir) -> dict:
 def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
     """Return the report of a finished flow: results maps a step name to its recorded result."""
     ref, rtl, hls, cost = (results[k] for k in ("reference", "sim_rtl", "sim_hls", "cost"))
-    sim, model = rtl["cycles_per_step"]["simulated"], rtl["cycles_per_step"]["model"]
+    cycles = cycles_per_step(rtl)
     lat_sim, lat_model = rtl["latency"]["simulated"], rtl["latency"]["model"]
     report = {
         "model": name,
@@ -51,7 +51,9 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
         "sequences": ref["sequences"],
         "mismatches": {"reference": ref["mismatches"], "rtl": rtl["mismatches"],
                        "hls": hls["mismatches"]},
-        "cycles_per_step": {"simulated": sim["max"], "simulated_min": sim["min"], "model": model},
+        "interleave": rtl.get("interleave", 1),
+        **interleaved_run(rtl),
+        "cycles_per_step": cycles,
         "latency_cycles_per_sequence": {
             "simulated_mean": float(np.mean(lat_sim)), "model_mean": float(np.mean(lat_model)),
             "max_difference": int(np.max(np.abs(np.array(lat_sim) - np.array(lat_model))))},
@@ -61,7 +63,7 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
         "fmax_mhz": cost["fmax_mhz"],
         "ecp5": cost.get("ecp5"),
         "time": None if cost["fmax_mhz"] is None else
-        time_figures(cost["fmax_mhz"], sim["max"], lat_sim),
+        time_figures(cost["fmax_mhz"], cycles["simulated"], lat_sim, rtl.get("interleave", 1)),
         "no_time": None if cost["fmax_mhz"] is not None else no_time(cost),
         "spec": spec,
     }
@@ -76,6 +78,27 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
         if "accuracy" not in report:
             report["post_training"]["metrics"] = p["metrics"]
     return report
+
+
+def cycles_per_step(rtl: dict) -> dict:
+    """Return the report's cycles per step from sim_rtl's result: the simulated (the largest
+    interval between two input transfers of one sequence; interleaved, the least, the steady
+    state: the N-slot round robin and the recurrence keep every interval at least that), the
+    simulated least (and, interleaved, largest: a group's first step, as its slots are freed)
+    and the model's."""
+    sim, model = rtl["cycles_per_step"]["simulated"], rtl["cycles_per_step"]["model"]
+    if rtl.get("interleave", 1) == 1:
+        return {"simulated": sim["max"], "simulated_min": sim["min"], "model": model}
+    return {"simulated": sim["min"], "simulated_min": sim["min"], "simulated_max": sim["max"],
+            "model": model}
+
+
+def interleaved_run(rtl: dict) -> dict:
+    """Return {"interleaved_run": how the test set ran and its transfers against the cycle
+    model} of an interleaved design's sim_rtl result; {} for other designs."""
+    if rtl.get("interleave", 1) == 1:
+        return {}
+    return {"interleaved_run": {"streamed": rtl["streamed"], "transfers": rtl["transfers"]}}
 
 
 #: The quality row of a stateful design's quantized PyTorch model run as the hardware runs it.
@@ -98,17 +121,21 @@ def quality(ckpt: dict, ref: dict, rtl: dict, hls: dict) -> dict:
                         "hls": hls["metrics"]}}
 
 
-def time_figures(fmax_mhz: float, cycles_per_step: int, latencies: list) -> dict:
-    """Return the times of a design clocked at fmax_mhz: ns per step (of cycles_per_step cycles),
-    steps/s, latency per sequence in µs (mean and max of the simulated cycles per sequence) and
-    sequences/s with one sequence in the design at a time (1 / mean latency)."""
+def time_figures(fmax_mhz: float, cycles_per_step: int, latencies: list,
+                 interleave: int = 1) -> dict:
+    """Return the times of a design clocked at fmax_mhz that takes a step of a sequence every
+    cycles_per_step cycles, interleave sequences at a time (folding.interleave; they share the
+    engine): ns per step of one sequence, steps/s of all of them (interleave / ns per step),
+    latency per sequence in µs (mean and max of the simulated cycles per sequence) and
+    sequences/s with interleave sequences in the design at a time (interleave / mean latency)."""
     ns = 1000.0 / fmax_mhz  # one clock period
     mean = float(np.mean(latencies))
     return {"fmax_mhz": fmax_mhz, "cycles_per_step": cycles_per_step,
+            **({"interleave": interleave} if interleave > 1 else {}),
             "ns_per_step": round(cycles_per_step * ns, 3),
-            "steps_per_s": round(1e9 / (cycles_per_step * ns), 1),
+            "steps_per_s": round(interleave * 1e9 / (cycles_per_step * ns), 1),
             "latency_us": latency_us(latencies, fmax_mhz),
-            "sequences_per_s": round(1e9 / (mean * ns), 1)}
+            "sequences_per_s": round(interleave * 1e9 / (mean * ns), 1)}
 
 
 def latency_us(latencies: list, fmax_mhz: float) -> dict:
@@ -169,8 +196,9 @@ def time_line(t: dict | None, why_not: str | None) -> str:
     """Return the printed line of the time figures, or of why there are none."""
     if t is None:
         return f"time:               not measured ({why_not}); cycles only"
-    lat = t["latency_us"]
-    return (f"time:               {t['ns_per_step']:.1f} ns per step ({t['cycles_per_step']} "
+    lat, n = t["latency_us"], t.get("interleave", 1)
+    of = f" of a sequence, {n} interleaved" if n > 1 else ""
+    return (f"time:               {t['ns_per_step']:.1f} ns per step{of} ({t['cycles_per_step']} "
             f"cycles at {t['fmax_mhz']:.2f} MHz), {t['steps_per_s']:,.0f} steps/s; latency per "
             f"sequence mean {lat['mean']:.3f} µs, max {lat['max']:.3f} µs; "
             f"{t['sequences_per_s']:,.0f} sequences/s")
@@ -187,7 +215,7 @@ def write_report(folder: Path, report: dict) -> Path:
 
 def report_md(r: dict) -> str:
     """Return the report for a person."""
-    cyc, lat = r["cycles_per_step"], r["latency_cycles_per_sequence"]
+    lat = r["latency_cycles_per_sequence"]
     lines = [f"# hwgen report: {r['model']}", "",
              *quality_md(r),
              *_post_training_md(r.get("post_training")),
@@ -195,8 +223,7 @@ def report_md(r: dict) -> str:
              f"reference {r['mismatches']['reference']}; against the reference: RTL "
              f"{r['mismatches']['rtl']}, HLS C simulation {r['mismatches']['hls']} (scores "
              "compared with ==).", "",
-             f"Folding: {r['folding']}. Cycles per timestep: simulated {cyc['simulated']} "
-             f"(min {cyc['simulated_min']}), model {cyc['model']}. Latency per sequence: "
+             f"Folding: {r['folding']}. " + _cycles_md(r) + " Latency per sequence: "
              f"simulated mean {lat['simulated_mean']:.1f}, model mean {lat['model_mean']:.1f} "
              f"(largest difference {lat['max_difference']}).", "",
              "Resources (Yosys synth_xilinx, 7-series): "
@@ -208,6 +235,25 @@ def report_md(r: dict) -> str:
                + ", ".join(f"{k}={v}" for k, v in s["bits"].items()) + " |" for s in r["stages"]),
              "", *handoff_md(r)]
     return "\n".join(lines)
+
+
+def _cycles_md(r: dict) -> str:
+    """Return the report's sentences on cycles per step (and, interleaved, how the test set ran
+    and whether every transfer happened on the modelled cycle)."""
+    cyc = r["cycles_per_step"]
+    if r.get("interleave", 1) == 1:
+        return (f"Cycles per timestep: simulated {cyc['simulated']} (min {cyc['simulated_min']}), "
+                f"model {cyc['model']}.")
+    n, run = r["interleave"], r["interleaved_run"]
+    return (f"Interleave {n}: {n} sequences of equal length share the engine, a step of each in "
+            f"turn; the {r['sequences']} test sequences ran grouped by length, {run['streamed']} "
+            f"streamed (short groups filled with repeats, checked too, each test sequence counted "
+            f"once). Cycles between two steps of one sequence: simulated {cyc['simulated']} in "
+            f"steady state (largest {cyc['simulated_max']}, a group's first step), model "
+            f"{cyc['model']}. Transfers on another cycle than the cycle model's: "
+            f"{run['transfers']['differing']} of {run['transfers']['simulated']} (model "
+            f"{run['transfers']['model']}); latencies below: each test sequence's first input to "
+            "its output in that stream, simulated and modelled.")
 
 
 def quality_md(r: dict) -> list[str]:
@@ -290,12 +336,15 @@ def _time_md(r: dict) -> str:
     t = r.get("time")
     if t is None:
         return f"Time: not measured ({r.get('no_time')}); the cycles above only."
-    lat = t["latency_us"]
-    return (f"Time at {t['fmax_mhz']:.2f} MHz: {t['ns_per_step']:.1f} ns per step "
-            f"({t['cycles_per_step']} cycles), {t['steps_per_s']:,.0f} steps/s; latency per "
-            f"sequence mean {lat['mean']:.3f} µs, max {lat['max']:.3f} µs (simulated cycles of "
+    lat, n = t["latency_us"], t.get("interleave", 1)
+    of = " of a sequence" if n > 1 else ""
+    shared = f"; {n} sequences interleaved, steps/s counts all of them" if n > 1 else ""
+    at_a_time = f"{n} sequences" if n > 1 else "one sequence"
+    return (f"Time at {t['fmax_mhz']:.2f} MHz: {t['ns_per_step']:.1f} ns per step{of} "
+            f"({t['cycles_per_step']} cycles{shared}), {t['steps_per_s']:,.0f} steps/s; latency "
+            f"per sequence mean {lat['mean']:.3f} µs, max {lat['max']:.3f} µs (simulated cycles of "
             f"the {r['sequences']} test sequences); {t['sequences_per_s']:,.0f} sequences/s with "
-            "one sequence in the design at a time.")
+            f"{at_a_time} in the design at a time.")
 
 
 # --- hand-off sections: provenance, tools, timings, latency, utilisation, what was verified ----

@@ -80,6 +80,37 @@ def test_time_at_the_measured_fmax():
         "latency per sequence mean 1.000 µs, max 1.500 µs; 1,000,000 sequences/s")
 
 
+def test_interleaved_time_counts_the_sequences_sharing_the_engine():
+    """3 sequences interleaved, a step of each every 25 cycles at 200 MHz (5 ns): 125 ns per step
+    of one sequence, 3 steps in 125 ns = 24 M steps/s; latencies of 100 and 300 cycles, mean 1 us,
+    with 3 sequences in the design at a time: 3 M sequences/s."""
+    res = results({"fmax_mhz": 200.0, "ecp5": ecp5(PNR)})
+    res["sim_rtl"].update(interleave=3, streamed=3,
+                          transfers={"simulated": 40, "model": 40, "differing": 0},
+                          cycles_per_step={"simulated": {"min": 25, "max": 35, "mean": 26.0},
+                                           "model": 25})
+    r = rep.build_report("m", {}, CKPT, IR(), res)
+    assert r["interleave"] == 3
+    assert r["interleaved_run"] == {"streamed": 3, "transfers": res["sim_rtl"]["transfers"]}
+    assert r["cycles_per_step"] == {"simulated": 25, "simulated_min": 25, "simulated_max": 35,
+                                    "model": 25}
+    assert r["time"] == {"fmax_mhz": 200.0, "cycles_per_step": 25, "interleave": 3,
+                         "ns_per_step": 125.0, "steps_per_s": 24e6,
+                         "latency_us": {"mean": 1.0, "max": 1.5}, "sequences_per_s": 3e6}
+    md = rep.report_md(r)
+    assert "Interleave 3: 3 sequences of equal length share the engine" in md
+    assert "simulated 25 in steady state (largest 35, a group's first step), model 25" in md
+    assert "0 of 40 (model 40)" in md and "3,000,000 sequences/s with 3 sequences" in md
+    assert ("Time at 200.00 MHz: 125.0 ns per step of a sequence (25 cycles; 3 sequences "
+            "interleaved, steps/s counts all of them), 24,000,000 steps/s") in md
+    assert rep.time_line(r["time"], None) == (
+        "time:               125.0 ns per step of a sequence, 3 interleaved (25 cycles at "
+        "200.00 MHz), 24,000,000 steps/s; latency per sequence mean 1.000 µs, max 1.500 µs; "
+        "3,000,000 sequences/s")
+    plain = rep.build_report("m", {}, CKPT, IR(), results({"fmax_mhz": 200.0, "ecp5": ecp5(PNR)}))
+    assert plain["interleave"] == 1 and "interleaved_run" not in plain
+
+
 @pytest.mark.parametrize("cost, why", [
     ({"fmax_mhz": None, "ecp5": ecp5(no_pnr="does not fit an LFE5U-85F: 112 % of LUT4")},
      "does not fit an LFE5U-85F: 112 % of LUT4"),

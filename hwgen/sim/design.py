@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +228,38 @@ def backend_output(design: Design, outputs: list) -> np.ndarray:
     return np.ascontiguousarray(np.swapaxes(values, 0, 1))  # [B, T, N] -> [T, B, N]
 
 
+def interleave_order(lengths: list, n: int) -> list[int]:
+    """Return a stream order that runs every sequence in a group of n of equal length: indices
+    into lengths, every one at least once. The sequences are sorted by length (stably: equal
+    lengths keep their order) and cut into groups of n; a length's last group, short of n, is
+    filled with repeats of its own sequences, its first one first. n = 1: every index once, in
+    order (no grouping)."""
+    if n < 1:
+        raise HwgenError(f"interleave {n}: groups need at least one sequence")
+    if n == 1:
+        return list(range(len(lengths)))
+    order = []
+    length = [int(v) for v in lengths].__getitem__
+    for _, same in groupby(sorted(range(len(lengths)), key=length), key=length):
+        same = list(same)
+        for g in range(0, len(same), n):
+            group = same[g:g + n]
+            order += group + [group[k % len(group)] for k in range(n - len(group))]
+    return order
+
+
+def stream_positions(order: list, count: int) -> list[list[int]]:
+    """Return, for each of count sequences, its positions in a stream order (interleave_order),
+    first run first; raise HwgenError when one of them is missing from the order."""
+    positions = [[] for _ in range(count)]
+    for p, i in enumerate(order):
+        positions[i].append(p)
+    missing = [i for i, ps in enumerate(positions) if not ps]
+    if missing:
+        raise HwgenError(f"sequence {missing[0]} is not in the stream order")
+    return positions
+
+
 def interleave_chunks(sequences: list, n: int) -> list:
     """Return the interleaved input stream of sequences taken as groups of n consecutive ones
     (step t of each in turn, then step t + 1), cut into chunks so that a runner's last flag, set
@@ -245,6 +278,19 @@ def interleave_chunks(sequences: list, n: int) -> list:
         cut = steps * n - n + 1
         chunks += [stream[:cut]] + [stream[k:k + 1] for k in range(cut, steps * n)]
     return chunks
+
+
+def ilv_transfer_indices(n: int, steps: list, head: bool) -> tuple:
+    """Return, for every sequence of an interleaved stream (steps: each one's steps, groups of n
+    consecutive ones of equal length), the indices of its input transfers in the stream and the
+    index of its last output transfer (one output per sequence with a head, else one per input)."""
+    inputs, last, start = [], [], 0
+    for p, length in enumerate(steps):
+        if p and p % n == 0:
+            start += n * steps[p - 1]
+        inputs.append([start + t * n + p % n for t in range(length)])
+        last.append(p if head else inputs[-1][-1])
+    return inputs, last
 
 
 def interleaved_outputs(rows: list, classes: list, kind: str, n: int, lengths: list) -> tuple:

@@ -83,13 +83,15 @@ class RtlResult:
 
     def cycle_summary(self) -> dict:
         """Return min/max/mean of step_cycles and latencies, and the total, as a JSON-ready dict."""
-        def stats(values):
-            if not values:
-                return None
-            return {"min": int(min(values)), "max": int(max(values)),
-                    "mean": float(np.mean(values))}
-        return {"per_step": stats(self.step_cycles), "latency": stats(self.latencies),
+        return {"per_step": cycle_stats(self.step_cycles), "latency": cycle_stats(self.latencies),
                 "total": self.total_cycles, "stress_seed": self.stress_seed}
+
+
+def cycle_stats(values: list) -> dict | None:
+    """Return {"min", "max", "mean"} of cycle counts (JSON-ready), None when there are none."""
+    if not values:
+        return None
+    return {"min": int(min(values)), "max": int(max(values)), "mean": float(np.mean(values))}
 
 
 def _build_key(design: Design, sources: list[Path], compile_opt: str, verilator: str,
@@ -242,6 +244,7 @@ class InterleavedResult:
     classes: list  # per sequence (scores designs), else empty
     in_cycles: list[int]  # every input transfer, in stream order
     out_cycles: list[int]  # every output transfer, in stream order
+    build_seconds: float = 0.0  # 0.0 when the cached build was reused
 
 
 def run_rtl_interleaved(rtl_dir, sequences, build_dir=None, stress_seed: int | None = None,
@@ -256,11 +259,12 @@ def run_rtl_interleaved(rtl_dir, sequences, build_dir=None, stress_seed: int | N
     chunks = interleave_chunks(sequences, n)
     build_dir = make_safe_dir(build_dir or rtl_dir.parent / "sim_build")
     with build_lock(build_dir):
-        build_rtl(rtl_dir, build_dir, compile_opt)
+        build_seconds = build_rtl(rtl_dir, build_dir, compile_opt)
         res, _ = _simulate(design, build_dir, chunks, stress_seed, False,
                            check_states(None, state_slices(design), len(chunks)), rtl_dir)
     outputs, classes = interleaved_outputs(list(res["out_data"]), list(res["out_class"]),
                                            design.kind, n, [len(s) for s in sequences])
     return InterleavedResult(outputs=outputs, classes=classes,
                              in_cycles=res["in_cycles"].astype(int).tolist(),
-                             out_cycles=res["out_cycles"].astype(int).tolist())
+                             out_cycles=res["out_cycles"].astype(int).tolist(),
+                             build_seconds=build_seconds)
