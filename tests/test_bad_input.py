@@ -185,7 +185,7 @@ def test_verification_failure_exits_3(folder, hwgen_inprocess, monkeypatch):
     import hwgen.flow
 
     rtl = {"accuracy": 0.0, "mismatches": 1, "sequences": 2,
-           "cycles_per_step": {"simulated": {"max": 4}, "model": 4}}
+           "cycles_per_step": {"simulated": {"min": 4, "max": 4, "mean": 4.0}, "model": 4}}
     results = {"lower": {}, "fold": {}, "emit_rtl": {}, "emit_hls": {},
                "reference": {"sequences": 2, "mismatches": 0, "reference_accuracy": 0.5},
                "sim_rtl": rtl, "sim_hls": {**rtl, "accuracy": 0.5, "mismatches": 0},
