@@ -231,7 +231,7 @@ def _cmd_hw(args) -> None:
         with locked_folder(out_dir(spec)):
             hw(spec, force=args.force, first=args.first, last=args.last, ecp5=not args.no_ecp5,
                pnr=not args.no_pnr, device=args.device, part=args.part,
-               clock_ns=args.clock_ns,
+               clock_ns=args.clock_ns, synth=not args.no_synth,
                tb_sequences=None if args.tb_sequences == "all" else int(args.tb_sequences))
     except VerificationError:
         print(_done_line(out_dir(spec), failed=True), flush=True)
@@ -649,6 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip nextpnr place and route (no Fmax, no time figures: cycles only)")
     p.add_argument("--no-ecp5", action="store_true",
                    help="skip the ECP5 synthesis and place and route (Xilinx counts only)")
+    p.add_argument("--no-synth", action="store_true",
+                   help="skip Yosys and nextpnr altogether: verification only (no resources, "
+                   "no Fmax, no time figures)")
     p.add_argument("--fmax", action="store_true",
                    help="no effect, kept for old scripts: place and route now runs by default")
     p.add_argument("--tb-sequences", default="20", type=_tb_sequences, metavar="N|all",

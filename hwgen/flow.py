@@ -307,6 +307,7 @@ class Build:
     spec: Spec
     fmax: bool = False  # place and route on the ECP5 device for Fmax (implies ecp5)
     ecp5: bool = False  # Yosys synth_ecp5 counts and the fit check on the ECP5 device
+    synth: bool = True  # Yosys at all (False: the cost step records no counts, no Fmax)
     device: str = "85k"  # the ECP5 part, as nextpnr-ecp5 names it (hwgen.sim.synth.DEVICES)
     force: bool = False
     compile_opt: str = "-O1"  # the Verilator build's C++ optimisation (-O0 builds faster)
@@ -728,6 +729,9 @@ def _cost(b: Build) -> dict:
     counts and, when they fit the device and place and route is asked, nextpnr's Fmax."""
     from hwgen.sim.synth import ecp5_cost, resources
 
+    if not b.synth:
+        say("no synthesis: resources, Fmax and time not measured (--no-synth)")
+        return {"resources": None, "fmax_mhz": None, "ecp5": None}
     res = resources(b.path("rtl"))
     ecp5 = ecp5_cost(b.path("rtl"), b.device, pnr=b.fmax) if b.ecp5 or b.fmax else None
     pnr = ecp5["pnr"] if ecp5 else None
@@ -736,7 +740,7 @@ def _cost(b: Build) -> dict:
 
 
 def _cost_params(b: Build) -> dict:
-    return {"fmax": b.fmax, "ecp5": b.ecp5 or b.fmax, "device": b.device}
+    return {"fmax": b.fmax, "ecp5": b.ecp5 or b.fmax, "device": b.device, "synth": b.synth}
 
 
 def _show_cost(r: dict) -> None:
@@ -947,21 +951,22 @@ def verify(b: Build) -> None:
 def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "report",
        ecp5: bool = True, pnr: bool = True, device: str = "85k",
        tb_sequences: int | None = TB_SEQUENCES, part: str = DEFAULT_PART,
-       clock_ns: float = DEFAULT_CLOCK_NS) -> dict:
+       clock_ns: float = DEFAULT_CLOCK_NS, synth: bool = True) -> dict:
     """Run the steps first..last for a spec; return the report (empty if report did not run);
     raise VerificationError if any backend differs.
 
     The cost step synthesizes for Xilinx 7-series and, with ecp5, for the ECP5 device, then (with
     pnr, when the design fits) places and routes it with nextpnr for Fmax and the report's time
-    figures; force retrains even if the checkpoint matches the spec. tb_sequences: how many test
+    figures; synth=False skips Yosys altogether (the report has no counts and no time figures:
+    verification only); force retrains even if the checkpoint matches the spec. tb_sequences: how many test
     sequences the testbench in rtl/tb/ gets (None: all). part: the Xilinx part (hwgen.parts) of
     hls/build.tcl, rtl/package_ip.tcl and the report's utilisation; clock_ns: build.tcl's clock.
     An interleaved spec (folding.interleave = N) runs the test set in groups of N sequences of
     equal length (hwgen.sim.design.interleave_order) and gets no testbench in rtl/tb/.
     """
     parse_part(part)  # a bad part stops here, before any step
-    b = Build(spec, fmax=ecp5 and pnr, ecp5=ecp5, device=device, force=force,
-              tb_sequences=tb_sequences, part=part, clock_ns=clock_ns)
+    b = Build(spec, fmax=synth and ecp5 and pnr, ecp5=synth and ecp5, device=device,
+              force=force, tb_sequences=tb_sequences, part=part, clock_ns=clock_ns, synth=synth)
     run_flow(b, step_range(first, last))
     verify(b)
     return json.loads(b.path("report.json").read_text()) if "report" in b.results else {}

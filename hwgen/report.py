@@ -14,6 +14,7 @@ import numpy as np
 from hwgen.locks import write_atomic
 
 RESOURCE_KEYS = ("LUT", "FF", "DSP", "BRAM")
+NO_SYNTH = "synthesis not asked (--no-synth)"
 ECP5_KEYS = ("LUT4", "FF", "EBR", "MULT18")  # hwgen.sim.synth.ECP5_KEYS, in the order shown
 
 
@@ -59,7 +60,8 @@ def build_report(name: str, spec: dict, ckpt: dict, ir, results: dict) -> dict:
             "max_difference": int(np.max(np.abs(np.array(lat_sim) - np.array(lat_model))))},
         "stages": stage_summary(ir),
         "folding": folding(ir),
-        "resources": {k: cost["resources"][k] for k in RESOURCE_KEYS},
+        "resources": None if cost["resources"] is None else
+        {k: cost["resources"][k] for k in RESOURCE_KEYS},
         "fmax_mhz": cost["fmax_mhz"],
         "ecp5": cost.get("ecp5"),
         "time": None if cost["fmax_mhz"] is None else
@@ -147,6 +149,8 @@ def latency_us(latencies: list, fmax_mhz: float) -> dict:
 
 def no_time(cost: dict) -> str:
     """Return why a cost result has no Fmax."""
+    if cost["resources"] is None:
+        return NO_SYNTH
     ecp5 = cost.get("ecp5")
     if not ecp5:
         return "ECP5 cost not asked (--no-ecp5)"
@@ -155,6 +159,8 @@ def no_time(cost: dict) -> str:
 
 def cost_lines(cost: dict) -> list[str]:
     """Return the printed lines of a cost result: Xilinx counts, ECP5 counts, Fmax or why not."""
+    if cost["resources"] is None:
+        return [f"resources:          not measured: {NO_SYNTH}"]
     lines = ["resources:          " + ", ".join(f"{k} {cost['resources'][k]}"
                                                for k in RESOURCE_KEYS) + " (Yosys synth_xilinx)"]
     ecp5 = cost.get("ecp5")
@@ -226,9 +232,7 @@ def report_md(r: dict) -> str:
              f"Folding: {r['folding']}. " + _cycles_md(r) + " Latency per sequence: "
              f"simulated mean {lat['simulated_mean']:.1f}, model mean {lat['model_mean']:.1f} "
              f"(largest difference {lat['max_difference']}).", "",
-             "Resources (Yosys synth_xilinx, 7-series): "
-             + ", ".join(f"{k} {v}" for k, v in r["resources"].items()) + ".", "",
-             *_ecp5_md(r.get("ecp5")),
+             *_resources_md(r),
              _time_md(r), "",
              "| stage | kind | bits |", "|---|---|---|",
              *(f"| {s['name']} | {s['kind']} | "
@@ -301,6 +305,15 @@ def _post_training_metrics_md(p: dict) -> list[str]:
             f"calibrated {shown(m['calibrated'])}{tuned}. PyTorch dynamic quantization of the "
             f"same float model: int8 {shown(m['torch_int8'])}, with this spec's weight widths "
             f"{shown(m['torch_weights'])}.", ""]
+
+
+def _resources_md(r: dict) -> list[str]:
+    """Return the report's lines about the Yosys counts (Xilinx, then ECP5)."""
+    if r["resources"] is None:
+        return [f"Resources: not measured ({NO_SYNTH}).", ""]
+    return ["Resources (Yosys synth_xilinx, 7-series): "
+            + ", ".join(f"{k} {v}" for k, v in r["resources"].items()) + ".", "",
+            *_ecp5_md(r.get("ecp5"))]
 
 
 def _ecp5_md(ecp5: dict | None) -> list[str]:
@@ -440,7 +453,8 @@ def handoff_sections(results: dict, timings: dict, part, device: str) -> dict:
     return {"provenance": provenance(), "tools": tool_versions(), "step_seconds": timings,
             "latency": latency_figures(results["sim_rtl"]["latency"]["simulated"],
                                        cost["fmax_mhz"]),
-            "utilisation": utilisation(part, cost["resources"]),
+            "utilisation": None if cost["resources"] is None else
+            utilisation(part, cost["resources"]),
             "ecp5_device": ecp5_device(cost, device),
             "verified": [{"what": w, "how": h} for w, h in VERIFIED]}
 
@@ -459,17 +473,24 @@ def handoff_md(r: dict) -> list[str]:
             "Tools: " + ", ".join(f"{k} {v}" for k, v in r["tools"].items()) + ".", "",
             f"Latency per sequence (simulated, {r['sequences']} test sequences): "
             f"{lat['cycles']['mean']:.1f} cycles mean, {lat['cycles']['max']} max{us}.", "",
-            f"Utilisation of the Yosys synth_xilinx counts on {use['part']}, {use['family']}: "
-            + ("fits." if use["fits"] else "does NOT fit."), "",
-            "| resource | used | available | share |", "|---|---|---|---|",
-            *(f"| {k} | {v['used']} | {v['available']:,} | {100 * v['share']:.1f} % |"
-              for k, v in use["resources"].items()), "",
+            *_utilisation_md(use),
             f"ECP5 device for place and route: {ecp5['part']} ({ecp5['package']})"
             + ("." if ecp5["placed"] else ", not placed and routed in this run."), "",
             "Seconds per step (wall time of the run that made each result; n/a: not recorded): "
             + ", ".join(f"{k} {_seconds(v)}" for k, v in r["step_seconds"].items()) + ".", "",
             "Verified how:", "",
             *(f"- {v['what']}: {v['how']}." for v in r["verified"]), ""]
+
+
+def _utilisation_md(use: dict | None) -> list[str]:
+    """Return the hand-off lines of the Xilinx utilisation (one line without synthesis)."""
+    if use is None:
+        return [f"Utilisation: not measured ({NO_SYNTH}).", ""]
+    return [f"Utilisation of the Yosys synth_xilinx counts on {use['part']}, {use['family']}: "
+            + ("fits." if use["fits"] else "does NOT fit."), "",
+            "| resource | used | available | share |", "|---|---|---|---|",
+            *(f"| {k} | {v['used']} | {v['available']:,} | {100 * v['share']:.1f} % |"
+              for k, v in use["resources"].items()), ""]
 
 
 def _seconds(value) -> str:

@@ -124,9 +124,10 @@ def fake_hw(monkeypatch, tmp_path):
     seen = {}
 
     def hw(spec, force=False, first="train", last="report", ecp5=True, pnr=True, device="85k",
-           tb_sequences=20, part="xc7z020", clock_ns=10.0):
+           tb_sequences=20, part="xc7z020", clock_ns=10.0, synth=True):
         seen.update(spec=spec, force=force, first=first, last=last, ecp5=ecp5, pnr=pnr,
-                    device=device, tb_sequences=tb_sequences, part=part, clock_ns=clock_ns)
+                    device=device, tb_sequences=tb_sequences, part=part, clock_ns=clock_ns,
+                    synth=synth)
         if seen.get("fail"):
             raise VerificationError("the RTL differs from the reference on 1 sequences")
         return {"model": spec.name}
@@ -146,17 +147,21 @@ def test_hw_options_reach_the_flow(hwgen_inprocess, fake_hw, tmp_path):
     assert (fake_hw["first"], fake_hw["last"]) == ("train", "report")
     # by default: ECP5 synthesis, place and route on the LFE5U-85F
     assert (fake_hw["ecp5"], fake_hw["pnr"], fake_hw["device"]) == (True, True, "85k")
+    assert fake_hw["synth"] is True
 
 
-@pytest.mark.parametrize("args, ecp5, pnr, device", [
-    (("--no-pnr", "--device", "um5g-25k"), True, False, "um5g-25k"),
-    (("--no-ecp5",), False, True, "85k"),
-    (("--fmax",), True, True, "85k"),  # kept for old scripts: no effect
+@pytest.mark.parametrize("args, ecp5, pnr, device, synth", [
+    (("--no-pnr", "--device", "um5g-25k"), True, False, "um5g-25k", True),
+    (("--no-ecp5",), False, True, "85k", True),
+    (("--no-synth",), True, True, "85k", False),
+    (("--fmax",), True, True, "85k", True),  # kept for old scripts: no effect
 ])
-def test_hw_cost_options_reach_the_flow(hwgen_inprocess, fake_hw, args, ecp5, pnr, device):
+def test_hw_cost_options_reach_the_flow(hwgen_inprocess, fake_hw, args, ecp5, pnr, device,
+                                        synth):
     proc = hwgen_inprocess("hw", "lstm4b", *args)
     assert proc.returncode == 0, proc.stderr
     assert (fake_hw["ecp5"], fake_hw["pnr"], fake_hw["device"]) == (ecp5, pnr, device)
+    assert fake_hw["synth"] is synth
 
 
 def test_hw_unknown_device_is_one_line(hwgen_inprocess, fake_hw):

@@ -14,6 +14,7 @@ from test_flow import fake_place_and_route
 
 from hwgen import cli
 from hwgen.sim.design import ilv_transfer_indices, interleave_order, stream_positions
+from hwgen.sim.tools import yosys
 from hwgen.types import HwgenError
 
 LENGTHS = [5, 3, 5, 3, 5, 7, 5]
@@ -81,12 +82,18 @@ def test_hw_verifies_an_interleaved_spec(tmp_path, monkeypatch, capsys):
     """`hwgen hw` on a tiny 3-way interleaved LSTM: RTL and HLS equal the reference on all 370
     JapaneseVowels test sequences (7..29 steps, run in groups of 3 of equal length), every
     transfer on the modelled cycle, and at the stand-in's 125 MHz (8 ns) the steps/s count the
-    three sequences sharing the engine."""
+    three sequences sharing the engine. Yosys's counts stand in too (the flow's real synthesis
+    is tests/test_flow.py's); Yosys itself reads and elaborates the interleaved design."""
     import hwgen.sim.synth
     from hwgen.qat.data import load_dataset
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(hwgen.sim.synth, "place_and_route", fake_place_and_route)
+    monkeypatch.setattr(hwgen.sim.synth, "resources",
+                        lambda rtl_dir, **kw: {"LUT": 3, "FF": 2, "DSP": 0, "BRAM": 0.0})
+    monkeypatch.setattr(hwgen.sim.synth, "ecp5_resources",
+                        lambda rtl_dir, *a, **kw: {"LUT4": 4, "FF": 2, "EBR": 0, "MULT18": 0,
+                                                   "CCU2C": 0})
     spec = tmp_path / "tiny_ilv.yaml"
     spec.write_text(TINY_ILV)
     assert cli.main(["hw", str(spec)]) == 0, capsys.readouterr().err
@@ -122,6 +129,10 @@ def test_hw_verifies_an_interleaved_spec(tmp_path, monkeypatch, capsys):
     assert "Interleave 3: 3 sequences of equal length share the engine" in md
     assert f"{t['steps_per_s']:,.0f} steps/s" in md and "3 sequences in the design" in md
     assert not (folder / "rtl" / "tb").exists()  # its testbench streams plain designs only
+    rtl = folder / "rtl"
+    proc = yosys(f"read_verilog -sv {' '.join((rtl / 'files.f').read_text().split())}; "
+                 "hierarchy -check -top hwgen_top; proc", rtl)
+    assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-1500:]
     _check_repeats_are_compared_and_counted_once(spec, folder, monkeypatch, capsys)
 
 

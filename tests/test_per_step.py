@@ -148,7 +148,7 @@ def test_tiny_per_step_end_to_end(tmp_path):
     from hwgen.qat.data import load_dataset
 
     spec = _spec(tmp_path, TINY_PER_STEP, "tiny_step.yaml")
-    run = run_hwgen("hw", str(spec), "--no-ecp5", cwd=tmp_path)
+    run = run_hwgen("hw", str(spec), "--no-synth", cwd=tmp_path)  # verification only
     assert run.returncode == 0, run.stderr[-2000:]
     folder = tmp_path / build_folder(spec)
     report = json.loads((folder / "report.json").read_text())
