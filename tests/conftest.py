@@ -1,5 +1,6 @@
 """Shared test setup: tests import their helpers (brevitas_cases) from this folder; the Ray
 cluster fixture of the sweep and search tests."""
+import contextlib
 import fcntl
 import os
 import shutil
@@ -25,9 +26,15 @@ def _free_port() -> int:
 
 @pytest.fixture
 def ray_cluster():
-    """A local Ray instance (head node, 2 CPUs), stopped afterwards. `ray stop` stops every Ray
-    process of the machine, so tests holding a cluster take turns (a file lock across the
-    pytest workers)."""
+    """Return a context manager giving the address of a local Ray instance (head node, 2
+    CPUs), stopped when it exits. `ray stop` stops every Ray process of the machine, so tests
+    take turns holding an instance (a file lock across the pytest workers); a test enters it
+    only around its Ray part, so that its local part runs beside the other test's."""
+    return _locked_ray_cluster
+
+
+@contextlib.contextmanager
+def _locked_ray_cluster():
     with open(Path(tempfile.gettempdir()) / "hwgen-tests-ray.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield from _ray_cluster()
@@ -51,3 +58,9 @@ def _ray_cluster():
     finally:
         subprocess.run([str(ray_exe), "stop", "--force"], capture_output=True, timeout=120)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items):
+    """Run the tests marked early first (in their collected order), then the rest: the workers
+    start on the long tests and fill the end of the run with short ones."""
+    items.sort(key=lambda item: item.get_closest_marker("early") is None)

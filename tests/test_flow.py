@@ -139,10 +139,12 @@ def mtimes(folder) -> dict:
     return {str(p): p.stat().st_mtime_ns for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def fake_place_and_route(rtl_dir, device, **kwargs):
-    """Stand in for nextpnr (its own test is tests/test_synth.py): 125 MHz, 8 ns a cycle."""
+def fake_place_and_route(rtl_dir, device, freq_mhz=100.0, **kwargs):
+    """Stand in for nextpnr (its own test is tests/test_synth.py): 125 MHz, 8 ns a cycle,
+    whatever the target."""
     return {"fmax_mhz": 125.0, "clock": "clk", "seed": 1, "critical_path": None,
-            "utilisation": {"LUT4": {"used": 1, "available": 2}}, "device": device}
+            "utilisation": {"LUT4": {"used": 1, "available": 2}}, "device": device,
+            "target_mhz": freq_mhz}
 
 
 def check_time(report: dict, sim_rtl: dict) -> None:
@@ -161,6 +163,7 @@ def check_time(report: dict, sim_rtl: dict) -> None:
     assert ecp5["resources"]["FF"] > 0 and ecp5["no_pnr"] is None
 
 
+@pytest.mark.early
 def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, monkeypatch,
                                                                       capsys):
     """`hwgen hw` on a tiny relu QuantRNN (hwgen's own export path) parses model.onnx once and
@@ -182,7 +185,8 @@ def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, m
     check_time(report, json.loads((folder / "steps" / "sim_rtl.json").read_text())["result"])
     out = capsys.readouterr().out
     assert "[hwgen] synthesizing" in out and "with Yosys synth_ecp5" in out
-    assert "fmax:               125.00 MHz" in out and "time:               " in out
+    assert "fmax:               125.00 MHz, target 100 MHz met" in out
+    assert "time:               " in out
     dump = load_ir(folder / "ir").dump()
     assert (folder / "ir" / "ir.txt").read_text() == dump == (folder / "rtl" / "ir.txt").read_text()
     assert "layer l0: rnn" in dump
@@ -199,6 +203,16 @@ def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, m
         assert f"reusing {step} result (inputs unchanged)" in out, step
     assert "checkpoint.pt" not in out and "model.onnx" not in out  # train, export not run
     assert json.loads((folder / "report.json").read_text()) == report
+
+    # a clock target reaches place and route and the report; the design and its cycles stay
+    assert cli.main(["hw", str(spec), "--from", "cost", "--clock-mhz", "150"]) == 0
+    out = capsys.readouterr().out
+    assert "fmax:               125.00 MHz, target 150 MHz not met" in out
+    again = json.loads((folder / "report.json").read_text())
+    assert again["ecp5"]["pnr"]["target_mhz"] == 150.0
+    assert again["spec"]["folding"]["clock_mhz"] == 150.0
+    assert again["time"] == report["time"] and again["resources"] == report["resources"]
+    assert "target 150 MHz not met" in (folder / "report.md").read_text()
 
 
 def test_step_names_are_the_flows():

@@ -73,6 +73,7 @@ def _check_verified(data: dict, folder: Path) -> None:
     assert (folder / "front.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.early
 def test_local_then_ray_search(tiny, ray_cluster):
     out = tiny / "local"
     run = run_hwgen("search", "tiny.yaml", *SEARCH, "--jobs", "2", "--verify", "1",
@@ -125,8 +126,9 @@ def test_local_then_ray_search(tiny, ray_cluster):
     assert "## Against the sweep's best uniform-width point" in (out / "search.md").read_text()
     # the same study as Ray tasks: the same trials, the same figures
     ray_out = tiny / "ray"
-    run = run_hwgen("search", "tiny.yaml", *SEARCH, "--verify", "0", "--executor", "ray",
-                    "--address", ray_cluster, "--out", str(ray_out), cwd=tiny)
+    with ray_cluster() as address:
+        run = run_hwgen("search", "tiny.yaml", *SEARCH, "--verify", "0", "--executor", "ray",
+                        "--address", address, "--out", str(ray_out), cwd=tiny)
     assert run.returncode == 0, run.stderr[-3000:]
     assert [{k: t[k] for k in SAME} for t in _data(ray_out)["trials"]] == \
         [{k: t[k] for k in SAME} for t in trials]

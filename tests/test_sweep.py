@@ -50,6 +50,7 @@ def _check_rows(rows, bits):
         assert r["fmax_mhz"] is None
 
 
+@pytest.mark.early
 def test_local_then_ray_sweep(tiny, ray_cluster):
     out = tiny / "local"
     run = run_hwgen("sweep", "tiny.yaml", "--jobs", "2", "--simulate", "--no-ecp5", "--out",
@@ -87,8 +88,9 @@ def test_local_then_ray_sweep(tiny, ray_cluster):
     assert _rows(out) == rows
     # the same points as Ray tasks on a local Ray instance: the same figures
     ray_out = tiny / "ray"
-    run = run_hwgen("sweep", "tiny.yaml", "--executor", "ray", "--address", ray_cluster,
-                 "--out", str(ray_out), cwd=tiny)
+    with ray_cluster() as address:
+        run = run_hwgen("sweep", "tiny.yaml", "--executor", "ray", "--address", address,
+                        "--out", str(ray_out), cwd=tiny)
     assert run.returncode == 0, run.stderr[-3000:]
     ray_rows = _rows(ray_out)
     _check_rows(ray_rows, [3, 4])
