@@ -28,7 +28,7 @@ import numpy as np
 
 from hwgen.locks import write_atomic
 from hwgen.progress import say
-from hwgen.spec import LSTMWidths, Net
+from hwgen.spec import DEFAULT_CLOCK_MHZ, LSTMWidths, Net
 from hwgen.types import HwgenError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,7 @@ class Workload:
     bidirectional: bool = False
     sequences: int = 8
     steps: int = 10
+    clock_mhz: float = DEFAULT_CLOCK_MHZ  # the clock place and route aims at
 
 
 # Foldings: PE divides the 4 * hidden gate rows and SIMD both the input and the hidden columns.
@@ -203,7 +204,7 @@ def _simulate(w: Workload, design, phases: _Phases) -> dict:
     return out
 
 
-def _synthesize(design, phases: _Phases, pnr: bool) -> dict:
+def _synthesize(design, phases: _Phases, pnr: bool, clock_mhz: float) -> dict:
     """Return the Yosys synth_xilinx counts and the ECP5 cost (counts, Fmax or why not); None
     for a synthesis that failed. tool_seconds: each tool's own run time, as its cached result
     recorded it (the phases' wall seconds are ~0 when a cache is reused)."""
@@ -214,7 +215,7 @@ def _synthesize(design, phases: _Phases, pnr: bool) -> dict:
     res = phases.run("synth_xilinx", "Yosys synth_xilinx", resources, rtl)
     ecp5 = phases.run("ecp5", "Yosys synth_ecp5" + (" and nextpnr-ecp5 place and route"
                                                      if pnr else ""), ecp5_cost, rtl, DEVICE,
-                      pnr=pnr)
+                      pnr=pnr, freq_mhz=clock_mhz)
     tools = {"synth_xilinx": res and res["seconds"], "synth_ecp5": None,
              "pnr": ecp5 and ecp5["pnr"] and ecp5["pnr"]["seconds"]}
     if ecp5 and ecp5["resources"]:  # cached by ecp5_cost: only its recorded seconds are read
@@ -266,7 +267,7 @@ def run_workload(w: Workload, out: Path, pnr: bool = True, dry_run: bool = False
         result["macs_per_step"] = macs_per_step(design.ir)
         if not dry_run:
             result.update(_simulate(w, design, phases))
-            result.update(_synthesize(design, phases, pnr))
+            result.update(_synthesize(design, phases, pnr, w.clock_mhz))
             result["time"] = _figures(result)
     result["error"] = "; ".join(phases.errors) or None
     if dry_run:

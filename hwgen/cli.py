@@ -86,6 +86,17 @@ def _clock_ns(text: str) -> float:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _clock_mhz(text: str) -> float:
+    """Return a --clock-mhz argument: a clock as the spec's folding.clock_mhz takes it."""
+    from hwgen.spec import DEFAULT_CLOCK_MHZ, check_value
+
+    try:
+        return check_value("--clock-mhz", "folding", "clock_mhz", float(text), DEFAULT_CLOCK_MHZ)
+    except (ValueError, HwgenError) as err:
+        raise argparse.ArgumentTypeError(
+            str(err) if isinstance(err, HwgenError) else f"{text!r} is not a number") from None
+
+
 def _tb_sequences(text: str) -> str:
     """Return text if it is "all" or a whole number >= 1 (the testbench's sequence count)."""
     if text != "all" and not (text.isdigit() and int(text) >= 1):
@@ -222,11 +233,16 @@ def _done_line(folder: Path, failed: bool = False) -> str:
 
 
 def _cmd_hw(args) -> None:
+    import dataclasses
+
     from hwgen.flow import hw, out_dir, step_range
     from hwgen.locks import locked_folder
 
     step_range(args.first, args.last)  # unknown or reversed steps stop here
     spec = _with_folding(_spec_and_folder(args), args.pe, args.simd)
+    if args.clock_mhz is not None:
+        spec = dataclasses.replace(spec, folding=dataclasses.replace(spec.folding,
+                                                                     clock_mhz=args.clock_mhz))
     try:
         with locked_folder(out_dir(spec)):
             hw(spec, force=args.force, first=args.first, last=args.last, ecp5=not args.no_ecp5,
@@ -645,6 +661,9 @@ def build_parser() -> argparse.ArgumentParser:
                    f"{', '.join(ECP5_DEVICES)} as nextpnr-ecp5 names them (LFE5U, LFE5UM, "
                    f"LFE5UM5G; 25k, 45k or 85k LUTs; CABGA381 package), or ecp5-85, "
                    f"ecp5-um-45, LFE5U-85F (default {DEFAULT_DEVICE})")
+    p.add_argument("--clock-mhz", type=_clock_mhz, default=None, metavar="MHZ",
+                   help="the clock place and route aims at, up to 1000 (default: the spec's "
+                   "folding.clock_mhz, 100); the report says whether Fmax meets it")
     p.add_argument("--no-pnr", action="store_true",
                    help="skip nextpnr place and route (no Fmax, no time figures: cycles only)")
     p.add_argument("--no-ecp5", action="store_true",

@@ -32,7 +32,7 @@ from hwgen.progress import say
 from hwgen.parts import DEFAULT_CLOCK_NS, DEFAULT_PART, parse_part
 from hwgen.report import (RESOURCE_KEYS, build_report, cost_lines, cycles_per_step,
                           handoff_sections, pct, time_line, write_report)
-from hwgen.spec import MODELS_DIR, Spec
+from hwgen.spec import DEFAULT_CLOCK_MHZ, MODELS_DIR, Spec
 from hwgen.types import HwgenError, VerificationError
 
 BUILD_DIR = Path("build")
@@ -733,14 +733,19 @@ def _cost(b: Build) -> dict:
         say("no synthesis: resources, Fmax and time not measured (--no-synth)")
         return {"resources": None, "fmax_mhz": None, "ecp5": None}
     res = resources(b.path("rtl"))
-    ecp5 = ecp5_cost(b.path("rtl"), b.device, pnr=b.fmax) if b.ecp5 or b.fmax else None
+    ecp5 = ecp5_cost(b.path("rtl"), b.device, pnr=b.fmax,
+                     freq_mhz=b.spec.folding.clock_mhz) if b.ecp5 or b.fmax else None
     pnr = ecp5["pnr"] if ecp5 else None
     return {"resources": {k: res[k] for k in RESOURCE_KEYS},
             "fmax_mhz": pnr["fmax_mhz"] if pnr else None, "ecp5": ecp5}
 
 
 def _cost_params(b: Build) -> dict:
-    return {"fmax": b.fmax, "ecp5": b.ecp5 or b.fmax, "device": b.device, "synth": b.synth}
+    keys = {"fmax": b.fmax, "ecp5": b.ecp5 or b.fmax, "device": b.device}
+    # only when chosen: results from before --no-synth and the clock target keep their step keys
+    keys = keys if b.synth else {**keys, "synth": False}
+    clock = b.spec.folding.clock_mhz
+    return keys if clock == DEFAULT_CLOCK_MHZ else {**keys, "clock_mhz": clock}
 
 
 def _show_cost(r: dict) -> None:

@@ -169,8 +169,9 @@ def cost_lines(cost: dict) -> list[str]:
                      f"{ecp5['part']}")
     pnr = ecp5["pnr"] if ecp5 else None
     if pnr:
-        lines.append(f"fmax:               {pnr['fmax_mhz']:.2f} MHz (nextpnr-ecp5, {ecp5['part']} "
-                     f"{ecp5['package']}, seed {pnr['seed']}){_path_text(pnr['critical_path'])}")
+        lines.append(f"fmax:               {pnr['fmax_mhz']:.2f} MHz{_target_text(pnr)} "
+                     f"(nextpnr-ecp5, {ecp5['part']} {ecp5['package']}, seed {pnr['seed']})"
+                     f"{_path_text(pnr['critical_path'])}")
         lines.append(f"ecp5 placed:        {_placed(pnr['utilisation'])}")
     else:
         lines.append(f"fmax:               not measured: {no_time(cost)}")
@@ -182,6 +183,15 @@ def _ecp5_counts(ecp5: dict) -> str:
     res, use = ecp5["resources"], ecp5["utilisation"]
     return ", ".join(f"{k} {res[k]} ({100 * use[k]:.1f} %)" for k in ECP5_KEYS) \
         + f" (LUT4 counts {res['CCU2C']} CCU2C carry cells as 2 each)"
+
+
+def _target_text(pnr: dict) -> str:
+    """Return ", target 150 MHz met" (or "not met") of a place and route result, or "" for one
+    recorded before targets were kept."""
+    target = pnr.get("target_mhz")
+    if target is None:
+        return ""
+    return f", target {target:g} MHz " + ("met" if pnr["fmax_mhz"] >= target else "not met")
 
 
 def _path_text(path: dict | None) -> str:
@@ -328,7 +338,7 @@ def _ecp5_md(ecp5: dict | None) -> list[str]:
     if pnr:
         lines.append(f"Place and route (nextpnr-ecp5, {ecp5['package']} package, seed "
                      f"{pnr['seed']}): Fmax "
-                     f"{pnr['fmax_mhz']:.2f} MHz (clock `{pnr['clock']}`)"
+                     f"{pnr['fmax_mhz']:.2f} MHz{_target_text(pnr)} (clock `{pnr['clock']}`)"
                      f"{_path_text(pnr['critical_path'])}"
                      f"{_sources_text(pnr['critical_path'])}. Placed: "
                      f"{_placed(pnr['utilisation'])}.")

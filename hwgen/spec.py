@@ -90,6 +90,9 @@ class Train:
     qat_lr: float = 0.003
 
 
+DEFAULT_CLOCK_MHZ = 100.0  # folding.clock_mhz when a spec gives none
+
+
 @dataclass(frozen=True)
 class Folding:
     """Hardware folding per layer (PE gate rows and SIMD columns in parallel) and buffer depth."""
@@ -104,6 +107,9 @@ class Folding:
     # h (and c) carry across tlast into the next sequence: the test set is one stream of chunks,
     # the state is zero only at its start (one-direction, non-interleaved designs)
     stateful: bool = False
+    # the clock the design is placed and routed for (MHz): nextpnr's timing-driven placement
+    # and routing aim at it, and the report says whether the measured Fmax meets it
+    clock_mhz: float = DEFAULT_CLOCK_MHZ
 
 
 @dataclass(frozen=True)
@@ -191,12 +197,15 @@ _LIMITS = {
 }
 
 
+_FLOAT_LIMITS = {"clock_mhz": 1000.0}  # the highest value of a number key (default: none)
+
+
 def limits(key: str) -> tuple[int, int]:
     """Return the (lowest, highest) value a spec allows for an integer key (bits: any width)."""
     return _LIMITS.get(key, (0, 2**31 - 1))
 
 
-def _check_value(where: str, section: str, key: str, value, default):
+def check_value(where: str, section: str, key: str, value, default):
     """Return value converted to the type of default, or raise HwgenError naming the key."""
     full = f"{where}: {section}.{key}"
     if section == "sweep":
@@ -219,9 +228,12 @@ def _check_value(where: str, section: str, key: str, value, default):
             raise HwgenError(f"{full} must be one of {', '.join(choices)}, got {shown(value)}")
         return value
     if isinstance(default, float):
+        top = _FLOAT_LIMITS.get(key, float("inf"))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                0 < value < float("inf")):
-            raise HwgenError(f"{full} must be a positive number, got {shown(value)}")
+                0 < value <= top and value < float("inf")):
+            raise HwgenError(f"{full} must be a positive number"
+                             + (f" up to {top:g}" if top < float("inf") else "")
+                             + f", got {shown(value)}")
         return float(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise HwgenError(f"{full} must be an integer, got {shown(value)}")
@@ -306,7 +318,7 @@ def _section(where: str, name: str, raw, cls):
         if key not in known:
             raise HwgenError(f"{where}: unknown key {shown(f'{name}.{key}')} "
                              f"(known: {', '.join(known)})")
-        values[key] = _check_value(where, name, key, value, known[key].default)
+        values[key] = check_value(where, name, key, value, known[key].default)
     return cls(**values)
 
 

@@ -265,6 +265,19 @@ def test_hw_folding_checked(hwgen_inprocess, no_work, option):
     assert_one_error_line(hwgen_inprocess("hw", "lstm4b", option, -1), option)
 
 
+@pytest.mark.parametrize("value", ["0", "-5", "1001", "inf", "nan", "fast"])
+def test_hw_clock_target_checked(hwgen_inprocess, no_work, value):
+    assert_one_error_line(hwgen_inprocess("hw", "lstm4b", "--clock-mhz", value), "--clock-mhz")
+
+
+def test_hw_clock_target_reaches_the_flow(hwgen_inprocess, fake_hw):
+    proc = hwgen_inprocess("hw", "lstm4b", "--clock-mhz", "150")
+    assert proc.returncode == 0, proc.stderr
+    assert fake_hw["spec"].folding.clock_mhz == 150.0
+    assert hwgen_inprocess("hw", "lstm4b").returncode == 0
+    assert fake_hw["spec"].folding.clock_mhz == 100.0  # the spec's, by default
+
+
 def _help(command: str, option: str) -> str:
     """Return the help text of one option of one command."""
     parser = build_parser()

@@ -37,6 +37,9 @@ def test_defaults_fill_missing_sections(tmp_path):
     assert spec.net.hidden_size == 8 and spec.bits.weight == 8 and spec.folding.pe == 0
     assert spec.folding.multipliers == "auto"
     assert spec.folding.lanes == 0
+    assert spec.folding.clock_mhz == 100.0
+    assert load_spec(str(_write(tmp_path, "folding:\n  clock_mhz: 150\n"))).folding.clock_mhz \
+        == 150.0
 
 
 @pytest.mark.parametrize("choice", ["auto", "lut", "dsp"])
@@ -78,6 +81,10 @@ BAD = {
     "lanes_not_dividing_hidden": ("net:\n  hidden_size: 8\nfolding:\n  lanes: 3\n",
                                   "folding.lanes=3"),
     "lanes_negative": ("folding:\n  lanes: -2\n", "folding.lanes"),
+    "clock_zero": ("folding:\n  clock_mhz: 0\n", "folding.clock_mhz"),
+    "clock_too_high": ("folding:\n  clock_mhz: 5000\n",
+                       "folding.clock_mhz must be a positive number up to 1000, got 5000"),
+    "clock_text": ("folding:\n  clock_mhz: fast\n", "folding.clock_mhz"),
     "lr_zero": ("train:\n  lr: 0\n", "train.lr"),
     "unknown_dataset": ("dataset: mnist\n", "dataset 'mnist'"),
 }

@@ -484,12 +484,13 @@ def critical_path(paths: list, clock: str, design: str = "") -> dict | None:
 
 
 def ecp5_cost(rtl_dir, device: str = DEFAULT_DEVICE, pnr: bool = True,
-              timeout: float = 3600) -> dict:
+              timeout: float = 3600, freq_mhz: float = 100.0) -> dict:
     """Return the ECP5 cost of a design on a device: {"device", "part", "package", "resources"
     (ecp5_counts, or None), "utilisation" (fit's, or None), "pnr" (place_and_route's, or None),
     "no_pnr" (why pnr is None, or None)}.
 
-    Place and route runs when asked (pnr) and synth_ecp5's counts fit the device. A tool that ran
+    Place and route runs when asked (pnr) and synth_ecp5's counts fit the device, aiming at
+    freq_mhz (place_and_route). A tool that ran
     out of memory or could not place the design gives its one line in no_pnr; a timeout, a
     killed tool or a broken source is raised (HwgenError).
     """
@@ -509,7 +510,7 @@ def ecp5_cost(rtl_dir, device: str = DEFAULT_DEVICE, pnr: bool = True,
         out["no_pnr"] = "place and route not asked (--no-pnr)"
     else:
         try:
-            out["pnr"] = place_and_route(rtl_dir, device, timeout=timeout)
+            out["pnr"] = place_and_route(rtl_dir, device, freq_mhz=freq_mhz, timeout=timeout)
         except (ToolOutOfMemory, DoesNotFit) as exc:
             out["no_pnr"] = str(exc)
     return out
