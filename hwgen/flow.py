@@ -963,8 +963,8 @@ def hw(spec: Spec, force: bool = False, first: str = "train", last: str = "repor
     The cost step synthesizes for Xilinx 7-series and, with ecp5, for the ECP5 device, then (with
     pnr, when the design fits) places and routes it with nextpnr for Fmax and the report's time
     figures; synth=False skips Yosys altogether (the report has no counts and no time figures:
-    verification only); force retrains even if the checkpoint matches the spec. tb_sequences: how many test
-    sequences the testbench in rtl/tb/ gets (None: all). part: the Xilinx part (hwgen.parts) of
+    verification only); force retrains even if the checkpoint matches the spec. tb_sequences:
+    how many test sequences the testbench in rtl/tb/ gets (None: all). part: the Xilinx part (hwgen.parts) of
     hls/build.tcl, rtl/package_ip.tcl and the report's utilisation; clock_ns: build.tcl's clock.
     An interleaved spec (folding.interleave = N) runs the test set in groups of N sequences of
     equal length (hwgen.sim.design.interleave_order) and gets no testbench in rtl/tb/.
