@@ -58,9 +58,3 @@ def _ray_cluster():
     finally:
         subprocess.run([str(ray_exe), "stop", "--force"], capture_output=True, timeout=120)
         shutil.rmtree(temp, ignore_errors=True)
-
-
-def pytest_collection_modifyitems(items):
-    """Run the tests marked early first (in their collected order), then the rest: the workers
-    start on the long tests and fill the end of the run with short ones."""
-    items.sort(key=lambda item: item.get_closest_marker("early") is None)

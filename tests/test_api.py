@@ -24,7 +24,6 @@ def _readme_example() -> str:
     return match.group(1)
 
 
-@pytest.mark.early
 def test_readme_example_builds_and_verifies(tmp_path):
     script = tmp_path / "example.py"
     script.write_text(_readme_example())

@@ -28,7 +28,6 @@ def quick(tmp_path_factory):
     return out, run
 
 
-@pytest.mark.early
 def test_quick_bench_is_exact_and_costed(quick):
     out, run = quick
     data = json.loads((out / "bench.json").read_text())
@@ -52,7 +51,6 @@ def test_quick_bench_is_exact_and_costed(quick):
     assert "[hwgen] quick: RTL on Verilator" in run.stdout
 
 
-@pytest.mark.early  # with the test above: one run of the module fixture
 def test_second_run_reuses_the_result(quick):
     out, _ = quick
     top = out / "quick" / "design" / "rtl" / "hwgen_top.sv"

@@ -74,7 +74,6 @@ def check_report(report: dict) -> None:
     assert report["no_time"] == "ECP5 cost not asked (--no-ecp5)"
 
 
-@pytest.mark.early
 def test_concurrent_hw_runs_agree_and_a_rerun_reuses_everything(tmp_path):
     """Two `hwgen hw` of one spec at once both succeed with the same report; a third trains,
     exports, lowers, builds, simulates and synthesizes nothing."""
@@ -126,7 +125,6 @@ def tiny_export(tmp_path):
     return tmp_path, run_reference(load_model(tmp_path / "model.onnx"), x)
 
 
-@pytest.mark.early
 def test_concurrent_rtl_runs_of_a_new_file_agree(tiny_export):
     """Three `hwgen run --backend rtl` of one new file at once all succeed with the reference's
     output; a design without a reverse direction is built once for every sequence length."""

@@ -163,7 +163,6 @@ def check_time(report: dict, sim_rtl: dict) -> None:
     assert ecp5["resources"]["FF"] > 0 and ecp5["no_pnr"] is None
 
 
-@pytest.mark.early
 def test_hw_parses_and_lowers_once_and_later_steps_read_the_saved_ir(tmp_path, monkeypatch,
                                                                       capsys):
     """`hwgen hw` on a tiny relu QuantRNN (hwgen's own export path) parses model.onnx once and

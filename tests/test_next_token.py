@@ -203,7 +203,6 @@ def _lane_bpc(model, seqs, lanes: int) -> float:
     return nats / total / math.log(2)
 
 
-@pytest.mark.early
 def test_compare_prints_bpc_of_each_model(tmp_path, capsys):
     """`hwgen compare` of a tiny language model: next-character accuracies, BPC / perplexity of
     float, PyTorch dynamic int8, PTQ and QAT, and stateful BPC; the float model's figures
@@ -244,7 +243,6 @@ def test_compare_prints_bpc_of_each_model(tmp_path, capsys):
     assert float(got[0]["stateful_bpc_torch_int8"]) == row["stateful_bpc_torch_int8"]
 
 
-@pytest.mark.early
 def test_train_and_export_token_model(tmp_path):
     """A tiny language model trains (its figures those of the flow's own scoring of the test
     chunks) and exports with token ids in: Gather on the quantized table, then the LSTM cell."""

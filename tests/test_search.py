@@ -73,7 +73,6 @@ def _check_verified(data: dict, folder: Path) -> None:
     assert (folder / "front.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.early
 def test_local_then_ray_search(tiny, ray_cluster):
     out = tiny / "local"
     run = run_hwgen("search", "tiny.yaml", *SEARCH, "--jobs", "2", "--verify", "1",

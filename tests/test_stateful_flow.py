@@ -51,7 +51,6 @@ def _expected_codes(tb_dir, ir) -> np.ndarray:
     return np.where(codes >= 1 << (width - 1), codes - (1 << width), codes)
 
 
-@pytest.mark.early
 def test_stateful_flow_compares_the_stream(tmp_path):
     from hwgen.cost import cost
     from hwgen.flow import Build, backend_figures, reference_codes, run_flow, step_range, verify

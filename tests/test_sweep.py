@@ -50,7 +50,6 @@ def _check_rows(rows, bits):
         assert r["fmax_mhz"] is None
 
 
-@pytest.mark.early
 def test_local_then_ray_sweep(tiny, ray_cluster):
     out = tiny / "local"
     run = run_hwgen("sweep", "tiny.yaml", "--jobs", "2", "--simulate", "--no-ecp5", "--out",
