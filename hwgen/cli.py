@@ -209,18 +209,20 @@ def _cmd_export(args) -> None:
         step_export(spec)
 
 
-def _with_folding(spec, pe, simd):
-    """Return spec with its folding's pe and simd replaced by those given (None: keep), or raise
-    HwgenError naming them if that folding does not divide the weight matrices."""
+def _with_folding(spec, pe, simd, clock_mhz=None):
+    """Return spec with its folding's pe, simd and clock_mhz replaced by those given (None:
+    keep), or raise HwgenError naming them if that folding does not divide the weight
+    matrices."""
     import dataclasses
 
     from hwgen.spec import check_folding_fits
 
-    changes = {k: v for k, v in (("pe", pe), ("simd", simd)) if v is not None}
+    changes = {k: v for k, v in (("pe", pe), ("simd", simd), ("clock_mhz", clock_mhz))
+               if v is not None}
     if not changes:
         return spec
     spec = dataclasses.replace(spec, folding=dataclasses.replace(spec.folding, **changes))
-    given = " ".join(f"--{k} {v}" for k, v in changes.items())
+    given = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in changes.items())
     check_folding_fits(spec, f"{spec.path} with {given}")
     return spec
 
@@ -233,16 +235,11 @@ def _done_line(folder: Path, failed: bool = False) -> str:
 
 
 def _cmd_hw(args) -> None:
-    import dataclasses
-
     from hwgen.flow import hw, out_dir, step_range
     from hwgen.locks import locked_folder
 
     step_range(args.first, args.last)  # unknown or reversed steps stop here
-    spec = _with_folding(_spec_and_folder(args), args.pe, args.simd)
-    if args.clock_mhz is not None:
-        spec = dataclasses.replace(spec, folding=dataclasses.replace(spec.folding,
-                                                                     clock_mhz=args.clock_mhz))
+    spec = _with_folding(_spec_and_folder(args), args.pe, args.simd, args.clock_mhz)
     try:
         with locked_folder(out_dir(spec)):
             hw(spec, force=args.force, first=args.first, last=args.last, ecp5=not args.no_ecp5,
