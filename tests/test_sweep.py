@@ -12,6 +12,7 @@ import torch
 from hwgen.sim.synth import ECP5_KEYS
 from hwgen.spec import load_spec
 from hwgen.sweep.points import GROUPS, Point, parse_bits, point_spec, quantizers
+from hwgen.sweep.run import ecp5_figures
 from hwgen.types import HwgenError
 from hwgen_cli import build_folder, run_hwgen
 
@@ -87,22 +88,30 @@ def test_local_then_ray_sweep(tiny, ray_cluster):
     assert _rows(out) == rows
     # the same points as Ray tasks on a local Ray instance: the same figures
     ray_out = tiny / "ray"
+    # (without synth_ecp5, as the local run: the ECP5 figures of a row are checked below)
     with ray_cluster() as address:
         run = run_hwgen("sweep", "tiny.yaml", "--executor", "ray", "--address", address,
-                        "--out", str(ray_out), cwd=tiny)
+                        "--no-ecp5", "--out", str(ray_out), cwd=tiny)
     assert run.returncode == 0, run.stderr[-3000:]
     ray_rows = _rows(ray_out)
     _check_rows(ray_rows, [3, 4])
     assert all(r["rtl_mismatches"] is None and r["cycles_per_step_sim"] is None for r in ray_rows)
-    same = (*ACCURACY, "LUT", "FF", "DSP", "BRAM", "cycles_per_step", "cycles_per_sequence")
+    same = (*ACCURACY, "LUT", "FF", "DSP", "BRAM", "cycles_per_step", "cycles_per_sequence",
+            *(f"ecp5_{k}" for k in ECP5_KEYS), "device_cost")
     for a, b in zip(ray_rows, rows):
         assert {k: a[k] for k in same} == {k: b[k] for k in same}
-    # with synth_ecp5 (the Ray run's default), each point has its counts and their device cost
-    for r in ray_rows:
-        counts = {k: r[f"ecp5_{k}"] for k in ECP5_KEYS}
-        assert counts["LUT4"] > 0 and counts["FF"] > 0
-        share = counts["LUT4"] / 83640 + counts["EBR"] / 208 + counts["MULT18"] / 156
-        assert r["device_cost"] == round(share, 6)  # LFE5U-85F data sheet: LUT4, EBR, MULT18
+
+
+def test_a_rows_ecp5_figures_are_the_counts_and_their_device_cost():
+    # what the cost step's synth_ecp5 counts give a row (the sweep's default, --no-ecp5 aside);
+    # the shares are the LFE5U-85F data sheet's: 83,640 LUT4, 208 EBR, 156 MULT18
+    counts = {"LUT4": 41820, "FF": 900, "EBR": 52, "MULT18": 39, "CCU2C": 7}
+    row = ecp5_figures({"resources": counts}, "85k")
+    assert row == {"ecp5_LUT4": 41820, "ecp5_FF": 900, "ecp5_EBR": 52, "ecp5_MULT18": 39,
+                   "device_cost": 1.0}
+    assert ecp5_figures(None, "85k") == {"ecp5_LUT4": None, "ecp5_FF": None, "ecp5_EBR": None,
+                                         "ecp5_MULT18": None, "device_cost": None}
+    assert ecp5_figures({"resources": None}, "85k")["device_cost"] is None
 
 
 @pytest.mark.parametrize("args, words", [
