@@ -209,16 +209,17 @@ def _cmd_export(args) -> None:
         step_export(spec)
 
 
-def _with_folding(spec, pe, simd, clock_mhz=None):
-    """Return spec with its folding's pe, simd and clock_mhz replaced by those given (None:
-    keep), or raise HwgenError naming them if that folding does not divide the weight
-    matrices."""
+def _with_folding(spec, pe, simd, clock_mhz=None, lanes=None, interleave=None):
+    """Return spec with its folding's pe, simd, clock_mhz, lanes and interleave replaced by
+    those given (None: keep), or raise HwgenError naming them if that folding does not divide
+    the weight matrices or the hidden size, or the network cannot interleave."""
     import dataclasses
 
     from hwgen.spec import check_folding_fits
 
-    changes = {k: v for k, v in (("pe", pe), ("simd", simd), ("clock_mhz", clock_mhz))
-               if v is not None}
+    given = (("pe", pe), ("simd", simd), ("clock_mhz", clock_mhz), ("lanes", lanes),
+             ("interleave", interleave))
+    changes = {k: v for k, v in given if v is not None}
     if not changes:
         return spec
     spec = dataclasses.replace(spec, folding=dataclasses.replace(spec.folding, **changes))
@@ -239,7 +240,8 @@ def _cmd_hw(args) -> None:
     from hwgen.locks import locked_folder
 
     step_range(args.first, args.last)  # unknown or reversed steps stop here
-    spec = _with_folding(_spec_and_folder(args), args.pe, args.simd, args.clock_mhz)
+    spec = _with_folding(_spec_and_folder(args), args.pe, args.simd, args.clock_mhz, args.lanes,
+                         args.interleave)
     try:
         with locked_folder(out_dir(spec)):
             hw(spec, force=args.force, first=args.first, last=args.last, ecp5=not args.no_ecp5,
@@ -653,6 +655,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gate rows per cycle (default: the spec's folding)")
     p.add_argument("--simd", type=_spec_int("simd"), default=None,
                    help="columns per cycle (default: the spec's folding)")
+    p.add_argument("--lanes", type=_spec_int("lanes"), default=None,
+                   help="units per cycle of the gate, cell and hidden stages, dividing the "
+                   "hidden size; 0: auto (default: the spec's folding.lanes)")
+    p.add_argument("--interleave", type=_spec_int("interleave"), default=None,
+                   help="sequences sharing the engine, entering step by step round-robin "
+                   "(one-layer, one-direction LSTMs with a head; default: the spec's "
+                   "folding.interleave)")
     p.add_argument("--device", default=DEFAULT_DEVICE, type=ecp5_device_arg,
                    help=f"the ECP5 part of synth_ecp5's fit check and of place and route: "
                    f"{', '.join(ECP5_DEVICES)} as nextpnr-ecp5 names them (LFE5U, LFE5UM, "

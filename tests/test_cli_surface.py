@@ -260,9 +260,33 @@ def test_hw_closing_line_after_failed_verification(hwgen_inprocess, fake_hw, tmp
     assert str(tmp_path / "b" / "report.md") in last
 
 
-@pytest.mark.parametrize("option", ["--pe", "--simd"])
+@pytest.mark.parametrize("option", ["--pe", "--simd", "--lanes", "--interleave"])
 def test_hw_folding_checked(hwgen_inprocess, no_work, option):
     assert_one_error_line(hwgen_inprocess("hw", "lstm4b", option, -1), option)
+
+
+def test_hw_lanes_and_interleave_reach_the_flow(hwgen_inprocess, fake_hw):
+    from hwgen.spec import load_spec
+
+    proc = hwgen_inprocess("hw", "lstm4b", "--lanes", 8, "--interleave", 8)
+    assert proc.returncode == 0, proc.stderr
+    f = fake_hw["spec"].folding
+    assert (f.lanes, f.interleave) == (8, 8)
+    assert (f.pe, f.simd) == (load_spec("lstm4b").folding.pe, load_spec("lstm4b").folding.simd)
+    assert hwgen_inprocess("hw", "lstm4b").returncode == 0
+    assert (fake_hw["spec"].folding.lanes, fake_hw["spec"].folding.interleave) == (0, 1)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--lanes", 5], ("--lanes 5", "lanes", "32")),  # lstm4b's hidden size is 32
+    (["--interleave", 4], ("--interleave 4", "one-layer, one-direction LSTM")),
+])
+def test_hw_lanes_and_interleave_checked_against_the_spec(hwgen_inprocess, no_work, args,
+                                                          words):
+    model = "lstm4b" if args[0] == "--lanes" else "lstm_bi2"
+    line = assert_one_error_line(hwgen_inprocess("hw", model, *args, "--out", "b"), *words[:1])
+    assert all(w in line for w in words), line
+    assert list(no_work.iterdir()) == []
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "1001", "inf", "nan", "fast"])
