@@ -73,6 +73,7 @@ LINT_CASES = {
     "mvu_lut_parallel": ("hwgen_mvu", dict(ROWS=4, COLS=6, PE=4, SIMD=6, ACC_W=12, MUL_STYLE=1)),
     "mvu_lut_folded_unsigned": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, IN_SIGNED=0,
                                                   W_W=8, ACC_W=20, MUL_STYLE=1)),
+    "mvu_folded_no_hold": ("hwgen_mvu", dict(ROWS=6, COLS=8, PE=3, SIMD=2, ACC_W=20, HOLD=0)),
     "head_defaults": ("hwgen_head", {}),
     "head_one_output": ("hwgen_head", dict(C=1, H=6, ACC_W=16, SCORE_W=18)),  # task regress
     "head_lstm4b_size": ("hwgen_head", dict(C=9, H=32, W_W=4, ACC_W=15, MV_SHIFT=7, SCORE_W=22,

@@ -36,6 +36,14 @@ CASES = {  # rows, cols, PE, SIMD, weight and input widths (REG_EVERY: the core'
                                          in_signed=False, mul_style=MUL_LUT),
     "lut_pe1_simd3_w5_reg2": dict(rows=2, cols=6, pe=1, simd=3, w_w=5, in_w=6, in_signed=True,
                                   mul_style=MUL_LUT, reg_every=2),
+    # no result register (HOLD = 0): out_data is the row folds' register; with one column fold
+    # the next vector's first row fold is written in the cycle after a result's out_valid rises
+    "pe4_simd1_rows_only_no_hold": dict(rows=8, cols=2, pe=4, simd=1, w_w=4, in_w=4,
+                                        in_signed=True, hold=False),
+    "pe2_simd3_unsigned_no_hold": dict(rows=4, cols=6, pe=2, simd=3, w_w=5, in_w=3,
+                                       in_signed=False, hold=False),
+    "lut_pe2_simd4_no_hold": dict(rows=8, cols=8, pe=2, simd=4, w_w=4, in_w=8, in_signed=True,
+                                  mul_style=MUL_LUT, hold=False),
 }
 
 
@@ -74,6 +82,8 @@ def parameters(case: dict, build) -> dict:
         params["REG_EVERY"] = case["reg_every"]
     if case["mul_style"] != MUL_DSP:
         params["MUL_STYLE"] = case["mul_style"]
+    if not case.get("hold", True):
+        params["HOLD"] = 0
     if folds(case) == 1:
         weights = np.array(case["weights"]).reshape(-1)
         return dict(params, WEIGHTS=packed_literal(weights, case["w_w"]))

@@ -22,6 +22,9 @@
 // ILV > 1: ILV sequences share the engine, interleaved on the streams step by step, with
 // hwgen_lstm_ilv_ctrl (its stream protocol and cycles) as controller, which holds each one's
 // h, c and output-gate activations; ILV > 1 needs INIT = 0.
+// The matrix-vector units keep no result register of their own (hwgen_mvu's HOLD = 0) when
+// ILV = 1: hwgen_lstm_ctrl hands them the next vector only after the gates have read the results.
+// The interleaved controller issues the next vector earlier, so there they keep one (HOLD = 1).
 module hwgen_lstm_engine #(
     // streams and state
     parameter int I        = 1,
@@ -233,7 +236,7 @@ module hwgen_lstm_engine #(
         .ROWS(GATES*H), .COLS(I), .PE(MX_PE), .SIMD(MX_SIMD), .W_W(MX_W_W), .IN_W(X_W),
         .IN_SIGNED(X_SIGNED), .ACC_W(MX_ACC_W),
         .WEIGHTS_BITS(MX_WEIGHTS_BITS), .WEIGHTS(MX_WEIGHTS),
-        .INIT_FILE(MX_INIT_FILE), .MUL_STYLE(MX_MUL_STYLE)
+        .INIT_FILE(MX_INIT_FILE), .MUL_STYLE(MX_MUL_STYLE), .HOLD(ILV > 1)
     ) u_mx (
         .clk(clk), .rst(rst), .in_data(mx_in), .in_valid(mv_in_valid), .in_ready(mx_in_ready),
         .out_data(x_acc), .out_valid(mx_out_valid), .out_ready(mv_out_ready)
@@ -243,7 +246,7 @@ module hwgen_lstm_engine #(
         .ROWS(GATES*H), .COLS(H), .PE(MH_PE), .SIMD(MH_SIMD), .W_W(MH_W_W), .IN_W(H_W),
         .IN_SIGNED(H_SIGNED), .ACC_W(MH_ACC_W),
         .WEIGHTS_BITS(MH_WEIGHTS_BITS), .WEIGHTS(MH_WEIGHTS),
-        .INIT_FILE(MH_INIT_FILE), .MUL_STYLE(MH_MUL_STYLE)
+        .INIT_FILE(MH_INIT_FILE), .MUL_STYLE(MH_MUL_STYLE), .HOLD(ILV > 1)
     ) u_mh (
         .clk(clk), .rst(rst), .in_data(mh_mv_in), .in_valid(mv_in_valid), .in_ready(mh_in_ready),
         .out_data(h_acc), .out_valid(mh_out_valid), .out_ready(mv_out_ready)

@@ -24,6 +24,12 @@
 // out_data keeps a result after its transfer, until the next result's out_valid: a consumer that
 // ties out_ready to 1 (hwgen_lstm_ctrl) may read it later, and then nothing in the unit waits on
 // the consumer (the pipeline never holds; Yosys removes the enables).
+// HOLD = 0 (a folded unit, F > 1) drops the result register: out_data is the register the row
+// folds are written into. A result then holds after its transfer only until the next vector's
+// first row fold is written (SF folds later), and the pipeline holds already before that write
+// while out_valid waits for out_ready. For a consumer that reads each result before it hands
+// the unit the next vector (hwgen_lstm_ctrl); it saves ROWS*ACC_W flip-flops and the
+// multiplexer in front of them. Cycles without stalls are the same.
 // hwgen/cores.py (mvu_cycles, mvu_latency) models exactly these numbers; the cocotb test checks
 // simulation against it.
 //
@@ -54,6 +60,7 @@ module hwgen_mvu #(
     parameter int ACC_W     = 16,
     parameter int REG_EVERY = 1,
     parameter int MUL_STYLE = 0,                       // 0: the inferred `*`; 1: in logic
+    parameter bit HOLD      = 1'b1,                    // 0: no result register (see above)
     parameter int WEIGHTS_BITS = ROWS*COLS*W_W,
     parameter logic [WEIGHTS_BITS-1:0] WEIGHTS = '0,  // read when NF*SF = 1 and no INIT_FILE
     parameter INIT_FILE     = ""                       // needed when NF*SF > 1
@@ -130,7 +137,9 @@ module hwgen_mvu #(
     // the write stage, one after the accumulator: the fold whose sums acc_q holds
     logic            w_valid, w_last, w_done;
     logic [NF_W-1:0] w_nf;
-    assign en = !(w_valid && w_done && out_valid && !out_ready);
+    // HOLD = 0: out_data is the row folds' register, so the next vector's first row fold (a
+    // w_last) may not be written while the result waits
+    assign en = !(w_valid && (HOLD || F == 1 ? w_done : w_last) && out_valid && !out_ready);
 
     always_ff @(posedge clk) begin
         if (en) begin
@@ -284,28 +293,44 @@ module hwgen_mvu #(
     logic [BLK-1:0]        acc_q;   // partial sums of row fold t_nf over the earlier column folds
     logic [BLK-1:0]        sums;    // acc_q plus this fold
     logic [ROWS*ACC_W-1:0] work_q;  // finished row folds of the vector being accumulated
-    logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold w_nf (acc_q) written in
     always_comb begin
         for (int p = 0; p < PE; p++)
             sums[p*ACC_W +: ACC_W] = (t_first ? ACC_W'(0) : acc_q[p*ACC_W +: ACC_W])
                                    + ACC_W'($signed(g_lv[LV].out[p*TW +: TW]));
-        // Row fold w_nf is written through a decoder of constant selects: a select indexed by
-        // w_nf * BLK makes Yosys build the product (an ECP5 multiplier block) and a shifter over
-        // the whole vector, the slowest path of a row-folded unit.
-        work_d = work_q;
-        for (int n = 0; n < NF; n++)
-            if (NF == 1 || 32'(w_nf) == 32'(n)) work_d[n*BLK +: BLK] = acc_q;
     end
+
+    // Row fold w_nf is written through a decoder of constant selects: a select indexed by
+    // w_nf * BLK makes Yosys build the product (an ECP5 multiplier block) and a shifter over the
+    // whole vector, the slowest path of a row-folded unit.
+    generate
+        if (HOLD || F == 1) begin : g_hold
+            logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold w_nf (acc_q) written in
+            always_comb begin
+                work_d = work_q;
+                for (int n = 0; n < NF; n++)
+                    if (NF == 1 || 32'(w_nf) == 32'(n)) work_d[n*BLK +: BLK] = acc_q;
+            end
+            always_ff @(posedge clk) begin
+                if (en && w_valid) begin
+                    if (w_last) work_q <= work_d;
+                    if (w_done) out_data <= work_d;
+                end
+            end
+        end else begin : g_no_hold  // out_data is work_q, each row fold written on its own
+            always_ff @(posedge clk) begin
+                if (en && w_valid && w_last)
+                    for (int n = 0; n < NF; n++)
+                        if (NF == 1 || 32'(w_nf) == 32'(n)) work_q[n*BLK +: BLK] <= acc_q;
+            end
+            assign out_data = work_q;
+        end
+    endgenerate
 
     always_ff @(posedge clk) begin
         if (en) begin
             if (t_valid) acc_q <= sums;
             w_valid <= t_valid;
             {w_nf, w_done, w_last} <= {t_nf, t_done, t_last};
-        end
-        if (en && w_valid) begin
-            if (w_last) work_q <= work_d;
-            if (w_done) out_data <= work_d;
         end
         if (rst) w_valid <= 1'b0;
         if (rst) out_valid <= 1'b0;
