@@ -626,8 +626,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "else 32)")
     p.add_argument("--interleave", type=_spec_int("interleave"), default=None,
                    help="sequences sharing the engine, entering step by step round-robin "
-                   "(one-layer, one-direction LSTMs; default: the spec's "
-                   "folding.interleave, else 1)")
+                   "(one-layer, one-direction LSTMs without initial states or a per-step "
+                   "head; default: the spec's folding.interleave, else 1)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("reload", help="rewrite a generated design's weight, bias and table data "
@@ -660,8 +660,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "hidden size; 0: auto (default: the spec's folding.lanes)")
     p.add_argument("--interleave", type=_spec_int("interleave"), default=None,
                    help="sequences sharing the engine, entering step by step round-robin "
-                   "(one-layer, one-direction LSTMs with a head; default: the spec's "
-                   "folding.interleave)")
+                   "(one-layer, one-direction LSTMs without initial states or a per-step "
+                   "head; default: the spec's folding.interleave)")
     p.add_argument("--device", default=DEFAULT_DEVICE, type=ecp5_device_arg,
                    help=f"the ECP5 part of synth_ecp5's fit check and of place and route: "
                    f"{', '.join(ECP5_DEVICES)} as nextpnr-ecp5 names them (LFE5U, LFE5UM, "
