@@ -136,7 +136,9 @@ module hwgen_mvu #(
     assign {t_nf, t_done, t_last, t_first} = t_tag;
     // the write stage, one after the accumulator: the fold whose sums acc_q holds
     logic            w_valid, w_last, w_done;
+    /* verilator lint_off UNUSEDSIGNAL */  // HOLD = 0 decodes its row fold a stage earlier
     logic [NF_W-1:0] w_nf;
+    /* verilator lint_on UNUSEDSIGNAL */
     // HOLD = 0: out_data is the row folds' register, so the next vector's first row fold (a
     // w_last) may not be written while the result waits
     assign en = !(w_valid && (HOLD || F == 1 ? w_done : w_last) && out_valid && !out_ready);
@@ -317,10 +319,16 @@ module hwgen_mvu #(
                 end
             end
         end else begin : g_no_hold  // out_data is work_q, each row fold written on its own
+            // w_sel: one write strobe per row fold, decoded a stage ahead beside w_valid, so no
+            // strobe drives more than one row fold's BLK flip-flops
+            logic [NF-1:0] w_sel;
             always_ff @(posedge clk) begin
-                if (en && w_valid && w_last)
+                if (en)
                     for (int n = 0; n < NF; n++)
-                        if (NF == 1 || 32'(w_nf) == 32'(n)) work_q[n*BLK +: BLK] <= acc_q;
+                        w_sel[n] <= t_valid && t_last && (NF == 1 || 32'(t_nf) == 32'(n));
+                if (rst) w_sel <= '0;
+                for (int n = 0; n < NF; n++)
+                    if (en && w_sel[n]) work_q[n*BLK +: BLK] <= acc_q;
             end
             assign out_data = work_q;
         end
