@@ -201,8 +201,10 @@ def _matvec_const(target: str, mv, style: int, f: dict) -> None:
                             + mv.rows * mv.acc_type.width)
 
 
-def _matvec_folded(target: str, mv, style: int, folds: int, f: dict) -> None:
-    """Features of a folded unit: variable weights from a ROM."""
+def _matvec_folded(target: str, mv, style: int, folds: int, f: dict, hold: bool) -> None:
+    """Features of a folded unit: variable weights from a ROM; hold: it keeps a result register
+    beside the row folds' register (hwgen_mvu's HOLD: every engine but the one-sequence LSTM
+    engine)."""
     ww, xw = mv.weight_type.width, signed_width(mv.in_type)
     pw, k = ww + xw, mul_slices(style, ww, xw)
     products, nl = mv.pe * mv.simd, mv.simd * k
@@ -227,18 +229,19 @@ def _matvec_folded(target: str, mv, style: int, folds: int, f: dict) -> None:
     f["dsp_reg_bits" if blocks else "reg_bits"] += rom_regs
     f["reg_bits"] += (mv.cols * mv.in_type.width + 2 * mv.simd * mv.in_type.width
                       + mv.pe * _tree_regs(nl, tw) + mv.pe * mv.acc_type.width
-                      + mv.rows * mv.acc_type.width * (2 if nf > 1 else 1))
+                      + mv.rows * mv.acc_type.width * (2 if hold and nf > 1 else 1))
 
 
-def matvec_features(target: str, model, mv) -> dict:
-    """Return the features of one matrix-vector unit (hwgen_mvu)."""
+def matvec_features(target: str, model, mv, hold: bool = True) -> dict:
+    """Return the features of one matrix-vector unit (hwgen_mvu); hold: with its result register
+    (HOLD), as every engine but the one-sequence LSTM engine has it."""
     f = _blank()
     style = matvec_style(model, mv)
     folds = mvu_folds(mv.rows, mv.cols, mv.pe, mv.simd)
     if folds == 1:
         _matvec_const(target, mv, style, f)
     else:
-        _matvec_folded(target, mv, style, folds, f)
+        _matvec_folded(target, mv, style, folds, f, hold)
     return f
 
 
@@ -352,8 +355,9 @@ def stage_features(target: str, model) -> dict:
     for layer in model.layers:
         n = layer.name
         out[f"{n}.ctrl"] = engine_features(target, layer)
-        out[f"{n}.x_mv"] = matvec_features(target, model, layer.x_mv)
-        out[f"{n}.h_mv"] = matvec_features(target, model, layer.h_mv)
+        hold = layer.kind != "lstm" or model.interleave > 1  # hwgen_lstm_engine's HOLD
+        out[f"{n}.x_mv"] = matvec_features(target, model, layer.x_mv, hold)
+        out[f"{n}.h_mv"] = matvec_features(target, model, layer.h_mv, hold)
         if layer.kind == "lstm":
             for g, s in layer.sums.items():
                 out[f"{n}.gate_{g.short}"] = gate_features(target, layer, s, layer.luts[g])
