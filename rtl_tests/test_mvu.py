@@ -56,8 +56,8 @@ def accumulator(weights: np.ndarray, x_type: IntType) -> IntType:
 
 def make_case(name: str, seed: int) -> dict:
     """Return the case: random weights with one row of the most negative weight (tight sums)."""
-    case = dict({"reg_every": MVU_REG_EVERY, "mul_style": MUL_DSP}, **CASES[name], seed=seed,
-                vectors=30)
+    case = dict({"reg_every": MVU_REG_EVERY, "mul_style": MUL_DSP, "hold": True}, **CASES[name],
+                seed=seed, vectors=30)
     case["slices"] = mul_slices(case["mul_style"], case["w_w"],
                                 case["in_w"] + (not case["in_signed"]))
     w_type = IntType(case["w_w"], True)
@@ -82,7 +82,7 @@ def parameters(case: dict, build) -> dict:
         params["REG_EVERY"] = case["reg_every"]
     if case["mul_style"] != MUL_DSP:
         params["MUL_STYLE"] = case["mul_style"]
-    if not case.get("hold", True):
+    if not case["hold"]:
         params["HOLD"] = 0
     if folds(case) == 1:
         weights = np.array(case["weights"]).reshape(-1)

@@ -100,6 +100,7 @@ module hwgen_mvu #(
     localparam int OS = F > 1 ? 2 : 1;                // operand stages: ROM read, operands
     localparam int ST = OS + 1 + TR;                  // tagged stages: operands, products, tree
     localparam int BLOCK_MIN = 64;                    // ROM words from which it is block RAM
+    localparam bit RES_REG = HOLD || F == 1;          // out_data is a register of its own
 
     initial begin
         if (ROWS < 1 || COLS < 1 || PE < 1 || SIMD < 1 || ROWS % PE != 0 || COLS % SIMD != 0)
@@ -141,7 +142,7 @@ module hwgen_mvu #(
     /* verilator lint_on UNUSEDSIGNAL */
     // HOLD = 0: out_data is the row folds' register, so the next vector's first row fold (a
     // w_last) may not be written while the result waits
-    assign en = !(w_valid && (HOLD || F == 1 ? w_done : w_last) && out_valid && !out_ready);
+    assign en = !(w_valid && (RES_REG ? w_done : w_last) && out_valid && !out_ready);
 
     always_ff @(posedge clk) begin
         if (en) begin
@@ -305,7 +306,7 @@ module hwgen_mvu #(
     // w_nf * BLK makes Yosys build the product (an ECP5 multiplier block) and a shifter over the
     // whole vector, the slowest path of a row-folded unit.
     generate
-        if (HOLD || F == 1) begin : g_hold
+        if (RES_REG) begin : g_hold
             logic [ROWS*ACC_W-1:0] work_d;  // work_q with row fold w_nf (acc_q) written in
             always_comb begin
                 work_d = work_q;
